@@ -1,0 +1,86 @@
+# kgil: CPython's GIL as a Linux kernel module.
+#
+#   make              gil.ko for the running kernel (KDIR=...) and the programs
+#   make check        every test: host, module builds, static checks, VM, KUnit
+#   make demo         boot a VM, load the module, run the demo
+#   make setup        install the Debian packages the above need
+#   make help         all targets
+#
+# Build output goes to build/ (BUILD=...), never into the source tree.
+
+KDIR	?= /lib/modules/$(shell uname -r)/build
+BUILD	?= build
+CC	?= cc
+
+CFLAGS_COMMON	:= -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Iuapi
+GUEST_CFLAGS	:= $(CFLAGS_COMMON) -static -pthread
+
+UAPI_HDR	:= uapi/linux/gil.h
+TEST_SRCS	:= $(wildcard tests/uapi/test-*.c)
+GUEST_TESTS	:= $(patsubst tests/uapi/%.c,$(BUILD)/guest/%,$(TEST_SRCS))
+DEMO_SRCS	:= $(wildcard userspace/demos/*.c)
+GUEST_DEMOS	:= $(patsubst userspace/demos/%.c,$(BUILD)/guest/%,$(DEMO_SRCS))
+HOST_DEMOS	:= $(patsubst userspace/demos/%.c,$(BUILD)/bin/%,$(DEMO_SRCS))
+
+.PHONY: all module userspace guest modules kunit-kernel check demo setup \
+	install-deps clean distclean help
+
+all: userspace
+ifneq ($(wildcard $(KDIR)/Makefile),)
+all: module
+else
+all:
+	@echo "note: no kernel build tree at $(KDIR); gil.ko not built" \
+	      "(install the headers, or make KDIR=/path/to/build)"
+endif
+
+help:
+	@sed -n 's/^#   \(make.*\)/\1/p' Makefile
+	@echo "make module        gil.ko against KDIR ($(KDIR))"
+	@echo "make modules       gil.ko for Debian 6.1, 6.12 and the debug kernel"
+	@echo "make kunit-kernel  build (once) the debug/KUnit kernel"
+	@echo "make guest         the static programs the VM runs"
+	@echo "make clean         remove build output (keeps cached kernels)"
+
+module:
+	tests/build-module.sh host $(KDIR)
+	@echo "built $(BUILD)/kmod/host/gil.ko"
+
+userspace: $(HOST_DEMOS)
+guest: $(GUEST_TESTS) $(GUEST_DEMOS)
+
+$(BUILD)/bin/%: userspace/demos/%.c $(UAPI_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_COMMON) -o $@ $<
+
+$(BUILD)/guest/%: userspace/demos/%.c $(UAPI_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(GUEST_CFLAGS) -o $@ $<
+
+$(BUILD)/guest/test-%: tests/uapi/test-%.c tests/uapi/harness.h $(UAPI_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(GUEST_CFLAGS) -o $@ $<
+
+modules:
+	tests/build-module.sh 6.1 $$(bash -c '. tests/lib.sh; kernel_kdir 6.1')
+	tests/build-module.sh 6.12 $$(bash -c '. tests/lib.sh; kernel_kdir 6.12')
+	tests/build-module.sh debug $(BUILD)/kernels/debug-6.1 GIL_KUNIT=y
+
+kunit-kernel:
+	tests/kunit/build-kernel.sh $(BUILD)/src/linux-source-6.1 \
+		$(BUILD)/kernels/debug-6.1 tests/kunit/debug.config
+
+check:
+	tests/check.sh
+
+demo:
+	tests/demo.sh
+
+setup install-deps:
+	tests/setup.sh
+
+clean:
+	rm -rf $(BUILD)/bin $(BUILD)/guest $(BUILD)/kmod $(BUILD)/vm $(BUILD)/results
+
+distclean:
+	rm -rf $(BUILD)

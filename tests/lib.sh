@@ -1,0 +1,68 @@
+# Shared helpers for the test scripts; source it, do not run it.
+# shellcheck shell=bash
+
+GIL_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+GIL_BUILD=${GIL_BUILD:-$GIL_ROOT/build}
+GIL_RESULTS=$GIL_BUILD/results
+
+# The Debian kernel release of a series ("6.1", "6.12") installed by
+# tests/setup.sh: the newest one with both an image and a build tree.
+debian_kernel_release() {
+	local series=$1 kver best=
+	for img in /boot/vmlinuz-"$series".*-amd64; do
+		[[ -e $img ]] || continue
+		kver=${img#/boot/vmlinuz-}
+		[[ -d /lib/modules/$kver/build ]] || continue
+		best=$(printf '%s\n%s\n' "$best" "$kver" | sort -V | tail -n 1)
+	done
+	[[ -n $best ]] || return 1
+	echo "$best"
+}
+
+# kernel_kdir NAME / kernel_image NAME, NAME being 6.1, 6.12 or debug.
+kernel_kdir() {
+	case $1 in
+	debug) echo "$GIL_BUILD/kernels/debug-6.1" ;;
+	*) echo "/lib/modules/$(debian_kernel_release "$1")/build" ;;
+	esac
+}
+
+kernel_image() {
+	case $1 in
+	debug) echo "$GIL_BUILD/kernels/debug-6.1/arch/x86/boot/bzImage" ;;
+	*) echo "/boot/vmlinuz-$(debian_kernel_release "$1")" ;;
+	esac
+}
+
+die() {
+	echo "error: $*" >&2
+	exit 1
+}
+
+# Results: each stage appends TAP-style lines ("ok - stage: name" or
+# "not ok - stage: name") to $GIL_RESULTS/<stage>.tap; tests/check.sh counts
+# them all.
+result() {
+	local stage=$1 status=$2 name=$3
+	mkdir -p "$GIL_RESULTS"
+	if [[ $status == 0 ]]; then
+		echo "ok - $stage: $name" | tee -a "$GIL_RESULTS/$stage.tap"
+	else
+		echo "not ok - $stage: $name" | tee -a "$GIL_RESULTS/$stage.tap"
+	fi
+}
+
+# Run a command as one test; its output goes to a log shown on failure.
+run_test() {
+	local stage=$1 name=$2 log rc=0
+	shift 2
+	mkdir -p "$GIL_RESULTS/logs"
+	log=$GIL_RESULTS/logs/$stage-${name//[^A-Za-z0-9_.-]/_}.log
+	"$@" >"$log" 2>&1 || rc=$?
+	if [[ $rc != 0 ]]; then
+		echo "--- $stage: $name failed (exit $rc); last lines of $log:"
+		tail -n 40 "$log" | sed 's/^/    /'
+	fi
+	result "$stage" "$rc" "$name"
+	return "$rc"
+}

@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: GPL-2.0
+/* /dev/gil basics: open, the version ioctl, unknown commands, bad pointers. */
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <linux/gil.h>
+
+#include "harness.h"
+
+static int version_matches_header(void)
+{
+	struct gil_version v = { 0 };
+	int fd = open_gil();
+
+	CHECK(fd >= 0);
+	CHECK(ioctl(fd, GIL_IOC_GET_VERSION, &v) == 0);
+	CHECK(v.major == GIL_ABI_MAJOR);
+	CHECK(v.minor == GIL_ABI_MINOR);
+	close(fd);
+	return 0;
+}
+
+static int version_bad_pointer_is_efault(void)
+{
+	int fd = open_gil();
+
+	CHECK(fd >= 0);
+	CHECK_ERR(ioctl(fd, GIL_IOC_GET_VERSION, NULL), EFAULT);
+	CHECK_ERR(ioctl(fd, GIL_IOC_GET_VERSION, (void *)16), EFAULT);
+	/* A kernel address is not the caller's memory either. */
+	CHECK_ERR(ioctl(fd, GIL_IOC_GET_VERSION, (void *)0xffffffff81000000ul),
+		  EFAULT);
+	close(fd);
+	return 0;
+}
+
+static int unknown_commands_are_enotty(void)
+{
+	struct gil_version v;
+	int fd = open_gil();
+
+	CHECK(fd >= 0);
+	CHECK_ERR(ioctl(fd, _IOR(GIL_IOC_MAGIC, 0x7f, struct gil_version), &v),
+		  ENOTTY);
+	CHECK_ERR(ioctl(fd, _IOR('x', 0x00, struct gil_version), &v), ENOTTY);
+	/* Same number, wrong size or direction: a different command. */
+	CHECK_ERR(ioctl(fd, _IOR(GIL_IOC_MAGIC, 0x00, __u64[2]), &v), ENOTTY);
+	CHECK_ERR(ioctl(fd, _IOW(GIL_IOC_MAGIC, 0x00, struct gil_version), &v),
+		  ENOTTY);
+	CHECK_ERR(ioctl(fd, 0, 0), ENOTTY);
+	close(fd);
+	return 0;
+}
+
+static int many_opens_are_independent(void)
+{
+	enum { N = 512 };
+	static int fds[N];
+	struct gil_version v;
+	int i;
+
+	for (i = 0; i < N; i++) {
+		fds[i] = open_gil();
+		CHECK(fds[i] >= 0);
+	}
+	for (i = 0; i < N; i++)
+		CHECK(ioctl(fds[i], GIL_IOC_GET_VERSION, &v) == 0);
+	for (i = 0; i < N; i++)
+		CHECK(close(fds[i]) == 0);
+	return 0;
+}
+
+static int module_pinned_while_open(void)
+{
+	int fd = open_gil();
+
+	CHECK(fd >= 0);
+	CHECK_ERR(syscall(SYS_delete_module, "gil", O_NONBLOCK), EWOULDBLOCK);
+	close(fd);
+	return 0;
+}
+
+int main(void)
+{
+	RUN(version_matches_header);
+	RUN(version_bad_pointer_is_efault);
+	RUN(unknown_commands_are_enotty);
+	RUN(many_opens_are_independent);
+	RUN(module_pinned_while_open);
+	return harness_exit();
+}

@@ -1,0 +1,88 @@
+#!/bin/bash
+# Boot a kernel under QEMU (TCG) with a busybox initramfs, run a test plan
+# inside, relay its output, and fail on any kernel bug report.
+#
+# usage: run.sh KERNEL PLAN [STAGE]
+#   KERNEL  6.1, 6.12 or debug (see tests/lib.sh)
+#   PLAN    a plan under tests/vm/plans (test, demo, kunit, ...)
+#   STAGE   name under which results are recorded (default vm-KERNEL)
+# Environment: GIL_VM_TIMEOUT (seconds, default 900), GIL_VM_MEM (MiB).
+#
+# Needs build/kmod/KERNEL/gil.ko and the guest programs in build/guest/.
+set -euo pipefail
+. "$(dirname "$0")/../lib.sh"
+
+kernel=$1 plan=$2 stage=${3:-vm-$kernel}
+timeout_s=${GIL_VM_TIMEOUT:-900}
+image=$(kernel_image "$kernel") || die "kernel $kernel is not installed (make setup)"
+[[ -f $image ]] || die "no kernel image $image (make setup, or make kunit-kernel)"
+ko=$GIL_BUILD/kmod/$kernel/gil.ko
+[[ -f $ko ]] || die "no module $ko: build it first (make modules)"
+[[ -f $GIL_ROOT/tests/vm/plans/$plan.sh ]] || die "no plan tests/vm/plans/$plan.sh"
+
+work=$GIL_BUILD/vm/$stage
+rm -rf "$work"
+mkdir -p "$work/root"/{bin,lib/gil,proc,sys,dev,tmp}
+
+# The initramfs: busybox, the module, the static guest programs, the plan.
+root=$work/root
+cp /bin/busybox "$root/bin/busybox"
+install -m 0755 "$GIL_ROOT/tests/vm/init" "$root/init"
+cp "$GIL_ROOT/tests/vm/guest.sh" "$root/lib/gil/guest.sh"
+cp "$GIL_ROOT/tests/vm/plans/$plan.sh" "$root/plan.sh"
+cp "$ko" "$root/lib/gil/"
+if [[ -d $GIL_BUILD/guest ]]; then
+	cp -r "$GIL_BUILD/guest/." "$root/bin/"
+fi
+(cd "$root" && find . | cpio -o -H newc --quiet) >"$work/initramfs.cpio"
+
+: >"$work/console.log"
+: >"$work/output.log"
+: >"$work/dmesg.log"
+echo "== $stage: booting $(basename "$image") with plan '$plan'"
+
+qemu_rc=0
+timeout "$timeout_s" qemu-system-x86_64 -accel tcg -smp 2 -m "${GIL_VM_MEM:-1024}" \
+	-nodefaults -display none -no-reboot \
+	-kernel "$image" -initrd "$work/initramfs.cpio" \
+	-append "console=ttyS0 loglevel=5 oops=panic panic=-1 log_buf_len=8M" \
+	-serial "file:$work/console.log" \
+	-serial "file:$work/output.log" \
+	-serial "file:$work/dmesg.log" &
+qemu_pid=$!
+# Relay the plan's output while it runs.
+tail -n +1 -F --pid="$qemu_pid" "$work/output.log" 2>/dev/null | tr -d '\r' &
+tail_pid=$!
+wait "$qemu_pid" || qemu_rc=$?
+wait "$tail_pid" || true
+
+tr -d '\r' <"$work/output.log" >"$work/output.txt"
+mkdir -p "$GIL_RESULTS"
+# Test result lines from the guest count as tests of this stage.
+grep -E '^(not )?ok - ' "$work/output.txt" |
+	sed -E "s/^(not ok|ok) - /\\1 - $stage: /" >>"$GIL_RESULTS/$stage.tap" || true
+
+finished=0 status=0
+if [[ $qemu_rc == 124 ]]; then
+	echo "error: $stage: guest timed out after ${timeout_s}s (see $work/console.log)"
+	finished=1
+elif ! grep -q '^GIL-VM-EXIT ' "$work/output.txt"; then
+	echo "error: $stage: guest died before finishing its plan (qemu exit $qemu_rc); console:"
+	tail -n 60 "$work/console.log" | sed 's/^/    /'
+	finished=1
+fi
+result "$stage" "$finished" "guest finished its plan"
+guest_rc=$(sed -n 's/^GIL-VM-EXIT //p' "$work/output.txt" | tail -n 1)
+[[ $finished == 0 && $guest_rc == 0 ]] || status=1
+
+# Whatever the tests said, a kernel bug report on the console fails the run.
+bug_re='BUG:|WARNING:|Oops|general protection fault|possible (recursive|circular) locking|inconsistent lock state|KASAN|UBSAN|ODEBUG|kernel BUG|Kernel panic'
+if grep -E -q "$bug_re" "$work/console.log"; then
+	echo "error: $stage: the kernel reported a bug:"
+	grep -E -B2 -A20 "$bug_re" "$work/console.log" | head -n 80 | sed 's/^/    /'
+	result "$stage" 1 "console shows no kernel bug report"
+	status=1
+else
+	result "$stage" 0 "console shows no kernel bug report"
+fi
+exit "$status"
