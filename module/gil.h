@@ -21,6 +21,10 @@ struct gil {
 	u64 id;
 };
 
+/* main.c */
+int gil_module_setup(void);
+void gil_module_teardown(void);
+
 /* core.c */
 struct gil *gil_create(void);
 void gil_destroy(struct gil *gil);

@@ -6,14 +6,28 @@
 
 #include "gil.h"
 
-static int __init gil_init(void)
+/*
+ * Setup and teardown live outside the __init/__exit sections so that the
+ * KUnit suites, which run before module init, can exercise them.
+ */
+int gil_module_setup(void)
 {
 	return gil_chardev_register();
 }
 
-static void __exit gil_exit(void)
+void gil_module_teardown(void)
 {
 	gil_chardev_unregister();
+}
+
+static int __init gil_init(void)
+{
+	return gil_module_setup();
+}
+
+static void __exit gil_exit(void)
+{
+	gil_module_teardown();
 }
 
 module_init(gil_init);

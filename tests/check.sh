@@ -1,0 +1,78 @@
+#!/bin/bash
+# make check: every test of the project, stage by stage, then one summary
+# line "N passed, N failed" counting every test that ran.
+#
+# Stages: host (userspace builds, uapi layout), build (gil.ko for Debian
+# 6.1 and 6.12 with W=1 and sparse), static (checkpatch --strict), the
+# debug/KUnit kernel, vm-6.1 and vm-6.12 (userspace tests in a guest),
+# vm-debug (KUnit suites, then the userspace tests, under lockdep, KASAN,
+# kmemleak and friends).
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+cd "$GIL_ROOT"
+
+rm -rf "$GIL_RESULTS"
+mkdir -p "$GIL_RESULTS"
+start=$SECONDS
+stage() { echo; echo "=== $* ($((SECONDS - start))s)"; }
+
+stage "setup"
+tests/setup.sh || die "setup failed"
+
+stage "host: userspace and uapi"
+run_test host "userspace programs build (-Wall -Wextra -Werror)" make -s userspace guest
+run_test host "uapi header layout, 64-bit" \
+	gcc -m64 -fsyntax-only -Iuapi tests/host/uapi-layout.c
+run_test host "uapi header layout, 32-bit" \
+	gcc -m32 -fsyntax-only -Iuapi -idirafter /usr/include/x86_64-linux-gnu \
+	tests/host/uapi-layout.c
+run_test host "uapi header compiles as C++" \
+	sh -c "echo '#include <linux/gil.h>' | g++ -x c++ -fsyntax-only -Wall -Wextra -Werror -Iuapi -"
+run_test host "shell scripts parse" \
+	sh -c 'for f in tests/*.sh tests/*/*.sh tests/vm/init .ci/run; do bash -n "$f" || exit 1; done'
+
+stage "build: gil.ko with W=1 and sparse"
+for k in 6.1 6.12; do
+	run_test build "gil.ko builds for $k: no compiler or sparse warning" \
+		tests/static-check.sh build "$k"
+done
+
+stage "static: checkpatch --strict"
+run_test static "checkpatch.pl --strict: module, uapi, KUnit suites" \
+	tests/static-check.sh checkpatch
+
+stage "debug kernel (built once, then cached)"
+if make -s kunit-kernel; then
+	run_test build "gil.ko with KUnit suites builds for the debug kernel" \
+		tests/static-check.sh build debug GIL_KUNIT=y
+else
+	result build 1 "debug kernel builds"
+fi
+
+for k in 6.1 6.12 debug; do
+	stage "vm-$k"
+	if [[ ! -f $GIL_BUILD/kmod/$k/gil.ko ]]; then
+		result "vm-$k" 1 "gil.ko for $k exists"
+		continue
+	fi
+	if ! tests/vm/run.sh "$k" test &&
+	   ! grep -qs '^not ok' "$GIL_RESULTS/vm-$k.tap"; then
+		result "vm-$k" 1 "the VM runner ran"
+	fi
+	if [[ $k == debug ]]; then
+		stage "kunit: the suites' KTAP through kunit.py parse"
+		tests/kunit/parse.sh "$GIL_BUILD/vm/vm-debug/output.txt"
+	fi
+done
+
+stage "summary"
+passed=$(cat "$GIL_RESULTS"/*.tap | grep -c '^ok - ')
+failed=$(cat "$GIL_RESULTS"/*.tap | grep -c '^not ok - ')
+for f in "$GIL_RESULTS"/*.tap; do
+	printf '  %-10s %3d passed, %d failed\n' "$(basename "$f" .tap)" \
+		"$(grep -c '^ok - ' "$f")" "$(grep -c '^not ok - ' "$f")"
+done
+grep -h '^not ok - ' "$GIL_RESULTS"/*.tap | sed 's/^/  /'
+echo "took $((SECONDS - start))s"
+echo "$passed passed, $failed failed"
+[[ $failed == 0 && $passed -gt 0 ]]

@@ -1,0 +1,13 @@
+#!/bin/bash
+# make demo: set up what is missing, build gil.ko for Debian's 6.1 kernel and
+# the demo programs, boot that kernel under QEMU, load the module, run the
+# demo.  GIL_DEMO_KERNEL=6.12 picks the other kernel.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+cd "$GIL_ROOT"
+
+kernel=${GIL_DEMO_KERNEL:-6.1}
+tests/setup.sh
+make -s guest
+tests/build-module.sh "$kernel" "$(kernel_kdir "$kernel")" >/dev/null
+exec tests/vm/run.sh "$kernel" demo demo

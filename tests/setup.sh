@@ -1,0 +1,74 @@
+#!/bin/bash
+# Install what building and testing kgil needs, from Debian 12's archive,
+# and unpack the 6.1 kernel source (checkpatch, kunit.py, the debug
+# kernel) under build/src.  Idempotent: quick when everything is present.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+packages=(
+	build-essential bc bison flex cpio kmod rsync xz-utils python3
+	libelf-dev libssl-dev dwarves sparse
+	qemu-system-x86 busybox-static
+	linux-image-amd64 linux-headers-amd64 linux-source-6.1
+	linux-source-6.12
+)
+
+installed() {
+	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
+}
+
+updated=0
+apt_update() {
+	if [[ $updated == 0 ]]; then
+		apt-get update -qq
+		updated=1
+	fi
+}
+
+# 6.12 comes from bookworm-security; its package names carry the version,
+# and the archive keeps only the newest, so look the name up.  Without a
+# security suite, fall back to bookworm-backports.
+kernel_612_packages() {
+	local v
+	v=$(apt-cache pkgnames linux-image-6.12. 2>/dev/null |
+		grep -E '^linux-image-6\.12\.[0-9]+\+deb12-amd64$' | sort -V | tail -n 1)
+	[[ -n $v ]] || return 1
+	echo "$v" "${v/linux-image/linux-headers}"
+}
+
+missing=()
+for p in "${packages[@]}"; do
+	installed "$p" || missing+=("$p")
+done
+if ! debian_kernel_release 6.12 >/dev/null; then
+	apt_update
+	if ! k612=$(kernel_612_packages); then
+		echo "setup: no 6.12 kernel in the configured suites; adding bookworm-backports"
+		echo "deb http://deb.debian.org/debian bookworm-backports main" \
+			>/etc/apt/sources.list.d/kgil-backports.list
+		updated=0
+		apt_update
+		k612=$(kernel_612_packages) || die "no linux-image-6.12 package found"
+	fi
+	read -ra k612_pkgs <<<"$k612"
+	missing+=("${k612_pkgs[@]}")
+fi
+
+if ((${#missing[@]})); then
+	echo "setup: installing ${missing[*]}"
+	apt_update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		"${missing[@]}" >/dev/null
+fi
+
+src=$GIL_BUILD/src/linux-source-6.1
+if [[ ! -f $src/Makefile ]]; then
+	echo "setup: unpacking linux-source-6.1 into $src"
+	mkdir -p "$GIL_BUILD/src"
+	tar -xJf /usr/src/linux-source-6.1.tar.xz -C "$GIL_BUILD/src"
+fi
+
+for k in 6.1 6.12; do
+	r=$(debian_kernel_release "$k") || die "the Debian $k kernel is not installed"
+	echo "setup: Debian $k kernel $r"
+done
