@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The /dev/gil misc device: one GIL per open file, ioctl plumbing.
+ * The /dev/gil misc device: one GIL per open file; flush, mmap and the
+ * ioctl plumbing between userspace and the GIL.
  */
+#include <linux/fdtable.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
@@ -25,10 +27,35 @@ static int gil_open(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/* The last reference is gone: no descriptor, mapping or ioctl is left. */
 static int gil_release(struct inode *inode, struct file *file)
 {
 	gil_destroy(file->private_data);
 	return 0;
+}
+
+static int gil_same_file(const void *file, struct file *f, unsigned int fd)
+{
+	return f == file;
+}
+
+/*
+ * Called on every close().  When the closing file table holds no other
+ * descriptor of this GIL, its threads are done with it.  The file itself
+ * may live on (another process, a mapping, an ioctl in flight).
+ */
+static int gil_flush(struct file *file, fl_owner_t id)
+{
+	struct files_struct *files = id;
+
+	if (files && !iterate_fd(files, 0, gil_same_file, file))
+		gil_files_closed(file->private_data, files);
+	return 0;
+}
+
+static int gil_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	return gil_page_mmap(file->private_data, vma);
 }
 
 static long gil_ioctl_get_version(void __user *argp)
@@ -39,22 +66,92 @@ static long gil_ioctl_get_version(void __user *argp)
 	return copy_to_user(argp, &ver, sizeof(ver)) ? -EFAULT : 0;
 }
 
+static long gil_ioctl_lock(struct gil *gil, unsigned int cmd)
+{
+	struct gil_thread *t = gil_thread_get(gil);
+	long ret;
+
+	if (!t)
+		return -EUNATCH;
+	switch (cmd) {
+	case GIL_IOC_ACQUIRE:
+		ret = gil_take(gil, t);
+		break;
+	case GIL_IOC_RELEASE:
+		ret = gil_drop(gil, t);
+		break;
+	default:
+		ret = gil_yield(gil, t);
+		break;
+	}
+	gil_thread_put(t);
+	return ret;
+}
+
+static long gil_ioctl_set_interval(struct gil *gil, s64 __user *argp)
+{
+	s64 interval_us;
+
+	if (get_user(interval_us, argp))
+		return -EFAULT;
+	return gil_set_interval(gil, interval_us);
+}
+
+/* The caller's size says how much of struct gil_stats it knows. */
+static long gil_ioctl_get_stats(struct gil *gil, struct gil_stats __user *argp)
+{
+	struct gil_stats stats;
+	u32 usize;
+
+	if (get_user(usize, &argp->size))
+		return -EFAULT;
+	if (usize < GIL_STATS_SIZE_VER0)
+		return -EINVAL;
+	gil_stats_read(gil, &stats);
+	stats.size = min_t(u32, usize, sizeof(stats));
+	return copy_to_user(argp, &stats, stats.size) ? -EFAULT : 0;
+}
+
+/* GET_STATS matches on its number whatever size the command encodes. */
+static bool gil_is_get_stats(unsigned int cmd)
+{
+	return _IOC_TYPE(cmd) == GIL_IOC_MAGIC &&
+	       _IOC_NR(cmd) == _IOC_NR(GIL_IOC_GET_STATS) &&
+	       _IOC_DIR(cmd) == _IOC_DIR(GIL_IOC_GET_STATS);
+}
+
 static long gil_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
+	struct gil *gil = file->private_data;
 	void __user *argp = (void __user *)arg;
 
 	switch (cmd) {
 	case GIL_IOC_GET_VERSION:
 		return gil_ioctl_get_version(argp);
-	default:
-		return -ENOTTY;
+	case GIL_IOC_ATTACH:
+		return gil_attach(gil);
+	case GIL_IOC_DETACH:
+		return gil_detach(gil);
+	case GIL_IOC_ACQUIRE:
+	case GIL_IOC_RELEASE:
+	case GIL_IOC_YIELD:
+		return gil_ioctl_lock(gil, cmd);
+	case GIL_IOC_GET_INTERVAL:
+		return put_user(gil_get_interval(gil), (s64 __user *)argp);
+	case GIL_IOC_SET_INTERVAL:
+		return gil_ioctl_set_interval(gil, argp);
 	}
+	if (gil_is_get_stats(cmd))
+		return gil_ioctl_get_stats(gil, argp);
+	return -ENOTTY;
 }
 
 static const struct file_operations gil_fops = {
 	.owner		= THIS_MODULE,
 	.open		= gil_open,
+	.flush		= gil_flush,
 	.release	= gil_release,
+	.mmap		= gil_mmap,
 	.unlocked_ioctl	= gil_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.llseek		= noop_llseek,

@@ -4,24 +4,103 @@
  *
  * The module is split by concern, in the manner of kernel/futex/:
  *   main.c     module init/exit and parameters
- *   chardev.c  the misc device: open/release and ioctl plumbing
- *   core.c     GIL object lifetime
+ *   chardev.c  the misc device: open/flush/release, mmap and ioctl plumbing
+ *   core.c     GIL and thread-state lifetime, the switch interval
+ *   lock.c     the algorithm: take, drop, yield, drop requests
+ *   page.c     the page shared read-only with userspace
+ *   stats.c    statistics
  */
 #ifndef _GIL_H
 #define _GIL_H
 
+#include <linux/kref.h>
+#include <linux/ktime.h>
+#include <linux/rcupdate.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/wait.h>
+#include <linux/xarray.h>
 #include <linux/gil.h>
+
+struct files_struct;
+struct page;
+struct task_struct;
+
+/* Counters behind struct gil_stats; protected by gil->lock. */
+struct gil_counters {
+	u64 acquisitions;
+	u64 contended;
+	u64 drop_requests;
+	u64 forced_switches;
+	u64 voluntary_releases;
+	u64 owner_deaths;
+	u64 wait_ns;
+	u64 handoff_ns_hist[GIL_STATS_HIST_BUCKETS];
+};
+
+/**
+ * struct gil_thread - a thread attached to a GIL (CPython's thread state)
+ * @kref: held by gil->threads, by gil->holder, and by each ioctl in flight
+ * @gil: the GIL
+ * @task: the thread (a reference is held, to test it for exit)
+ * @files: the thread's file table when it attached; compared, never used
+ * @tid: key in gil->threads
+ * @closed: its process closed the GIL; set under gil->lock
+ * @rcu: for the RCU-deferred free
+ */
+struct gil_thread {
+	struct kref kref;
+	struct gil *gil;
+	struct task_struct *task;
+	struct files_struct *files;
+	pid_t tid;
+	bool closed;
+	struct rcu_head rcu;
+};
 
 /**
  * struct gil - one GIL, created by one open() of /dev/gil
+ * @lock: protects every field below but @threads (CPython's gil->mutex and
+ *	switch_mutex in one)
+ * @locked: a thread holds the GIL
+ * @holder: the thread holding, or that last held, the GIL (CPython's
+ *	last_holder); holds a reference
+ * @switch_number: changes of owner
+ * @drop_request: a drop request is posted (mirrored in the page)
+ * @owner_died: the holder went away holding the GIL; the next acquirer
+ *	is told so
+ * @interval_us: the switch interval
+ * @nr_waiters: threads inside the wait loop of take
+ * @released_at: time of the last release, for the handoff latency
+ * @waiters: where acquirers sleep (CPython's gil->cond)
+ * @switch_wait: where a forced releaser sleeps (CPython's switch_cond)
+ * @threads: attached threads by tid, under its own lock
+ * @page: the page shared with userspace
+ * @shared: its contents
+ * @stats: statistics
  * @id: sequence number, for messages
  */
 struct gil {
+	spinlock_t lock;	/* see above */
+	bool locked;
+	struct gil_thread *holder;
+	u64 switch_number;
+	bool drop_request;
+	bool owner_died;
+	s64 interval_us;
+	unsigned int nr_waiters;
+	ktime_t released_at;
+	wait_queue_head_t waiters;
+	wait_queue_head_t switch_wait;
+	struct xarray threads;
+	struct page *page;
+	struct gil_page *shared;
+	struct gil_counters stats;
 	u64 id;
 };
 
 /* main.c */
+extern s64 gil_default_interval_us;
 int gil_module_setup(void);
 void gil_module_teardown(void);
 
@@ -29,6 +108,31 @@ void gil_module_teardown(void);
 struct gil *gil_create(void);
 void gil_destroy(struct gil *gil);
 long gil_live_count(void);
+int gil_interval_check(s64 interval_us);
+int gil_set_interval(struct gil *gil, s64 interval_us);
+s64 gil_get_interval(struct gil *gil);
+int gil_attach(struct gil *gil);
+int gil_detach(struct gil *gil);
+struct gil_thread *gil_thread_get(struct gil *gil);
+void gil_thread_put(struct gil_thread *t);
+void gil_files_closed(struct gil *gil, struct files_struct *files);
+
+/* lock.c */
+int gil_take(struct gil *gil, struct gil_thread *t);
+int gil_drop(struct gil *gil, struct gil_thread *t);
+int gil_yield(struct gil *gil, struct gil_thread *t);
+bool gil_holds(struct gil *gil, struct gil_thread *t);
+void gil_release_locked(struct gil *gil);
+
+/* page.c */
+int gil_page_alloc(struct gil *gil);
+void gil_page_free(struct gil *gil);
+int gil_page_mmap(struct gil *gil, struct vm_area_struct *vma);
+void gil_page_sync(struct gil *gil);
+
+/* stats.c */
+void gil_stats_acquired(struct gil *gil, bool waited, ktime_t wait_start);
+void gil_stats_read(struct gil *gil, struct gil_stats *out);
 
 /* chardev.c */
 int gil_chardev_register(void);

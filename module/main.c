@@ -2,9 +2,44 @@
 /*
  * /dev/gil: CPython's global interpreter lock as a character device.
  */
+#include <linux/moduleparam.h>
 #include <linux/module.h>
+#include <linux/rcupdate.h>
 
 #include "gil.h"
+
+s64 gil_default_interval_us = GIL_INTERVAL_DEFAULT_US;
+
+/* The same bounds as GIL_IOC_SET_INTERVAL: insmod fails on a bad value. */
+static int gil_param_set_interval(const char *val,
+				  const struct kernel_param *kp)
+{
+	s64 interval_us;
+	int ret = kstrtos64(val, 0, &interval_us);
+
+	if (ret)
+		return ret;
+	ret = gil_interval_check(interval_us);
+	if (ret)
+		return ret;
+	WRITE_ONCE(gil_default_interval_us, interval_us);
+	return 0;
+}
+
+static int gil_param_get_interval(char *buf, const struct kernel_param *kp)
+{
+	return scnprintf(buf, PAGE_SIZE, "%lld\n",
+			 READ_ONCE(gil_default_interval_us));
+}
+
+static const struct kernel_param_ops gil_interval_param_ops = {
+	.set = gil_param_set_interval,
+	.get = gil_param_get_interval,
+};
+
+module_param_cb(default_interval_us, &gil_interval_param_ops, NULL, 0644);
+MODULE_PARM_DESC(default_interval_us,
+		 "Switch interval of new GILs, in microseconds (default 5000)");
 
 /*
  * Setup and teardown live outside the __init/__exit sections so that the
@@ -18,6 +53,8 @@ int gil_module_setup(void)
 void gil_module_teardown(void)
 {
 	gil_chardev_unregister();
+	/* Thread states are freed by RCU callbacks in this module's text. */
+	rcu_barrier();
 }
 
 static int __init gil_init(void)

@@ -69,6 +69,28 @@ load_module() {
 	echo "GIL-KTAP-END"
 }
 
+# The module parameter takes the bounds of GIL_IOC_SET_INTERVAL.  Not on a
+# kernel with KUnit: every load attempt would run the suites again.
+module_parameter_tests() {
+	[ -d /sys/kernel/debug/kunit ] && return 0
+	p=/sys/module/gil/parameters/default_interval_us
+	guest_test "default_interval_us is 5000" grep -qx 5000 $p
+	guest_test "default_interval_us rejects 0" sh -c "! echo 0 >$p"
+	guest_test "default_interval_us rejects -1" sh -c "! echo -1 >$p"
+	guest_test "default_interval_us rejects above an hour" \
+		sh -c "! echo 3600000001 >$p"
+	guest_test "default_interval_us sets a new GIL's interval" \
+		sh -c "echo 2500 >$p && gil-info | grep -q 'interval of a new GIL: 2500 us'"
+	echo 5000 >$p
+	rmmod gil
+	guest_test "insmod rejects default_interval_us=0" \
+		sh -c "! insmod /lib/gil/gil.ko default_interval_us=0"
+	guest_test "insmod default_interval_us=1000" \
+		sh -c "insmod /lib/gil/gil.ko default_interval_us=1000 && grep -qx 1000 $p"
+	rmmod gil
+	insmod /lib/gil/gil.ko
+}
+
 run_userspace_tests() {
 	for t in /bin/test-*; do
 		guest_tap "$t"

@@ -2,9 +2,30 @@
 /*
  * /dev/gil: CPython's global interpreter lock as a character device.
  *
- * Each open() of /dev/gil creates one independent GIL; the file descriptor
- * is the handle for every call below.  Threads of the opener, and of
- * children that inherit the descriptor, take part in that GIL.
+ * Each open() of /dev/gil creates one independent GIL (as a per-interpreter
+ * GIL is); the file descriptor is the handle for every call below.  Threads
+ * of the opener, and of children that inherit the descriptor, take part in
+ * that GIL once they have attached to it (GIL_IOC_ATTACH): the kernel's
+ * record of "OS thread + thread state".
+ *
+ * The algorithm is CPython's (Python/ceval_gil.c, 3.12/3.13):
+ *  - ACQUIRE takes a free GIL at once, ahead of any sleeping waiter.
+ *    Otherwise it sleeps for the switch interval.  When a sleep times out
+ *    while the GIL is still held by the thread that held it when the sleep
+ *    began (switch_number unchanged), it posts a drop request to the holder.
+ *    The interval restarts after every wake-up.
+ *  - The drop request reaches the holder through the eval-breaker word of
+ *    the mapped page (struct gil_page), which the holder polls at safe
+ *    points of its eval loop without a system call.
+ *  - RELEASE wakes one waiter.  When a drop request is pending it is a
+ *    forced switch: the releaser clears the request and blocks until another
+ *    thread has taken the GIL (FORCE_SWITCHING), or no thread waits any
+ *    more.  A release with no request pending never blocks.
+ *  - switch_number increases exactly once per change of owner, and the
+ *    acquirer clears the drop request.
+ * As in CPython 3.12 there is one drop request per GIL.  It is only ever
+ * posted while the GIL is held and cleared by every acquisition, so it is
+ * always aimed at the current holder, as 3.13's per-thread bit is.
  *
  * All ioctls return 0 on success or -1 with errno set.  Besides the errors
  * listed per call, every call may fail with:
@@ -30,6 +51,10 @@
 /* Free in Documentation/userspace-api/ioctl/ioctl-number.rst up to 6.12. */
 #define GIL_IOC_MAGIC 0xBD
 
+/* Switch interval, in microseconds as CPython stores it. */
+#define GIL_INTERVAL_DEFAULT_US	5000
+#define GIL_INTERVAL_MAX_US	3600000000LL	/* one hour */
+
 /**
  * struct gil_version - argument of GIL_IOC_GET_VERSION
  * @major: GIL_ABI_MAJOR of the running module
@@ -40,10 +65,149 @@ struct gil_version {
 	__u32 minor;
 };
 
+/* Bits of gil_page.eval_breaker. */
+#define GIL_EVAL_BREAKER_DROP_REQUEST	0x1U
+
+/**
+ * struct gil_page - the page shared read-only with userspace
+ *
+ * Map it with mmap(NULL, page_size, PROT_READ, MAP_SHARED, fd, 0), where
+ * page_size is sysconf(_SC_PAGESIZE).  The module writes it; the mapping
+ * cannot be made writable.  mmap fails with EINVAL for another length, a
+ * non-zero offset or MAP_PRIVATE, and with EPERM for PROT_WRITE; mprotect()
+ * to PROT_WRITE fails with EACCES.  All fields are written with single
+ * stores; read them with relaxed atomic loads.
+ *
+ * @size: bytes of this structure the module fills (sizeof(struct gil_page)
+ *	in the module's ABI); later minor versions only add fields at the end
+ * @locked: 1 while a thread holds the GIL, else 0
+ * @switch_number: number of changes of owner since the GIL was created
+ * @interval_us: the switch interval
+ * @eval_breaker: GIL_EVAL_BREAKER_* bits; the holder polls this word (on a
+ *	cache line of its own) at the safe points of its eval loop and answers
+ *	GIL_EVAL_BREAKER_DROP_REQUEST with GIL_IOC_YIELD
+ */
+struct gil_page {
+	__u32 size;
+	__u32 locked;
+	__u64 switch_number;
+	__u64 interval_us;
+	__u8 __reserved0[40];
+	__u32 eval_breaker;
+	__u8 __reserved1[60];
+};
+
+/* Handoff latency histogram buckets of struct gil_stats. */
+#define GIL_STATS_HIST_BUCKETS 32
+
+/**
+ * struct gil_stats - argument of GIL_IOC_GET_STATS
+ *
+ * The structure carries its own size so that it can grow.  The caller sets
+ * @size to sizeof(struct gil_stats) as it knows it (at least
+ * GIL_STATS_SIZE_VER0); the module fills that many bytes at most and sets
+ * @size to the number it filled.
+ *
+ * @size: in: the caller's size of this structure; out: bytes filled
+ * @hist_buckets: out: GIL_STATS_HIST_BUCKETS
+ * @acquisitions: successful acquisitions (ACQUIRE, and the take of YIELD)
+ * @contended: acquisitions that had to wait
+ * @drop_requests: drop requests posted (a timed-out wait may post again)
+ * @forced_switches: releases that answered a drop request (the handshake)
+ * @voluntary_releases: releases with no drop request pending
+ * @switch_number: changes of owner
+ * @owner_deaths: acquisitions that recovered the GIL from a holder that
+ *	exited, or closed the GIL, while holding it
+ * @wait_ns: total time acquirers spent waiting, in nanoseconds
+ * @handoff_ns_hist: handoff latency (from a release to the acquisition by
+ *	a thread that was waiting), bucket i counting latencies in
+ *	[2^i, 2^(i+1)) ns; bucket 0 also counts 0 ns, the last bucket
+ *	everything longer
+ */
+struct gil_stats {
+	__u32 size;
+	__u32 hist_buckets;
+	__u64 acquisitions;
+	__u64 contended;
+	__u64 drop_requests;
+	__u64 forced_switches;
+	__u64 voluntary_releases;
+	__u64 switch_number;
+	__u64 owner_deaths;
+	__u64 wait_ns;
+	__u64 handoff_ns_hist[GIL_STATS_HIST_BUCKETS];
+};
+
+#define GIL_STATS_SIZE_VER0 328	/* sizeof(struct gil_stats) in ABI 1.0 */
+
 /*
  * GIL_IOC_GET_VERSION - report the module's ABI version.
  * Never blocks.
  */
 #define GIL_IOC_GET_VERSION	_IOR(GIL_IOC_MAGIC, 0x00, struct gil_version)
+
+/*
+ * GIL_IOC_ATTACH - attach the calling thread to this GIL.
+ * Every call below but GET_VERSION, GET/SET_INTERVAL and GET_STATS needs
+ * it.  A thread attaches once per GIL.
+ * Errors: EEXIST (already attached), ENOMEM.
+ */
+#define GIL_IOC_ATTACH		_IO(GIL_IOC_MAGIC, 0x01)
+
+/*
+ * GIL_IOC_DETACH - detach the calling thread from this GIL.
+ * Errors: EUNATCH (not attached), EBUSY (it holds the GIL: release first).
+ */
+#define GIL_IOC_DETACH		_IO(GIL_IOC_MAGIC, 0x02)
+
+/*
+ * GIL_IOC_ACQUIRE - take the GIL (CPython's take_gil), waiting as long as
+ * it takes.  Ordinary signals do not make it fail: their handlers run once
+ * the GIL is taken, as CPython's acquire is infallible to its callers.  A
+ * waiting thread stays killable.
+ * Errors:
+ *   EUNATCH     the thread is not attached
+ *   EDEADLK     the thread already holds the GIL
+ *   EOWNERDEAD  the GIL is taken, but the previous holder exited (or its
+ *               process closed the GIL) while holding it, as robust
+ *               mutexes report it: the state it protected may be
+ *               inconsistent
+ *   EBADF       this process closed its last descriptor of the GIL while
+ *               the thread waited
+ */
+#define GIL_IOC_ACQUIRE		_IO(GIL_IOC_MAGIC, 0x03)
+
+/*
+ * GIL_IOC_RELEASE - drop the GIL (CPython's drop_gil).  Wakes one waiter.
+ * Blocks only for a forced switch: with a drop request pending, until
+ * another thread has taken the GIL or none waits any more.
+ * Errors: EUNATCH (not attached), EPERM (the thread does not hold the GIL).
+ */
+#define GIL_IOC_RELEASE		_IO(GIL_IOC_MAGIC, 0x04)
+
+/*
+ * GIL_IOC_YIELD - answer a drop request in one call: release (with the
+ * forced-switch handshake when a request is pending), then acquire again.
+ * Errors: those of RELEASE, then those of ACQUIRE but EDEADLK.
+ */
+#define GIL_IOC_YIELD		_IO(GIL_IOC_MAGIC, 0x05)
+
+/*
+ * GIL_IOC_GET_INTERVAL - read the switch interval, in microseconds.
+ * GIL_IOC_SET_INTERVAL - set it; waits already begun keep their deadline.
+ * The default is the module parameter default_interval_us (5000).
+ * Errors of SET: EINVAL (zero or negative), ERANGE (above
+ * GIL_INTERVAL_MAX_US).
+ */
+#define GIL_IOC_GET_INTERVAL	_IOR(GIL_IOC_MAGIC, 0x06, __s64)
+#define GIL_IOC_SET_INTERVAL	_IOW(GIL_IOC_MAGIC, 0x07, __s64)
+
+/*
+ * GIL_IOC_GET_STATS - read the GIL's statistics (struct gil_stats).
+ * Matched on its number, whatever size the command encodes, so binaries
+ * built with an older, smaller struct keep working.
+ * Errors: EINVAL (size below GIL_STATS_SIZE_VER0).
+ */
+#define GIL_IOC_GET_STATS	_IOWR(GIL_IOC_MAGIC, 0x08, struct gil_stats)
 
 #endif /* _UAPI_LINUX_GIL_H */

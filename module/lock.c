@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The GIL algorithm: CPython's take_gil() and drop_gil()
+ * (Python/ceval_gil.c) on one spinlock, two wait queues and an
+ * hrtimer-bounded sleep.
+ *
+ * CPython's gil->mutex and switch_mutex become gil->lock; its condition
+ * variables become the wait queues gil->waiters (cond) and
+ * gil->switch_wait (switch_cond); its timed wait becomes an exclusive,
+ * hrtimer-bounded sleep.  What differs, and why:
+ *  - A waiter sleeps in an exclusive wait queue, so a release wakes the
+ *    longest waiter where pthread_cond_signal wakes an unspecified one.
+ *  - The forced releaser also stops waiting when no thread waits any more
+ *    (a waiter was killed, or its process closed the GIL): CPython's
+ *    untimed wait would hang there (gh-96387).
+ *  - A holder that exits, or whose process closes the GIL, while holding
+ *    it does not wedge the GIL: waiters recover it, as robust mutexes do.
+ */
+#include <linux/errno.h>
+#include <linux/hrtimer.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+
+#include "gil.h"
+
+bool gil_holds(struct gil *gil, struct gil_thread *t)
+{
+	lockdep_assert_held(&gil->lock);
+	return gil->locked && gil->holder == t;
+}
+
+/* SET_GIL_DROP_REQUEST: the holder sees it in the page, with no syscall. */
+static void gil_post_drop_request(struct gil *gil)
+{
+	gil->drop_request = true;
+	gil->stats.drop_requests++;
+	WRITE_ONCE(gil->shared->eval_breaker, GIL_EVAL_BREAKER_DROP_REQUEST);
+}
+
+static void gil_clear_drop_request(struct gil *gil)
+{
+	if (!gil->drop_request)
+		return;
+	gil->drop_request = false;
+	WRITE_ONCE(gil->shared->eval_breaker, 0);
+}
+
+/* The part of drop_gil() under the mutex: unlock, wake one waiter. */
+void gil_release_locked(struct gil *gil)
+{
+	lockdep_assert_held(&gil->lock);
+	gil->locked = false;
+	gil->released_at = ktime_get();
+	gil_page_sync(gil);
+	wake_up(&gil->waiters);
+}
+
+/* The holder is exiting: it will never release the GIL. */
+static bool gil_holder_gone(struct gil *gil)
+{
+	return READ_ONCE(gil->holder->task->flags) & PF_EXITING;
+}
+
+/*
+ * Take the GIL away from a holder that exited holding it.  Its record is
+ * unlinked too: nothing can use it any more.
+ */
+static void gil_recover(struct gil *gil)
+{
+	struct gil_thread *dead = gil->holder;
+
+	gil->locked = false;
+	gil->owner_died = true;
+	if (xa_cmpxchg(&gil->threads, dead->tid, dead, NULL, 0) == dead)
+		gil_thread_put(dead);
+}
+
+/* The end of take_gil(): the caller owns the GIL from here on. */
+static int gil_acquire_locked(struct gil *gil, struct gil_thread *t,
+			      bool waited, ktime_t wait_start)
+{
+	int ret = 0;
+
+	gil->locked = true;
+	if (gil->holder != t) {
+		if (gil->holder)
+			gil_thread_put(gil->holder);
+		kref_get(&t->kref);
+		gil->holder = t;
+		gil->switch_number++;
+		/* A forced releaser waits for exactly this change. */
+		wake_up_all(&gil->switch_wait);
+	}
+	gil_clear_drop_request(gil);
+	if (gil->owner_died) {
+		gil->owner_died = false;
+		gil->stats.owner_deaths++;
+		ret = -EOWNERDEAD;
+	}
+	gil_stats_acquired(gil, waited, wait_start);
+	gil_page_sync(gil);
+	return ret;
+}
+
+/*
+ * take_gil().  @state is TASK_INTERRUPTIBLE for ACQUIRE: a signal ends the
+ * wait with -ERESTARTNOINTR, so its handler runs and the call restarts
+ * (the interval restarts after every wake-up in CPython too).  YIELD, which
+ * cannot be restarted once it released, waits TASK_KILLABLE.
+ */
+static int __gil_take(struct gil *gil, struct gil_thread *t,
+		      unsigned int state)
+{
+	DEFINE_WAIT(wait);
+	ktime_t wait_start = 0;
+	bool waited = false, requested = false;
+	int ret = 0;
+
+	spin_lock(&gil->lock);
+	if (t->closed) {
+		ret = -EBADF;
+		goto out;
+	}
+	if (gil_holds(gil, t)) {
+		ret = -EDEADLK;
+		goto out;
+	}
+	while (gil->locked) {
+		u64 switch_number = gil->switch_number;
+		ktime_t expires;
+		bool timed_out;
+
+		if (gil_holder_gone(gil)) {
+			gil_recover(gil);
+			break;
+		}
+		if (!waited) {
+			waited = true;
+			wait_start = ktime_get();
+			gil->nr_waiters++;
+		}
+		prepare_to_wait_exclusive(&gil->waiters, &wait, state);
+		expires = ktime_add_us(ktime_get(), gil->interval_us);
+		spin_unlock(&gil->lock);
+
+		timed_out = !schedule_hrtimeout_range(&expires,
+						      current->timer_slack_ns,
+						      HRTIMER_MODE_ABS);
+
+		spin_lock(&gil->lock);
+		finish_wait(&gil->waiters, &wait);
+		if (t->closed) {
+			ret = -EBADF;
+			break;
+		}
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		if (!gil->locked)
+			break;
+		if (state == TASK_INTERRUPTIBLE && signal_pending(current)) {
+			ret = -ERESTARTNOINTR;
+			break;
+		}
+		/* Ask only if no one else got the GIL during this wait. */
+		if (timed_out && gil->switch_number == switch_number) {
+			gil_post_drop_request(gil);
+			requested = true;
+		}
+	}
+	if (waited)
+		gil->nr_waiters--;
+	if (!ret) {
+		ret = gil_acquire_locked(gil, t, waited, wait_start);
+		goto out;
+	}
+
+	/* Leaving without the GIL. */
+	if (!gil->locked)
+		wake_up(&gil->waiters);	/* pass on a wake-up we consumed */
+	if (!gil->nr_waiters) {
+		/* No one is left to take over (gh-96387). */
+		if (requested)
+			gil_clear_drop_request(gil);
+		wake_up_all(&gil->switch_wait);
+	}
+out:
+	spin_unlock(&gil->lock);
+	return ret;
+}
+
+int gil_take(struct gil *gil, struct gil_thread *t)
+{
+	return __gil_take(gil, t, TASK_INTERRUPTIBLE);
+}
+
+/*
+ * drop_gil().  With a drop request pending this is a forced switch: the
+ * releaser waits until another thread has taken the GIL, so that it cannot
+ * win the GIL straight back (FORCE_SWITCHING).
+ */
+int gil_drop(struct gil *gil, struct gil_thread *t)
+{
+	DEFINE_WAIT(wait);
+
+	spin_lock(&gil->lock);
+	if (!gil_holds(gil, t)) {
+		spin_unlock(&gil->lock);
+		return -EPERM;
+	}
+	gil_release_locked(gil);
+	if (!gil->drop_request) {
+		gil->stats.voluntary_releases++;
+		spin_unlock(&gil->lock);
+		return 0;
+	}
+
+	gil_clear_drop_request(gil);
+	gil->stats.forced_switches++;
+	while (gil->holder == t && gil->nr_waiters && !t->closed &&
+	       !fatal_signal_pending(current)) {
+		prepare_to_wait(&gil->switch_wait, &wait, TASK_KILLABLE);
+		spin_unlock(&gil->lock);
+		schedule();
+		spin_lock(&gil->lock);
+	}
+	finish_wait(&gil->switch_wait, &wait);
+	spin_unlock(&gil->lock);
+	return 0;
+}
+
+/* Answer a drop request: release (with the handshake), take again. */
+int gil_yield(struct gil *gil, struct gil_thread *t)
+{
+	int ret = gil_drop(gil, t);
+
+	if (ret)
+		return ret;
+	return __gil_take(gil, t, TASK_KILLABLE);
+}

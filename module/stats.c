@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Statistics of a GIL, kept under gil->lock.
+ */
+#include <linux/log2.h>
+#include <linux/minmax.h>
+
+#include "gil.h"
+
+static unsigned int gil_hist_bucket(s64 ns)
+{
+	if (ns <= 1)
+		return 0;
+	return min_t(unsigned int, ilog2(ns), GIL_STATS_HIST_BUCKETS - 1);
+}
+
+/*
+ * Account an acquisition.  For one that waited, the handoff latency runs
+ * from the release that let it in; a recovery from a dead holder has no
+ * such release and is left out of the histogram.
+ */
+void gil_stats_acquired(struct gil *gil, bool waited, ktime_t wait_start)
+{
+	struct gil_counters *c = &gil->stats;
+	ktime_t now;
+
+	c->acquisitions++;
+	if (!waited)
+		return;
+	now = ktime_get();
+	c->contended++;
+	c->wait_ns += ktime_to_ns(ktime_sub(now, wait_start));
+	if (ktime_after(gil->released_at, wait_start))
+		c->handoff_ns_hist[gil_hist_bucket(ktime_to_ns(ktime_sub(now,
+						gil->released_at)))]++;
+}
+
+void gil_stats_read(struct gil *gil, struct gil_stats *out)
+{
+	struct gil_counters *c = &gil->stats;
+
+	memset(out, 0, sizeof(*out));
+	spin_lock(&gil->lock);
+	out->acquisitions = c->acquisitions;
+	out->contended = c->contended;
+	out->drop_requests = c->drop_requests;
+	out->forced_switches = c->forced_switches;
+	out->voluntary_releases = c->voluntary_releases;
+	out->switch_number = gil->switch_number;
+	out->owner_deaths = c->owner_deaths;
+	out->wait_ns = c->wait_ns;
+	memcpy(out->handoff_ns_hist, c->handoff_ns_hist,
+	       sizeof(out->handoff_ns_hist));
+	spin_unlock(&gil->lock);
+	out->size = sizeof(*out);
+	out->hist_buckets = GIL_STATS_HIST_BUCKETS;
+}
