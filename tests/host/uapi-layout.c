@@ -15,3 +15,31 @@
 LAYOUT(struct gil_version, 8);
 FIELD(struct gil_version, major, 0);
 FIELD(struct gil_version, minor, 4);
+
+LAYOUT(struct gil_page, 128);
+FIELD(struct gil_page, size, 0);
+FIELD(struct gil_page, locked, 4);
+FIELD(struct gil_page, switch_number, 8);
+FIELD(struct gil_page, interval_us, 16);
+/* The word the holder polls has a cache line of its own. */
+FIELD(struct gil_page, eval_breaker, 64);
+
+LAYOUT(struct gil_stats, GIL_STATS_SIZE_VER0);
+FIELD(struct gil_stats, size, 0);
+FIELD(struct gil_stats, hist_buckets, 4);
+FIELD(struct gil_stats, acquisitions, 8);
+FIELD(struct gil_stats, contended, 16);
+FIELD(struct gil_stats, drop_requests, 24);
+FIELD(struct gil_stats, forced_switches, 32);
+FIELD(struct gil_stats, voluntary_releases, 40);
+FIELD(struct gil_stats, switch_number, 48);
+FIELD(struct gil_stats, owner_deaths, 56);
+FIELD(struct gil_stats, wait_ns, 64);
+FIELD(struct gil_stats, handoff_ns_hist, 72);
+
+/* Commands encode their argument's size: it must not differ either. */
+_Static_assert(GIL_IOC_GET_STATS ==
+	       _IOWR(GIL_IOC_MAGIC, 0x08, char[GIL_STATS_SIZE_VER0]),
+	       "GIL_IOC_GET_STATS");
+_Static_assert(GIL_IOC_SET_INTERVAL == _IOW(GIL_IOC_MAGIC, 0x07, char[8]),
+	       "GIL_IOC_SET_INTERVAL");
