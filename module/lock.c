@@ -17,6 +17,7 @@
  *    it does not wedge the GIL: waiters recover it, as robust mutexes do.
  */
 #include <linux/errno.h>
+#include <linux/freezer.h>
 #include <linux/hrtimer.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
@@ -103,13 +104,15 @@ static int gil_acquire_locked(struct gil *gil, struct gil_thread *t,
 }
 
 /*
- * take_gil().  @state is TASK_INTERRUPTIBLE for ACQUIRE: a signal ends the
- * wait with -ERESTARTNOINTR, so its handler runs and the call restarts
- * (the interval restarts after every wake-up in CPython too).  YIELD, which
- * cannot be restarted once it released, waits TASK_KILLABLE.
+ * Where acquirers and forced releasers sleep.  Ordinary signals do not end
+ * the sleep: their handlers run once the call returns, and no signal makes
+ * a waiter start its interval again (CPython's timed condition wait also
+ * resumes with its deadline after a handler).  Fatal signals end it.
  */
-static int __gil_take(struct gil *gil, struct gil_thread *t,
-		      unsigned int state)
+#define GIL_SLEEP	TASK_KILLABLE
+
+/* take_gil(). */
+int gil_take(struct gil *gil, struct gil_thread *t)
 {
 	DEFINE_WAIT(wait);
 	ktime_t wait_start = 0;
@@ -139,13 +142,20 @@ static int __gil_take(struct gil *gil, struct gil_thread *t,
 			wait_start = ktime_get();
 			gil->nr_waiters++;
 		}
-		prepare_to_wait_exclusive(&gil->waiters, &wait, state);
+		prepare_to_wait_exclusive(&gil->waiters, &wait, GIL_SLEEP);
 		expires = ktime_add_us(ktime_get(), gil->interval_us);
 		spin_unlock(&gil->lock);
 
 		timed_out = !schedule_hrtimeout_range(&expires,
 						      current->timer_slack_ns,
 						      HRTIMER_MODE_ABS);
+		/*
+		 * A killable sleeper is not frozen for suspend on its own; a
+		 * waiter whose holder is frozen must freeze too.  Not when a
+		 * release woke it: a forced releaser waits for it.
+		 */
+		if (timed_out)
+			try_to_freeze();
 
 		spin_lock(&gil->lock);
 		finish_wait(&gil->waiters, &wait);
@@ -159,10 +169,6 @@ static int __gil_take(struct gil *gil, struct gil_thread *t,
 		}
 		if (!gil->locked)
 			break;
-		if (state == TASK_INTERRUPTIBLE && signal_pending(current)) {
-			ret = -ERESTARTNOINTR;
-			break;
-		}
 		/* Ask only if no one else got the GIL during this wait. */
 		if (timed_out && gil->switch_number == switch_number) {
 			gil_post_drop_request(gil);
@@ -190,11 +196,6 @@ out:
 	return ret;
 }
 
-int gil_take(struct gil *gil, struct gil_thread *t)
-{
-	return __gil_take(gil, t, TASK_INTERRUPTIBLE);
-}
-
 /*
  * drop_gil().  With a drop request pending this is a forced switch: the
  * releaser waits until another thread has taken the GIL, so that it cannot
@@ -220,7 +221,7 @@ int gil_drop(struct gil *gil, struct gil_thread *t)
 	gil->stats.forced_switches++;
 	while (gil->holder == t && gil->nr_waiters && !t->closed &&
 	       !fatal_signal_pending(current)) {
-		prepare_to_wait(&gil->switch_wait, &wait, TASK_KILLABLE);
+		prepare_to_wait(&gil->switch_wait, &wait, GIL_SLEEP);
 		spin_unlock(&gil->lock);
 		schedule();
 		spin_lock(&gil->lock);
@@ -237,5 +238,5 @@ int gil_yield(struct gil *gil, struct gil_thread *t)
 
 	if (ret)
 		return ret;
-	return __gil_take(gil, t, TASK_KILLABLE);
+	return gil_take(gil, t);
 }

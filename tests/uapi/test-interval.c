@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The switch interval: its default, GET/SET, their errors, how it shows in
+ * the mapped page, and that a wait already begun keeps its deadline.
+ */
+#include "harness.h"
+
+static int interval_default_from_header(void)
+{
+	const struct gil_page *pg;
+	__s64 us = -1;
+	int fd = open_gil();
+
+	CHECK(fd >= 0);
+	CHECK(ioctl(fd, GIL_IOC_GET_INTERVAL, &us) == 0);
+	CHECK_CMP(us, ==, GIL_INTERVAL_DEFAULT_US);
+	pg = map_gil(fd);
+	CHECK(pg);
+	CHECK_CMP(PAGE_LOAD(pg->interval_us), ==, GIL_INTERVAL_DEFAULT_US);
+	unmap_gil(pg);
+	close(fd);
+	return 0;
+}
+
+static int interval_set_reads_back(void)
+{
+	static const __s64 values[] = {
+		1, 2, 999, 12345, 20000, 1000000, GIL_INTERVAL_MAX_US - 1,
+		GIL_INTERVAL_MAX_US, 5000,
+	};
+	const struct gil_page *pg;
+	unsigned int i;
+	int fd = open_gil();
+
+	CHECK(fd >= 0);
+	pg = map_gil(fd);
+	CHECK(pg);
+	for (i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+		CHECK(gil_set_interval(fd, values[i]) == 0);
+		CHECK_CMP(gil_get_interval(fd), ==, values[i]);
+		CHECK_CMP(PAGE_LOAD(pg->interval_us), ==, values[i]);
+	}
+	unmap_gil(pg);
+	close(fd);
+	return 0;
+}
+
+static int interval_invalid_values_rejected(void)
+{
+	static const __s64 einval[] = { 0, -1, -5000, INT64_MIN };
+	static const __s64 erange[] = {
+		GIL_INTERVAL_MAX_US + 1, GIL_INTERVAL_MAX_US * 2, INT64_MAX,
+	};
+	const struct gil_page *pg;
+	unsigned int i;
+	int fd = open_gil();
+
+	CHECK(fd >= 0);
+	pg = map_gil(fd);
+	CHECK(pg);
+	CHECK(gil_set_interval(fd, 7777) == 0);
+	for (i = 0; i < sizeof(einval) / sizeof(einval[0]); i++)
+		CHECK_ERR(gil_set_interval(fd, einval[i]), EINVAL);
+	for (i = 0; i < sizeof(erange) / sizeof(erange[0]); i++)
+		CHECK_ERR(gil_set_interval(fd, erange[i]), ERANGE);
+	/* A rejected value changes nothing. */
+	CHECK_CMP(gil_get_interval(fd), ==, 7777);
+	CHECK_CMP(PAGE_LOAD(pg->interval_us), ==, 7777);
+	unmap_gil(pg);
+	close(fd);
+	return 0;
+}
+
+static int interval_is_per_gil(void)
+{
+	int a = open_gil(), b = open_gil(), c;
+
+	CHECK(a >= 0 && b >= 0);
+	CHECK(gil_set_interval(a, 123) == 0);
+	CHECK_CMP(gil_get_interval(b), ==, GIL_INTERVAL_DEFAULT_US);
+	CHECK(gil_set_interval(b, 456) == 0);
+	CHECK_CMP(gil_get_interval(a), ==, 123);
+	/* A new GIL starts from the default again. */
+	c = open_gil();
+	CHECK(c >= 0);
+	CHECK_CMP(gil_get_interval(c), ==, GIL_INTERVAL_DEFAULT_US);
+	close(a);
+	close(b);
+	close(c);
+	return 0;
+}
+
+/*
+ * "Waits already begun keep their deadline": a waiter sleeping out a 10 s
+ * interval does not post a drop request soon after the interval is cut to
+ * 1 ms.  (A correct module cannot post one before 10 s have passed, so the
+ * test cannot fail on a slow machine.)
+ */
+static int interval_change_keeps_running_deadline(void)
+{
+	const struct gil_page *pg;
+	struct gil_stats st;
+	struct waiter w;
+	int fd = open_gil();
+
+	CHECK(fd >= 0);
+	pg = map_gil(fd);
+	CHECK(pg);
+	CHECK(gil_set_interval(fd, 10000000) == 0);
+	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
+	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
+	waiter_init(&w, fd, pg, 0);
+	CHECK(waiter_start(&w) == 0);
+	CHECK(waiter_blocked(&w, 5000) == 0);
+	CHECK(gil_set_interval(fd, 1000) == 0);
+	sleep_ms(300);
+	CHECK(!drop_requested(pg));
+	CHECK(atomic_load(&w.state) == W_ACQUIRING);
+	CHECK(gil_stats(fd, &st) == 0);
+	CHECK_CMP(st.drop_requests, ==, 0);
+	/* A release with no request pending hands over without blocking. */
+	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
+	CHECK(join_within(w.th, 5000) == 0);
+	CHECK_CMP(w.acq_ret, ==, 0);
+	CHECK_CMP(w.rel_ret, ==, 0);
+	/* The new interval holds for waits begun after the change. */
+	CHECK_CMP(PAGE_LOAD(pg->interval_us), ==, 1000);
+	CHECK(ioctl(fd, GIL_IOC_DETACH) == 0);
+	unmap_gil(pg);
+	close(fd);
+	return 0;
+}
+
+/* A shorter interval set before the wait begins is the one used. */
+static int interval_new_value_used_by_next_wait(void)
+{
+	const struct gil_page *pg;
+	struct waiter w;
+	int64_t t;
+	int fd = open_gil();
+
+	CHECK(fd >= 0);
+	pg = map_gil(fd);
+	CHECK(pg);
+	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
+	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
+	CHECK(gil_set_interval(fd, 10000000) == 0);
+	CHECK(gil_set_interval(fd, 30000) == 0);
+	waiter_init(&w, fd, pg, 0);
+	CHECK(waiter_start(&w) == 0);
+	CHECK(wait_drop_request(pg, 10000) == 0);
+	t = now_ns() - w.t_before_acquire;
+	/* 30 ms at least; far less than the 10 s a stale value would give. */
+	CHECK_CMP(t, >=, 30000000);
+	CHECK_CMP(t, <, 8000000000ll);
+	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
+	CHECK(join_within(w.th, 5000) == 0);
+	CHECK_CMP(w.acq_ret, ==, 0);
+	CHECK(ioctl(fd, GIL_IOC_DETACH) == 0);
+	unmap_gil(pg);
+	close(fd);
+	return 0;
+}
+
+int main(void)
+{
+	RUN(interval_default_from_header);
+	RUN(interval_set_reads_back);
+	RUN(interval_invalid_values_rejected);
+	RUN(interval_is_per_gil);
+	RUN(interval_change_keeps_running_deadline);
+	RUN(interval_new_value_used_by_next_wait);
+	return harness_exit();
+}
