@@ -4,6 +4,8 @@
 #   make check        every test: host, module builds, static checks, VM, KUnit
 #   make demo         boot a VM, load the module, run the demo
 #   make setup        install the Debian packages the above need
+#   make install      libgil: headers, libraries, pkg-config, man pages
+#                     (PREFIX=/usr/local, DESTDIR=)
 #   make help         all targets
 #
 # Build output goes to build/ (BUILD=...), never into the source tree.
@@ -22,8 +24,8 @@ DEMO_SRCS	:= $(wildcard userspace/demos/*.c)
 GUEST_DEMOS	:= $(patsubst userspace/demos/%.c,$(BUILD)/guest/%,$(DEMO_SRCS))
 HOST_DEMOS	:= $(patsubst userspace/demos/%.c,$(BUILD)/bin/%,$(DEMO_SRCS))
 
-.PHONY: all module userspace guest modules kunit-kernel check demo setup \
-	install-deps clean distclean help
+.PHONY: all module userspace libgil guest modules kunit-kernel check demo setup \
+	install-deps install clean distclean help
 
 all: userspace
 ifneq ($(wildcard $(KDIR)/Makefile),)
@@ -46,8 +48,20 @@ module:
 	tests/build-module.sh host $(KDIR)
 	@echo "built $(BUILD)/kmod/host/gil.ko"
 
-userspace: $(HOST_DEMOS)
+userspace: libgil $(HOST_DEMOS)
+
+libgil:
+	$(MAKE) -C userspace O=$(abspath $(BUILD))/userspace
+
+# The guest runs static programs: the uapi tests, the demos, and libgil's
+# conformance suite and example interpreter.
 guest: $(GUEST_TESTS) $(GUEST_DEMOS)
+	$(MAKE) -C userspace O=$(abspath $(BUILD))/userspace-static LDFLAGS=-static tests examples
+	cp $(BUILD)/userspace-static/test/conformance $(BUILD)/guest/libgil-conformance
+	cp $(BUILD)/userspace-static/examples/interp $(BUILD)/guest/interp
+
+install:
+	$(MAKE) -C userspace O=$(abspath $(BUILD))/userspace install
 
 $(BUILD)/bin/%: userspace/demos/%.c $(UAPI_HDR)
 	@mkdir -p $(@D)
@@ -80,7 +94,8 @@ setup install-deps:
 	tests/setup.sh
 
 clean:
-	rm -rf $(BUILD)/bin $(BUILD)/guest $(BUILD)/kmod $(BUILD)/vm $(BUILD)/results
+	rm -rf $(BUILD)/bin $(BUILD)/guest $(BUILD)/kmod $(BUILD)/vm $(BUILD)/results \
+		$(BUILD)/userspace*
 
 distclean:
 	rm -rf $(BUILD)

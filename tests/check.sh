@@ -31,6 +31,30 @@ run_test host "uapi header compiles as C++" \
 run_test host "shell scripts parse" \
 	sh -c 'for f in tests/*.sh tests/*/*.sh tests/vm/init .ci/run; do bash -n "$f" || exit 1; done'
 
+stage "lib: libgil on the userspace backends (host)"
+lib_suite() {
+	local stage=$1 dir=$2 b
+	run_test "$stage" "libgil builds ($dir)" make -s -C userspace O="$GIL_BUILD/$dir" \
+		${3:+SANITIZE=$3} all
+	for b in cpython futex; do
+		GIL_BACKEND=$b "$GIL_BUILD/$dir/test/conformance" \
+			>"$GIL_RESULTS/logs/$stage-$b.log" 2>&1
+		grep -E '^(not )?ok - ' "$GIL_RESULTS/logs/$stage-$b.log" |
+			sed -E "s/^(not ok|ok) - /\\1 - $stage: /" >>"$GIL_RESULTS/$stage.tap"
+		grep -q '^ok - ' "$GIL_RESULTS/logs/$stage-$b.log" ||
+			result "$stage" 1 "conformance suite ran on $b"
+	done
+}
+mkdir -p "$GIL_RESULTS/logs"
+lib_suite lib userspace
+lib_suite lib-tsan userspace-thread thread
+for b in cpython futex; do
+	run_test lib "interp: 4 threads on $b keep their counter exact" \
+		"$GIL_BUILD/userspace/examples/interp" -b "$b" -t 4 -n 300000
+done
+run_test lib "make install DESTDIR=..., then an example builds with pkg-config" \
+	tests/install-check.sh
+
 stage "build: gil.ko with W=1 and sparse"
 for k in 6.1 6.12; do
 	run_test build "gil.ko builds for $k: no compiler or sparse warning" \

@@ -95,6 +95,13 @@ run_userspace_tests() {
 	for t in /bin/test-*; do
 		guest_tap "$t"
 	done
+	# libgil on the kernel backend: the conformance suite all backends
+	# pass, and the example interpreter's threads sharing /dev/gil.
+	guest_tap env GIL_BACKEND=kernel libgil-conformance
+	guest_test "interp: 3 threads on /dev/gil keep their counter exact" \
+		interp -b kernel -t 3 -n 200000
+	guest_test "interp: CPU threads beside a thread blocked in read()" \
+		interp -b kernel -t 2 -n 200000 -io 50
 }
 
 unload_and_check() {

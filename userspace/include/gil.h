@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libgil: run eval loops under a GIL, CPython style, on the kernel's
+ * /dev/gil or on a userspace GIL, behind one API.
+ *
+ * Conventions: functions return 0 (or a documented non-negative value) on
+ * success and a negative errno on failure; they never set errno.  There is
+ * no global state: everything hangs off a struct gil.
+ *
+ * A program opens a GIL (gil_open), gives each of its threads a thread
+ * state (gil_tstate_new + gil_tstate_attach, or gil_ensure), and runs its
+ * eval loop between gil_acquire and gil_release, calling gil_check() at
+ * safe points (backward jumps, calls) so that a waiting thread's drop
+ * request is answered.  Blocking I/O goes between GIL_BEGIN_ALLOW_THREADS
+ * and GIL_END_ALLOW_THREADS.
+ *
+ * Errors common to the calls taking a thread state:
+ *   -EPERM    the thread state is attached to another thread
+ *   -EUNATCH  the thread state is not attached
+ *   -EBADF    the GIL was closed
+ */
+#ifndef GIL_H
+#define GIL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <linux/gil.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Which GIL implementation backs a struct gil. */
+enum gil_backend {
+	GIL_BACKEND_DEFAULT = 0,	/* $GIL_BACKEND if set, else kernel */
+	GIL_BACKEND_KERNEL,		/* /dev/gil */
+	GIL_BACKEND_CPYTHON,		/* CPython's algorithm on pthreads */
+	GIL_BACKEND_FUTEX,		/* direct handoff on futexes */
+};
+
+struct gil;
+struct gil_tstate;
+
+/*
+ * Open a GIL.  GIL_BACKEND_DEFAULT reads the GIL_BACKEND environment
+ * variable ("kernel", "cpython" or "futex").
+ * Errors: -EINVAL (unknown backend or GIL_BACKEND value), -ENOMEM, and for
+ * the kernel backend those of open("/dev/gil") (-ENOENT: module not loaded).
+ */
+int gil_open(struct gil **gilp, enum gil_backend backend);
+
+/*
+ * Close a GIL.  Threads waiting in it fail with -EBADF, and so does every
+ * later call.  The struct gil stays valid memory while thread states of it
+ * exist (they still have to be freed); with the last, it is freed.
+ */
+int gil_close(struct gil *gil);
+
+enum gil_backend gil_backend(const struct gil *gil);
+const char *gil_backend_name(enum gil_backend backend);
+/* The backend called @name, or -EINVAL. */
+int gil_backend_from_name(const char *name);
+
+/*
+ * Thread states (CPython's PyThreadState): create one, attach it to the
+ * calling thread, detach it, free it.
+ * gil_tstate_attach: -EEXIST (this thread already has one attached to this
+ *	GIL), -EBUSY (this thread state is attached to a thread).
+ * gil_tstate_detach: -EBUSY (the thread holds the GIL).
+ * gil_tstate_free: -EBUSY (still attached).
+ */
+int gil_tstate_new(struct gil *gil, struct gil_tstate **tsp);
+int gil_tstate_attach(struct gil_tstate *ts);
+int gil_tstate_detach(struct gil_tstate *ts);
+int gil_tstate_free(struct gil_tstate *ts);
+
+/*
+ * Take, drop, and yield the GIL (CPython's take_gil, drop_gil, and the
+ * answer to a drop request).
+ * gil_acquire: -EDEADLK (already held), -EOWNERDEAD (taken, but the
+ *	previous holder died holding it).
+ * gil_release: -EPERM also when the thread does not hold the GIL.
+ */
+int gil_acquire(struct gil_tstate *ts);
+int gil_release(struct gil_tstate *ts);
+int gil_yield(struct gil_tstate *ts);
+
+/* Do not use directly: the start of every thread state, for gil_check(). */
+struct gil_tstate_head {
+	const uint32_t *eval_breaker;
+};
+
+/* True when a drop request is pending.  One relaxed load, no syscall. */
+static inline bool gil_drop_requested(const struct gil_tstate *ts)
+{
+	const struct gil_tstate_head *head = (const struct gil_tstate_head *)ts;
+
+	return __atomic_load_n(head->eval_breaker, __ATOMIC_RELAXED) &
+	       GIL_EVAL_BREAKER_DROP_REQUEST;
+}
+
+/*
+ * The eval-loop check, for the holder's safe points: answers a pending drop
+ * request (gil_yield) and costs one load otherwise.  Returns 1 when it
+ * yielded, 0 when nothing was pending, or an error of gil_yield.
+ */
+static inline int gil_check(struct gil_tstate *ts)
+{
+	int ret;
+
+	if (__builtin_expect(!gil_drop_requested(ts), 1))
+		return 0;
+	ret = gil_yield(ts);
+	return ret ? ret : 1;
+}
+
+/* Py_BEGIN_ALLOW_THREADS / Py_END_ALLOW_THREADS around blocking calls. */
+#define GIL_BEGIN_ALLOW_THREADS(ts)	{ gil_release(ts);
+#define GIL_END_ALLOW_THREADS(ts)	gil_acquire(ts); }
+
+/*
+ * PyGILState_Ensure / PyGILState_Release: make sure the calling thread
+ * holds the GIL, creating and attaching a thread state for it if it has
+ * none; re-entrant.  gil_ensure returns GIL_ENSURE_LOCKED or
+ * GIL_ENSURE_UNLOCKED (a negative errno on failure), to be passed to the
+ * matching gil_ensure_release.  gil_ensure_release: -EPERM (the thread
+ * does not hold the GIL), -EINVAL (no gil_ensure to match).
+ */
+enum gil_ensure_state {
+	GIL_ENSURE_LOCKED = 0,		/* the thread held the GIL already */
+	GIL_ENSURE_UNLOCKED = 1,	/* gil_ensure acquired it */
+};
+
+int gil_ensure(struct gil *gil);
+int gil_ensure_release(struct gil *gil, enum gil_ensure_state state);
+
+/*
+ * The switch interval, in seconds, with sys.setswitchinterval's rules:
+ * -EINVAL unless strictly positive; stored as whole microseconds
+ * (truncated), at least 1; -ERANGE above GIL_INTERVAL_MAX_US.
+ */
+int gil_set_switch_interval(struct gil *gil, double seconds);
+int gil_get_switch_interval(struct gil *gil, double *seconds);
+
+/* Statistics, as struct gil_stats of <linux/gil.h>, for every backend. */
+int gil_get_stats(struct gil *gil, struct gil_stats *stats);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GIL_H */

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The kernel backend: /dev/gil, its ioctls and its read-only page.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+struct kernel_gil {
+	int fd;
+	const struct gil_page *page;
+	size_t page_size;
+};
+
+static struct kernel_gil *kgil(struct gil *gil)
+{
+	return gil->backend_data;
+}
+
+static int kernel_ioctl(struct gil *gil, unsigned long cmd, void *arg)
+{
+	if (ioctl(kgil(gil)->fd, cmd, arg) == 0)
+		return 0;
+	/* After gil_close() the descriptor is /dev/null (see kernel_close). */
+	return atomic_load(&gil->closed) ? -EBADF : -errno;
+}
+
+static int kernel_open(struct gil *gil)
+{
+	struct kernel_gil *k = calloc(1, sizeof(*k));
+	void *page;
+	int ret;
+
+	if (!k)
+		return -ENOMEM;
+	k->page_size = (size_t)sysconf(_SC_PAGESIZE);
+	k->fd = open("/dev/gil", O_RDWR | O_CLOEXEC);
+	if (k->fd < 0) {
+		ret = -errno;
+		free(k);
+		return ret;
+	}
+	page = mmap(NULL, k->page_size, PROT_READ, MAP_SHARED, k->fd, 0);
+	if (page == MAP_FAILED) {
+		ret = -errno;
+		close(k->fd);
+		free(k);
+		return ret;
+	}
+	k->page = page;
+	gil->backend_data = k;
+	gil->eval_breaker = &k->page->eval_breaker;
+	return 0;
+}
+
+/*
+ * Closing the descriptor makes the kernel fail this process's waiters with
+ * EBADF.  Replacing it with /dev/null closes it without freeing the number,
+ * so a racing call can never reach a file opened later under that number.
+ */
+static void kernel_close(struct gil *gil)
+{
+	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	if (null >= 0) {
+		dup3(null, kgil(gil)->fd, O_CLOEXEC);
+		close(null);
+	}
+}
+
+/* The page stays mapped until here: thread states point into it. */
+static void kernel_free(struct gil *gil)
+{
+	struct kernel_gil *k = kgil(gil);
+
+	munmap((void *)k->page, k->page_size);
+	close(k->fd);
+	free(k);
+}
+
+static int kernel_attach(struct gil_tstate *ts)
+{
+	return kernel_ioctl(ts->gil, GIL_IOC_ATTACH, NULL);
+}
+
+static int kernel_detach(struct gil_tstate *ts)
+{
+	return kernel_ioctl(ts->gil, GIL_IOC_DETACH, NULL);
+}
+
+static int kernel_acquire(struct gil_tstate *ts)
+{
+	return kernel_ioctl(ts->gil, GIL_IOC_ACQUIRE, NULL);
+}
+
+static int kernel_release(struct gil_tstate *ts)
+{
+	return kernel_ioctl(ts->gil, GIL_IOC_RELEASE, NULL);
+}
+
+static int kernel_yield(struct gil_tstate *ts)
+{
+	return kernel_ioctl(ts->gil, GIL_IOC_YIELD, NULL);
+}
+
+static int kernel_set_interval(struct gil *gil, int64_t interval_us)
+{
+	return kernel_ioctl(gil, GIL_IOC_SET_INTERVAL, &interval_us);
+}
+
+static int64_t kernel_get_interval(struct gil *gil)
+{
+	return (int64_t)__atomic_load_n(&kgil(gil)->page->interval_us,
+					__ATOMIC_RELAXED);
+}
+
+static int kernel_get_stats(struct gil *gil, struct gil_stats *stats)
+{
+	stats->size = sizeof(*stats);
+	return kernel_ioctl(gil, GIL_IOC_GET_STATS, stats);
+}
+
+const struct gil_ops gil_kernel_ops = {
+	.name = "kernel",
+	.open = kernel_open,
+	.close = kernel_close,
+	.free = kernel_free,
+	.attach = kernel_attach,
+	.detach = kernel_detach,
+	.acquire = kernel_acquire,
+	.release = kernel_release,
+	.yield = kernel_yield,
+	.set_interval = kernel_set_interval,
+	.get_interval = kernel_get_interval,
+	.get_stats = kernel_get_stats,
+};
