@@ -2,7 +2,8 @@
 #
 #   make              gil.ko for the running kernel (KDIR=...) and the programs
 #   make check        every test: host, module builds, static checks, VM, KUnit
-#   make demo         boot a VM, load the module, run the demo
+#   make demo         boot a VM, load the module, run the demos
+#   make bench        the kernel-vs-userspace benchmark, in a VM
 #   make setup        install the Debian packages the above need
 #   make install      libgil: headers, libraries, pkg-config, man pages
 #                     (PREFIX=/usr/local, DESTDIR=)
@@ -20,11 +21,8 @@ GUEST_CFLAGS	:= $(CFLAGS_COMMON) -static -pthread
 UAPI_HDR	:= uapi/linux/gil.h
 TEST_SRCS	:= $(wildcard tests/uapi/test-*.c)
 GUEST_TESTS	:= $(patsubst tests/uapi/%.c,$(BUILD)/guest/%,$(TEST_SRCS))
-DEMO_SRCS	:= $(wildcard userspace/demos/*.c)
-GUEST_DEMOS	:= $(patsubst userspace/demos/%.c,$(BUILD)/guest/%,$(DEMO_SRCS))
-HOST_DEMOS	:= $(patsubst userspace/demos/%.c,$(BUILD)/bin/%,$(DEMO_SRCS))
 
-.PHONY: all module userspace libgil guest modules kunit-kernel check demo setup \
+.PHONY: all module userspace libgil guest modules kunit-kernel check demo bench setup \
 	install-deps install clean distclean help
 
 all: userspace
@@ -48,28 +46,21 @@ module:
 	tests/build-module.sh host $(KDIR)
 	@echo "built $(BUILD)/kmod/host/gil.ko"
 
-userspace: libgil $(HOST_DEMOS)
-
-libgil:
+# libgil, its tests, examples, demos and benchmarks, in build/userspace.
+userspace libgil:
 	$(MAKE) -C userspace O=$(abspath $(BUILD))/userspace
 
-# The guest runs static programs: the uapi tests, the demos, and libgil's
-# conformance suite and example interpreter.
-guest: $(GUEST_TESTS) $(GUEST_DEMOS)
-	$(MAKE) -C userspace O=$(abspath $(BUILD))/userspace-static LDFLAGS=-static tests examples
+# The guest runs static programs: the uapi tests, libgil's conformance
+# suite, and every example, demo and benchmark.
+guest: $(GUEST_TESTS)
+	$(MAKE) -C userspace O=$(abspath $(BUILD))/userspace-static LDFLAGS=-static tests programs
 	cp $(BUILD)/userspace-static/test/conformance $(BUILD)/guest/libgil-conformance
-	cp $(BUILD)/userspace-static/examples/interp $(BUILD)/guest/interp
+	for d in examples demos bench; do \
+		[ ! -d $(BUILD)/userspace-static/$$d ] || cp $(BUILD)/userspace-static/$$d/* $(BUILD)/guest/; \
+	done
 
 install:
 	$(MAKE) -C userspace O=$(abspath $(BUILD))/userspace install
-
-$(BUILD)/bin/%: userspace/demos/%.c $(UAPI_HDR)
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_COMMON) -o $@ $<
-
-$(BUILD)/guest/%: userspace/demos/%.c $(UAPI_HDR)
-	@mkdir -p $(@D)
-	$(CC) $(GUEST_CFLAGS) -o $@ $<
 
 $(BUILD)/guest/test-%: tests/uapi/test-%.c tests/uapi/harness.h $(UAPI_HDR)
 	@mkdir -p $(@D)
@@ -90,11 +81,14 @@ check:
 demo:
 	tests/demo.sh
 
+bench:
+	tests/bench.sh
+
 setup install-deps:
 	tests/setup.sh
 
 clean:
-	rm -rf $(BUILD)/bin $(BUILD)/guest $(BUILD)/kmod $(BUILD)/vm $(BUILD)/results \
+	rm -rf $(BUILD)/guest $(BUILD)/kmod $(BUILD)/vm $(BUILD)/results \
 		$(BUILD)/userspace*
 
 distclean:
