@@ -11,8 +11,14 @@
  * the VM.
  *
  * Below the harness proper are helpers for the /dev/gil tests: clocks,
- * bounded waits for threads and children, the mapped page, and a
- * "waiter" thread that attaches, acquires and records what it saw.
+ * bounded waits for threads and children, the mapped page, the usual
+ * start and end of a test (open_mapped, attach_acquire, close_gil,
+ * detach_close_gil), a "waiter" thread that attaches, acquires and records
+ * what it saw, an "agent" thread driven call by call, and the bookkeeping
+ * of threads or processes that contend for one GIL.
+ *
+ * Helpers that check return 0, or -1 after a CHECK() failed: call them as
+ * CHECK(helper(...) == 0), or return what they return at the end of a test.
  */
 #ifndef GIL_TEST_HARNESS_H
 #define GIL_TEST_HARNESS_H
@@ -20,6 +26,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -66,6 +73,8 @@ static int harness_failures;
 		}                                                          \
 	} while (0)
 
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 #define HARNESS_SKIP 77
 static const char *harness_skip_reason;
 
@@ -94,6 +103,18 @@ struct harness_watch {
 
 static struct harness_watch *harness_watch;
 
+/* Zeroed memory shared with forked children (MAP_SHARED), or NULL. */
+static inline void *shared_zalloc(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	memset(p, 0, size);
+	return p;
+}
+
 static void harness_put(const char *s)
 {
 	ssize_t r = write(STDOUT_FILENO, s, strlen(s));
@@ -106,11 +127,9 @@ static inline void harness_watchdog_start(void)
 	struct harness_watch *w;
 	pid_t parent = getpid(), pid;
 
-	w = mmap(NULL, sizeof(*w), PROT_READ | PROT_WRITE,
-		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (w == MAP_FAILED)
+	w = shared_zalloc(sizeof(*w));
+	if (!w)
 		return;
-	memset(w, 0, sizeof(*w));
 	fflush(stdout);
 	pid = fork();
 	if (pid < 0) {
@@ -281,6 +300,23 @@ static inline int child_ok(pid_t pid, long timeout_ms)
 	return 1;
 }
 
+/* Reap a child within timeout_ms: it must have died of signal @sig. */
+static inline int child_killed(pid_t pid, long timeout_ms, int sig)
+{
+	int status = 0;
+
+	CHECK(wait_child(pid, timeout_ms, &status) == 0);
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == sig);
+	return 0;
+}
+
+/* SIGKILL a child and reap it (5 s at most). */
+static inline int sigkill_child(pid_t pid)
+{
+	CHECK(kill(pid, SIGKILL) == 0);
+	return child_killed(pid, 5000, SIGKILL);
+}
+
 /* pthread_join with a bound; -1 (errno ETIMEDOUT) if it did not end. */
 static inline int join_within(pthread_t th, long timeout_ms)
 {
@@ -416,11 +452,33 @@ static inline int wait_drop_request(const struct gil_page *pg, long timeout_ms)
 	return 0;
 }
 
+/*
+ * GET_STATS through @cmd (GIL_IOC_GET_STATS, or an encoding of the same
+ * number with another size) into the @len bytes at @buf, filled with @fill
+ * first and with its size field set to @size.
+ */
+static inline int gil_stats_raw(int fd, unsigned long cmd, void *buf,
+				size_t len, int fill, __u32 size)
+{
+	memset(buf, fill, len);
+	((struct gil_stats *)buf)->size = size;
+	return ioctl(fd, cmd, buf);
+}
+
 static inline int gil_stats(int fd, struct gil_stats *st)
 {
-	memset(st, 0, sizeof(*st));
-	st->size = sizeof(*st);
-	return ioctl(fd, GIL_IOC_GET_STATS, st);
+	return gil_stats_raw(fd, GIL_IOC_GET_STATS, st, sizeof(*st), 0,
+			     sizeof(*st));
+}
+
+/* GET_STATS into *st; switch_number there and in the page is @want. */
+static inline int expect_switch(int fd, const struct gil_page *pg,
+				struct gil_stats *st, __u64 want)
+{
+	CHECK(gil_stats(fd, st) == 0);
+	CHECK_CMP(st->switch_number, ==, want);
+	CHECK_CMP(PAGE_LOAD(pg->switch_number), ==, want);
+	return 0;
 }
 
 static inline __u64 hist_sum(const struct gil_stats *st)
@@ -466,6 +524,72 @@ static inline void *unmapped_page(void)
 		return NULL;
 	munmap(p, page_size());
 	return p;
+}
+
+/*
+ * Whether ioctl(fd, cmd) fails with exactly errno @err: for the threads and
+ * children that report by their result instead of CHECK().
+ */
+static inline int ioctl_fails(int fd, unsigned long cmd, int err)
+{
+	errno = 0;
+	return ioctl(fd, cmd) == -1 && errno == err;
+}
+
+/* ---- the start and end of a test ----------------------------------------- */
+
+/* Open a GIL and map its page. */
+static inline int open_mapped(int *fd, const struct gil_page **pg)
+{
+	*fd = open_gil();
+	CHECK(*fd >= 0);
+	*pg = map_gil(*fd);
+	CHECK(*pg);
+	return 0;
+}
+
+/* Attach the calling thread and take the GIL. */
+static inline int attach_acquire(int fd)
+{
+	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
+	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
+	return 0;
+}
+
+/* Unmap the page (if mapped) and close the GIL; returns 0, as a test. */
+static inline int close_gil(int fd, const struct gil_page *pg)
+{
+	unmap_gil(pg);
+	close(fd);
+	return 0;
+}
+
+/* Detach the calling thread, then close_gil(). */
+static inline int detach_close_gil(int fd, const struct gil_page *pg)
+{
+	CHECK(ioctl(fd, GIL_IOC_DETACH) == 0);
+	return close_gil(fd, pg);
+}
+
+/* Open @n GILs into fds[]. */
+static inline int open_gils(int *fds, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		fds[i] = open_gil();
+		CHECK(fds[i] >= 0);
+	}
+	return 0;
+}
+
+static inline int close_gils(const int *fds, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		CHECK(close(fds[i]) == 0);
+	return 0;
 }
 
 /* ---- a waiter thread ------------------------------------------------------ */
@@ -597,6 +721,46 @@ static inline int waiter_blocked(struct waiter *w, long timeout_ms)
 	return 0;
 }
 
+/* Start a waiter (as waiter_init) and wait until it sleeps in ACQUIRE. */
+static inline int waiter_start_blocked(struct waiter *w, int fd,
+				       const struct gil_page *pg, int hold)
+{
+	waiter_init(w, fd, pg, hold);
+	CHECK(waiter_start(w) == 0);
+	CHECK(waiter_blocked(w, 5000) == 0);
+	return 0;
+}
+
+/* Start a waiter and poll the page until its drop request shows. */
+static inline int waiter_start_requesting(struct waiter *w, int fd,
+					  const struct gil_page *pg, int hold)
+{
+	waiter_init(w, fd, pg, hold);
+	CHECK(waiter_start(w) == 0);
+	CHECK(wait_drop_request(pg, 10000) == 0);
+	return 0;
+}
+
+/*
+ * Release the GIL to a waiter that does not hold on to it, and join the
+ * waiter: its ACQUIRE succeeded.
+ */
+static inline int release_to_waiter(int fd, struct waiter *w)
+{
+	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
+	CHECK(join_within(w->th, 5000) == 0);
+	CHECK_CMP(w->acq_ret, ==, 0);
+	return 0;
+}
+
+/* Let a waiter that holds on to the GIL release it, and join it. */
+static inline int waiter_let_go(struct waiter *w)
+{
+	atomic_store(&w->release_now, 1);
+	CHECK(join_within(w->th, 5000) == 0);
+	return 0;
+}
+
 /* ---- an agent thread ------------------------------------------------------ */
 
 /*
@@ -696,6 +860,61 @@ static inline int agent_stop(struct agent *a)
 {
 	agent_post(a, AGENT_EXIT);
 	return join_within(a->th, 5000);
+}
+
+/* ---- many holders -------------------------------------------------------- */
+
+/*
+ * For the tests where threads or processes contend for one GIL: a start
+ * line, so that they all begin together, and the log its holders keep.
+ */
+struct start_line {
+	atomic_int ready, go;
+};
+
+/* A runner: report ready, then wait for the start. */
+static inline void start_line_wait(struct start_line *s)
+{
+	atomic_fetch_add(&s->ready, 1);
+	while (!atomic_load(&s->go))
+		sched_yield();
+}
+
+/* Wait until @n runners are ready, then start them. */
+static inline void start_line_go(struct start_line *s, int n)
+{
+	while (atomic_load(&s->ready) < n)
+		sleep_us(100);
+	atomic_store(&s->go, 1);
+}
+
+/*
+ * Kept by the holders under the GIL (zero it, last = -1): holder_enter()
+ * right after taking it, holder_leave() right before giving it up.  Were
+ * two inside at once, overlaps counts it.
+ */
+struct holder_log {
+	atomic_int inside;
+	atomic_long overlaps;
+	int last;		/* id of the last holder */
+	long changes;		/* of the holder's id */
+	long acquisitions;
+};
+
+static inline void holder_enter(struct holder_log *l, int id)
+{
+	if (atomic_exchange(&l->inside, 1))
+		atomic_fetch_add(&l->overlaps, 1);
+	l->acquisitions++;
+	if (l->last != id) {
+		l->last = id;
+		l->changes++;
+	}
+}
+
+static inline void holder_leave(struct holder_log *l)
+{
+	atomic_store(&l->inside, 0);
 }
 
 #endif

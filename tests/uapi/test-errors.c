@@ -76,23 +76,17 @@ static int attach_twice_is_eexist(void)
 static int acquire_while_holding_is_edeadlk(void)
 {
 	const struct gil_page *pg;
-	int fd = open_gil();
+	int fd;
 
-	CHECK(fd >= 0);
-	pg = map_gil(fd);
-	CHECK(pg);
-	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
-	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
+	CHECK(open_mapped(&fd, &pg) == 0);
+	CHECK(attach_acquire(fd) == 0);
 	CHECK_ERR(ioctl(fd, GIL_IOC_ACQUIRE), EDEADLK);
 	/* The failed call changed nothing: still held, by us, once. */
 	CHECK(PAGE_LOAD(pg->locked) == 1);
 	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
 	CHECK(PAGE_LOAD(pg->locked) == 0);
 	CHECK_ERR(ioctl(fd, GIL_IOC_RELEASE), EPERM);
-	CHECK(ioctl(fd, GIL_IOC_DETACH) == 0);
-	unmap_gil(pg);
-	close(fd);
-	return 0;
+	return detach_close_gil(fd, pg);
 }
 
 static int release_not_holding(void *arg)
@@ -101,11 +95,9 @@ static int release_not_holding(void *arg)
 
 	if (ioctl(fd, GIL_IOC_ATTACH))
 		return -1;
-	errno = 0;
-	if (ioctl(fd, GIL_IOC_RELEASE) != -1 || errno != EPERM)
+	if (!ioctl_fails(fd, GIL_IOC_RELEASE, EPERM))
 		return -1;
-	errno = 0;
-	if (ioctl(fd, GIL_IOC_YIELD) != -1 || errno != EPERM)
+	if (!ioctl_fails(fd, GIL_IOC_YIELD, EPERM))
 		return -1;
 	errno = 0;
 	if (ioctl(fd, GIL_IOC_DETACH))
@@ -117,11 +109,9 @@ static int release_while_not_holding_is_eperm(void)
 {
 	const struct gil_page *pg;
 	struct gil_stats st;
-	int fd = open_gil();
+	int fd;
 
-	CHECK(fd >= 0);
-	pg = map_gil(fd);
-	CHECK(pg);
+	CHECK(open_mapped(&fd, &pg) == 0);
 	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
 	/* Nobody holds it. */
 	CHECK_ERR(ioctl(fd, GIL_IOC_RELEASE), EPERM);
@@ -134,22 +124,16 @@ static int release_while_not_holding_is_eperm(void)
 	CHECK(gil_stats(fd, &st) == 0);
 	CHECK_CMP(st.acquisitions, ==, 1);
 	CHECK_CMP(st.voluntary_releases + st.forced_switches, ==, 1);
-	CHECK(ioctl(fd, GIL_IOC_DETACH) == 0);
-	unmap_gil(pg);
-	close(fd);
-	return 0;
+	return detach_close_gil(fd, pg);
 }
 
 static int detach_while_holding_is_ebusy(void)
 {
 	const struct gil_page *pg;
-	int fd = open_gil();
+	int fd;
 
-	CHECK(fd >= 0);
-	pg = map_gil(fd);
-	CHECK(pg);
-	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
-	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
+	CHECK(open_mapped(&fd, &pg) == 0);
+	CHECK(attach_acquire(fd) == 0);
 	CHECK_ERR(ioctl(fd, GIL_IOC_DETACH), EBUSY);
 	/* Still attached and still the holder. */
 	CHECK(PAGE_LOAD(pg->locked) == 1);
@@ -157,19 +141,14 @@ static int detach_while_holding_is_ebusy(void)
 	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
 	CHECK(ioctl(fd, GIL_IOC_DETACH) == 0);
 	CHECK_ERR(ioctl(fd, GIL_IOC_ACQUIRE), EUNATCH);
-	unmap_gil(pg);
-	close(fd);
-	return 0;
+	return close_gil(fd, pg);
 }
 
 static int unattached_acquire(void *arg)
 {
 	int fd = *(int *)arg;
 
-	errno = 0;
-	if (ioctl(fd, GIL_IOC_ACQUIRE) != -1 || errno != EUNATCH)
-		return -1;
-	return 0;
+	return ioctl_fails(fd, GIL_IOC_ACQUIRE, EUNATCH) ? 0 : -1;
 }
 
 static int attach_is_per_thread_and_per_gil(void)
@@ -266,8 +245,8 @@ static int bad_pointers_are_efault(void)
 
 	CHECK(fd >= 0);
 	CHECK(none && gone);
-	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-		for (j = 0; j < sizeof(bad) / sizeof(bad[0]); j++) {
+	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
+		for (j = 0; j < ARRAY_SIZE(bad); j++) {
 			errno = 0;
 			if (ioctl(fd, cmds[i], bad[j]) != -1 ||
 			    errno != EFAULT) {
@@ -347,24 +326,19 @@ static int gil_works_after_bad_calls(void)
 	const struct gil_page *pg;
 	struct gil_version v;
 	struct gil_stats st;
-	int fd = open_gil();
+	int fd;
 
-	CHECK(fd >= 0);
-	pg = map_gil(fd);
-	CHECK(pg);
+	CHECK(open_mapped(&fd, &pg) == 0);
 	CHECK(ioctl(fd, GIL_IOC_GET_VERSION, &v) == 0);
 	CHECK(v.major == GIL_ABI_MAJOR);
-	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
-	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
+	CHECK(attach_acquire(fd) == 0);
 	CHECK(PAGE_LOAD(pg->locked) == 1);
 	CHECK(ioctl(fd, GIL_IOC_YIELD) == 0);
 	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
 	CHECK(ioctl(fd, GIL_IOC_DETACH) == 0);
 	CHECK(gil_stats(fd, &st) == 0);
 	CHECK_CMP(st.acquisitions, ==, 2);
-	unmap_gil(pg);
-	close(fd);
-	return 0;
+	return close_gil(fd, pg);
 }
 
 int main(void)

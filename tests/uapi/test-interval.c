@@ -17,9 +17,7 @@ static int interval_default_from_header(void)
 	pg = map_gil(fd);
 	CHECK(pg);
 	CHECK_CMP(PAGE_LOAD(pg->interval_us), ==, GIL_INTERVAL_DEFAULT_US);
-	unmap_gil(pg);
-	close(fd);
-	return 0;
+	return close_gil(fd, pg);
 }
 
 static int interval_set_reads_back(void)
@@ -30,19 +28,15 @@ static int interval_set_reads_back(void)
 	};
 	const struct gil_page *pg;
 	unsigned int i;
-	int fd = open_gil();
+	int fd;
 
-	CHECK(fd >= 0);
-	pg = map_gil(fd);
-	CHECK(pg);
-	for (i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+	CHECK(open_mapped(&fd, &pg) == 0);
+	for (i = 0; i < ARRAY_SIZE(values); i++) {
 		CHECK(gil_set_interval(fd, values[i]) == 0);
 		CHECK_CMP(gil_get_interval(fd), ==, values[i]);
 		CHECK_CMP(PAGE_LOAD(pg->interval_us), ==, values[i]);
 	}
-	unmap_gil(pg);
-	close(fd);
-	return 0;
+	return close_gil(fd, pg);
 }
 
 static int interval_invalid_values_rejected(void)
@@ -53,22 +47,18 @@ static int interval_invalid_values_rejected(void)
 	};
 	const struct gil_page *pg;
 	unsigned int i;
-	int fd = open_gil();
+	int fd;
 
-	CHECK(fd >= 0);
-	pg = map_gil(fd);
-	CHECK(pg);
+	CHECK(open_mapped(&fd, &pg) == 0);
 	CHECK(gil_set_interval(fd, 7777) == 0);
-	for (i = 0; i < sizeof(einval) / sizeof(einval[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(einval); i++)
 		CHECK_ERR(gil_set_interval(fd, einval[i]), EINVAL);
-	for (i = 0; i < sizeof(erange) / sizeof(erange[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(erange); i++)
 		CHECK_ERR(gil_set_interval(fd, erange[i]), ERANGE);
 	/* A rejected value changes nothing. */
 	CHECK_CMP(gil_get_interval(fd), ==, 7777);
 	CHECK_CMP(PAGE_LOAD(pg->interval_us), ==, 7777);
-	unmap_gil(pg);
-	close(fd);
-	return 0;
+	return close_gil(fd, pg);
 }
 
 static int interval_is_per_gil(void)
@@ -101,17 +91,12 @@ static int interval_change_keeps_running_deadline(void)
 	const struct gil_page *pg;
 	struct gil_stats st;
 	struct waiter w;
-	int fd = open_gil();
+	int fd;
 
-	CHECK(fd >= 0);
-	pg = map_gil(fd);
-	CHECK(pg);
+	CHECK(open_mapped(&fd, &pg) == 0);
 	CHECK(gil_set_interval(fd, 10000000) == 0);
-	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
-	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
-	waiter_init(&w, fd, pg, 0);
-	CHECK(waiter_start(&w) == 0);
-	CHECK(waiter_blocked(&w, 5000) == 0);
+	CHECK(attach_acquire(fd) == 0);
+	CHECK(waiter_start_blocked(&w, fd, pg, 0) == 0);
 	CHECK(gil_set_interval(fd, 1000) == 0);
 	sleep_ms(300);
 	CHECK(!drop_requested(pg));
@@ -119,16 +104,11 @@ static int interval_change_keeps_running_deadline(void)
 	CHECK(gil_stats(fd, &st) == 0);
 	CHECK_CMP(st.drop_requests, ==, 0);
 	/* A release with no request pending hands over without blocking. */
-	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
-	CHECK(join_within(w.th, 5000) == 0);
-	CHECK_CMP(w.acq_ret, ==, 0);
+	CHECK(release_to_waiter(fd, &w) == 0);
 	CHECK_CMP(w.rel_ret, ==, 0);
 	/* The new interval holds for waits begun after the change. */
 	CHECK_CMP(PAGE_LOAD(pg->interval_us), ==, 1000);
-	CHECK(ioctl(fd, GIL_IOC_DETACH) == 0);
-	unmap_gil(pg);
-	close(fd);
-	return 0;
+	return detach_close_gil(fd, pg);
 }
 
 /* A shorter interval set before the wait begins is the one used. */
@@ -137,29 +117,19 @@ static int interval_new_value_used_by_next_wait(void)
 	const struct gil_page *pg;
 	struct waiter w;
 	int64_t t;
-	int fd = open_gil();
+	int fd;
 
-	CHECK(fd >= 0);
-	pg = map_gil(fd);
-	CHECK(pg);
-	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
-	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
+	CHECK(open_mapped(&fd, &pg) == 0);
+	CHECK(attach_acquire(fd) == 0);
 	CHECK(gil_set_interval(fd, 10000000) == 0);
 	CHECK(gil_set_interval(fd, 30000) == 0);
-	waiter_init(&w, fd, pg, 0);
-	CHECK(waiter_start(&w) == 0);
-	CHECK(wait_drop_request(pg, 10000) == 0);
+	CHECK(waiter_start_requesting(&w, fd, pg, 0) == 0);
 	t = now_ns() - w.t_before_acquire;
 	/* 30 ms at least; far less than the 10 s a stale value would give. */
 	CHECK_CMP(t, >=, 30000000);
 	CHECK_CMP(t, <, 8000000000ll);
-	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
-	CHECK(join_within(w.th, 5000) == 0);
-	CHECK_CMP(w.acq_ret, ==, 0);
-	CHECK(ioctl(fd, GIL_IOC_DETACH) == 0);
-	unmap_gil(pg);
-	close(fd);
-	return 0;
+	CHECK(release_to_waiter(fd, &w) == 0);
+	return detach_close_gil(fd, pg);
 }
 
 int main(void)

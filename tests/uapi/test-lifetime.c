@@ -4,25 +4,30 @@
  * forked children, many GILs at once, and a process closing a GIL while
  * one of its threads waits for it (EBADF).
  */
-#include <sched.h>
-
 #include "harness.h"
 
 /* ---- owner death ------------------------------------------------------------ */
+
+/* The GIL's count of owner deaths; -1 if GET_STATS failed. */
+static long long owner_deaths(int fd)
+{
+	struct gil_stats st;
+
+	if (gil_stats(fd, &st))
+		return -1;
+	return st.owner_deaths;
+}
 
 /* A thread takes the GIL and exits holding it; then we acquire. */
 static int owner_thread_exit_then_acquire(void)
 {
 	const struct gil_page *pg;
-	struct gil_stats st;
 	struct agent h;
 	int64_t t;
 	__u64 sn;
-	int fd = open_gil();
+	int fd;
 
-	CHECK(fd >= 0);
-	pg = map_gil(fd);
-	CHECK(pg);
+	CHECK(open_mapped(&fd, &pg) == 0);
 	CHECK(gil_set_interval(fd, 10000) == 0);
 	CHECK(agent_start(&h, fd) == 0);
 	CHECK(agent_call(&h, GIL_IOC_ATTACH) == 0);
@@ -41,19 +46,14 @@ static int owner_thread_exit_then_acquire(void)
 	CHECK_CMP(PAGE_LOAD(pg->locked), ==, 1);
 	CHECK_CMP(PAGE_LOAD(pg->switch_number), ==, sn + 1);
 	CHECK_ERR(ioctl(fd, GIL_IOC_ACQUIRE), EDEADLK);
-	CHECK(gil_stats(fd, &st) == 0);
-	CHECK_CMP(st.owner_deaths, ==, 1);
+	CHECK_CMP(owner_deaths(fd), ==, 1);
 	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
 	CHECK_CMP(PAGE_LOAD(pg->locked), ==, 0);
 	/* Reported once: the next take is an ordinary one. */
 	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
 	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
-	CHECK(gil_stats(fd, &st) == 0);
-	CHECK_CMP(st.owner_deaths, ==, 1);
-	CHECK(ioctl(fd, GIL_IOC_DETACH) == 0);
-	unmap_gil(pg);
-	close(fd);
-	return 0;
+	CHECK_CMP(owner_deaths(fd), ==, 1);
+	return detach_close_gil(fd, pg);
 }
 
 struct dying_holder {
@@ -89,14 +89,11 @@ static int owner_thread_exit_while_waited(void)
 {
 	const struct gil_page *pg;
 	struct dying_holder d;
-	struct gil_stats st;
 	pthread_t th;
 	int64_t t;
-	int fd = open_gil();
+	int fd;
 
-	CHECK(fd >= 0);
-	pg = map_gil(fd);
-	CHECK(pg);
+	CHECK(open_mapped(&fd, &pg) == 0);
 	CHECK(gil_set_interval(fd, 10000) == 0);
 	memset(&d, 0, sizeof(d));
 	d.fd = fd;
@@ -117,61 +114,86 @@ static int owner_thread_exit_while_waited(void)
 	CHECK(!drop_requested(pg));
 	/* Nobody waits: our release is an ordinary one. */
 	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
-	CHECK(gil_stats(fd, &st) == 0);
-	CHECK_CMP(st.owner_deaths, ==, 1);
-	CHECK(ioctl(fd, GIL_IOC_DETACH) == 0);
-	unmap_gil(pg);
-	close(fd);
+	CHECK_CMP(owner_deaths(fd), ==, 1);
+	return detach_close_gil(fd, pg);
+}
+
+/*
+ * A forked child (inheriting the descriptor, attaching its own thread) that
+ * holds the GIL, driven over two pipes.
+ */
+struct holder_child {
+	pid_t pid;
+	int to_child[2], to_parent[2];
+};
+
+/*
+ * Fork the child: it attaches, acquires and says so, and on our first word
+ * runs then(fd, hc) and exits with what that returns (0 when all went
+ * well, else 5 or more).  Returns once the child holds the GIL.
+ */
+static int fork_holder(int fd, struct holder_child *hc,
+		       int (*then)(int fd, struct holder_child *hc))
+{
+	char c;
+
+	CHECK(pipe(hc->to_child) == 0 && pipe(hc->to_parent) == 0);
+	hc->pid = test_fork(30);
+	CHECK(hc->pid >= 0);
+	if (hc->pid == 0) {
+		if (ioctl(fd, GIL_IOC_ATTACH) || ioctl(fd, GIL_IOC_ACQUIRE))
+			_exit(2);
+		if (write(hc->to_parent[1], "h", 1) != 1)
+			_exit(3);
+		if (read(hc->to_child[0], &c, 1) != 1)
+			_exit(4);
+		_exit(then(fd, hc));
+	}
+	CHECK(read(hc->to_parent[0], &c, 1) == 1);
+	return 0;
+}
+
+static void close_pipes(struct holder_child *hc)
+{
+	close(hc->to_child[0]);
+	close(hc->to_child[1]);
+	close(hc->to_parent[0]);
+	close(hc->to_parent[1]);
+}
+
+/* In the child, at the word "close now": close, and exit at the next. */
+static int child_closes_gil(int fd, struct holder_child *hc)
+{
+	char c;
+
+	if (close(fd))
+		return 5;
+	if (read(hc->to_child[0], &c, 1) != 1)	/* "exit now" */
+		return 6;
 	return 0;
 }
 
 /*
- * A forked child (inheriting the descriptor, attaching its own thread)
- * holds the GIL; it dies by SIGKILL, or closes its descriptor, while a
- * thread of ours waits.
+ * The child holds the GIL; it dies by SIGKILL, or closes its descriptor,
+ * while a thread of ours waits.
  */
 static int owner_process_gone(int kill_it)
 {
 	const struct gil_page *pg;
-	struct gil_stats st;
+	struct holder_child hc;
 	struct waiter w;
-	int fd = open_gil(), to_child[2], to_parent[2], status;
+	int fd, status;
 	int64_t t;
-	pid_t pid;
-	char c;
 
-	CHECK(fd >= 0);
-	pg = map_gil(fd);
-	CHECK(pg);
+	CHECK(open_mapped(&fd, &pg) == 0);
 	CHECK(gil_set_interval(fd, 10000) == 0);
-	CHECK(pipe(to_child) == 0 && pipe(to_parent) == 0);
-	pid = test_fork(30);
-	CHECK(pid >= 0);
-	if (pid == 0) {
-		if (ioctl(fd, GIL_IOC_ATTACH) || ioctl(fd, GIL_IOC_ACQUIRE))
-			_exit(2);
-		if (write(to_parent[1], "h", 1) != 1)
-			_exit(3);
-		if (read(to_child[0], &c, 1) != 1)	/* "close now" */
-			_exit(4);
-		if (close(fd))
-			_exit(5);
-		if (read(to_child[0], &c, 1) != 1)	/* "exit now" */
-			_exit(6);
-		_exit(0);
-	}
-	CHECK(read(to_parent[0], &c, 1) == 1);
-	waiter_init(&w, fd, pg, 1);
-	CHECK(waiter_start(&w) == 0);
-	CHECK(waiter_blocked(&w, 5000) == 0);
+	CHECK(fork_holder(fd, &hc, child_closes_gil) == 0);
+	CHECK(waiter_start_blocked(&w, fd, pg, 1) == 0);
 	t = now_ns();
-	if (kill_it) {
-		CHECK(kill(pid, SIGKILL) == 0);
-		CHECK(wait_child(pid, 5000, &status) == 0);
-		CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
-	} else {
-		CHECK(write(to_child[1], "c", 1) == 1);
-	}
+	if (kill_it)
+		CHECK(sigkill_child(hc.pid) == 0);
+	else
+		CHECK(write(hc.to_child[1], "c", 1) == 1);
 	CHECK(waiter_reach(&w, W_HOLDING, 5000) == 0);
 	CHECK_CMP(w.t_after_acquire - t, <, 3000000000ll);
 	CHECK_CMP(w.acq_ret, ==, -1);
@@ -179,22 +201,15 @@ static int owner_process_gone(int kill_it)
 	CHECK_CMP(w.locked_after_acquire, ==, 1);
 	if (!kill_it) {
 		/* The closer is still alive: closing alone was enough. */
-		CHECK(waitpid(pid, &status, WNOHANG) == 0);
-		CHECK(write(to_child[1], "x", 1) == 1);
-		CHECK(child_ok(pid, 5000));
+		CHECK(waitpid(hc.pid, &status, WNOHANG) == 0);
+		CHECK(write(hc.to_child[1], "x", 1) == 1);
+		CHECK(child_ok(hc.pid, 5000));
 	}
-	atomic_store(&w.release_now, 1);
-	CHECK(join_within(w.th, 5000) == 0);
+	CHECK(waiter_let_go(&w) == 0);
 	CHECK_CMP(w.rel_ret, ==, 0);
-	CHECK(gil_stats(fd, &st) == 0);
-	CHECK_CMP(st.owner_deaths, ==, 1);
-	close(to_child[0]);
-	close(to_child[1]);
-	close(to_parent[0]);
-	close(to_parent[1]);
-	unmap_gil(pg);
-	close(fd);
-	return 0;
+	CHECK_CMP(owner_deaths(fd), ==, 1);
+	close_pipes(&hc);
+	return close_gil(fd, pg);
 }
 
 static int owner_process_killed(void)
@@ -220,15 +235,12 @@ static int attached_thread_exit_is_harmless(void)
 	CHECK(agent_call(&a, GIL_IOC_ACQUIRE) == 0);
 	CHECK(agent_call(&a, GIL_IOC_RELEASE) == 0);
 	CHECK(agent_stop(&a) == 0);	/* still attached */
-	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
-	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
+	CHECK(attach_acquire(fd) == 0);
 	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
 	CHECK(gil_stats(fd, &st) == 0);
 	CHECK_CMP(st.owner_deaths, ==, 0);
 	CHECK_CMP(st.switch_number, ==, 2);
-	CHECK(ioctl(fd, GIL_IOC_DETACH) == 0);
-	close(fd);
-	return 0;
+	return detach_close_gil(fd, NULL);
 }
 
 /* ---- fork ----------------------------------------------------------------------- */
@@ -236,10 +248,10 @@ static int attached_thread_exit_is_harmless(void)
 #define FK_ITERS 150
 
 struct fk_shared {
-	atomic_int ready, go, inside, overlaps, errors;
+	struct start_line line;
+	struct holder_log log;
+	atomic_int errors;
 	volatile long counter;
-	int last;
-	long changes, acquisitions;
 };
 
 static void fk_loop(int fd, struct fk_shared *sh, int id)
@@ -248,29 +260,23 @@ static void fk_loop(int fd, struct fk_shared *sh, int id)
 	long tmp;
 	int i;
 
-	atomic_fetch_add(&sh->ready, 1);
-	while (!atomic_load(&sh->go))
-		sched_yield();
+	start_line_wait(&sh->line);
 	for (i = 0; i < FK_ITERS; i++) {
 		if (ioctl(fd, GIL_IOC_ACQUIRE)) {
 			atomic_fetch_add(&sh->errors, 1);
 			return;
 		}
-		if (atomic_exchange(&sh->inside, 1))
-			atomic_fetch_add(&sh->overlaps, 1);
-		sh->acquisitions++;
-		if (sh->last != id) {
-			sh->last = id;
-			sh->changes++;
-		}
-		/* Sleep inside the window: the other process runs, and finds
-		 * the GIL held. */
+		holder_enter(&sh->log, id);
+		/* Sleep inside the window, longer than the 1 ms interval: the
+		 * other process finds the GIL held, its wait times out within
+		 * this hold and posts a drop request, so this release is a
+		 * forced switch. */
 		tmp = sh->counter;
-		sleep_us(100);
+		sleep_us(2000);
 		for (k = 0; k < 200; k++)
 			;
 		sh->counter = tmp + 1;
-		atomic_store(&sh->inside, 0);
+		holder_leave(&sh->log);
 		if (ioctl(fd, GIL_IOC_RELEASE)) {
 			atomic_fetch_add(&sh->errors, 1);
 			return;
@@ -283,25 +289,20 @@ static int fork_child_shares_gil(void)
 	const struct gil_page *pg;
 	struct fk_shared *sh;
 	struct gil_stats st;
-	int fd = open_gil();
 	pid_t pid;
+	int fd;
 
-	CHECK(fd >= 0);
-	pg = map_gil(fd);
-	CHECK(pg);
+	CHECK(open_mapped(&fd, &pg) == 0);
 	CHECK(gil_set_interval(fd, 1000) == 0);
-	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
-		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	CHECK(sh != MAP_FAILED);
-	memset(sh, 0, sizeof(*sh));
-	sh->last = -1;
+	sh = shared_zalloc(sizeof(*sh));
+	CHECK(sh);
+	sh->log.last = -1;
 	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
 	pid = test_fork(40);
 	CHECK(pid >= 0);
 	if (pid == 0) {
 		/* The parent's attachment is not the child's thread's. */
-		errno = 0;
-		if (ioctl(fd, GIL_IOC_ACQUIRE) != -1 || errno != EUNATCH)
+		if (!ioctl_fails(fd, GIL_IOC_ACQUIRE, EUNATCH))
 			_exit(2);
 		if (ioctl(fd, GIL_IOC_ATTACH))
 			_exit(3);
@@ -310,48 +311,39 @@ static int fork_child_shares_gil(void)
 			_exit(4);
 		_exit(0);
 	}
-	while (atomic_load(&sh->ready) < 1)
-		sleep_us(100);
-	atomic_fetch_add(&sh->ready, 1);
-	atomic_store(&sh->go, 1);
+	start_line_go(&sh->line, 1);
 	fk_loop(fd, sh, 0);
 	CHECK(child_ok(pid, 30000));
-	printf("    %ld owner changes\n", sh->changes);
+	printf("    %ld owner changes\n", sh->log.changes);
 	CHECK_CMP(atomic_load(&sh->errors), ==, 0);
-	CHECK_CMP(atomic_load(&sh->overlaps), ==, 0);
+	CHECK_CMP(atomic_load(&sh->log.overlaps), ==, 0);
 	CHECK_CMP(sh->counter, ==, 2 * FK_ITERS);
-	CHECK(gil_stats(fd, &st) == 0);
+	CHECK(expect_switch(fd, pg, &st, sh->log.changes) == 0);
 	CHECK_CMP(st.acquisitions, ==, 2 * FK_ITERS);
-	CHECK_CMP(st.switch_number, ==, sh->changes);
-	CHECK_CMP(PAGE_LOAD(pg->switch_number), ==, sh->changes);
 	CHECK_CMP(st.owner_deaths, ==, 0);
 	CHECK_CMP(PAGE_LOAD(pg->locked), ==, 0);
 	/*
 	 * They did overlap: one waited for the other, asked for the GIL
-	 * (1 ms interval, each holding for 15 ms and more in all), got it
+	 * (1 ms interval, each hold 2 ms), got it
 	 * by a forced switch, and the GIL came back.
 	 */
 	CHECK_CMP(st.contended, >, 0);
 	CHECK_CMP(st.forced_switches, >, 0);
-	CHECK_CMP(sh->changes, >=, 3);
+	CHECK_CMP(sh->log.changes, >=, 3);
 	CHECK(ioctl(fd, GIL_IOC_DETACH) == 0);
 	munmap(sh, sizeof(*sh));
-	unmap_gil(pg);
-	close(fd);
-	return 0;
+	return close_gil(fd, pg);
 }
 
 /* The GIL lives while any process has it open. */
 static int gil_survives_parent_close(void)
 {
 	const struct gil_page *pg;
-	int fd = open_gil(), p[2];
+	int fd, p[2];
 	pid_t pid;
 	char c;
 
-	CHECK(fd >= 0);
-	pg = map_gil(fd);
-	CHECK(pg);
+	CHECK(open_mapped(&fd, &pg) == 0);
 	CHECK(pipe(p) == 0);
 	pid = test_fork(30);
 	CHECK(pid >= 0);
@@ -440,10 +432,7 @@ static int many_gils_with_threads(void)
 	int i;
 
 	memset(&m, 0, sizeof(m));
-	for (i = 0; i < MANY_GILS; i++) {
-		m.fds[i] = open_gil();
-		CHECK(m.fds[i] >= 0);
-	}
+	CHECK(open_gils(m.fds, MANY_GILS) == 0);
 	for (i = 0; i < MANY_THREADS; i++)
 		CHECK(pthread_create(&th[i], NULL, many_main, &m) == 0);
 	for (i = 0; i < MANY_THREADS; i++)
@@ -458,9 +447,7 @@ static int many_gils_with_threads(void)
 		CHECK_CMP(st.switch_number, >=, 1);
 		CHECK_CMP(st.switch_number, <=, st.acquisitions);
 	}
-	for (i = 0; i < MANY_GILS; i++)
-		CHECK(close(m.fds[i]) == 0);
-	return 0;
+	return close_gils(m.fds, MANY_GILS);
 }
 
 /* ---- closing while a thread waits -------------------------------------------------- */
@@ -472,32 +459,26 @@ static int many_gils_with_threads(void)
  * EBADF promptly.  The child then releases: its release, which may have a
  * drop request from our gone waiter pending, must not block.
  */
+/* In the child, at the word "release": release, and say so. */
+static int child_releases_gil(int fd, struct holder_child *hc)
+{
+	if (ioctl(fd, GIL_IOC_RELEASE))
+		return 5;
+	if (write(hc->to_parent[1], "r", 1) != 1)
+		return 6;
+	return 0;
+}
+
 static int close_while_waiting(int dup_it)
 {
-	int fd = open_gil(), fd2 = -1, to_child[2], to_parent[2];
+	struct holder_child hc;
 	struct waiter w;
+	int fd = open_gil(), fd2 = -1;
 	int64_t t;
-	pid_t pid;
 	char c;
 
 	CHECK(fd >= 0);
-	CHECK(pipe(to_child) == 0 && pipe(to_parent) == 0);
-	pid = test_fork(30);
-	CHECK(pid >= 0);
-	if (pid == 0) {
-		if (ioctl(fd, GIL_IOC_ATTACH) || ioctl(fd, GIL_IOC_ACQUIRE))
-			_exit(2);
-		if (write(to_parent[1], "h", 1) != 1)
-			_exit(3);
-		if (read(to_child[0], &c, 1) != 1)
-			_exit(4);
-		if (ioctl(fd, GIL_IOC_RELEASE))
-			_exit(5);
-		if (write(to_parent[1], "r", 1) != 1)
-			_exit(6);
-		_exit(0);
-	}
-	CHECK(read(to_parent[0], &c, 1) == 1);
+	CHECK(fork_holder(fd, &hc, child_releases_gil) == 0);
 	if (dup_it) {
 		fd2 = dup(fd);
 		CHECK(fd2 >= 0);
@@ -511,7 +492,8 @@ static int close_while_waiting(int dup_it)
 		/* Another descriptor of ours is open: keep waiting. */
 		sleep_ms(300);
 		CHECK(atomic_load(&w.state) == W_ACQUIRING);
-		CHECK(task_in_ioctl(getpid(), w.tid, GIL_IOC_ACQUIRE));
+		/* Between its interval's sleeps it runs: wait to see it sleep. */
+		CHECK(wait_in_ioctl(getpid(), w.tid, GIL_IOC_ACQUIRE, 5000) == 0);
 		CHECK(close(fd2) == 0);
 	}
 	t = now_ns();
@@ -521,13 +503,10 @@ static int close_while_waiting(int dup_it)
 	CHECK_CMP(w.acq_errno, ==, EBADF);
 	CHECK(join_within(w.th, 5000) == 0);
 	/* The child still holds the GIL and can release it. */
-	CHECK(write(to_child[1], "r", 1) == 1);
-	CHECK(read(to_parent[0], &c, 1) == 1);
-	CHECK(child_ok(pid, 5000));
-	close(to_child[0]);
-	close(to_child[1]);
-	close(to_parent[0]);
-	close(to_parent[1]);
+	CHECK(write(hc.to_child[1], "r", 1) == 1);
+	CHECK(read(hc.to_parent[0], &c, 1) == 1);
+	CHECK(child_ok(hc.pid, 5000));
+	close_pipes(&hc);
 	return 0;
 }
 

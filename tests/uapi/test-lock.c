@@ -8,8 +8,6 @@
  * They assert the lower bounds the algorithm guarantees exactly and only
  * generous upper bounds (seconds).
  */
-#include <sched.h>
-
 #include "harness.h"
 
 /* ---- mutual exclusion ----------------------------------------------------- */
@@ -21,15 +19,12 @@
 struct ex_shared {
 	int fd;
 	const struct gil_page *pg;
-	atomic_int ready, go;
-	atomic_int inside;
+	struct start_line line;
+	struct holder_log log;
 	/* Protected by the GIL only. */
 	volatile long counter;
-	int last;
-	long changes;
-	long acquisitions;
 	/* Counted with atomics. */
-	atomic_long overlaps, not_locked, errors, yields, releases, units;
+	atomic_long not_locked, errors, yields, releases, units;
 };
 
 struct ex_thread {
@@ -40,15 +35,9 @@ struct ex_thread {
 /* Bookkeeping on every acquisition, under the GIL. */
 static void ex_enter(struct ex_shared *sh, int id)
 {
-	if (atomic_exchange(&sh->inside, 1))
-		atomic_fetch_add(&sh->overlaps, 1);
+	holder_enter(&sh->log, id);
 	if (PAGE_LOAD(sh->pg->locked) != 1)
 		atomic_fetch_add(&sh->not_locked, 1);
-	sh->acquisitions++;
-	if (sh->last != id) {
-		sh->last = id;
-		sh->changes++;
-	}
 }
 
 /*
@@ -69,12 +58,10 @@ static void *ex_main(void *arg)
 
 	if (ioctl(sh->fd, GIL_IOC_ATTACH)) {
 		atomic_fetch_add(&sh->errors, 1);
-		atomic_fetch_add(&sh->ready, 1);
+		atomic_fetch_add(&sh->line.ready, 1);
 		return NULL;
 	}
-	atomic_fetch_add(&sh->ready, 1);
-	while (!atomic_load(&sh->go))
-		sched_yield();
+	start_line_wait(&sh->line);
 	for (i = 0; i < EX_SLICES; i++) {
 		if (ioctl(sh->fd, GIL_IOC_ACQUIRE)) {
 			atomic_fetch_add(&sh->errors, 1);
@@ -94,7 +81,7 @@ static void *ex_main(void *arg)
 			units++;
 			if (!drop_requested(sh->pg))
 				continue;
-			atomic_store(&sh->inside, 0);
+			holder_leave(&sh->log);
 			if (ioctl(sh->fd, GIL_IOC_YIELD)) {
 				atomic_fetch_add(&sh->errors, 1);
 				goto out;
@@ -102,7 +89,7 @@ static void *ex_main(void *arg)
 			atomic_fetch_add(&sh->yields, 1);
 			ex_enter(sh, t->id);
 		} while (now_ns() < end);
-		atomic_store(&sh->inside, 0);
+		holder_leave(&sh->log);
 		if (ioctl(sh->fd, GIL_IOC_RELEASE)) {
 			atomic_fetch_add(&sh->errors, 1);
 			break;
@@ -126,39 +113,32 @@ static int exclusion_under_contention(void)
 	int i;
 
 	memset(&sh, 0, sizeof(sh));
-	sh.last = -1;
-	sh.fd = open_gil();
-	CHECK(sh.fd >= 0);
-	sh.pg = map_gil(sh.fd);
-	CHECK(sh.pg);
+	sh.log.last = -1;
+	CHECK(open_mapped(&sh.fd, &sh.pg) == 0);
 	CHECK(gil_set_interval(sh.fd, 1000) == 0);
 	for (i = 0; i < EX_THREADS; i++) {
 		t[i].sh = &sh;
 		t[i].id = i;
 		CHECK(pthread_create(&th[i], NULL, ex_main, &t[i]) == 0);
 	}
-	while (atomic_load(&sh.ready) < EX_THREADS)
-		sleep_us(100);
-	atomic_store(&sh.go, 1);
+	start_line_go(&sh.line, EX_THREADS);
 	for (i = 0; i < EX_THREADS; i++)
 		CHECK(join_within(th[i], 40000) == 0);
 
 	yields = atomic_load(&sh.yields);
 	releases = atomic_load(&sh.releases);
 	printf("    %ld units, %ld owner changes, %ld yields\n",
-	       (long)atomic_load(&sh.units), sh.changes, yields);
+	       (long)atomic_load(&sh.units), sh.log.changes, yields);
 	CHECK_CMP(atomic_load(&sh.errors), ==, 0);
-	CHECK_CMP(atomic_load(&sh.overlaps), ==, 0);
+	CHECK_CMP(atomic_load(&sh.log.overlaps), ==, 0);
 	CHECK_CMP(atomic_load(&sh.not_locked), ==, 0);
 	CHECK_CMP(sh.counter, ==, atomic_load(&sh.units));
 	CHECK_CMP(releases, ==, EX_THREADS * EX_SLICES);
 	CHECK_CMP(PAGE_LOAD(sh.pg->locked), ==, 0);
 	/* Exactly one switch per change of owner, as the threads saw them. */
-	CHECK(gil_stats(sh.fd, &st) == 0);
-	CHECK_CMP(PAGE_LOAD(sh.pg->switch_number), ==, sh.changes);
-	CHECK_CMP(st.switch_number, ==, sh.changes);
+	CHECK(expect_switch(sh.fd, sh.pg, &st, sh.log.changes) == 0);
 	/* Every take counted, every release counted once as one kind. */
-	CHECK_CMP(st.acquisitions, ==, sh.acquisitions);
+	CHECK_CMP(st.acquisitions, ==, sh.log.acquisitions);
 	CHECK_CMP(st.acquisitions, ==, releases + yields);
 	CHECK_CMP(st.voluntary_releases + st.forced_switches, ==,
 		  releases + yields);
@@ -173,85 +153,69 @@ static int exclusion_under_contention(void)
 	CHECK_CMP(st.contended, >, 0);
 	CHECK_CMP(st.drop_requests, >, 0);
 	CHECK_CMP(yields, >, 0);
-	CHECK_CMP(sh.changes, >, EX_THREADS);
-	unmap_gil(sh.pg);
-	close(sh.fd);
-	return 0;
+	CHECK_CMP(sh.log.changes, >, EX_THREADS);
+	return close_gil(sh.fd, sh.pg);
 }
 
 /* ---- switch_number ----------------------------------------------------------- */
 
-static int expect_switch(int fd, const struct gil_page *pg, __u64 want)
-{
-	struct gil_stats st;
-
-	CHECK(gil_stats(fd, &st) == 0);
-	CHECK_CMP(st.switch_number, ==, want);
-	CHECK_CMP(PAGE_LOAD(pg->switch_number), ==, want);
-	return 0;
-}
-
 static int switch_number_counts_owner_changes(void)
 {
 	const struct gil_page *pg;
+	struct gil_stats st;
 	struct agent b;
 	__u64 sn;
-	int fd = open_gil(), i;
+	int fd, i;
 
-	CHECK(fd >= 0);
-	pg = map_gil(fd);
-	CHECK(pg);
-	CHECK(expect_switch(fd, pg, 0) == 0);
+	CHECK(open_mapped(&fd, &pg) == 0);
+	CHECK(expect_switch(fd, pg, &st, 0) == 0);
 	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
 	CHECK(agent_start(&b, fd) == 0);
 	CHECK(agent_call(&b, GIL_IOC_ATTACH) == 0);
-	CHECK(expect_switch(fd, pg, 0) == 0);
+	CHECK(expect_switch(fd, pg, &st, 0) == 0);
 
 	/* The first owner is a change of owner (from none, as CPython). */
 	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
 	CHECK(PAGE_LOAD(pg->locked) == 1);
-	CHECK(expect_switch(fd, pg, 1) == 0);
+	CHECK(expect_switch(fd, pg, &st, 1) == 0);
 	/* Re-taking by the same thread is not. */
 	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
 	CHECK(PAGE_LOAD(pg->locked) == 0);
-	CHECK(expect_switch(fd, pg, 1) == 0);
+	CHECK(expect_switch(fd, pg, &st, 1) == 0);
 	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
-	CHECK(expect_switch(fd, pg, 1) == 0);
+	CHECK(expect_switch(fd, pg, &st, 1) == 0);
 	CHECK(ioctl(fd, GIL_IOC_YIELD) == 0);
-	CHECK(expect_switch(fd, pg, 1) == 0);
+	CHECK(expect_switch(fd, pg, &st, 1) == 0);
 	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
 
 	/* Another thread: one change, however often it re-takes. */
 	CHECK(agent_call(&b, GIL_IOC_ACQUIRE) == 0);
-	CHECK(expect_switch(fd, pg, 2) == 0);
+	CHECK(expect_switch(fd, pg, &st, 2) == 0);
 	CHECK(agent_call(&b, GIL_IOC_RELEASE) == 0);
 	CHECK(agent_call(&b, GIL_IOC_ACQUIRE) == 0);
 	CHECK(agent_call(&b, GIL_IOC_YIELD) == 0);
 	CHECK(agent_call(&b, GIL_IOC_RELEASE) == 0);
-	CHECK(expect_switch(fd, pg, 2) == 0);
+	CHECK(expect_switch(fd, pg, &st, 2) == 0);
 
 	/* Failed calls change nothing. */
 	CHECK_ERR(ioctl(fd, GIL_IOC_RELEASE), EPERM);
-	CHECK(expect_switch(fd, pg, 2) == 0);
+	CHECK(expect_switch(fd, pg, &st, 2) == 0);
 
 	/* Alternating owners: one per take. */
 	sn = 2;
 	for (i = 0; i < 10; i++) {
 		CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
-		CHECK(expect_switch(fd, pg, ++sn) == 0);
+		CHECK(expect_switch(fd, pg, &st, ++sn) == 0);
 		CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
 		CHECK(agent_call(&b, GIL_IOC_ACQUIRE) == 0);
-		CHECK(expect_switch(fd, pg, ++sn) == 0);
+		CHECK(expect_switch(fd, pg, &st, ++sn) == 0);
 		CHECK(agent_call(&b, GIL_IOC_RELEASE) == 0);
 	}
 	/* Detaching does not count as a change either. */
 	CHECK(agent_call(&b, GIL_IOC_DETACH) == 0);
-	CHECK(expect_switch(fd, pg, sn) == 0);
+	CHECK(expect_switch(fd, pg, &st, sn) == 0);
 	CHECK(agent_stop(&b) == 0);
-	CHECK(ioctl(fd, GIL_IOC_DETACH) == 0);
-	unmap_gil(pg);
-	close(fd);
-	return 0;
+	return detach_close_gil(fd, pg);
 }
 
 /* ---- the drop request ---------------------------------------------------------- */
@@ -260,14 +224,11 @@ static int no_drop_request_without_waiter(void)
 {
 	const struct gil_page *pg;
 	struct gil_stats st;
-	int fd = open_gil();
+	int fd;
 
-	CHECK(fd >= 0);
-	pg = map_gil(fd);
-	CHECK(pg);
+	CHECK(open_mapped(&fd, &pg) == 0);
 	CHECK(gil_set_interval(fd, 2000) == 0);
-	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
-	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
+	CHECK(attach_acquire(fd) == 0);
 	/* Fifty intervals held with nobody waiting: nothing is asked. */
 	sleep_ms(100);
 	CHECK(!drop_requested(pg));
@@ -276,10 +237,7 @@ static int no_drop_request_without_waiter(void)
 	CHECK_CMP(st.drop_requests, ==, 0);
 	CHECK_CMP(st.forced_switches, ==, 0);
 	CHECK_CMP(st.voluntary_releases, ==, 1);
-	CHECK(ioctl(fd, GIL_IOC_DETACH) == 0);
-	unmap_gil(pg);
-	close(fd);
-	return 0;
+	return detach_close_gil(fd, pg);
 }
 
 /*
@@ -296,9 +254,7 @@ static int hold_until_request(int fd, const struct gil_page *pg,
 	CHECK(gil_set_interval(fd, interval_us) == 0);
 	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
 	CHECK(!drop_requested(pg));
-	waiter_init(w, fd, pg, hold);
-	CHECK(waiter_start(w) == 0);
-	CHECK(wait_drop_request(pg, 10000) == 0);
+	CHECK(waiter_start_requesting(w, fd, pg, hold) == 0);
 	*elapsed = now_ns() - w->t_before_acquire;
 	CHECK(atomic_load(&w->state) == W_ACQUIRING);
 	CHECK(gil_set_interval(fd, 10000000) == 0);
@@ -313,13 +269,11 @@ static int drop_request_after_interval(void)
 	struct waiter w;
 	int64_t elapsed;
 	unsigned int i;
-	int fd = open_gil();
+	int fd;
 
-	CHECK(fd >= 0);
-	pg = map_gil(fd);
-	CHECK(pg);
+	CHECK(open_mapped(&fd, &pg) == 0);
 	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
-	for (i = 0; i < sizeof(intervals) / sizeof(intervals[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(intervals); i++) {
 		CHECK(hold_until_request(fd, pg, intervals[i], &w, 0,
 					 &elapsed) == 0);
 		printf("    interval %lld us: request after %lld us\n",
@@ -330,15 +284,10 @@ static int drop_request_after_interval(void)
 		CHECK_CMP(elapsed, <, 10000000000ll);
 		CHECK(gil_stats(fd, &st) == 0);
 		CHECK_CMP(st.drop_requests, >=, i + 1);
-		CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
-		CHECK(join_within(w.th, 5000) == 0);
-		CHECK_CMP(w.acq_ret, ==, 0);
+		CHECK(release_to_waiter(fd, &w) == 0);
 		CHECK_CMP(w.rel_ret, ==, 0);
 	}
-	CHECK(ioctl(fd, GIL_IOC_DETACH) == 0);
-	unmap_gil(pg);
-	close(fd);
-	return 0;
+	return detach_close_gil(fd, pg);
 }
 
 static int acquirer_clears_drop_request(void)
@@ -346,11 +295,9 @@ static int acquirer_clears_drop_request(void)
 	const struct gil_page *pg;
 	struct waiter w;
 	int64_t elapsed;
-	int fd = open_gil();
+	int fd;
 
-	CHECK(fd >= 0);
-	pg = map_gil(fd);
-	CHECK(pg);
+	CHECK(open_mapped(&fd, &pg) == 0);
 	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
 	CHECK(hold_until_request(fd, pg, 5000, &w, 1, &elapsed) == 0);
 	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
@@ -360,14 +307,10 @@ static int acquirer_clears_drop_request(void)
 	CHECK_CMP(w.locked_after_acquire, ==, 1);
 	CHECK_CMP(w.eb_after_acquire & GIL_EVAL_BREAKER_DROP_REQUEST, ==, 0);
 	CHECK(!drop_requested(pg));
-	atomic_store(&w.release_now, 1);
-	CHECK(join_within(w.th, 5000) == 0);
+	CHECK(waiter_let_go(&w) == 0);
 	CHECK_CMP(w.rel_ret, ==, 0);
 	CHECK(!drop_requested(pg));
-	CHECK(ioctl(fd, GIL_IOC_DETACH) == 0);
-	unmap_gil(pg);
-	close(fd);
-	return 0;
+	return detach_close_gil(fd, pg);
 }
 
 /*
@@ -382,11 +325,9 @@ static int forced_switch_hands_over(void)
 	struct waiter w;
 	int64_t elapsed;
 	__u64 sn;
-	int fd = open_gil(), round;
+	int fd, round;
 
-	CHECK(fd >= 0);
-	pg = map_gil(fd);
-	CHECK(pg);
+	CHECK(open_mapped(&fd, &pg) == 0);
 	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
 	for (round = 0; round < 3; round++) {
 		CHECK(hold_until_request(fd, pg, 2000, &w, 1, &elapsed) == 0);
@@ -409,10 +350,7 @@ static int forced_switch_hands_over(void)
 	CHECK(gil_stats(fd, &st) == 0);
 	CHECK_CMP(st.forced_switches, ==, 3);
 	CHECK_CMP(st.drop_requests, >=, 3);
-	CHECK(ioctl(fd, GIL_IOC_DETACH) == 0);
-	unmap_gil(pg);
-	close(fd);
-	return 0;
+	return detach_close_gil(fd, pg);
 }
 
 static int yield_answers_request(void)
@@ -422,11 +360,9 @@ static int yield_answers_request(void)
 	struct waiter w;
 	int64_t elapsed;
 	__u64 sn;
-	int fd = open_gil();
+	int fd;
 
-	CHECK(fd >= 0);
-	pg = map_gil(fd);
-	CHECK(pg);
+	CHECK(open_mapped(&fd, &pg) == 0);
 	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
 	CHECK(hold_until_request(fd, pg, 2000, &w, 0, &elapsed) == 0);
 	sn = PAGE_LOAD(pg->switch_number);
@@ -446,10 +382,7 @@ static int yield_answers_request(void)
 	CHECK_CMP(st.forced_switches, ==, 1);
 	/* Ours, the waiter's, and the take of YIELD. */
 	CHECK_CMP(st.acquisitions, ==, 3);
-	CHECK(ioctl(fd, GIL_IOC_DETACH) == 0);
-	unmap_gil(pg);
-	close(fd);
-	return 0;
+	return detach_close_gil(fd, pg);
 }
 
 static int yield_without_request_keeps_gil(void)
@@ -457,13 +390,10 @@ static int yield_without_request_keeps_gil(void)
 	const struct gil_page *pg;
 	struct gil_stats st;
 	int64_t t;
-	int fd = open_gil(), i;
+	int fd, i;
 
-	CHECK(fd >= 0);
-	pg = map_gil(fd);
-	CHECK(pg);
-	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
-	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
+	CHECK(open_mapped(&fd, &pg) == 0);
+	CHECK(attach_acquire(fd) == 0);
 	t = now_ns();
 	for (i = 0; i < 3; i++) {
 		CHECK(ioctl(fd, GIL_IOC_YIELD) == 0);
@@ -478,10 +408,7 @@ static int yield_without_request_keeps_gil(void)
 	CHECK_CMP(st.contended, ==, 0);
 	CHECK_CMP(st.voluntary_releases, ==, 4);
 	CHECK_CMP(st.forced_switches, ==, 0);
-	CHECK(ioctl(fd, GIL_IOC_DETACH) == 0);
-	unmap_gil(pg);
-	close(fd);
-	return 0;
+	return detach_close_gil(fd, pg);
 }
 
 /* ---- releases ---------------------------------------------------------------- */
@@ -496,29 +423,20 @@ static int release_wakes_waiter(void)
 	const struct gil_page *pg;
 	struct waiter w;
 	int64_t t;
-	int fd = open_gil();
+	int fd;
 
-	CHECK(fd >= 0);
-	pg = map_gil(fd);
-	CHECK(pg);
+	CHECK(open_mapped(&fd, &pg) == 0);
 	CHECK(gil_set_interval(fd, 10000000) == 0);
-	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
-	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
-	waiter_init(&w, fd, pg, 1);
-	CHECK(waiter_start(&w) == 0);
-	CHECK(waiter_blocked(&w, 5000) == 0);
+	CHECK(attach_acquire(fd) == 0);
+	CHECK(waiter_start_blocked(&w, fd, pg, 1) == 0);
 	t = now_ns();
 	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
 	CHECK(waiter_reach(&w, W_HOLDING, 5000) == 0);
 	CHECK_CMP(w.t_after_acquire - t, <, 5000000000ll);
 	CHECK_CMP(w.acq_ret, ==, 0);
 	CHECK_CMP(w.locked_after_acquire, ==, 1);
-	atomic_store(&w.release_now, 1);
-	CHECK(join_within(w.th, 5000) == 0);
-	CHECK(ioctl(fd, GIL_IOC_DETACH) == 0);
-	unmap_gil(pg);
-	close(fd);
-	return 0;
+	CHECK(waiter_let_go(&w) == 0);
+	return detach_close_gil(fd, pg);
 }
 
 static int voluntary_release_does_not_block(void)
@@ -527,11 +445,9 @@ static int voluntary_release_does_not_block(void)
 	struct gil_stats st;
 	struct waiter w;
 	int64_t t;
-	int fd = open_gil();
+	int fd;
 
-	CHECK(fd >= 0);
-	pg = map_gil(fd);
-	CHECK(pg);
+	CHECK(open_mapped(&fd, &pg) == 0);
 	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
 	/* Alone: returns at once. */
 	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
@@ -545,23 +461,17 @@ static int voluntary_release_does_not_block(void)
 	/* With a waiter but no request (10 s interval): still voluntary. */
 	CHECK(gil_set_interval(fd, 10000000) == 0);
 	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
-	waiter_init(&w, fd, pg, 1);
-	CHECK(waiter_start(&w) == 0);
-	CHECK(waiter_blocked(&w, 5000) == 0);
+	CHECK(waiter_start_blocked(&w, fd, pg, 1) == 0);
 	CHECK(!drop_requested(pg));
 	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
 	CHECK(waiter_reach(&w, W_HOLDING, 5000) == 0);
-	atomic_store(&w.release_now, 1);
-	CHECK(join_within(w.th, 5000) == 0);
+	CHECK(waiter_let_go(&w) == 0);
 	CHECK_CMP(w.acq_ret, ==, 0);
 	CHECK(gil_stats(fd, &st) == 0);
 	CHECK_CMP(st.voluntary_releases, ==, 3);
 	CHECK_CMP(st.forced_switches, ==, 0);
 	CHECK_CMP(st.drop_requests, ==, 0);
-	CHECK(ioctl(fd, GIL_IOC_DETACH) == 0);
-	unmap_gil(pg);
-	close(fd);
-	return 0;
+	return detach_close_gil(fd, pg);
 }
 
 int main(void)

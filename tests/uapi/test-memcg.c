@@ -121,10 +121,8 @@ static int memcg_charges_gils_to_opener(void)
 	}
 	rmdir(CG_DIR);
 	CHECK(mkdir(CG_DIR, 0755) == 0);
-	res = mmap(NULL, sizeof(*res), PROT_READ | PROT_WRITE,
-		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	CHECK(res != MAP_FAILED);
-	memset(res, 0, sizeof(*res));
+	res = shared_zalloc(sizeof(*res));
+	CHECK(res);
 
 	pid = test_fork(40);
 	CHECK(pid >= 0);

@@ -23,85 +23,105 @@ static int map_read_only_shared(void)
 	return 0;
 }
 
-static int map_writable_is_eperm(void)
+/*
+ * One mmap() of a GIL: length and offset in pages, and the errno it must
+ * fail with, or 0 for a call that must work (it is unmapped again).
+ */
+struct map_call {
+	long pages;
+	int prot, flags;
+	long offset_pages;
+	int err;
+};
+
+/* Make the calls, in order, on a new GIL. */
+static int map_calls(const struct map_call *calls, unsigned int n)
 {
 	long ps = page_size();
+	unsigned int i;
+	void *p;
 	int fd = open_gil();
 
 	CHECK(fd >= 0);
-	CHECK(mmap(NULL, ps, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) ==
-	      MAP_FAILED && errno == EPERM);
-	CHECK(mmap(NULL, ps, PROT_WRITE, MAP_SHARED, fd, 0) == MAP_FAILED &&
-	      errno == EPERM);
-	close(fd);
-	return 0;
-}
+	for (i = 0; i < n; i++) {
+		const struct map_call *c = &calls[i];
 
-static int map_private_is_einval(void)
-{
-	long ps = page_size();
-	int fd = open_gil();
+		p = mmap(NULL, c->pages * ps, c->prot, c->flags, fd,
+			 c->offset_pages * ps);
+		if (c->err) {
+			int e = errno;
 
-	CHECK(fd >= 0);
-	CHECK(mmap(NULL, ps, PROT_READ, MAP_PRIVATE, fd, 0) == MAP_FAILED &&
-	      errno == EINVAL);
-	close(fd);
-	return 0;
-}
-
-static int map_wrong_length_or_offset_is_einval(void)
-{
-	long ps = page_size();
-	int fd = open_gil();
-
-	CHECK(fd >= 0);
-	CHECK(mmap(NULL, 2 * ps, PROT_READ, MAP_SHARED, fd, 0) ==
-	      MAP_FAILED && errno == EINVAL);
-	CHECK(mmap(NULL, 16 * ps, PROT_READ, MAP_SHARED, fd, 0) ==
-	      MAP_FAILED && errno == EINVAL);
-	CHECK(mmap(NULL, ps, PROT_READ, MAP_SHARED, fd, ps) == MAP_FAILED &&
-	      errno == EINVAL);
-	CHECK(mmap(NULL, ps, PROT_READ, MAP_SHARED, fd, 16 * ps) ==
-	      MAP_FAILED && errno == EINVAL);
-	/* The right call still works after all that. */
-	{
-		void *p = mmap(NULL, ps, PROT_READ, MAP_SHARED, fd, 0);
-
-		CHECK(p != MAP_FAILED);
-		munmap(p, ps);
+			if (p != MAP_FAILED || e != c->err)
+				printf("    mmap of %ld pages (prot %#x, flags "
+				       "%#x) at page %ld: want errno %d, got "
+				       "%p, errno %d\n", c->pages, c->prot,
+				       c->flags, c->offset_pages, c->err, p,
+				       e);
+			CHECK(p == MAP_FAILED && e == c->err);
+		} else {
+			CHECK(p != MAP_FAILED);
+			munmap(p, c->pages * ps);
+		}
 	}
 	close(fd);
 	return 0;
 }
 
+static int map_writable_is_eperm(void)
+{
+	static const struct map_call calls[] = {
+		{ 1, PROT_READ | PROT_WRITE, MAP_SHARED, 0, EPERM },
+		{ 1, PROT_WRITE, MAP_SHARED, 0, EPERM },
+	};
+
+	return map_calls(calls, ARRAY_SIZE(calls));
+}
+
+static int map_private_is_einval(void)
+{
+	static const struct map_call calls[] = {
+		{ 1, PROT_READ, MAP_PRIVATE, 0, EINVAL },
+	};
+
+	return map_calls(calls, ARRAY_SIZE(calls));
+}
+
+static int map_wrong_length_or_offset_is_einval(void)
+{
+	static const struct map_call calls[] = {
+		{ 2, PROT_READ, MAP_SHARED, 0, EINVAL },
+		{ 16, PROT_READ, MAP_SHARED, 0, EINVAL },
+		{ 1, PROT_READ, MAP_SHARED, 1, EINVAL },
+		{ 1, PROT_READ, MAP_SHARED, 16, EINVAL },
+		/* The right call still works after all that. */
+		{ 1, PROT_READ, MAP_SHARED, 0, 0 },
+	};
+
+	return map_calls(calls, ARRAY_SIZE(calls));
+}
+
 static int mprotect_write_is_eacces(void)
 {
 	const struct gil_page *pg;
-	int fd = open_gil();
+	int fd;
 
-	CHECK(fd >= 0);
-	pg = map_gil(fd);
-	CHECK(pg);
+	CHECK(open_mapped(&fd, &pg) == 0);
 	CHECK_ERR(mprotect((void *)pg, page_size(), PROT_READ | PROT_WRITE),
 		  EACCES);
 	CHECK_ERR(mprotect((void *)pg, page_size(), PROT_WRITE), EACCES);
 	/* Still mapped, still readable. */
 	CHECK_CMP(PAGE_LOAD(pg->size), ==, sizeof(struct gil_page));
-	unmap_gil(pg);
-	close(fd);
-	return 0;
+	return close_gil(fd, pg);
 }
 
 /* A store into the page kills the writer with SIGSEGV. */
 static int store_to_page_faults(void)
 {
 	const struct gil_page *pg;
-	int fd = open_gil(), status;
 	pid_t pid;
+	int fd;
 
-	CHECK(fd >= 0);
-	pg = map_gil(fd);
-	CHECK(pg);
+	CHECK(open_mapped(&fd, &pg) == 0);
 	pid = test_fork(20);
 	CHECK(pid >= 0);
 	if (pid == 0) {
@@ -109,12 +129,9 @@ static int store_to_page_faults(void)
 		*(volatile __u32 *)&pg->eval_breaker = 0xdead;
 		_exit(0);
 	}
-	CHECK(wait_child(pid, 10000, &status) == 0);
-	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV);
+	CHECK(child_killed(pid, 10000, SIGSEGV) == 0);
 	CHECK_CMP(PAGE_LOAD(pg->eval_breaker), ==, 0);
-	unmap_gil(pg);
-	close(fd);
-	return 0;
+	return close_gil(fd, pg);
 }
 
 static int page_follows_state(void)
@@ -126,8 +143,7 @@ static int page_follows_state(void)
 	a = map_gil(fd);
 	b = map_gil(fd);
 	CHECK(a && b && a != b);
-	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
-	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
+	CHECK(attach_acquire(fd) == 0);
 	CHECK_CMP(PAGE_LOAD(a->locked), ==, 1);
 	CHECK_CMP(PAGE_LOAD(a->switch_number), ==, 1);
 	/* Two mappings of one GIL show one page. */
@@ -156,13 +172,10 @@ static int page_follows_state(void)
 static int mapping_survives_close(void)
 {
 	const struct gil_page *pg;
-	int fd = open_gil();
+	int fd;
 
-	CHECK(fd >= 0);
-	pg = map_gil(fd);
-	CHECK(pg);
-	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
-	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
+	CHECK(open_mapped(&fd, &pg) == 0);
+	CHECK(attach_acquire(fd) == 0);
 	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
 	CHECK(gil_set_interval(fd, 3333) == 0);
 	CHECK(close(fd) == 0);
@@ -174,10 +187,7 @@ static int mapping_survives_close(void)
 	/* Many times over, to catch a leak or use-after-free on the debug
 	 * kernel (kmemleak and KASAN watch this run). */
 	for (int i = 0; i < 50; i++) {
-		fd = open_gil();
-		CHECK(fd >= 0);
-		pg = map_gil(fd);
-		CHECK(pg);
+		CHECK(open_mapped(&fd, &pg) == 0);
 		if (i % 2)
 			CHECK(close(fd) == 0);
 		CHECK_CMP(PAGE_LOAD(pg->size), ==, sizeof(struct gil_page));
@@ -192,11 +202,9 @@ static int mapping_survives_close(void)
 static int module_pinned_by_mapping(void)
 {
 	const struct gil_page *pg;
-	int fd = open_gil();
+	int fd;
 
-	CHECK(fd >= 0);
-	pg = map_gil(fd);
-	CHECK(pg);
+	CHECK(open_mapped(&fd, &pg) == 0);
 	CHECK(close(fd) == 0);
 	CHECK_ERR(syscall(SYS_delete_module, "gil", O_NONBLOCK), EWOULDBLOCK);
 	CHECK_CMP(PAGE_LOAD(pg->size), ==, sizeof(struct gil_page));
@@ -208,12 +216,10 @@ static int module_pinned_by_mapping(void)
 static int mapping_inherited_by_fork(void)
 {
 	const struct gil_page *pg;
-	int fd = open_gil();
 	pid_t pid;
+	int fd;
 
-	CHECK(fd >= 0);
-	pg = map_gil(fd);
-	CHECK(pg);
+	CHECK(open_mapped(&fd, &pg) == 0);
 	pid = test_fork(20);
 	CHECK(pid >= 0);
 	if (pid == 0) {
@@ -229,10 +235,7 @@ static int mapping_inherited_by_fork(void)
 	CHECK_CMP(PAGE_LOAD(pg->switch_number), ==, 2);
 	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
 	CHECK_CMP(PAGE_LOAD(pg->locked), ==, 0);
-	CHECK(ioctl(fd, GIL_IOC_DETACH) == 0);
-	unmap_gil(pg);
-	close(fd);
-	return 0;
+	return detach_close_gil(fd, pg);
 }
 
 int main(void)

@@ -22,14 +22,12 @@ static void on_usr1(int sig)
 }
 
 /*
- * The main thread holds the GIL; a waiter blocks in ACQUIRE and gets a
- * burst of SIGUSR1.  *sn_held is switch_number while the main thread held.
+ * Install on_usr1 for SIGUSR1 with @sa_flags, reporting what it sees of
+ * @pg (if not NULL), and zero what it saw so far.
  */
-static int signalled_waiter(int sa_flags, struct waiter *w, int fd,
-			    const struct gil_page *pg, __u64 *sn_held)
+static int catch_usr1(int sa_flags, const struct gil_page *pg)
 {
 	struct sigaction sa;
-	int i;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_usr1;
@@ -40,13 +38,30 @@ static int signalled_waiter(int sa_flags, struct waiter *w, int fd,
 	atomic_store(&sig_count, 0);
 	atomic_store(&sig_locked_seen, 0);
 	atomic_store(&sig_switch_seen, 0);
+	return 0;
+}
 
-	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
-	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
+/* The end of a test that caught SIGUSR1: detach, restore, close. */
+static int detach_uncatch_close(int fd, const struct gil_page *pg)
+{
+	CHECK(ioctl(fd, GIL_IOC_DETACH) == 0);
+	signal(SIGUSR1, SIG_DFL);
+	return close_gil(fd, pg);
+}
+
+/*
+ * The main thread holds the GIL; a waiter blocks in ACQUIRE and gets a
+ * burst of SIGUSR1.  *sn_held is switch_number while the main thread held.
+ */
+static int signalled_waiter(int sa_flags, struct waiter *w, int fd,
+			    const struct gil_page *pg, __u64 *sn_held)
+{
+	int i;
+
+	CHECK(catch_usr1(sa_flags, pg) == 0);
+	CHECK(attach_acquire(fd) == 0);
 	*sn_held = PAGE_LOAD(pg->switch_number);
-	waiter_init(w, fd, pg, 0);
-	CHECK(waiter_start(w) == 0);
-	CHECK(waiter_blocked(w, 5000) == 0);
+	CHECK(waiter_start_blocked(w, fd, pg, 0) == 0);
 	for (i = 0; i < 5; i++) {
 		CHECK(pthread_kill(w->th, SIGUSR1) == 0);
 		sleep_ms(20);
@@ -57,51 +72,31 @@ static int signalled_waiter(int sa_flags, struct waiter *w, int fd,
 	return 0;
 }
 
-static int finish_signalled_waiter(struct waiter *w, int fd)
+/* A signalled waiter keeps waiting, and gets the GIL when it is released. */
+static int signalled_waiter_keeps_waiting(int sa_flags)
 {
-	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
-	CHECK(join_within(w->th, 5000) == 0);
-	CHECK_CMP(w->acq_ret, ==, 0);
-	CHECK_CMP(w->rel_ret, ==, 0);
+	const struct gil_page *pg;
+	struct waiter w;
+	__u64 sn;
+	int fd;
+
+	CHECK(open_mapped(&fd, &pg) == 0);
+	CHECK(signalled_waiter(sa_flags, &w, fd, pg, &sn) == 0);
+	CHECK(release_to_waiter(fd, &w) == 0);
+	CHECK_CMP(w.rel_ret, ==, 0);
 	/* The handler did run (standard signals coalesce: at least once). */
 	CHECK_CMP(atomic_load(&sig_count), >=, 1);
-	CHECK(ioctl(fd, GIL_IOC_DETACH) == 0);
-	signal(SIGUSR1, SIG_DFL);
-	return 0;
+	return detach_uncatch_close(fd, pg);
 }
 
 static int signal_with_restart_keeps_waiting(void)
 {
-	const struct gil_page *pg;
-	struct waiter w;
-	__u64 sn;
-	int fd = open_gil();
-
-	CHECK(fd >= 0);
-	pg = map_gil(fd);
-	CHECK(pg);
-	CHECK(signalled_waiter(SA_RESTART, &w, fd, pg, &sn) == 0);
-	CHECK(finish_signalled_waiter(&w, fd) == 0);
-	unmap_gil(pg);
-	close(fd);
-	return 0;
+	return signalled_waiter_keeps_waiting(SA_RESTART);
 }
 
 static int signal_without_restart_keeps_waiting(void)
 {
-	const struct gil_page *pg;
-	struct waiter w;
-	__u64 sn;
-	int fd = open_gil();
-
-	CHECK(fd >= 0);
-	pg = map_gil(fd);
-	CHECK(pg);
-	CHECK(signalled_waiter(0, &w, fd, pg, &sn) == 0);
-	CHECK(finish_signalled_waiter(&w, fd) == 0);
-	unmap_gil(pg);
-	close(fd);
-	return 0;
+	return signalled_waiter_keeps_waiting(0);
 }
 
 /*
@@ -115,21 +110,14 @@ static int signal_handler_runs_after_gil_taken(void)
 	struct waiter w;
 	int early;
 	__u64 sn;
-	int fd = open_gil();
+	int fd;
 
-	CHECK(fd >= 0);
-	pg = map_gil(fd);
-	CHECK(pg);
+	CHECK(open_mapped(&fd, &pg) == 0);
 	CHECK(signalled_waiter(0, &w, fd, pg, &sn) == 0);
 	/* Handler runs so far, while the main thread still holds the GIL. */
 	early = atomic_load(&sig_count);
-	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
-	CHECK(join_within(w.th, 5000) == 0);
-	CHECK_CMP(w.acq_ret, ==, 0);
-	CHECK(ioctl(fd, GIL_IOC_DETACH) == 0);
-	signal(SIGUSR1, SIG_DFL);
-	unmap_gil(pg);
-	close(fd);
+	CHECK(release_to_waiter(fd, &w) == 0);
+	CHECK(detach_uncatch_close(fd, pg) == 0);
 	CHECK_CMP(early, ==, 0);
 	CHECK_CMP(atomic_load(&sig_count), >=, 1);
 	CHECK_CMP(atomic_load(&sig_locked_seen), ==, 1);
@@ -164,30 +152,18 @@ static void *pelter_main(void *arg)
 static int signals_do_not_delay_drop_request(void)
 {
 	const struct gil_page *pg;
-	struct sigaction sa;
 	struct pelter p;
 	struct waiter w;
 	pthread_t pth;
 	int64_t elapsed;
-	int fd = open_gil(), got;
+	int fd, got;
 
-	CHECK(fd >= 0);
-	pg = map_gil(fd);
-	CHECK(pg);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_usr1;
-	sa.sa_flags = SA_RESTART;
-	sigemptyset(&sa.sa_mask);
-	CHECK(sigaction(SIGUSR1, &sa, NULL) == 0);
-	sig_page = NULL;
-	atomic_store(&sig_count, 0);
+	CHECK(open_mapped(&fd, &pg) == 0);
+	CHECK(catch_usr1(SA_RESTART, NULL) == 0);
 
 	CHECK(gil_set_interval(fd, 50000) == 0);
-	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
-	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
-	waiter_init(&w, fd, pg, 0);
-	CHECK(waiter_start(&w) == 0);
-	CHECK(waiter_blocked(&w, 5000) == 0);
+	CHECK(attach_acquire(fd) == 0);
+	CHECK(waiter_start_blocked(&w, fd, pg, 0) == 0);
 	memset(&p, 0, sizeof(p));
 	p.target = w.th;
 	atomic_init(&p.stop, 0);
@@ -198,13 +174,8 @@ static int signals_do_not_delay_drop_request(void)
 	CHECK(join_within(pth, 5000) == 0);
 	printf("    %ld signals sent, drop request %s after %lld ms\n",
 	       p.sent, got ? "not seen" : "seen", (long long)MS(elapsed));
-	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
-	CHECK(join_within(w.th, 5000) == 0);
-	CHECK_CMP(w.acq_ret, ==, 0);
-	CHECK(ioctl(fd, GIL_IOC_DETACH) == 0);
-	signal(SIGUSR1, SIG_DFL);
-	unmap_gil(pg);
-	close(fd);
+	CHECK(release_to_waiter(fd, &w) == 0);
+	CHECK(detach_uncatch_close(fd, pg) == 0);
 	CHECK(got == 0);
 	CHECK_CMP(elapsed, >=, 50000000);
 	return 0;
@@ -221,15 +192,12 @@ static int sigkill_of_waiting_process(void)
 	const struct gil_page *pg;
 	struct gil_stats st;
 	int64_t t;
-	int fd = open_gil(), status;
 	pid_t pid;
+	int fd;
 
-	CHECK(fd >= 0);
-	pg = map_gil(fd);
-	CHECK(pg);
+	CHECK(open_mapped(&fd, &pg) == 0);
 	CHECK(gil_set_interval(fd, 5000) == 0);
-	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
-	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
+	CHECK(attach_acquire(fd) == 0);
 	pid = test_fork(30);
 	CHECK(pid >= 0);
 	if (pid == 0) {
@@ -241,9 +209,7 @@ static int sigkill_of_waiting_process(void)
 	CHECK(wait_in_ioctl(pid, pid, GIL_IOC_ACQUIRE, 10000) == 0);
 	CHECK(wait_drop_request(pg, 10000) == 0);
 	t = now_ns();
-	CHECK(kill(pid, SIGKILL) == 0);
-	CHECK(wait_child(pid, 5000, &status) == 0);
-	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	CHECK(sigkill_child(pid) == 0);
 	CHECK_CMP(now_ns() - t, <, 5000000000ll);
 	/* The GIL is still ours; the release cannot wait for the dead. */
 	CHECK_CMP(PAGE_LOAD(pg->locked), ==, 1);
@@ -256,10 +222,7 @@ static int sigkill_of_waiting_process(void)
 	/* And it works on. */
 	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
 	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
-	CHECK(ioctl(fd, GIL_IOC_DETACH) == 0);
-	unmap_gil(pg);
-	close(fd);
-	return 0;
+	return detach_close_gil(fd, pg);
 }
 
 /*
@@ -269,14 +232,12 @@ static int sigkill_of_waiting_process(void)
 static int sigkill_of_process_with_holder_and_waiter(void)
 {
 	const struct gil_page *pg;
-	int fd = open_gil(), status, p[2];
+	int fd, p[2];
 	int64_t t;
 	pid_t pid;
 	char c;
 
-	CHECK(fd >= 0);
-	pg = map_gil(fd);
-	CHECK(pg);
+	CHECK(open_mapped(&fd, &pg) == 0);
 	CHECK(pipe(p) == 0);
 	pid = test_fork(30);
 	CHECK(pid >= 0);
@@ -297,9 +258,7 @@ static int sigkill_of_process_with_holder_and_waiter(void)
 	CHECK(read(p[0], &c, 1) == 1);
 	close(p[0]);
 	t = now_ns();
-	CHECK(kill(pid, SIGKILL) == 0);
-	CHECK(wait_child(pid, 5000, &status) == 0);
-	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	CHECK(sigkill_child(pid) == 0);
 	CHECK_CMP(now_ns() - t, <, 5000000000ll);
 	/*
 	 * The GIL outlives the process in our descriptor.  Its holder died
@@ -311,10 +270,7 @@ static int sigkill_of_process_with_holder_and_waiter(void)
 	CHECK_CMP(now_ns() - t, <, 5000000000ll);
 	CHECK_CMP(PAGE_LOAD(pg->locked), ==, 1);
 	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
-	CHECK(ioctl(fd, GIL_IOC_DETACH) == 0);
-	unmap_gil(pg);
-	close(fd);
-	return 0;
+	return detach_close_gil(fd, pg);
 }
 
 int main(void)

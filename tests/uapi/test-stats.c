@@ -5,6 +5,35 @@
  */
 #include "harness.h"
 
+/*
+ * GET_STATS, and the counters of takes, waits, releases and switches: the
+ * ones every sequence of calls determines.
+ */
+static int expect_counts(int fd, struct gil_stats *st, __u64 acquisitions,
+			 __u64 contended, __u64 voluntary_releases,
+			 __u64 forced_switches, __u64 drop_requests,
+			 __u64 switch_number)
+{
+	CHECK(gil_stats(fd, st) == 0);
+	CHECK_CMP(st->acquisitions, ==, acquisitions);
+	CHECK_CMP(st->contended, ==, contended);
+	CHECK_CMP(st->voluntary_releases, ==, voluntary_releases);
+	CHECK_CMP(st->forced_switches, ==, forced_switches);
+	CHECK_CMP(st->drop_requests, ==, drop_requests);
+	CHECK_CMP(st->switch_number, ==, switch_number);
+	return 0;
+}
+
+/* A GIL this thread has taken and released once, and is attached to. */
+static int open_used_once(int *fd)
+{
+	*fd = open_gil();
+	CHECK(*fd >= 0);
+	CHECK(attach_acquire(*fd) == 0);
+	CHECK(ioctl(*fd, GIL_IOC_RELEASE) == 0);
+	return 0;
+}
+
 static int stats_fresh_gil_is_zero(void)
 {
 	struct gil_stats st;
@@ -12,9 +41,8 @@ static int stats_fresh_gil_is_zero(void)
 	int fd = open_gil();
 
 	CHECK(fd >= 0);
-	memset(&st, 0xa5, sizeof(st));
-	st.size = sizeof(st);
-	CHECK(ioctl(fd, GIL_IOC_GET_STATS, &st) == 0);
+	CHECK(gil_stats_raw(fd, GIL_IOC_GET_STATS, &st, sizeof(st), 0xa5,
+			    sizeof(st)) == 0);
 	CHECK_CMP(st.size, ==, sizeof(st));
 	CHECK_CMP(st.hist_buckets, ==, GIL_STATS_HIST_BUCKETS);
 	CHECK_CMP(st.acquisitions, ==, 0);
@@ -42,20 +70,12 @@ static int stats_uncontended(void)
 		CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
 		CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
 	}
-	CHECK(gil_stats(fd, &st) == 0);
-	CHECK_CMP(st.acquisitions, ==, 10);
-	CHECK_CMP(st.contended, ==, 0);
-	CHECK_CMP(st.voluntary_releases, ==, 10);
-	CHECK_CMP(st.forced_switches, ==, 0);
-	CHECK_CMP(st.drop_requests, ==, 0);
-	CHECK_CMP(st.switch_number, ==, 1);
+	CHECK(expect_counts(fd, &st, 10, 0, 10, 0, 0, 1) == 0);
 	CHECK_CMP(st.owner_deaths, ==, 0);
 	/* Nobody waited, nothing was handed to a waiter. */
 	CHECK_CMP(st.wait_ns, ==, 0);
 	CHECK_CMP(hist_sum(&st), ==, 0);
-	CHECK(ioctl(fd, GIL_IOC_DETACH) == 0);
-	close(fd);
-	return 0;
+	return detach_close_gil(fd, NULL);
 }
 
 /* A handoff to a sleeping waiter, without a drop request (10 s interval). */
@@ -65,30 +85,19 @@ static int stats_contended_handoff(void)
 	struct gil_stats st;
 	struct waiter w;
 	int64_t t0, t1;
-	int fd = open_gil();
+	int fd;
 
-	CHECK(fd >= 0);
-	pg = map_gil(fd);
-	CHECK(pg);
+	CHECK(open_mapped(&fd, &pg) == 0);
 	CHECK(gil_set_interval(fd, 10000000) == 0);
-	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
-	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
+	CHECK(attach_acquire(fd) == 0);
 	t0 = now_ns();
-	waiter_init(&w, fd, pg, 0);
-	CHECK(waiter_start(&w) == 0);
-	CHECK(waiter_blocked(&w, 5000) == 0);
+	CHECK(waiter_start_blocked(&w, fd, pg, 0) == 0);
 	sleep_ms(20);
 	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
 	CHECK(join_within(w.th, 5000) == 0);
 	t1 = now_ns();
 	CHECK_CMP(w.acq_ret, ==, 0);
-	CHECK(gil_stats(fd, &st) == 0);
-	CHECK_CMP(st.acquisitions, ==, 2);
-	CHECK_CMP(st.contended, ==, 1);
-	CHECK_CMP(st.voluntary_releases, ==, 2);
-	CHECK_CMP(st.forced_switches, ==, 0);
-	CHECK_CMP(st.drop_requests, ==, 0);
-	CHECK_CMP(st.switch_number, ==, 2);
+	CHECK(expect_counts(fd, &st, 2, 1, 2, 0, 0, 2) == 0);
 	/* It waited: at least the 20 ms we held it after it slept, at most
 	 * the whole test. */
 	CHECK_CMP(st.wait_ns, >=, 20000000);
@@ -96,10 +105,7 @@ static int stats_contended_handoff(void)
 	/* One handoff, counted once, to a thread that waited. */
 	CHECK_CMP(hist_sum(&st), ==, 1);
 	CHECK_CMP(hist_sum(&st), <=, st.contended);
-	CHECK(ioctl(fd, GIL_IOC_DETACH) == 0);
-	unmap_gil(pg);
-	close(fd);
-	return 0;
+	return detach_close_gil(fd, pg);
 }
 
 static int stats_forced_switch(void)
@@ -107,23 +113,16 @@ static int stats_forced_switch(void)
 	const struct gil_page *pg;
 	struct gil_stats st;
 	struct waiter w;
-	int fd = open_gil();
+	int fd;
 
-	CHECK(fd >= 0);
-	pg = map_gil(fd);
-	CHECK(pg);
+	CHECK(open_mapped(&fd, &pg) == 0);
 	CHECK(gil_set_interval(fd, 2000) == 0);
-	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
-	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
-	waiter_init(&w, fd, pg, 0);
-	CHECK(waiter_start(&w) == 0);
-	CHECK(wait_drop_request(pg, 10000) == 0);
+	CHECK(attach_acquire(fd) == 0);
+	CHECK(waiter_start_requesting(&w, fd, pg, 0) == 0);
 	CHECK(gil_stats(fd, &st) == 0);
 	CHECK_CMP(st.drop_requests, >=, 1);
 	CHECK_CMP(st.forced_switches, ==, 0);
-	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
-	CHECK(join_within(w.th, 5000) == 0);
-	CHECK_CMP(w.acq_ret, ==, 0);
+	CHECK(release_to_waiter(fd, &w) == 0);
 	CHECK(gil_stats(fd, &st) == 0);
 	CHECK_CMP(st.forced_switches, ==, 1);
 	/* The waiter's own release had no request pending. */
@@ -132,10 +131,7 @@ static int stats_forced_switch(void)
 	CHECK_CMP(st.acquisitions, ==, 2);
 	CHECK_CMP(st.wait_ns, >=, 2000000);
 	CHECK_CMP(hist_sum(&st), ==, 1);
-	CHECK(ioctl(fd, GIL_IOC_DETACH) == 0);
-	unmap_gil(pg);
-	close(fd);
-	return 0;
+	return detach_close_gil(fd, pg);
 }
 
 /* Stats are per GIL: one GIL's traffic does not show in another's. */
@@ -145,8 +141,7 @@ static int stats_per_gil(void)
 	int a = open_gil(), b = open_gil();
 
 	CHECK(a >= 0 && b >= 0);
-	CHECK(ioctl(a, GIL_IOC_ATTACH) == 0);
-	CHECK(ioctl(a, GIL_IOC_ACQUIRE) == 0);
+	CHECK(attach_acquire(a) == 0);
 	CHECK(ioctl(a, GIL_IOC_RELEASE) == 0);
 	CHECK(gil_stats(b, &st) == 0);
 	CHECK_CMP(st.acquisitions, ==, 0);
@@ -164,29 +159,22 @@ static int stats_size_ver0_and_below(void)
 	__u32 sizes[] = { 0, 4, 8, GIL_STATS_SIZE_VER0 - 8,
 			  GIL_STATS_SIZE_VER0 - 1 };
 	unsigned int i;
-	int fd = open_gil();
+	int fd;
 
-	CHECK(fd >= 0);
-	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
-	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
-	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
-	memset(&st, 0, sizeof(st));
-	st.size = GIL_STATS_SIZE_VER0;
-	CHECK(ioctl(fd, GIL_IOC_GET_STATS, &st) == 0);
+	CHECK(open_used_once(&fd) == 0);
+	CHECK(gil_stats_raw(fd, GIL_IOC_GET_STATS, &st, sizeof(st), 0,
+			    GIL_STATS_SIZE_VER0) == 0);
 	CHECK_CMP(st.size, ==, GIL_STATS_SIZE_VER0);
 	CHECK_CMP(st.acquisitions, ==, 1);
 	CHECK_CMP(st.hist_buckets, ==, GIL_STATS_HIST_BUCKETS);
-	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-		memset(&st, 0x5a, sizeof(st));
-		st.size = sizes[i];
-		CHECK_ERR(ioctl(fd, GIL_IOC_GET_STATS, &st), EINVAL);
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		CHECK_ERR(gil_stats_raw(fd, GIL_IOC_GET_STATS, &st, sizeof(st),
+					0x5a, sizes[i]), EINVAL);
 		/* Nothing written on failure. */
 		CHECK_CMP(st.size, ==, sizes[i]);
 		CHECK_CMP(st.acquisitions, ==, 0x5a5a5a5a5a5a5a5aull);
 	}
-	CHECK(ioctl(fd, GIL_IOC_DETACH) == 0);
-	close(fd);
-	return 0;
+	return detach_close_gil(fd, NULL);
 }
 
 struct big_stats {
@@ -194,37 +182,35 @@ struct big_stats {
 	unsigned char extra[64];
 };
 
+/*
+ * GET_STATS through @cmd into a newer caller's bigger struct: the module
+ * fills its own size only (a GIL taken once).
+ */
+static int get_big_stats(int fd, unsigned long cmd, struct big_stats *big)
+{
+	unsigned int i;
+
+	CHECK(gil_stats_raw(fd, cmd, big, sizeof(*big), 0xa5,
+			    sizeof(*big)) == 0);
+	CHECK_CMP(big->s.size, ==, sizeof(struct gil_stats));
+	CHECK_CMP(big->s.acquisitions, ==, 1);
+	for (i = 0; i < sizeof(big->extra); i++)
+		CHECK_CMP(big->extra[i], ==, 0xa5);
+	return 0;
+}
+
 static int stats_bigger_struct_accepted(void)
 {
 	struct big_stats big;
-	unsigned int i;
-	int fd = open_gil();
+	int fd;
 
-	CHECK(fd >= 0);
-	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
-	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
-	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
-	/* A newer caller's struct: the module fills its own size only. */
-	memset(&big, 0xa5, sizeof(big));
-	big.s.size = sizeof(big);
-	CHECK(ioctl(fd, GIL_IOC_GET_STATS, &big) == 0);
-	CHECK_CMP(big.s.size, ==, sizeof(struct gil_stats));
-	CHECK_CMP(big.s.acquisitions, ==, 1);
+	CHECK(open_used_once(&fd) == 0);
+	CHECK(get_big_stats(fd, GIL_IOC_GET_STATS, &big) == 0);
 	CHECK_CMP(big.s.hist_buckets, ==, GIL_STATS_HIST_BUCKETS);
-	for (i = 0; i < sizeof(big.extra); i++)
-		CHECK_CMP(big.extra[i], ==, 0xa5);
 	/* Same, with the bigger size encoded in the command as well. */
-	memset(&big, 0xa5, sizeof(big));
-	big.s.size = sizeof(big);
-	CHECK(ioctl(fd, _IOWR(GIL_IOC_MAGIC, 0x08, struct big_stats),
-		    &big) == 0);
-	CHECK_CMP(big.s.size, ==, sizeof(struct gil_stats));
-	CHECK_CMP(big.s.acquisitions, ==, 1);
-	for (i = 0; i < sizeof(big.extra); i++)
-		CHECK_CMP(big.extra[i], ==, 0xa5);
-	CHECK(ioctl(fd, GIL_IOC_DETACH) == 0);
-	close(fd);
-	return 0;
+	CHECK(get_big_stats(fd, _IOWR(GIL_IOC_MAGIC, 0x08, struct big_stats),
+			    &big) == 0);
+	return detach_close_gil(fd, NULL);
 }
 
 /* Matched on its number: an older binary's command encodes a smaller size. */
@@ -234,14 +220,12 @@ static int stats_command_size_ignored(void)
 	int fd = open_gil();
 
 	CHECK(fd >= 0);
-	memset(&st, 0, sizeof(st));
-	st.size = GIL_STATS_SIZE_VER0;
-	CHECK(ioctl(fd, _IOWR(GIL_IOC_MAGIC, 0x08, __u64), &st) == 0);
+	CHECK(gil_stats_raw(fd, _IOWR(GIL_IOC_MAGIC, 0x08, __u64), &st,
+			    sizeof(st), 0, GIL_STATS_SIZE_VER0) == 0);
 	CHECK_CMP(st.size, ==, GIL_STATS_SIZE_VER0);
 	CHECK_CMP(st.hist_buckets, ==, GIL_STATS_HIST_BUCKETS);
-	memset(&st, 0, sizeof(st));
-	st.size = GIL_STATS_SIZE_VER0;
-	CHECK(ioctl(fd, _IOWR(GIL_IOC_MAGIC, 0x08, char[200]), &st) == 0);
+	CHECK(gil_stats_raw(fd, _IOWR(GIL_IOC_MAGIC, 0x08, char[200]), &st,
+			    sizeof(st), 0, GIL_STATS_SIZE_VER0) == 0);
 	CHECK_CMP(st.size, ==, GIL_STATS_SIZE_VER0);
 	/* The size field still rules: too small is EINVAL. */
 	st.size = 200;

@@ -58,15 +58,10 @@ static int many_opens_are_independent(void)
 	struct gil_version v;
 	int i;
 
-	for (i = 0; i < N; i++) {
-		fds[i] = open_gil();
-		CHECK(fds[i] >= 0);
-	}
+	CHECK(open_gils(fds, N) == 0);
 	for (i = 0; i < N; i++)
 		CHECK(ioctl(fds[i], GIL_IOC_GET_VERSION, &v) == 0);
-	for (i = 0; i < N; i++)
-		CHECK(close(fds[i]) == 0);
-	return 0;
+	return close_gils(fds, N);
 }
 
 static int module_pinned_while_open(void)
