@@ -51,7 +51,9 @@ void gil_release_locked(struct gil *gil)
 {
 	lockdep_assert_held(&gil->lock);
 	gil->locked = false;
-	gil->released_at = ktime_get();
+	/* Only a waiter's handoff latency is measured from here. */
+	if (gil->nr_waiters)
+		gil->released_at = ktime_get();
 	gil_page_sync(gil);
 	wake_up(&gil->waiters);
 }
