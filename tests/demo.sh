@@ -1,7 +1,7 @@
 #!/bin/bash
 # make demo: set up what is missing, build gil.ko for Debian's 6.1 kernel and
 # the demo programs, boot that kernel under QEMU, load the module, run the
-# demo.  GIL_DEMO_KERNEL=6.12 picks the other kernel.
+# demos.  GIL_DEMO_KERNEL=6.12 picks the other kernel.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$GIL_ROOT"

@@ -1,7 +1,33 @@
-# Plan: load the module and run the demo.
+# Plan: load the module and run the demos.  A demo that fails (or runs past
+# its timeout) fails the plan, after the others have run.
 guest_test "insmod gil.ko" insmod /lib/gil/gil.ko
+
+# demo SECONDS CMD...: show the command and its output as it comes; then a
+# result line.
+demo() {
+	limit=$1
+	shift
+	echo
+	echo "\$ $*"
+	if timeout "$limit" "$@"; then
+		echo "ok - $*"
+	else
+		echo "not ok - $* (exit $?)"
+		gil_failed=1
+	fi
+}
+
+demo 30 gil-info
+# N threads on one GIL: loops, share of GIL time, slices, switches.  The
+# serial line is a tty, but its output goes to a log: -p, no redrawing.
+demo 60 gil-cpu -p -b kernel -t 4 -d 2 -r 0.5
+demo 60 gil-cpu -p -b cpython -t 4 -d 2 -r 0.5
+# Beazley's convoy: an I/O thread beside 0, 1, 2, 4 CPU threads.
+demo 120 gil-convoy -b all -d 1
+# The GIL passed back and forth: voluntary and forced handoffs.
+demo 120 gil-handoff -b all -n 100 -c 3
 echo
-echo "\$ gil-info"
-gil-info || gil_failed=1
-echo
+
+guest_test "rmmod gil" rmmod gil
+guest_test "kernel log clean" kernel_log_clean
 return $gil_failed

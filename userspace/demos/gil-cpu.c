@@ -1,0 +1,473 @@
+// SPDX-License-Identifier: MIT
+/*
+ * gil-cpu: N threads run a bytecode eval loop under one GIL, and a display
+ * thread that never touches the GIL shows, live, how the GIL shares the
+ * interpreter among them: per thread its loop count, its share of the time
+ * (the time it held the GIL), its slices (how many times it got the GIL)
+ * and their mean length; for the GIL, switch_number and the drop requests
+ * from gil_get_stats.
+ *
+ * The eval loop is the one CPython runs: the holder checks the eval
+ * breaker at every backward jump and answers a drop request by yielding
+ * (gil_check: gil_drop_requested, then gil_yield, here with the slice's
+ * clock read around the yield).  Every iteration also increments a counter
+ * shared by all threads without atomics: only the GIL keeps it exact, and
+ * the program checks that it is.
+ *
+ * On a terminal the view is redrawn in place (ANSI cursor movement);
+ * otherwise, or with -p (the VM's serial line is a tty, but its output is
+ * relayed to a log), a block is printed at every refresh.
+ *
+ * usage: gil-cpu [-b backend|all] [-t threads] [-d seconds] [-i interval_s]
+ *                [-r refresh_s] [-p]
+ * Exit: 0 on success, 1 on a libgil error or a wrong counter, 2 on usage.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gil.h>
+
+#define MAX_THREADS 64
+
+/* The bytecode: for (i = 0; ; i++) shared++;  left when the run ends. */
+enum op { OP_PUSH, OP_LOAD, OP_STORE, OP_ADD, OP_INCR_SHARED, OP_JUMP };
+
+struct insn {
+	enum op op;
+	long arg;
+};
+
+#define LOOP_TOP 2
+static const struct insn program[] = {
+	{ OP_PUSH, 0 },
+	{ OP_STORE, 0 },		/* i = 0 */
+	{ OP_INCR_SHARED, 0 },		/* LOOP_TOP: shared++ */
+	{ OP_LOAD, 0 },
+	{ OP_PUSH, 1 },
+	{ OP_ADD, 0 },
+	{ OP_STORE, 0 },		/* i += 1 */
+	{ OP_JUMP, LOOP_TOP },		/* backward jump: the eval breaker */
+};
+
+struct run;
+
+/*
+ * One interpreter thread.  @loops is written by its thread only, read by
+ * the display; the slice accounting is under @lock (taken once per slice
+ * boundary by the thread, a few times a second by the display).
+ */
+struct worker {
+	struct run *run;
+	pthread_t tid;
+	int err;
+	_Alignas(64) _Atomic uint64_t loops;
+	pthread_mutex_t lock;
+	uint64_t held_ns;		/* finished slices */
+	uint64_t slices;
+	int64_t slice_start;		/* 0 when not holding the GIL */
+};
+
+struct run {
+	struct gil *gil;
+	int nthreads;
+	atomic_bool stop;
+	long shared;			/* protected by the GIL only */
+	int64_t t0;
+	struct worker w[MAX_THREADS];
+};
+
+static int64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* "4.98 ms", "12.3 us": a duration in ns, 4 significant-ish digits. */
+static const char *fmt_ns(char *buf, size_t len, double ns)
+{
+	if (ns < 1e3)
+		snprintf(buf, len, "%.0f ns", ns);
+	else if (ns < 1e6)
+		snprintf(buf, len, "%.1f us", ns / 1e3);
+	else if (ns < 1e9)
+		snprintf(buf, len, "%.2f ms", ns / 1e6);
+	else
+		snprintf(buf, len, "%.2f s", ns / 1e9);
+	return buf;
+}
+
+static void slice_begin(struct worker *w)
+{
+	int64_t t = now_ns();
+
+	pthread_mutex_lock(&w->lock);
+	w->slices++;
+	w->slice_start = t;
+	pthread_mutex_unlock(&w->lock);
+}
+
+static void slice_end(struct worker *w)
+{
+	int64_t t = now_ns();
+
+	pthread_mutex_lock(&w->lock);
+	w->held_ns += (uint64_t)(t - w->slice_start);
+	w->slice_start = 0;
+	pthread_mutex_unlock(&w->lock);
+}
+
+/*
+ * The eval breaker at a backward jump: gil_check(), with the end of the
+ * slice and the start of the next timed around the yield.  It also carries
+ * the end of the run, as CPython's carries pending calls and signals.
+ * Returns 1 to leave the loop, 0 to go on, or a libgil error.
+ */
+static int eval_breaker(struct worker *w, struct gil_tstate *ts)
+{
+	int ret;
+
+	if (atomic_load_explicit(&w->run->stop, memory_order_relaxed))
+		return 1;
+	if (__builtin_expect(!gil_drop_requested(ts), 1))
+		return 0;
+	slice_end(w);
+	ret = gil_yield(ts);
+	if (ret)
+		return ret;
+	slice_begin(w);
+	return 0;
+}
+
+static int eval(struct worker *w, struct gil_tstate *ts)
+{
+	long stack[8], locals[2] = { 0 };
+	int sp = 0, pc = 0, ret;
+
+	for (;;) {
+		const struct insn *in = &program[pc++];
+
+		switch (in->op) {
+		case OP_PUSH:
+			stack[sp++] = in->arg;
+			break;
+		case OP_LOAD:
+			stack[sp++] = locals[in->arg];
+			break;
+		case OP_STORE:
+			locals[in->arg] = stack[--sp];
+			break;
+		case OP_ADD:
+			sp--;
+			stack[sp - 1] += stack[sp];
+			break;
+		case OP_INCR_SHARED:
+			w->run->shared++;
+			break;
+		case OP_JUMP:
+			atomic_store_explicit(&w->loops, (uint64_t)locals[0],
+					      memory_order_relaxed);
+			ret = eval_breaker(w, ts);
+			if (ret)
+				return ret < 0 ? ret : 0;
+			pc = (int)in->arg;
+			break;
+		}
+	}
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct gil_tstate *ts;
+
+	w->err = gil_tstate_new(w->run->gil, &ts);
+	if (w->err)
+		return NULL;
+	w->err = gil_tstate_attach(ts);
+	if (!w->err)
+		w->err = gil_acquire(ts);
+	if (!w->err) {
+		slice_begin(w);
+		w->err = eval(w, ts);
+		if (!w->err)
+			slice_end(w);
+		gil_release(ts);
+	}
+	gil_tstate_detach(ts);
+	gil_tstate_free(ts);
+	return NULL;
+}
+
+/* Print the view; returns the number of lines printed. */
+static int show(struct run *r, double duration, bool final, bool tty)
+{
+	int64_t now = now_ns();
+	double elapsed = (double)(now - r->t0);
+	uint64_t tot_loops = 0, tot_slices = 0;
+	double tot_held = 0;
+	struct gil_stats st;
+	char b1[32];
+	int lines = 0, ret;
+	const char *eol = tty ? "\033[K\n" : "\n";
+
+	ret = gil_get_stats(r->gil, &st);
+	if (ret) {
+		fprintf(stderr, "gil-cpu: gil_get_stats: %s\n", strerror(-ret));
+		return -1;
+	}
+	printf("%s %s: %d threads, %.2f / %.2f s%s", final ? "final" : "live ",
+	       gil_backend_name(gil_backend(r->gil)), r->nthreads,
+	       elapsed / 1e9, duration, eol);
+	printf("  thread        loops  GIL time  slices  mean slice%s", eol);
+	lines += 2;
+	for (int i = 0; i < r->nthreads; i++) {
+		struct worker *w = &r->w[i];
+		uint64_t loops = atomic_load_explicit(&w->loops,
+						      memory_order_relaxed);
+		double held;
+		uint64_t slices;
+
+		pthread_mutex_lock(&w->lock);
+		held = (double)w->held_ns;
+		if (w->slice_start)
+			held += (double)(now - w->slice_start);
+		slices = w->slices;
+		pthread_mutex_unlock(&w->lock);
+		tot_loops += loops;
+		tot_slices += slices;
+		tot_held += held;
+		printf("  %6d %12llu  %7.1f%%  %6llu  %10s%s", i,
+		       (unsigned long long)loops, 100.0 * held / elapsed,
+		       (unsigned long long)slices,
+		       slices ? fmt_ns(b1, sizeof(b1), held / (double)slices) : "-",
+		       eol);
+		lines++;
+	}
+	printf("  %6s %12llu  %7.1f%%  %6llu  %10s%s", "all",
+	       (unsigned long long)tot_loops, 100.0 * tot_held / elapsed,
+	       (unsigned long long)tot_slices,
+	       tot_slices ? fmt_ns(b1, sizeof(b1), tot_held / (double)tot_slices) : "-",
+	       eol);
+	printf("  switch_number %llu, drop requests %llu (forced switches %llu, voluntary releases %llu)%s",
+	       (unsigned long long)st.switch_number,
+	       (unsigned long long)st.drop_requests,
+	       (unsigned long long)st.forced_switches,
+	       (unsigned long long)st.voluntary_releases, eol);
+	lines += 2;
+	if (!tty) {
+		putchar('\n');
+		lines++;
+	}
+	fflush(stdout);
+	return lines;
+}
+
+static void sleep_ns(int64_t ns)
+{
+	struct timespec t = { ns / 1000000000, ns % 1000000000 };
+
+	while (nanosleep(&t, &t) && errno == EINTR)
+		;
+}
+
+static int run_backend(enum gil_backend backend, int nthreads, double duration,
+		       double interval, double refresh, bool tty)
+{
+	struct run *r;
+	int64_t end, next;
+	int ret, lines = 0, status = 0;
+	double iv;
+
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return 1;
+	ret = gil_open(&r->gil, backend);
+	if (ret) {
+		fprintf(stderr, "gil-cpu: gil_open(%s): %s%s\n",
+			gil_backend_name(backend), strerror(-ret),
+			ret == -ENOENT ? " (is gil.ko loaded?)" : "");
+		free(r);
+		return 1;
+	}
+	if (interval > 0 && (ret = gil_set_switch_interval(r->gil, interval))) {
+		fprintf(stderr, "gil-cpu: switch interval: %s\n", strerror(-ret));
+		gil_close(r->gil);
+		free(r);
+		return 1;
+	}
+	gil_get_switch_interval(r->gil, &iv);
+	printf("gil-cpu: %d threads run a bytecode loop on the %s GIL for %.2f s "
+	       "(switch interval %.3f ms)\n", nthreads,
+	       gil_backend_name(backend), duration, iv * 1e3);
+	fflush(stdout);
+
+	r->nthreads = nthreads;
+	r->t0 = now_ns();
+	for (int i = 0; i < nthreads; i++) {
+		r->w[i].run = r;
+		pthread_mutex_init(&r->w[i].lock, NULL);
+		ret = pthread_create(&r->w[i].tid, NULL, worker_main, &r->w[i]);
+		if (ret) {
+			fprintf(stderr, "gil-cpu: pthread_create: %s\n", strerror(ret));
+			atomic_store(&r->stop, true);
+			for (int j = 0; j < i; j++)
+				pthread_join(r->w[j].tid, NULL);
+			gil_close(r->gil);
+			free(r);
+			return 1;
+		}
+	}
+
+	/* This thread is the display: it never attaches to the GIL. */
+	end = r->t0 + (int64_t)(duration * 1e9);
+	next = r->t0 + (int64_t)(refresh * 1e9);
+	while (next < end) {
+		sleep_ns(next - now_ns());
+		next += (int64_t)(refresh * 1e9);
+		if (tty && lines)
+			printf("\033[%dA", lines);
+		lines = show(r, duration, false, tty);
+		if (lines < 0) {
+			status = 1;
+			lines = 0;
+		}
+	}
+	if (end > now_ns())
+		sleep_ns(end - now_ns());
+	atomic_store(&r->stop, true);
+	for (int i = 0; i < nthreads; i++)
+		pthread_join(r->w[i].tid, NULL);
+	if (tty && lines)
+		printf("\033[%dA", lines);
+	if (show(r, duration, true, tty) < 0)
+		status = 1;
+
+	long expected = 0;
+
+	for (int i = 0; i < nthreads; i++) {
+		expected += (long)atomic_load(&r->w[i].loops);
+		if (r->w[i].err) {
+			fprintf(stderr, "gil-cpu: thread %d: %s\n", i,
+				strerror(-r->w[i].err));
+			status = 1;
+		}
+		pthread_mutex_destroy(&r->w[i].lock);
+	}
+	if (r->shared == expected) {
+		printf("  shared counter %ld = the sum of the loops: the GIL kept it exact\n",
+		       r->shared);
+	} else {
+		printf("  shared counter %ld, but the loops add up to %ld: the GIL let two threads run at once\n",
+		       r->shared, expected);
+		status = 1;
+	}
+	fflush(stdout);
+	ret = gil_close(r->gil);
+	if (ret) {
+		fprintf(stderr, "gil-cpu: gil_close: %s\n", strerror(-ret));
+		status = 1;
+	}
+	free(r);
+	return status;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: gil-cpu [-b backend|all] [-t threads] [-d seconds] [-i interval_s] [-r refresh_s] [-p]\n"
+		"  N threads run a bytecode loop under one GIL; a live view shows each\n"
+		"  thread's loops, share of GIL time, slices and mean slice length.\n"
+		"  -b  kernel, cpython, futex or all (default: $GIL_BACKEND, else kernel)\n"
+		"  -t  threads, 1..%d (default 4)\n"
+		"  -d  how long to run, in seconds (default 3)\n"
+		"  -i  switch interval in seconds (default: the GIL's, 0.005)\n"
+		"  -r  refresh period in seconds (default 0.25 on a terminal, else 1)\n"
+		"  -p  plain output: a block per refresh, no redrawing (the default\n"
+		"      unless stdout is a terminal and $TERM is set and not \"dumb\")\n",
+		MAX_THREADS);
+}
+
+int main(int argc, char **argv)
+{
+	const char *bname = getenv("GIL_BACKEND");
+	int nthreads = 4, opt, status = 0;
+	double duration = 3, interval = 0, refresh = 0;
+	const char *term = getenv("TERM");
+	bool tty = isatty(STDOUT_FILENO) && term && *term && strcmp(term, "dumb");
+	char *endp;
+
+	while ((opt = getopt(argc, argv, "b:t:d:i:r:ph")) != -1) {
+		switch (opt) {
+		case 'b':
+			bname = optarg;
+			break;
+		case 't':
+			nthreads = (int)strtol(optarg, &endp, 10);
+			if (*endp || nthreads < 1 || nthreads > MAX_THREADS)
+				goto bad;
+			break;
+		case 'd':
+			duration = strtod(optarg, &endp);
+			if (*endp || !(duration > 0))
+				goto bad;
+			break;
+		case 'i':
+			interval = strtod(optarg, &endp);
+			if (*endp || !(interval > 0))
+				goto bad;
+			break;
+		case 'r':
+			refresh = strtod(optarg, &endp);
+			if (*endp || !(refresh > 0))
+				goto bad;
+			break;
+		case 'p':
+			tty = false;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			goto bad;
+		}
+	}
+	if (optind != argc)
+		goto bad;
+	if (!(refresh > 0))
+		refresh = tty ? 0.25 : 1.0;
+	if (!bname)
+		bname = "kernel";
+
+	if (!strcmp(bname, "all")) {
+		for (int b = GIL_BACKEND_KERNEL; b <= GIL_BACKEND_FUTEX; b++) {
+			if (b == GIL_BACKEND_KERNEL && access("/dev/gil", F_OK)) {
+				printf("gil-cpu: kernel backend skipped: no /dev/gil (gil.ko not loaded)\n\n");
+				continue;
+			}
+			status |= run_backend((enum gil_backend)b, nthreads,
+					      duration, interval, refresh, tty);
+			putchar('\n');
+		}
+		return status;
+	}
+	opt = gil_backend_from_name(bname);
+	if (opt < 0) {
+		fprintf(stderr, "gil-cpu: unknown backend '%s' (kernel, cpython, futex, all)\n",
+			bname);
+		return 2;
+	}
+	return run_backend((enum gil_backend)opt, nthreads, duration, interval,
+			   refresh, tty);
+bad:
+	usage(stderr);
+	return 2;
+}

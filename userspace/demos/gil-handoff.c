@@ -1,0 +1,517 @@
+// SPDX-License-Identifier: MIT
+/*
+ * gil-handoff: two threads pass the GIL back and forth, and the latency of
+ * every handoff is printed as it happens: a line per batch with its p50,
+ * p90 and max.  The handoff latency is the time from the releaser's call
+ * (gil_release or gil_yield) to the other thread's return from its acquire,
+ * both read from CLOCK_MONOTONIC, each in its own thread.
+ *
+ * Two kinds of handoff, each on every backend asked for:
+ *
+ *  voluntary  the holder releases the GIL of its own accord while the other
+ *             thread sleeps in gil_acquire (as around blocking I/O); the
+ *             releaser waits for the other to have the GIL before it asks
+ *             for it again, so it never takes it back first.  This is the
+ *             cost of one wake-up through the GIL.
+ *  forced     both threads run an eval loop; the waiter posts a drop request
+ *             once it has waited a switch interval, and the holder answers
+ *             it at a backward jump with gil_yield (drop, handshake, take).
+ *             This is the cost of CPython's forced switch.
+ *
+ * The latency samples live in memory that only the GIL protects: the
+ * thread that has just acquired the GIL records its handoff, and prints
+ * the batch when it is full.
+ *
+ * usage: gil-handoff [-b backend|all] [-m voluntary|forced|both] [-n count]
+ *                    [-c batches] [-i interval_s]
+ * Exit: 0 on success, 1 on a libgil error, 2 on usage.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gil.h>
+
+enum mode { VOLUNTARY, FORCED };
+
+struct pingpong;
+
+struct player {
+	struct pingpong *pp;
+	int id;
+	pthread_t tid;
+	_Atomic int os_tid;		/* for /proc/self/task/TID/stat */
+	int err;
+	struct gil_tstate *ts;
+};
+
+struct pingpong {
+	struct gil *gil;
+	enum mode mode;
+	int batch, nbatches;		/* handoffs per batch, batches */
+	int64_t hold_ns;		/* voluntary: hold before releasing */
+	bool proc;			/* /proc tells whether a thread sleeps */
+	struct player *pl;		/* the two players */
+
+	/* Written before a release, read after the matching acquire. */
+	_Atomic int64_t released_at;
+	/* voluntary: who holds the GIL (after its acquire returned) */
+	_Atomic int turn;
+	/* voluntary: the thread that is about to wait in gil_acquire */
+	_Atomic int waiting;
+	atomic_bool done;
+
+	/* Protected by the GIL. */
+	int64_t *lat;
+	int n;				/* samples in the current batch */
+	int batches_done;
+	int64_t t0, batch_t0;
+	int64_t all_max;
+	int64_t *all;			/* every sample, for the summary */
+	int nall;
+};
+
+static int64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+static const char *fmt_ns(char *buf, size_t len, double ns)
+{
+	if (ns < 1e3)
+		snprintf(buf, len, "%.0f ns", ns);
+	else if (ns < 1e6)
+		snprintf(buf, len, "%.1f us", ns / 1e3);
+	else if (ns < 1e9)
+		snprintf(buf, len, "%.2f ms", ns / 1e6);
+	else
+		snprintf(buf, len, "%.2f s", ns / 1e9);
+	return buf;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* p50, p90, max of @n samples; sorts them. */
+static void percentiles(int64_t *v, int n, int64_t *p50, int64_t *p90,
+			int64_t *max)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_i64);
+	*p50 = v[(n - 1) / 2];
+	*p90 = v[(n - 1) * 9 / 10];
+	*max = v[n - 1];
+}
+
+/*
+ * Record the handoff that just gave the caller the GIL, released at
+ * @released_at; print the batch when it is full.  Under the GIL.
+ * Returns true when every batch is done.
+ */
+static bool record(struct pingpong *pp, int64_t released_at, int64_t now)
+{
+	int64_t p50, p90, max;
+	char b1[32], b2[32], b3[32];
+
+	pp->lat[pp->n++] = now - released_at;
+	pp->all[pp->nall++] = now - released_at;
+	if (pp->n < pp->batch)
+		return false;
+	percentiles(pp->lat, pp->n, &p50, &p90, &max);
+	if (max > pp->all_max)
+		pp->all_max = max;
+	pp->batches_done++;
+	printf("  %-9s batch %2d: %4d handoffs in %6.3f s   p50 %10s   p90 %10s   max %10s\n",
+	       pp->mode == VOLUNTARY ? "voluntary" : "forced", pp->batches_done,
+	       pp->n, (double)(now - pp->batch_t0) / 1e9,
+	       fmt_ns(b1, sizeof(b1), (double)p50),
+	       fmt_ns(b2, sizeof(b2), (double)p90),
+	       fmt_ns(b3, sizeof(b3), (double)max));
+	fflush(stdout);
+	pp->n = 0;
+	pp->batch_t0 = now_ns();
+	if (pp->batches_done < pp->nbatches)
+		return false;
+	atomic_store(&pp->done, true);
+	return true;
+}
+
+static void spin_until_ns(int64_t t)
+{
+	while (now_ns() < t)
+		;
+}
+
+/* Whether the thread @tid of this process is asleep ('S' or 'D'). */
+static bool task_asleep(int tid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return true;		/* cannot tell: go on */
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return true;
+	buf[n] = 0;
+	p = strrchr(buf, ')');		/* the state follows "(comm) " */
+	return !p || p[1] != ' ' || p[2] == 'S' || p[2] == 'D';
+}
+
+/*
+ * voluntary: the holder waits until the other thread sleeps in gil_acquire
+ * (its state in /proc is 'S' after it said it was on its way there), and
+ * releases; the other returns from gil_acquire and records the handoff.
+ * Then the roles swap.
+ */
+static int play_voluntary(struct player *me)
+{
+	struct pingpong *pp = me->pp;
+	int other = !me->id, ret;
+
+	if (me->id == 0) {
+		ret = gil_acquire(me->ts);
+		if (ret)
+			return ret;
+		atomic_store(&pp->turn, 0);
+	} else {
+		while (atomic_load(&pp->turn) != 0) {
+			if (atomic_load(&pp->done))
+				return 0;
+			sched_yield();
+		}
+	}
+	for (;;) {
+		if (atomic_load(&pp->turn) != me->id) {
+			/* The other holds the GIL: wait for it, asleep. */
+			atomic_store(&pp->waiting, me->id);
+			ret = gil_acquire(me->ts);
+			if (ret)
+				return ret;
+			int64_t now = now_ns();
+
+			atomic_store(&pp->turn, me->id);
+			if (atomic_load(&pp->done) ||
+			    record(pp, atomic_load(&pp->released_at), now)) {
+				/* Let the other out of its acquire. */
+				return gil_release(me->ts);
+			}
+		}
+		/* Holding the GIL: wait until the other sleeps in its acquire. */
+		while (atomic_load(&pp->waiting) != other ||
+		       (pp->proc && !task_asleep(atomic_load(&pp->pl[other].os_tid)))) {
+			if (atomic_load(&pp->done))
+				return gil_release(me->ts);
+			sched_yield();
+		}
+		if (pp->hold_ns)
+			spin_until_ns(now_ns() + pp->hold_ns);
+		atomic_store(&pp->waiting, -1);
+		atomic_store(&pp->released_at, now_ns());
+		ret = gil_release(me->ts);
+		if (ret)
+			return ret;
+		/* Do not take it back before the other has it. */
+		while (atomic_load(&pp->turn) != other) {
+			if (atomic_load(&pp->done))
+				return 0;
+			sched_yield();
+		}
+	}
+}
+
+/*
+ * forced: an eval loop.  At every backward jump a pending drop request is
+ * answered with gil_yield; whoever comes back from an acquire or a yield
+ * that waited for the other's release records that handoff.
+ */
+static int play_forced(struct player *me)
+{
+	struct pingpong *pp = me->pp;
+	int64_t wait_start = now_ns(), released_at, now;
+	int ret = gil_acquire(me->ts);
+	volatile long x = 0;
+
+	for (;;) {
+		if (ret)
+			return ret;
+		now = now_ns();
+		released_at = atomic_load(&pp->released_at);
+		if (atomic_load(&pp->done))
+			return gil_release(me->ts);
+		/* A handoff from the other thread, released while we waited. */
+		if (released_at > wait_start && record(pp, released_at, now))
+			return gil_release(me->ts);
+		for (;;) {
+			x++;			/* the loop body */
+			/* The backward jump: the eval breaker. */
+			if (atomic_load_explicit(&pp->done, memory_order_relaxed))
+				return gil_release(me->ts);
+			if (!gil_drop_requested(me->ts))
+				continue;
+			wait_start = now_ns();
+			atomic_store(&pp->released_at, wait_start);
+			ret = gil_yield(me->ts);
+			break;
+		}
+	}
+}
+
+static void *player_main(void *arg)
+{
+	struct player *me = arg;
+	struct pingpong *pp = me->pp;
+
+	atomic_store(&me->os_tid, (int)syscall(SYS_gettid));
+	me->err = gil_tstate_new(pp->gil, &me->ts);
+	if (me->err)
+		goto out;
+	me->err = gil_tstate_attach(me->ts);
+	if (me->err) {
+		gil_tstate_free(me->ts);
+		goto out;
+	}
+	if (pp->mode == VOLUNTARY)
+		me->err = play_voluntary(me);
+	else
+		me->err = play_forced(me);
+	gil_tstate_detach(me->ts);
+	gil_tstate_free(me->ts);
+out:
+	if (me->err)
+		atomic_store(&pp->done, true);
+	return NULL;
+}
+
+static int run(enum gil_backend backend, enum mode mode, int batch,
+	       int nbatches, double interval, int64_t hold_ns)
+{
+	struct player pl[2];
+	struct pingpong pp = { .mode = mode, .batch = batch,
+			       .nbatches = nbatches, .hold_ns = hold_ns,
+			       .pl = pl };
+	struct gil_stats st;
+	int ret, status = 0;
+	double iv;
+
+	ret = gil_open(&pp.gil, backend);
+	if (ret) {
+		fprintf(stderr, "gil-handoff: gil_open(%s): %s%s\n",
+			gil_backend_name(backend), strerror(-ret),
+			ret == -ENOENT ? " (is gil.ko loaded?)" : "");
+		return 1;
+	}
+	if (mode == FORCED && (ret = gil_set_switch_interval(pp.gil, interval))) {
+		fprintf(stderr, "gil-handoff: switch interval: %s\n", strerror(-ret));
+		gil_close(pp.gil);
+		return 1;
+	}
+	gil_get_switch_interval(pp.gil, &iv);
+	pp.lat = calloc((size_t)batch, sizeof(*pp.lat));
+	pp.all = calloc((size_t)batch * (size_t)nbatches, sizeof(*pp.all));
+	if (!pp.lat || !pp.all) {
+		free(pp.lat);
+		free(pp.all);
+		gil_close(pp.gil);
+		return 1;
+	}
+	if (mode == VOLUNTARY)
+		printf("backend %s, voluntary handoffs: the holder releases, the other was sleeping in gil_acquire\n",
+		       gil_backend_name(backend));
+	else
+		printf("backend %s, forced handoffs: drop request after a %.3f ms switch interval, answered by gil_yield\n",
+		       gil_backend_name(backend), iv * 1e3);
+	fflush(stdout);
+
+	atomic_init(&pp.released_at, 0);
+	atomic_init(&pp.turn, -1);
+	atomic_init(&pp.waiting, -1);
+	atomic_init(&pp.done, false);
+	pp.proc = !access("/proc/self/task", F_OK);
+	if (!pp.proc && !hold_ns)
+		pp.hold_ns = 1000000;	/* cannot see it sleep: give it 1 ms */
+	pp.t0 = pp.batch_t0 = now_ns();
+	for (int i = 0; i < 2; i++) {
+		pl[i] = (struct player){ .pp = &pp, .id = i };
+		ret = pthread_create(&pl[i].tid, NULL, player_main, &pl[i]);
+		if (ret) {
+			fprintf(stderr, "gil-handoff: pthread_create: %s\n",
+				strerror(ret));
+			atomic_store(&pp.done, true);
+			if (i)
+				pthread_join(pl[0].tid, NULL);
+			free(pp.lat);
+			free(pp.all);
+			gil_close(pp.gil);
+			return 1;
+		}
+	}
+	for (int i = 0; i < 2; i++) {
+		pthread_join(pl[i].tid, NULL);
+		if (pl[i].err) {
+			fprintf(stderr, "gil-handoff: thread %d: %s\n", i,
+				strerror(-pl[i].err));
+			status = 1;
+		}
+	}
+
+	if (!status && pp.nall) {
+		int64_t p50, p90, max;
+		char b1[32], b2[32], b3[32], b4[32], b5[32];
+		uint64_t hist_n = 0, acc = 0;
+		int med_bucket = 0;
+
+		percentiles(pp.all, pp.nall, &p50, &p90, &max);
+		ret = gil_get_stats(pp.gil, &st);
+		if (ret) {
+			fprintf(stderr, "gil-handoff: gil_get_stats: %s\n", strerror(-ret));
+			status = 1;
+		} else {
+			/* The GIL's own handoff histogram, for comparison. */
+			for (int i = 0; i < GIL_STATS_HIST_BUCKETS; i++)
+				hist_n += st.handoff_ns_hist[i];
+			for (int i = 0; i < GIL_STATS_HIST_BUCKETS && hist_n; i++) {
+				acc += st.handoff_ns_hist[i];
+				if (2 * acc >= hist_n) {
+					med_bucket = i;
+					break;
+				}
+			}
+			printf("  %-9s all %4d: p50 %s, p90 %s, max %s; the GIL's own histogram: median in [%s, %s), switch_number %llu, forced switches %llu\n",
+			       mode == VOLUNTARY ? "voluntary" : "forced", pp.nall,
+			       fmt_ns(b1, sizeof(b1), (double)p50),
+			       fmt_ns(b2, sizeof(b2), (double)p90),
+			       fmt_ns(b3, sizeof(b3), (double)max),
+			       fmt_ns(b4, sizeof(b4), (double)(1ULL << med_bucket)),
+			       fmt_ns(b5, sizeof(b5), (double)(2ULL << med_bucket)),
+			       (unsigned long long)st.switch_number,
+			       (unsigned long long)st.forced_switches);
+		}
+	}
+	fflush(stdout);
+	free(pp.lat);
+	free(pp.all);
+	ret = gil_close(pp.gil);
+	if (ret) {
+		fprintf(stderr, "gil-handoff: gil_close: %s\n", strerror(-ret));
+		status = 1;
+	}
+	return status;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: gil-handoff [-b backend|all] [-m voluntary|forced|both] [-n count] [-c batches]\n"
+		"                   [-i interval_s] [-H hold_us]\n"
+		"  Two threads pass the GIL back and forth; a line per batch gives the\n"
+		"  handoff latency (release call -> the other's acquire returns).\n"
+		"  -b  kernel, cpython, futex or all (default: $GIL_BACKEND, else kernel;\n"
+		"      all skips kernel when /dev/gil does not exist)\n"
+		"  -m  which handoffs (default both)\n"
+		"  -n  handoffs per batch (default 200)\n"
+		"  -c  batches per backend and kind (default 5)\n"
+		"  -i  switch interval in seconds, for forced handoffs (default 0.001)\n"
+		"  -H  voluntary: how long the holder keeps the GIL once the other\n"
+		"      sleeps in gil_acquire, in microseconds (default 0)\n");
+}
+
+int main(int argc, char **argv)
+{
+	const char *bname = getenv("GIL_BACKEND"), *mname = "both";
+	int batch = 200, nbatches = 5, opt, status = 0, first, last;
+	double interval = 0.001, hold_us = 0;
+	char *endp;
+
+	while ((opt = getopt(argc, argv, "b:m:n:c:i:H:h")) != -1) {
+		switch (opt) {
+		case 'b':
+			bname = optarg;
+			break;
+		case 'm':
+			mname = optarg;
+			if (strcmp(mname, "voluntary") && strcmp(mname, "forced") &&
+			    strcmp(mname, "both"))
+				goto bad;
+			break;
+		case 'n':
+			batch = (int)strtol(optarg, &endp, 10);
+			if (*endp || batch < 1 || batch > 1000000)
+				goto bad;
+			break;
+		case 'c':
+			nbatches = (int)strtol(optarg, &endp, 10);
+			if (*endp || nbatches < 1 || nbatches > 1000)
+				goto bad;
+			break;
+		case 'i':
+			interval = strtod(optarg, &endp);
+			if (*endp || !(interval > 0))
+				goto bad;
+			break;
+		case 'H':
+			hold_us = strtod(optarg, &endp);
+			if (*endp || !(hold_us >= 0) || hold_us > 1e6)
+				goto bad;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			goto bad;
+		}
+	}
+	if (optind != argc || (long)batch * nbatches > 10000000)
+		goto bad;
+	if (!bname)
+		bname = "kernel";
+	if (!strcmp(bname, "all")) {
+		first = GIL_BACKEND_KERNEL;
+		last = GIL_BACKEND_FUTEX;
+	} else {
+		first = last = gil_backend_from_name(bname);
+		if (first < 0) {
+			fprintf(stderr, "gil-handoff: unknown backend '%s' (kernel, cpython, futex, all)\n",
+				bname);
+			return 2;
+		}
+	}
+	for (int b = first; b <= last; b++) {
+		if (first != last && b == GIL_BACKEND_KERNEL &&
+		    access("/dev/gil", F_OK)) {
+			printf("backend kernel: skipped, no /dev/gil (gil.ko not loaded)\n\n");
+			continue;
+		}
+		if (strcmp(mname, "forced"))
+			status |= run((enum gil_backend)b, VOLUNTARY, batch,
+				      nbatches, interval, (int64_t)(hold_us * 1e3));
+		if (!status && strcmp(mname, "voluntary"))
+			status |= run((enum gil_backend)b, FORCED, batch,
+				      nbatches, interval, 0);
+		if (first != last)
+			putchar('\n');
+	}
+	return status;
+bad:
+	usage(stderr);
+	return 2;
+}
