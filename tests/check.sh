@@ -52,6 +52,17 @@ for b in cpython futex; do
 	run_test lib "interp: 4 threads on $b keep their counter exact" \
 		"$GIL_BUILD/userspace/examples/interp" -b "$b" -t 4 -n 300000
 done
+demos=$GIL_BUILD/userspace/demos
+for b in cpython futex; do
+	run_test lib "demo gil-cpu on $b" "$demos/gil-cpu" -p -b "$b" -t 3 -d 1 -r 0.5
+	run_test lib "demo gil-convoy on $b" "$demos/gil-convoy" -b "$b" -d 0.3
+	run_test lib "demo gil-handoff on $b" "$demos/gil-handoff" -b "$b" -n 50 -c 2
+done
+run_test lib "gil-bench (short) on cpython and futex, and its report renders" \
+	sh -c "'$GIL_BUILD/userspace/bench/gil-bench' -r 1 -s 0.05 -b cpython,futex \
+		>'$GIL_BUILD/results/logs/gil-bench.txt' &&
+	       python3 tests/bench-report.py '$GIL_BUILD/results/logs/gil-bench.txt' \
+		'$GIL_BUILD/results/bench-smoke'"
 run_test lib "make install DESTDIR=..., then an example builds with pkg-config" \
 	tests/install-check.sh
 
