@@ -71,6 +71,8 @@
 
 #include <gil.h>
 
+#include "../demos/demo.h"
+
 #define NSEC_PER_SEC	1000000000LL
 
 /* ---------------------------------------------------------------- utils */
@@ -94,22 +96,6 @@ static void *xcalloc(size_t n, size_t size)
 	if (!p)
 		die("calloc", ENOMEM);
 	return p;
-}
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
-}
-
-static void sleep_ns(int64_t ns)
-{
-	struct timespec ts = { ns / NSEC_PER_SEC, ns % NSEC_PER_SEC };
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
 }
 
 static pid_t gettid_(void)
@@ -308,13 +294,6 @@ static void add1(struct series *s, int64_t v)
 static double unit_ns(const char *unit)
 {
 	return !strcmp(unit, "ms") ? 1e6 : !strcmp(unit, "us") ? 1e3 : 1.0;
-}
-
-static int cmp64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 /* Nearest-rank percentile of sorted @v. */
@@ -1126,7 +1105,7 @@ static void print_results(bool samples)
 				continue;
 			v = xcalloc(s->n, sizeof(*v));
 			memcpy(v, s->v, s->n * sizeof(*v));
-			qsort(v, s->n, sizeof(*v), cmp64);
+			qsort(v, s->n, sizeof(*v), cmp_i64);
 			for (size_t k = 0; k < s->n; k++)
 				sum += (double)v[k];
 			printf("%s,%s,%s,%.3f,%.3f,%.3f,%.3f,%.3f,%zu\n", s->name,

@@ -21,18 +21,12 @@
  * usage: gil-convoy [-b backend|all] [-d seconds] [-c list] [-i interval_s]
  * Exit: 0 on success, 1 on a libgil error, 2 on usage.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
 
-#include <gil.h>
+#include "demo.h"
 
 #define MAX_CPU 16
 #define MAX_ROWS 8
@@ -67,27 +61,6 @@ struct convoy {
 	struct cpu_thread cpu[MAX_CPU];
 };
 
-static int64_t now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
-
-static const char *fmt_ns(char *buf, size_t len, double ns)
-{
-	if (ns < 1e3)
-		snprintf(buf, len, "%.0f ns", ns);
-	else if (ns < 1e6)
-		snprintf(buf, len, "%.1f us", ns / 1e3);
-	else if (ns < 1e9)
-		snprintf(buf, len, "%.2f ms", ns / 1e6);
-	else
-		snprintf(buf, len, "%.2f s", ns / 1e9);
-	return buf;
-}
-
 /*
  * A small eval loop: count @n down (forever when n < 0), checking the eval
  * breaker at the backward jump.  Returns 0 or a libgil error.
@@ -114,38 +87,18 @@ static int eval_loop(struct gil_tstate *ts, long n, const atomic_bool *stop,
 	}
 }
 
-static int attach_new(struct gil *gil, struct gil_tstate **ts)
+static int cpu_body(struct gil_tstate *ts, void *arg)
 {
-	int ret = gil_tstate_new(gil, ts);
+	struct cpu_thread *t = arg;
 
-	if (ret)
-		return ret;
-	ret = gil_tstate_attach(*ts);
-	if (ret)
-		gil_tstate_free(*ts);
-	return ret;
-}
-
-static void detach_free(struct gil_tstate *ts)
-{
-	gil_tstate_detach(ts);
-	gil_tstate_free(ts);
+	return eval_loop(ts, -1, &t->c->stop, &t->loops);
 }
 
 static void *cpu_main(void *arg)
 {
 	struct cpu_thread *t = arg;
-	struct gil_tstate *ts;
 
-	t->err = attach_new(t->c->gil, &ts);
-	if (t->err)
-		return NULL;
-	t->err = gil_acquire(ts);
-	if (!t->err) {
-		t->err = eval_loop(ts, -1, &t->c->stop, &t->loops);
-		gil_release(ts);
-	}
-	detach_free(ts);
+	t->err = run_holding_gil(t->c->gil, cpu_body, t);
 	return NULL;
 }
 
@@ -176,23 +129,15 @@ static int record(struct convoy *c, int64_t ns)
 	return 0;
 }
 
-/* The I/O thread's requests, for c->duration_ns; runs on the caller. */
-static int io_requests(struct convoy *c)
+/* The I/O thread's requests, for c->duration_ns, under the GIL. */
+static int io_body(struct gil_tstate *ts, void *arg)
 {
-	struct gil_tstate *ts;
+	struct convoy *c = arg;
 	int64_t end, t0;
 	ssize_t n = 1;
 	char byte = 'x';
-	int ret;
+	int ret = 0;
 
-	ret = attach_new(c->gil, &ts);
-	if (ret)
-		return ret;
-	ret = gil_acquire(ts);
-	if (ret) {
-		detach_free(ts);
-		return ret;
-	}
 	end = now_ns() + c->duration_ns;
 	while (!ret && (t0 = now_ns()) < end) {
 		/* sock.send(b"x") */
@@ -217,16 +162,13 @@ static int io_requests(struct convoy *c)
 			n < 0 ? strerror(errno) : "connection closed");
 		ret = -EIO;
 	}
-	gil_release(ts);
-	detach_free(ts);
 	return ret;
 }
 
-static int cmp_i64(const void *a, const void *b)
+/* The I/O thread; runs on the caller. */
+static int io_requests(struct convoy *c)
 {
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return (x > y) - (x < y);
+	return run_holding_gil(c->gil, io_body, c);
 }
 
 /* One measurement: a fresh GIL, @ncpu CPU threads, the I/O thread. */
@@ -289,12 +231,9 @@ static int measure(enum gil_backend backend, double interval, double seconds,
 		row->switches = st.switch_number;
 
 	row->requests = c->nsamples;
-	if (c->nsamples) {
-		qsort(c->samples, c->nsamples, sizeof(*c->samples), cmp_i64);
-		row->p50 = c->samples[(c->nsamples - 1) / 2];
-		row->p90 = c->samples[(c->nsamples - 1) * 9 / 10];
-		row->max = c->samples[c->nsamples - 1];
-	}
+	if (c->nsamples)
+		percentiles(c->samples, c->nsamples, &row->p50, &row->p90,
+			    &row->max);
 	free(c->samples);
 out_sock:
 	close(c->sock[0]);
@@ -380,8 +319,7 @@ int main(int argc, char **argv)
 	double seconds = 0.5, interval = 0;
 	struct row rows[3][MAX_ROWS];
 	enum gil_backend ran[3];
-	int nran = 0;
-	char *endp;
+	int nran = 0, first, last;
 
 	while ((opt = getopt(argc, argv, "b:d:c:i:h")) != -1) {
 		switch (opt) {
@@ -389,8 +327,7 @@ int main(int argc, char **argv)
 			bname = optarg;
 			break;
 		case 'd':
-			seconds = strtod(optarg, &endp);
-			if (*endp || !(seconds > 0))
+			if (!parse_positive(optarg, &seconds))
 				goto bad;
 			break;
 		case 'c':
@@ -399,8 +336,7 @@ int main(int argc, char **argv)
 				goto bad;
 			break;
 		case 'i':
-			interval = strtod(optarg, &endp);
-			if (*endp || !(interval > 0))
+			if (!parse_positive(optarg, &interval))
 				goto bad;
 			break;
 		case 'h':
@@ -418,19 +354,10 @@ int main(int argc, char **argv)
 	       "for the echo, releasing the GIL around both calls; its response time runs from\n"
 	       "the send to holding the GIL again after the reply.  Beside it, CPU threads\n"
 	       "run an eval loop.  0 CPU threads: the round trip alone.\n\n");
-	if (strcmp(bname, "all")) {
-		opt = gil_backend_from_name(bname);
-		if (opt < 0) {
-			fprintf(stderr, "gil-convoy: unknown backend '%s' (kernel, cpython, futex, all)\n",
-				bname);
-			return 2;
-		}
-		return run_backend((enum gil_backend)opt, ncpus, nrows, seconds,
-				   interval, rows[0]);
-	}
-
-	for (int b = GIL_BACKEND_KERNEL; b <= GIL_BACKEND_FUTEX; b++) {
-		if (b == GIL_BACKEND_KERNEL && access("/dev/gil", F_OK)) {
+	if (backend_range("gil-convoy", bname, &first, &last))
+		return 2;
+	for (int b = first; b <= last; b++) {
+		if (first != last && kernel_missing(b)) {
 			printf("backend kernel: skipped, no /dev/gil (gil.ko not loaded)\n\n");
 			continue;
 		}
@@ -440,7 +367,8 @@ int main(int argc, char **argv)
 		} else {
 			ran[nran++] = (enum gil_backend)b;
 		}
-		putchar('\n');
+		if (first != last)
+			putchar('\n');
 	}
 	if (nran > 1) {
 		char buf[32];

@@ -22,17 +22,11 @@
  *                [-r refresh_s] [-p]
  * Exit: 0 on success, 1 on a libgil error or a wrong counter, 2 on usage.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-#include <unistd.h>
 
-#include <gil.h>
+#include "demo.h"
 
 #define MAX_THREADS 64
 
@@ -82,28 +76,6 @@ struct run {
 	int64_t t0;
 	struct worker w[MAX_THREADS];
 };
-
-static int64_t now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
-
-/* "4.98 ms", "12.3 us": a duration in ns, 4 significant-ish digits. */
-static const char *fmt_ns(char *buf, size_t len, double ns)
-{
-	if (ns < 1e3)
-		snprintf(buf, len, "%.0f ns", ns);
-	else if (ns < 1e6)
-		snprintf(buf, len, "%.1f us", ns / 1e3);
-	else if (ns < 1e9)
-		snprintf(buf, len, "%.2f ms", ns / 1e6);
-	else
-		snprintf(buf, len, "%.2f s", ns / 1e9);
-	return buf;
-}
 
 static void slice_begin(struct worker *w)
 {
@@ -184,26 +156,24 @@ static int eval(struct worker *w, struct gil_tstate *ts)
 	}
 }
 
+/* Under the GIL: the eval loop, its time in slices. */
+static int worker_body(struct gil_tstate *ts, void *arg)
+{
+	struct worker *w = arg;
+	int ret;
+
+	slice_begin(w);
+	ret = eval(w, ts);
+	if (!ret)
+		slice_end(w);
+	return ret;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
-	struct gil_tstate *ts;
 
-	w->err = gil_tstate_new(w->run->gil, &ts);
-	if (w->err)
-		return NULL;
-	w->err = gil_tstate_attach(ts);
-	if (!w->err)
-		w->err = gil_acquire(ts);
-	if (!w->err) {
-		slice_begin(w);
-		w->err = eval(w, ts);
-		if (!w->err)
-			slice_end(w);
-		gil_release(ts);
-	}
-	gil_tstate_detach(ts);
-	gil_tstate_free(ts);
+	w->err = run_holding_gil(w->run->gil, worker_body, w);
 	return NULL;
 }
 
@@ -271,14 +241,6 @@ static int show(struct run *r, double duration, bool final, bool tty)
 	return lines;
 }
 
-static void sleep_ns(int64_t ns)
-{
-	struct timespec t = { ns / 1000000000, ns % 1000000000 };
-
-	while (nanosleep(&t, &t) && errno == EINTR)
-		;
-}
-
 static int run_backend(enum gil_backend backend, int nthreads, double duration,
 		       double interval, double refresh, bool tty)
 {
@@ -290,17 +252,7 @@ static int run_backend(enum gil_backend backend, int nthreads, double duration,
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return 1;
-	ret = gil_open(&r->gil, backend);
-	if (ret) {
-		fprintf(stderr, "gil-cpu: gil_open(%s): %s%s\n",
-			gil_backend_name(backend), strerror(-ret),
-			ret == -ENOENT ? " (is gil.ko loaded?)" : "");
-		free(r);
-		return 1;
-	}
-	if (interval > 0 && (ret = gil_set_switch_interval(r->gil, interval))) {
-		fprintf(stderr, "gil-cpu: switch interval: %s\n", strerror(-ret));
-		gil_close(r->gil);
+	if (open_demo_gil("gil-cpu", &r->gil, backend, interval)) {
 		free(r);
 		return 1;
 	}
@@ -399,11 +351,10 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	const char *bname = getenv("GIL_BACKEND");
-	int nthreads = 4, opt, status = 0;
+	int nthreads = 4, opt, status = 0, first, last;
 	double duration = 3, interval = 0, refresh = 0;
 	const char *term = getenv("TERM");
 	bool tty = isatty(STDOUT_FILENO) && term && *term && strcmp(term, "dumb");
-	char *endp;
 
 	while ((opt = getopt(argc, argv, "b:t:d:i:r:ph")) != -1) {
 		switch (opt) {
@@ -411,23 +362,19 @@ int main(int argc, char **argv)
 			bname = optarg;
 			break;
 		case 't':
-			nthreads = (int)strtol(optarg, &endp, 10);
-			if (*endp || nthreads < 1 || nthreads > MAX_THREADS)
+			if (!parse_int(optarg, 1, MAX_THREADS, &nthreads))
 				goto bad;
 			break;
 		case 'd':
-			duration = strtod(optarg, &endp);
-			if (*endp || !(duration > 0))
+			if (!parse_positive(optarg, &duration))
 				goto bad;
 			break;
 		case 'i':
-			interval = strtod(optarg, &endp);
-			if (*endp || !(interval > 0))
+			if (!parse_positive(optarg, &interval))
 				goto bad;
 			break;
 		case 'r':
-			refresh = strtod(optarg, &endp);
-			if (*endp || !(refresh > 0))
+			if (!parse_positive(optarg, &refresh))
 				goto bad;
 			break;
 		case 'p':
@@ -447,26 +394,19 @@ int main(int argc, char **argv)
 	if (!bname)
 		bname = "kernel";
 
-	if (!strcmp(bname, "all")) {
-		for (int b = GIL_BACKEND_KERNEL; b <= GIL_BACKEND_FUTEX; b++) {
-			if (b == GIL_BACKEND_KERNEL && access("/dev/gil", F_OK)) {
-				printf("gil-cpu: kernel backend skipped: no /dev/gil (gil.ko not loaded)\n\n");
-				continue;
-			}
-			status |= run_backend((enum gil_backend)b, nthreads,
-					      duration, interval, refresh, tty);
-			putchar('\n');
-		}
-		return status;
-	}
-	opt = gil_backend_from_name(bname);
-	if (opt < 0) {
-		fprintf(stderr, "gil-cpu: unknown backend '%s' (kernel, cpython, futex, all)\n",
-			bname);
+	if (backend_range("gil-cpu", bname, &first, &last))
 		return 2;
+	for (int b = first; b <= last; b++) {
+		if (first != last && kernel_missing(b)) {
+			printf("gil-cpu: kernel backend skipped: no /dev/gil (gil.ko not loaded)\n\n");
+			continue;
+		}
+		status |= run_backend((enum gil_backend)b, nthreads, duration,
+				      interval, refresh, tty);
+		if (first != last)
+			putchar('\n');
 	}
-	return run_backend((enum gil_backend)opt, nthreads, duration, interval,
-			   refresh, tty);
+	return status;
 bad:
 	usage(stderr);
 	return 2;

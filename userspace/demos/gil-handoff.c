@@ -26,20 +26,14 @@
  *                    [-c batches] [-i interval_s]
  * Exit: 0 on success, 1 on a libgil error, 2 on usage.
  */
-#include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/syscall.h>
-#include <time.h>
-#include <unistd.h>
 
-#include <gil.h>
+#include "demo.h"
 
 enum mode { VOLUNTARY, FORCED };
 
@@ -80,44 +74,6 @@ struct pingpong {
 	int nall;
 };
 
-static int64_t now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
-
-static const char *fmt_ns(char *buf, size_t len, double ns)
-{
-	if (ns < 1e3)
-		snprintf(buf, len, "%.0f ns", ns);
-	else if (ns < 1e6)
-		snprintf(buf, len, "%.1f us", ns / 1e3);
-	else if (ns < 1e9)
-		snprintf(buf, len, "%.2f ms", ns / 1e6);
-	else
-		snprintf(buf, len, "%.2f s", ns / 1e9);
-	return buf;
-}
-
-static int cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* p50, p90, max of @n samples; sorts them. */
-static void percentiles(int64_t *v, int n, int64_t *p50, int64_t *p90,
-			int64_t *max)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_i64);
-	*p50 = v[(n - 1) / 2];
-	*p90 = v[(n - 1) * 9 / 10];
-	*max = v[n - 1];
-}
-
 /*
  * Record the handoff that just gave the caller the GIL, released at
  * @released_at; print the batch when it is full.  Under the GIL.
@@ -132,7 +88,7 @@ static bool record(struct pingpong *pp, int64_t released_at, int64_t now)
 	pp->all[pp->nall++] = now - released_at;
 	if (pp->n < pp->batch)
 		return false;
-	percentiles(pp->lat, pp->n, &p50, &p90, &max);
+	percentiles(pp->lat, (size_t)pp->n, &p50, &p90, &max);
 	if (max > pp->all_max)
 		pp->all_max = max;
 	pp->batches_done++;
@@ -282,21 +238,14 @@ static void *player_main(void *arg)
 	struct pingpong *pp = me->pp;
 
 	atomic_store(&me->os_tid, (int)syscall(SYS_gettid));
-	me->err = gil_tstate_new(pp->gil, &me->ts);
-	if (me->err)
-		goto out;
-	me->err = gil_tstate_attach(me->ts);
-	if (me->err) {
-		gil_tstate_free(me->ts);
-		goto out;
+	me->err = attach_new(pp->gil, &me->ts);
+	if (!me->err) {
+		if (pp->mode == VOLUNTARY)
+			me->err = play_voluntary(me);
+		else
+			me->err = play_forced(me);
+		detach_free(me->ts);
 	}
-	if (pp->mode == VOLUNTARY)
-		me->err = play_voluntary(me);
-	else
-		me->err = play_forced(me);
-	gil_tstate_detach(me->ts);
-	gil_tstate_free(me->ts);
-out:
 	if (me->err)
 		atomic_store(&pp->done, true);
 	return NULL;
@@ -313,18 +262,10 @@ static int run(enum gil_backend backend, enum mode mode, int batch,
 	int ret, status = 0;
 	double iv;
 
-	ret = gil_open(&pp.gil, backend);
-	if (ret) {
-		fprintf(stderr, "gil-handoff: gil_open(%s): %s%s\n",
-			gil_backend_name(backend), strerror(-ret),
-			ret == -ENOENT ? " (is gil.ko loaded?)" : "");
+	/* main() takes only intervals > 0: forced handoffs always set it. */
+	if (open_demo_gil("gil-handoff", &pp.gil, backend,
+			  mode == FORCED ? interval : 0))
 		return 1;
-	}
-	if (mode == FORCED && (ret = gil_set_switch_interval(pp.gil, interval))) {
-		fprintf(stderr, "gil-handoff: switch interval: %s\n", strerror(-ret));
-		gil_close(pp.gil);
-		return 1;
-	}
 	gil_get_switch_interval(pp.gil, &iv);
 	pp.lat = calloc((size_t)batch, sizeof(*pp.lat));
 	pp.all = calloc((size_t)batch * (size_t)nbatches, sizeof(*pp.all));
@@ -380,7 +321,7 @@ static int run(enum gil_backend backend, enum mode mode, int batch,
 		uint64_t hist_n = 0, acc = 0;
 		int med_bucket = 0;
 
-		percentiles(pp.all, pp.nall, &p50, &p90, &max);
+		percentiles(pp.all, (size_t)pp.nall, &p50, &p90, &max);
 		ret = gil_get_stats(pp.gil, &st);
 		if (ret) {
 			fprintf(stderr, "gil-handoff: gil_get_stats: %s\n", strerror(-ret));
@@ -454,18 +395,15 @@ int main(int argc, char **argv)
 				goto bad;
 			break;
 		case 'n':
-			batch = (int)strtol(optarg, &endp, 10);
-			if (*endp || batch < 1 || batch > 1000000)
+			if (!parse_int(optarg, 1, 1000000, &batch))
 				goto bad;
 			break;
 		case 'c':
-			nbatches = (int)strtol(optarg, &endp, 10);
-			if (*endp || nbatches < 1 || nbatches > 1000)
+			if (!parse_int(optarg, 1, 1000, &nbatches))
 				goto bad;
 			break;
 		case 'i':
-			interval = strtod(optarg, &endp);
-			if (*endp || !(interval > 0))
+			if (!parse_positive(optarg, &interval))
 				goto bad;
 			break;
 		case 'H':
@@ -484,20 +422,10 @@ int main(int argc, char **argv)
 		goto bad;
 	if (!bname)
 		bname = "kernel";
-	if (!strcmp(bname, "all")) {
-		first = GIL_BACKEND_KERNEL;
-		last = GIL_BACKEND_FUTEX;
-	} else {
-		first = last = gil_backend_from_name(bname);
-		if (first < 0) {
-			fprintf(stderr, "gil-handoff: unknown backend '%s' (kernel, cpython, futex, all)\n",
-				bname);
-			return 2;
-		}
-	}
+	if (backend_range("gil-handoff", bname, &first, &last))
+		return 2;
 	for (int b = first; b <= last; b++) {
-		if (first != last && b == GIL_BACKEND_KERNEL &&
-		    access("/dev/gil", F_OK)) {
+		if (first != last && kernel_missing(b)) {
 			printf("backend kernel: skipped, no /dev/gil (gil.ko not loaded)\n\n");
 			continue;
 		}

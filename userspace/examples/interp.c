@@ -11,16 +11,10 @@
  *
  * usage: interp [-b backend] [-t threads] [-n loops] [-i interval_s] [-io N]
  */
-#include <errno.h>
 #include <poll.h>
 #include <pthread.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-#include <unistd.h>
 
-#include <gil.h>
+#include "../demos/demo.h"
 
 enum op { OP_PUSH, OP_LOAD, OP_STORE, OP_SUB, OP_DUP, OP_JNZ, OP_INCR_SHARED,
 	  OP_READ_PIPE, OP_HALT };
@@ -64,8 +58,9 @@ struct thread {
 	pthread_t tid;
 };
 
-static int run(struct thread *th, struct gil_tstate *ts)
+static int run(struct gil_tstate *ts, void *arg)
 {
+	struct thread *th = arg;
 	long stack[16], locals[4] = { 0 };
 	int sp = 0, pc = 0, ret;
 	char byte;
@@ -129,20 +124,8 @@ static void thread_init(struct thread *th, struct vm *vm, enum op body,
 static void *thread_main(void *arg)
 {
 	struct thread *th = arg;
-	struct gil_tstate *ts;
 
-	th->err = gil_tstate_new(th->vm->gil, &ts);
-	if (th->err)
-		return NULL;
-	th->err = gil_tstate_attach(ts);
-	if (!th->err)
-		th->err = gil_acquire(ts);
-	if (!th->err) {
-		th->err = run(th, ts);
-		gil_release(ts);
-	}
-	gil_tstate_detach(ts);
-	gil_tstate_free(ts);
+	th->err = run_holding_gil(th->vm->gil, run, th);
 	return NULL;
 }
 
@@ -160,14 +143,6 @@ static void *feeder_main(void *arg)
 	return NULL;
 }
 
-static double now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
 int main(int argc, char **argv)
 {
 	int nthreads = 2, ret;
@@ -177,7 +152,7 @@ int main(int argc, char **argv)
 	struct thread threads[64], io_thread = { 0 }, feeder = { 0 };
 	struct gil_stats st;
 	struct vm vm = { 0 };
-	double t0;
+	int64_t t0;
 
 	for (int i = 1; i < argc - 1; i += 2) {
 		if (!strcmp(argv[i], "-b")) {
@@ -214,7 +189,7 @@ int main(int argc, char **argv)
 	if (pipe(vm.pipe))
 		return 1;
 
-	t0 = now();
+	t0 = now_ns();
 	for (int i = 0; i < nthreads; i++) {
 		thread_init(&threads[i], &vm, OP_INCR_SHARED, loops);
 		pthread_create(&threads[i].tid, NULL, thread_main, &threads[i]);
@@ -234,7 +209,7 @@ int main(int argc, char **argv)
 
 	gil_get_stats(vm.gil, &st);
 	printf("backend %s: %d threads x %ld loops in %.3f s\n",
-	       gil_backend_name(gil_backend(vm.gil)), nthreads, loops, now() - t0);
+	       gil_backend_name(gil_backend(vm.gil)), nthreads, loops, (double)(now_ns() - t0) / 1e9);
 	for (int i = 0; i < nthreads; i++)
 		printf("  thread %d: %ld yields%s%s\n", i, threads[i].yields,
 		       threads[i].err ? ", error: " : "",

@@ -40,6 +40,49 @@ struct worker {
 	atomic_int go;
 };
 
+/*
+ * Run @fn in @n workers on @gil, with ids 1..@n, and wait for them all;
+ * returns the sum of their counts.
+ */
+static long run_workers(struct gil *gil, struct worker *w, int n,
+			void *(*fn)(void *))
+{
+	long total = 0;
+
+	for (int i = 0; i < n; i++) {
+		w[i] = (struct worker){ .gil = gil, .id = i + 1 };
+		w[i].thread = start_thread(fn, &w[i]);
+	}
+	for (int i = 0; i < n; i++) {
+		join_thread(w[i].thread);
+		total += w[i].count;
+	}
+	return total;
+}
+
+/* Who acquired the GIL, in order; written under the GIL. */
+#define LOG_MAX 200000
+struct owner_log {
+	int id[LOG_MAX];
+	long len;
+};
+
+static void log_owner(struct owner_log *log, int id)
+{
+	CHECK_CMP(log->len, <, LOG_MAX);
+	log->id[log->len++] = id;
+}
+
+/* How many times the owner changed along @log. */
+static long owner_changes(const struct owner_log *log)
+{
+	long changes = 0;
+
+	for (long i = 1; i < log->len; i++)
+		changes += log->id[i] != log->id[i - 1];
+	return changes;
+}
+
 /* ------------------------------------------------------------------ */
 /* Mutual exclusion under contention. */
 
@@ -85,18 +128,11 @@ static void test_mutual_exclusion(void)
 	struct gil *gil = open_gil();
 	struct worker w[4];
 	struct gil_stats st;
-	long total = 0;
+	long total;
 
 	set_interval(gil, 50e-6);
 	mx_deadline = now_ns() + 300 * NSEC_PER_MSEC;
-	for (int i = 0; i < 4; i++) {
-		w[i] = (struct worker){ .gil = gil, .id = i + 1 };
-		w[i].thread = start_thread(mx_thread, &w[i]);
-	}
-	for (int i = 0; i < 4; i++) {
-		join_thread(w[i].thread);
-		total += w[i].count;
-	}
+	total = run_workers(gil, w, 4, mx_thread);
 	CHECK_CMP(mx_counter, ==, total);
 	get_stats(gil, &st);
 	CHECK_CMP(st.switch_number, >=, 4);
@@ -208,13 +244,15 @@ static void test_signals(void)
 	SPIN_UNTIL(atomic_load(&w.started), 5000);
 	t0 = w.t;
 	next = now_ns();
-	while (!gil_drop_requested(ts)) {
+	/* At least one signal, even if this thread ran late and the request
+	 * is already there. */
+	do {
 		if (now_ns() >= next) {
 			CHECK_OK(-pthread_kill(w.thread, SIGUSR1));
 			next = now_ns() + 2 * NSEC_PER_MSEC;
 		}
 		CHECK_CMP(now_ns() - t0, <, 5 * NSEC_PER_SEC);
-	}
+	} while (!gil_drop_requested(ts));
 	CHECK_CMP(now_ns() - t0, >=, interval_ms * NSEC_PER_MSEC);
 	CHECK_RET(gil_check(ts), 1);
 	CHECK(atomic_load(&w.done));
@@ -389,9 +427,7 @@ static void test_forced_release(void)
 
 /* The handshake with three spinning threads: check it in a shared log. */
 
-#define LOG_MAX 200000
-static int fs_log[LOG_MAX];	/* who acquired, in order; under the GIL */
-static long fs_log_len;
+static struct owner_log fs_log;
 static int64_t fs_deadline, fs_hard_deadline;
 static atomic_long fs_forced;
 
@@ -406,8 +442,7 @@ static bool fs_running(void)
 
 static void fs_log_me(int id)
 {
-	CHECK_CMP(fs_log_len, <, LOG_MAX);
-	fs_log[fs_log_len++] = id;
+	log_owner(&fs_log, id);
 }
 
 static void *fs_spinner(void *arg)
@@ -424,7 +459,7 @@ static void *fs_spinner(void *arg)
 		CHECK(r == 0 || r == 1);
 		if (r == 1) {
 			/* Someone else held the GIL after our forced release. */
-			CHECK_CMP(fs_log[fs_log_len - 1], !=, w->id);
+			CHECK_CMP(fs_log.id[fs_log.len - 1], !=, w->id);
 			fs_log_me(w->id);
 			w->count++;
 			atomic_fetch_add(&fs_forced, 1);
@@ -445,19 +480,12 @@ static void test_forced_switch_three(void)
 	struct gil *gil = open_gil();
 	struct worker w[3];
 	struct gil_stats st;
-	long forced = 0;
+	long forced;
 
 	set_interval(gil, 200e-6);
 	fs_deadline = now_ns() + 300 * NSEC_PER_MSEC;
 	fs_hard_deadline = fs_deadline + 5 * NSEC_PER_SEC;
-	for (int i = 0; i < 3; i++) {
-		w[i] = (struct worker){ .gil = gil, .id = i + 1 };
-		w[i].thread = start_thread(fs_spinner, &w[i]);
-	}
-	for (int i = 0; i < 3; i++) {
-		join_thread(w[i].thread);
-		forced += w[i].count;
-	}
+	forced = run_workers(gil, w, 3, fs_spinner);
 	get_stats(gil, &st);
 	CHECK_CMP(forced, >=, 1);
 	CHECK_CMP(st.forced_switches, >=, forced);
@@ -525,13 +553,11 @@ static void test_switch_number(void)
 
 /* Under contention, compare with the log of acquisitions. */
 
-static int sn_log[LOG_MAX];
-static long sn_log_len;
+static struct owner_log sn_log;
 
 static void sn_log_me(int id)
 {
-	CHECK_CMP(sn_log_len, <, LOG_MAX);
-	sn_log[sn_log_len++] = id;
+	log_owner(&sn_log, id);
 }
 
 static void *sn_thread(void *arg)
@@ -570,19 +596,13 @@ static void test_switch_number_contended(void)
 	sn_log_me(0);
 	s0 = switch_number(gil);
 	CHECK_OK(gil_release(ts));
-	for (int i = 0; i < 3; i++) {
-		w[i] = (struct worker){ .gil = gil, .id = i + 1 };
-		w[i].thread = start_thread(sn_thread, &w[i]);
-	}
-	for (int i = 0; i < 3; i++)
-		join_thread(w[i].thread);
+	run_workers(gil, w, 3, sn_thread);
 	CHECK_OK(gil_acquire(ts));
 	sn_log_me(0);
 	s1 = switch_number(gil);
 	CHECK_OK(gil_release(ts));
 
-	for (long i = 1; i < sn_log_len; i++)
-		changes += sn_log[i] != sn_log[i - 1];
+	changes = owner_changes(&sn_log);
 	CHECK_CMP(s1 - s0, ==, changes);
 	CHECK_CMP(changes, >=, 4);
 	free_tstate(ts);
@@ -594,16 +614,15 @@ static void test_switch_number_contended(void)
  * with each other.  Exclusion, the forced-switch rule and switch_number
  * must all still hold exactly.
  */
-static int st_log[LOG_MAX];
-static long st_log_len, st_counter;
+static struct owner_log st_log;
+static long st_counter;
 static int64_t st_deadline;
 static atomic_int st_full;
 
 static void st_log_me(int id)
 {
-	CHECK_CMP(st_log_len, <, LOG_MAX);
-	st_log[st_log_len++] = id;
-	if (st_log_len > LOG_MAX / 2)
+	log_owner(&st_log, id);
+	if (st_log.len > LOG_MAX / 2)
 		atomic_store(&st_full, 1);	/* enough: stop */
 }
 
@@ -624,7 +643,7 @@ static void *storm_thread(void *arg)
 			r = gil_check(ts);
 			CHECK(r == 0 || r == 1);
 			if (r == 1) {
-				CHECK_CMP(st_log[st_log_len - 1], !=, w->id);
+				CHECK_CMP(st_log.id[st_log.len - 1], !=, w->id);
 				st_log_me(w->id);
 			}
 		}
@@ -650,25 +669,17 @@ static void test_storm(void)
 	s0 = switch_number(gil);
 	CHECK_OK(gil_release(ts));
 	st_deadline = now_ns() + 300 * NSEC_PER_MSEC;
-	for (int i = 0; i < 4; i++) {
-		w[i] = (struct worker){ .gil = gil, .id = i + 1 };
-		w[i].thread = start_thread(storm_thread, &w[i]);
-	}
-	for (int i = 0; i < 4; i++) {
-		join_thread(w[i].thread);
-		total += w[i].count;
-	}
+	total = run_workers(gil, w, 4, storm_thread);
 	CHECK_OK(gil_acquire(ts));
 	st_log_me(0);
 	s1 = switch_number(gil);
 	CHECK_OK(gil_release(ts));
 	CHECK_CMP(st_counter, ==, total);
-	for (long i = 1; i < st_log_len; i++)
-		changes += st_log[i] != st_log[i - 1];
+	changes = owner_changes(&st_log);
 	CHECK_CMP(s1 - s0, ==, changes);
 	if (getenv("GIL_TEST_VERBOSE"))
 		test_diag("storm: %ld acquisitions, %ld changes of owner",
-			  st_log_len, changes);
+			  st_log.len, changes);
 	free_tstate(ts);
 	close_gil(gil);
 }

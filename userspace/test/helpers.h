@@ -83,8 +83,11 @@ void sleep_ms(int64_t ms);
 #define NSEC_PER_MSEC 1000000LL
 #define NSEC_PER_SEC 1000000000LL
 
-/* Poll @cond, sleeping a little between polls; fail after @ms. */
-#define WAIT_UNTIL(cond, ms)                                               \
+/*
+ * Poll @cond, running @between after each poll that found it false; fail
+ * after @ms.
+ */
+#define POLL_UNTIL_(cond, ms, between)                                     \
 	do {                                                               \
 		int64_t _dl = now_ns() + (int64_t)(ms) * NSEC_PER_MSEC;    \
 		while (!(cond)) {                                          \
@@ -92,21 +95,15 @@ void sleep_ms(int64_t ms);
 				test_fail(__FILE__, __LINE__,              \
 					  "timed out waiting for %s",      \
 					  #cond);                          \
-			sleep_us_(100);                                    \
+			between;                                           \
 		}                                                          \
 	} while (0)
 
+/* Poll @cond, sleeping a little between polls; fail after @ms. */
+#define WAIT_UNTIL(cond, ms) POLL_UNTIL_(cond, ms, sleep_us_(100))
+
 /* Poll @cond without sleeping (the caller may hold the GIL); fail after @ms. */
-#define SPIN_UNTIL(cond, ms)                                               \
-	do {                                                               \
-		int64_t _dl = now_ns() + (int64_t)(ms) * NSEC_PER_MSEC;    \
-		while (!(cond)) {                                          \
-			if (now_ns() > _dl)                                \
-				test_fail(__FILE__, __LINE__,              \
-					  "timed out waiting for %s",      \
-					  #cond);                          \
-		}                                                          \
-	} while (0)
+#define SPIN_UNTIL(cond, ms) POLL_UNTIL_(cond, ms, (void)0)
 
 void sleep_us_(int64_t us);
 
