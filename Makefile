@@ -36,11 +36,11 @@ endif
 
 help:
 	@sed -n 's/^#   \(make.*\)/\1/p' Makefile
-	@echo "make module        gil.ko against KDIR ($(KDIR))"
-	@echo "make modules       gil.ko for Debian 6.1, 6.12 and the debug kernel"
-	@echo "make kunit-kernel  build (once) the debug/KUnit kernel"
-	@echo "make guest         the static programs the VM runs"
-	@echo "make clean         remove build output (keeps cached kernels)"
+	@echo "make module       gil.ko against KDIR ($(KDIR))"
+	@echo "make modules      gil.ko for Debian 6.1, 6.12 and the debug kernel"
+	@echo "make kunit-kernel build (once) the debug/KUnit kernel"
+	@echo "make guest        the static programs the VM runs"
+	@echo "make clean        remove build output (keeps cached kernels)"
 
 module:
 	tests/build-module.sh host $(KDIR)
