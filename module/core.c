@@ -128,7 +128,7 @@ struct gil_thread *gil_thread_get(struct gil *gil)
 }
 
 /* Drop the xarray's reference to @t, unless someone else already did. */
-static void gil_thread_unlink(struct gil *gil, struct gil_thread *t)
+void gil_thread_unlink(struct gil *gil, struct gil_thread *t)
 {
 	if (xa_cmpxchg(&gil->threads, t->tid, t, NULL, 0) == t)
 		gil_thread_put(t);

@@ -115,6 +115,7 @@ int gil_attach(struct gil *gil);
 int gil_detach(struct gil *gil);
 struct gil_thread *gil_thread_get(struct gil *gil);
 void gil_thread_put(struct gil_thread *t);
+void gil_thread_unlink(struct gil *gil, struct gil_thread *t);
 void gil_files_closed(struct gil *gil, struct files_struct *files);
 
 /* lock.c */

@@ -74,8 +74,7 @@ static void gil_recover(struct gil *gil)
 
 	gil->locked = false;
 	gil->owner_died = true;
-	if (xa_cmpxchg(&gil->threads, dead->tid, dead, NULL, 0) == dead)
-		gil_thread_put(dead);
+	gil_thread_unlink(gil, dead);
 }
 
 /* The end of take_gil(): the caller owns the GIL from here on. */
@@ -132,20 +131,21 @@ int gil_take(struct gil *gil, struct gil_thread *t)
 	}
 	while (gil->locked) {
 		u64 switch_number = gil->switch_number;
-		ktime_t expires;
+		ktime_t now, expires;
 		bool timed_out;
 
 		if (gil_holder_gone(gil)) {
 			gil_recover(gil);
 			break;
 		}
+		now = ktime_get();
 		if (!waited) {
 			waited = true;
-			wait_start = ktime_get();
+			wait_start = now;
 			gil->nr_waiters++;
 		}
 		prepare_to_wait_exclusive(&gil->waiters, &wait, GIL_SLEEP);
-		expires = ktime_add_us(ktime_get(), gil->interval_us);
+		expires = ktime_add_us(now, gil->interval_us);
 		spin_unlock(&gil->lock);
 
 		timed_out = !schedule_hrtimeout_range(&expires,
