@@ -4,9 +4,14 @@
 #
 # usage: run.sh KERNEL PLAN [STAGE]
 #   KERNEL  6.1, 6.12 or debug (see tests/lib.sh)
-#   PLAN    a plan under tests/vm/plans (test, demo, kunit, ...)
+#   PLAN    a plan under tests/vm/plans (test, demo, bench, stress), or
+#           the path of a plan file
 #   STAGE   name under which results are recorded (default vm-KERNEL)
-# Environment: GIL_VM_TIMEOUT (seconds, default 900), GIL_VM_MEM (MiB).
+# Environment:
+#   GIL_VM_TIMEOUT  seconds before the guest is killed (default 900)
+#   GIL_VM_MEM      guest memory in MiB (default 1024)
+#   GIL_VM_KMOD     which build/kmod/NAME/gil.ko to load (default KERNEL)
+#   GIL_VM_ENV      NAME=VALUE words for the plan's environment
 #
 # Needs build/kmod/KERNEL/gil.ko and the guest programs in build/guest/.
 set -euo pipefail
@@ -16,9 +21,11 @@ kernel=$1 plan=$2 stage=${3:-vm-$kernel}
 timeout_s=${GIL_VM_TIMEOUT:-900}
 image=$(kernel_image "$kernel") || die "kernel $kernel is not installed (make setup)"
 [[ -f $image ]] || die "no kernel image $image (make setup, or make kunit-kernel)"
-ko=$GIL_BUILD/kmod/$kernel/gil.ko
+ko=$GIL_BUILD/kmod/${GIL_VM_KMOD:-$kernel}/gil.ko
 [[ -f $ko ]] || die "no module $ko: build it first (make modules)"
-[[ -f $GIL_ROOT/tests/vm/plans/$plan.sh ]] || die "no plan tests/vm/plans/$plan.sh"
+plan_file=$GIL_ROOT/tests/vm/plans/$plan.sh
+[[ $plan == */* ]] && plan_file=$plan
+[[ -f $plan_file ]] || die "no plan $plan_file"
 
 work=$GIL_BUILD/vm/$stage
 rm -rf "$work"
@@ -29,7 +36,7 @@ root=$work/root
 cp /bin/busybox "$root/bin/busybox"
 install -m 0755 "$GIL_ROOT/tests/vm/init" "$root/init"
 cp "$GIL_ROOT/tests/vm/guest.sh" "$root/lib/gil/guest.sh"
-cp "$GIL_ROOT/tests/vm/plans/$plan.sh" "$root/plan.sh"
+cp "$plan_file" "$root/plan.sh"
 cp "$ko" "$root/lib/gil/"
 if [[ -d $GIL_BUILD/guest ]]; then
 	cp -r "$GIL_BUILD/guest/." "$root/bin/"
@@ -45,7 +52,7 @@ qemu_rc=0
 timeout "$timeout_s" qemu-system-x86_64 -accel tcg -smp 2 -m "${GIL_VM_MEM:-1024}" \
 	-nodefaults -display none -no-reboot \
 	-kernel "$image" -initrd "$work/initramfs.cpio" \
-	-append "console=ttyS0 loglevel=5 oops=panic panic=-1 log_buf_len=8M" \
+	-append "console=ttyS0 loglevel=5 oops=panic panic=-1 log_buf_len=8M ${GIL_VM_ENV:-}" \
 	-serial "file:$work/console.log" \
 	-serial "file:$work/output.log" \
 	-serial "file:$work/dmesg.log" &
