@@ -19,18 +19,28 @@ debian_kernel_release() {
 	echo "$best"
 }
 
-# kernel_kdir NAME / kernel_image NAME, NAME being 6.1, 6.12 or debug.
+# kernel_kdir NAME / kernel_image NAME, NAME being 6.1 or 6.12 (Debian's),
+# or debug or kcsan (the test kernels built from Debian's 6.1 sources).
 kernel_kdir() {
 	case $1 in
-	debug) echo "$GIL_BUILD/kernels/debug-6.1" ;;
+	debug | kcsan) echo "$GIL_BUILD/kernels/$1-6.1" ;;
 	*) echo "/lib/modules/$(debian_kernel_release "$1")/build" ;;
 	esac
 }
 
 kernel_image() {
 	case $1 in
-	debug) echo "$GIL_BUILD/kernels/debug-6.1/arch/x86/boot/bzImage" ;;
+	debug | kcsan) echo "$GIL_BUILD/kernels/$1-6.1/arch/x86/boot/bzImage" ;;
 	*) echo "/boot/vmlinuz-$(debian_kernel_release "$1")" ;;
+	esac
+}
+
+# The config fragments of a test kernel, for tests/kunit/build-kernel.sh.
+kernel_fragments() {
+	case $1 in
+	debug) echo "$GIL_ROOT/tests/kunit/debug.config" ;;
+	kcsan) echo "$GIL_ROOT/tests/kunit/debug.config $GIL_ROOT/tests/kunit/kcsan.config" ;;
+	*) return 1 ;;
 	esac
 }
 

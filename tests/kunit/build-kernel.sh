@@ -1,5 +1,6 @@
 #!/bin/bash
-# Build the debug/KUnit test kernel from Debian's linux-source package, once.
+# Build a test kernel (the debug/KUnit one, or the KCSAN one) from Debian's
+# linux-source package, once.
 #
 # usage: build-kernel.sh SRCDIR OUTDIR FRAGMENT...
 #
@@ -20,7 +21,7 @@ stamp_of() {
 want=$(stamp_of)
 if [[ -f $out/.gil-stamp && $(cat "$out/.gil-stamp") == "$want" &&
       -f $out/arch/x86/boot/bzImage && -f $out/Module.symvers ]]; then
-	echo "debug kernel: up to date in $out"
+	echo "kernel: up to date in $out"
 	exit 0
 fi
 
@@ -29,18 +30,21 @@ cat "${fragments[@]}" > "$out/.config"
 make -s -C "$src" O="$out" ARCH=x86_64 olddefconfig
 
 # olddefconfig silently drops options whose dependencies are unmet; a debug
-# option that vanished would make every later "no report" meaningless.
+# option that vanished would make every later "no report" meaningless.  A
+# later fragment overrides an earlier one ("# CONFIG_X is not set" too), as
+# with scripts/kconfig/merge_config.sh, so only the last word counts.
 missing=0
 while read -r line; do
-	[[ $line =~ ^CONFIG_ ]] || continue
 	if ! grep -qxF "$line" "$out/.config"; then
-		echo "debug kernel: $line did not survive olddefconfig" >&2
+		echo "kernel config: $line did not survive olddefconfig" >&2
 		missing=1
 	fi
-done < <(cat "${fragments[@]}")
+done < <(sed -nE 's/^(# )?(CONFIG_[A-Za-z0-9_]+)[= ].*/\2 &/p' "${fragments[@]}" |
+	 awk '{ sym = $1; sub(/^[^ ]+ /, ""); last[sym] = $0 }
+	      END { for (s in last) if (last[s] ~ /^CONFIG_/) print last[s] }')
 [[ $missing == 0 ]] || exit 1
 
-echo "debug kernel: building in $out (takes several minutes the first time)"
+echo "kernel: building in $out (takes several minutes the first time)"
 make -s -C "$src" O="$out" ARCH=x86_64 -j"$(nproc)" bzImage modules
 echo "$want" > "$out/.gil-stamp"
-echo "debug kernel: done"
+echo "kernel: done in $out"
