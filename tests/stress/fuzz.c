@@ -1,0 +1,1936 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * stress-fuzz: an ABI fuzzer for /dev/gil.
+ *
+ * Threads share a table of GILs (slots) and loop, each on its own random
+ * stream, over weighted random operations:
+ *   - ioctls: the real commands with good arguments, the real commands
+ *     with bad ones (NULL, unmapped, PROT_NONE, read-only, kernel and
+ *     garbage pointers, objects straddling the end of a mapping, the
+ *     GIL's own read-only page), the same numbers with other direction
+ *     and size bits, other numbers under the GIL's magic, other magics,
+ *     random values, and commands with garbage in the upper 32 bits;
+ *   - mmap of a GIL with random length, offset, protection and flags;
+ *     mprotect, mremap and munmap of the mappings, and reads of the page;
+ *   - dup of a GIL's descriptor, calls on the duplicate, close;
+ *   - racing close: a slot's GIL is replaced under the other threads'
+ *     calls, by dup2() of a new GIL onto its number, or by close() and a
+ *     reopen into the same number (calls in between see EBADF);
+ *   - fork: a child uses the inherited GILs for a few calls and exits
+ *     (sometimes holding a GIL), or is SIGKILLed at a random moment;
+ *   - a helper thread that attaches, acquires and exits holding the GIL.
+ *
+ * Every result is checked against uapi/linux/gil.h.  Each thread keeps
+ * what it knows of its own state on each GIL (attached? holding?), so
+ * most calls have exactly one right answer.  A slot's generation counter
+ * is odd while its GIL is being replaced and moves on with every
+ * replacement; a call during which it moved may have landed on either
+ * GIL, or on a closed descriptor, and is held to the union of what any
+ * state allows, plus EBADF.  A result outside the allowed set, or a
+ * broken invariant (the page's size field, the ABI major, "locked" while
+ * we hold it, the statistics' sizes and sums, bytes written past what
+ * GET_STATS reports), is a finding.
+ *
+ * The run cannot deadlock by design: a thread never waits in ACQUIRE or
+ * YIELD while it holds (or may hold) another GIL, releases soon after it
+ * takes one, answers drop requests it sees in the page with YIELD, and
+ * never makes a call that can wait on a duplicate descriptor (whose GIL
+ * may have left the slot with a forgotten holder).  A thread that makes
+ * no progress for STALL_BOUND_S, or does not end, is a finding: a thread
+ * that waits forever.
+ */
+#include <stdarg.h>
+#include <sys/statvfs.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
+
+#include "stress.h"
+
+#define MAX_GILS	64
+#define MAX_MAPS	4	/* live mappings of the page per thread */
+#define STALL_BOUND_S	30	/* TCG with KASAN is 10-100x slower */
+#define JOIN_BOUND_MS	60000
+#define CHILD_TIMEOUT_S	30	/* a child's own alarm */
+#define FINDINGS_SHOWN	20
+#define SMALL_US	5000	/* intervals the GILs mostly keep */
+#define BIG_US		20000	/* above this, set a small one again */
+
+/*
+ * Each thread's arena: pages at a fixed address far below where mmap()
+ * places things (top-down from near the stack), so that its holes stay
+ * holes while other threads map and unmap (a page from unmapped_page()
+ * could be reused by the next mmap of one page).  Page by page:
+ */
+#define ARENA_BASE	0x200000000000UL
+#define ARENA_PAGES	16
+enum {
+	PG_RW = PROT_READ | PROT_WRITE,
+	PG_RO = PROT_READ,
+	PG_NONE = PROT_NONE,
+	PG_HOLE = -1,
+};
+
+static const int arena_prot[ARENA_PAGES] = {
+	PG_RW, PG_RW,	/* 0-1: the valid buffer (two pages) */
+	PG_HOLE,	/* 2: end of page 1 straddles into nothing */
+	PG_RW, PG_NONE,	/* 3-4: end of page 3 straddles into PROT_NONE */
+	PG_RW, PG_RO,	/* 5-6: into read-only; page 6 holds fixed values */
+	PG_HOLE, PG_HOLE, PG_HOLE, PG_HOLE, PG_HOLE,
+	PG_HOLE, PG_HOLE, PG_HOLE, PG_HOLE,
+};
+
+/* Values at the start of the read-only page, as __s64 (and as __u32). */
+static const __s64 ro_values[] = {
+	1000, -1, 0, 100, GIL_INTERVAL_MAX_US + 1, GIL_STATS_SIZE_VER0,
+	GIL_INTERVAL_MAX_US,
+};
+
+/* ---- classes of calls, and what we count ------------------------------- */
+
+enum cls {
+	C_VERSION, C_ATTACH, C_DETACH, C_ACQUIRE, C_RELEASE, C_YIELD,
+	C_GETINT, C_SETINT, C_STATS,
+	NR_REAL,
+	C_BADNR = NR_REAL,	/* another number (or dir) under 0xBD */
+	C_FOREIGN,		/* another magic */
+	C_MMAP, C_MPROTECT, C_MUNMAP, C_MREMAP,
+	NCLS
+};
+
+static const char *const cls_names[NCLS] = {
+	"GET_VERSION", "ATTACH", "DETACH", "ACQUIRE", "RELEASE", "YIELD",
+	"GET_INTERVAL", "SET_INTERVAL", "GET_STATS", "other 0xBD", "foreign",
+	"mmap", "mprotect", "munmap", "mremap",
+};
+
+static const unsigned int real_cmds[NR_REAL] = {
+	GIL_IOC_GET_VERSION, GIL_IOC_ATTACH, GIL_IOC_DETACH, GIL_IOC_ACQUIRE,
+	GIL_IOC_RELEASE, GIL_IOC_YIELD, GIL_IOC_GET_INTERVAL,
+	GIL_IOC_SET_INTERVAL, GIL_IOC_GET_STATS,
+};
+
+#define NERR 160	/* errno tallies; the last one counts anything else */
+
+/* In shared memory: forked children count and report there too. */
+struct shared {
+	atomic_long calls;
+	atomic_long tally[NCLS][NERR];
+	atomic_long mmaps, maps_ok, closes, dups, forks, kills, helpers;
+	atomic_long acquired, owner_dead, drop_yields;
+	atomic_int bad_results, bad_invariants, child_problems, stuck;
+	atomic_int printed;
+};
+
+static struct shared *sh;
+
+/* ---- slots, threads and what a thread knows ---------------------------- */
+
+/*
+ * A slot's descriptor number never changes; the GIL behind it does.  The
+ * generation is odd while it is being replaced.
+ */
+struct slot {
+	int fd;
+	_Atomic unsigned int gen;
+};
+
+static struct slot *slots;
+static int nslots;
+/* Every descriptor allocation or close: keeps a replaced slot's number. */
+static pthread_mutex_t fd_lock = PTHREAD_MUTEX_INITIALIZER;
+static atomic_int stop;
+static long ps;
+static int dev_noexec;		/* /dev is mounted noexec: no PROT_EXEC */
+static int in_child;
+
+enum tri { NO, YES, UNK };
+
+/* What a thread knows of itself on a slot's GIL of generation @gen. */
+struct tstate {
+	unsigned int gen;
+	unsigned char attached, holding;
+};
+
+struct mapping {
+	char *addr;
+	int slot;
+	int gen_ok;		/* mapped from the slot's GIL of @gen */
+	unsigned int gen;
+	int prot;
+	__u64 last_sn;
+};
+
+struct worker {
+	int id;
+	uint64_t rng;
+	struct tstate *st;	/* per slot */
+	char *arena;		/* NULL: only calls without a pointer */
+	struct mapping maps[MAX_MAPS];
+	int nmaps;
+	int hold_left;		/* steps before releasing what it holds */
+	struct progress *progress;
+	pthread_t th;
+};
+
+/* Where a call goes: a slot's descriptor or a duplicate of it. */
+struct target {
+	int s, fd;
+	int dup;
+	unsigned int gen;	/* dup: the slot's generation when duplicated */
+};
+
+/* ---- reporting --------------------------------------------------------- */
+
+/*
+ * write(2), not stdio: children print too, and a child of a threaded
+ * program must not take a stdio lock another thread may have held.
+ */
+static void out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void out(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof(buf) - 1)
+		n = sizeof(buf) - 1;
+	if (n > 0 && write(STDOUT_FILENO, buf, n) < 0)
+		return;
+}
+
+/* Print a finding unless FINDINGS_SHOWN were printed already. */
+static int show_finding(void)
+{
+	int n = atomic_fetch_add(&sh->printed, 1);
+
+	if (n == FINDINGS_SHOWN)
+		out("    (further findings not shown)\n");
+	return n < FINDINGS_SHOWN;
+}
+
+static const char *ename(int e)
+{
+	const char *n = e ? strerrorname_np(e) : "ok";
+
+	return n ? n : "?";
+}
+
+static void invariant(const char *what, long long got, long long want)
+{
+	atomic_fetch_add(&sh->bad_invariants, 1);
+	if (show_finding())
+		out("    finding: invariant: %s: got %lld, want %lld%s\n", what,
+		    got, want, in_child ? " (in a child)" : "");
+}
+
+/* ---- errno sets -------------------------------------------------------- */
+
+/* A set of results: bit 0 is success, bit e is errno e. */
+struct eset {
+	uint64_t m[3];
+};
+
+static void es_add(struct eset *s, int e)
+{
+	if (e >= 0 && e < 192)
+		s->m[e / 64] |= 1ULL << (e % 64);
+}
+
+static int es_has(const struct eset *s, int e)
+{
+	return e >= 0 && e < 192 && (s->m[e / 64] >> (e % 64) & 1);
+}
+
+static void es_str(const struct eset *s, char *buf, size_t len)
+{
+	size_t n = 0;
+	int e;
+
+	buf[0] = 0;
+	for (e = 0; e < 192 && n < len; e++)
+		if (es_has(s, e))
+			n += snprintf(buf + n, len - n, "%s%s", n ? "," : "",
+				      ename(e));
+}
+
+static void tally(int cls, long ret, int err)
+{
+	int i = ret == 0 ? 0 : ret == -1 && err > 0 && err < NERR - 1 ?
+		err : NERR - 1;
+
+	atomic_fetch_add_explicit(&sh->calls, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&sh->tally[cls][i], 1, memory_order_relaxed);
+}
+
+/*
+ * Count the result; whether it is one of @want (else report the call,
+ * @what, and its circumstances, @ctx).
+ */
+static int judge(int cls, const struct eset *want, long ret, int err,
+		 const char *what, const char *ctx)
+{
+	char ws[128];
+
+	tally(cls, ret, err);
+	if ((ret == 0 && es_has(want, 0)) ||
+	    (ret == -1 && err > 0 && es_has(want, err)))
+		return 1;
+	atomic_fetch_add(&sh->bad_results, 1);
+	if (show_finding()) {
+		es_str(want, ws, sizeof(ws));
+		out("    finding: %s ret=%ld errno=%d (%s) want {%s} %s%s\n",
+		    what, ret, ret == -1 ? err : 0,
+		    ret == -1 ? ename(err) : "-", ws, ctx,
+		    in_child ? " (in a child)" : "");
+	}
+	return 0;
+}
+
+/* ---- the thread's state ------------------------------------------------ */
+
+static unsigned int gen_load(int s)
+{
+	return atomic_load(&slots[s].gen);
+}
+
+/*
+ * The state on slot @s as of generation @g: a new GIL knows no thread.
+ * A call that raced a replacement left the state unknown as of the
+ * generation the replacement ends at, which can be ahead of @g.
+ */
+static struct tstate *fresh(struct worker *w, int s, unsigned int g)
+{
+	struct tstate *st = &w->st[s];
+
+	if ((int)(g - st->gen) > 0) {
+		st->gen = g;
+		st->attached = NO;
+		st->holding = NO;
+	}
+	return st;
+}
+
+static struct tstate *now_state(struct worker *w, int s)
+{
+	return fresh(w, s, gen_load(s));
+}
+
+/* The slot where the thread holds, or may hold, a GIL; or -1. */
+static int held_slot(struct worker *w)
+{
+	for (int s = 0; s < nslots; s++)
+		if (now_state(w, s)->holding != NO)
+			return s;
+	return -1;
+}
+
+/* May the thread wait for slot @s: it holds no other GIL. */
+static int can_wait(struct worker *w, int s)
+{
+	for (int i = 0; i < nslots; i++)
+		if (i != s && now_state(w, i)->holding != NO)
+			return 0;
+	return 1;
+}
+
+static int classify(unsigned int cmd)
+{
+	for (int i = 0; i < NR_REAL; i++)
+		if (cmd == real_cmds[i])
+			return i;
+	/* GET_STATS is matched on number and direction, whatever its size. */
+	if (_IOC_TYPE(cmd) == GIL_IOC_MAGIC &&
+	    _IOC_NR(cmd) == _IOC_NR(GIL_IOC_GET_STATS) &&
+	    _IOC_DIR(cmd) == _IOC_DIR(GIL_IOC_GET_STATS))
+		return C_STATS;
+	return _IOC_TYPE(cmd) == GIL_IOC_MAGIC ? C_BADNR : C_FOREIGN;
+}
+
+/*
+ * Whether a call of class @cls on @t keeps the no-deadlock rule: it cannot
+ * wait while the thread holds another GIL, and never waits on a duplicate.
+ */
+static int wait_ok(struct worker *w, const struct target *t, int cls)
+{
+	struct tstate *st;
+
+	if (cls != C_ACQUIRE && cls != C_YIELD)
+		return 1;
+	if (t->dup)
+		return 0;
+	if (can_wait(w, t->s))
+		return 1;
+	/* Calls that cannot wait: EUNATCH, EDEADLK, EPERM. */
+	st = now_state(w, t->s);
+	if (cls == C_ACQUIRE)
+		return st->attached == NO || st->holding == YES;
+	return st->holding == NO;
+}
+
+/* ---- arguments --------------------------------------------------------- */
+
+enum akind {
+	A_VALID, A_MISALIGNED, A_NULL, A_HOLE, A_NONE, A_RDONLY, A_KERNEL,
+	A_STRADDLE_HOLE, A_STRADDLE_NONE, A_STRADDLE_RO, A_RO_END, A_GARBAGE,
+	A_GILPAGE, NR_AKINDS
+};
+
+static const char *const akind_names[NR_AKINDS] = {
+	"valid", "misaligned", "null", "unmapped", "prot_none", "rdonly",
+	"kernel", "straddle-unmapped", "straddle-prot_none",
+	"straddle-rdonly", "rdonly-end", "garbage", "gilpage",
+};
+
+struct arg {
+	enum akind kind;
+	unsigned long val;
+	long rd, wr;		/* bytes readable / writable from val */
+	/* inputs, as the kernel will read them (valid if rd allows) */
+	__s64 set_val;
+	__u32 stats_size;
+	char desc[64];
+};
+
+static char *arena_page(struct worker *w, int i)
+{
+	return w->arena + (long)i * ps;
+}
+
+/* Bytes accessible from @p on, as far as our own memory model knows. */
+static long accessible(struct worker *w, unsigned long p, int write)
+{
+	unsigned long base = (unsigned long)w->arena, end, cur;
+	long n = 0;
+	int i;
+
+	if (w->arena && p >= base && p < base + ARENA_PAGES * ps) {
+		for (cur = p; cur < base + ARENA_PAGES * ps; cur = end) {
+			i = (cur - base) / ps;
+			end = base + (unsigned long)(i + 1) * ps;
+			if (arena_prot[i] == PG_HOLE ||
+			    !(arena_prot[i] & (write ? PROT_WRITE : PROT_READ)))
+				break;
+			n += end - cur;
+		}
+		return n;
+	}
+	for (i = 0; i < w->nmaps; i++) {
+		struct mapping *m = &w->maps[i];
+		unsigned long a = (unsigned long)m->addr;
+
+		/* The page is never writable; what follows it, unknown. */
+		if (p >= a && p < a + ps)
+			return !write && (m->prot & PROT_READ) ?
+			       (long)(a + ps - p) : 0;
+	}
+	return 0;	/* NULL, holes, kernel and non-canonical addresses */
+}
+
+static long pick_k(struct worker *w)
+{
+	static const long ks[] = { 1, 2, 3, 4, 5, 7, 8, 9, 16, 100, 327, 328,
+				   329, 400 };
+
+	if (rng_chance(&w->rng, 20))
+		return 1 + rng_below(&w->rng, ps);
+	return ks[rng_below(&w->rng, ARRAY_SIZE(ks))];
+}
+
+static const unsigned long kernel_ptrs[] = {
+	0xffff888000000000UL, 0xffffffff81000000UL, 0xffffffffff600000UL,
+	0xfffffe0000000000UL, 0x0000800000000000UL, 0xdead000000000000UL,
+	0xfffffffffffffff8UL, 0xfffffffffffff000UL,
+};
+
+/* A readable or PROT_NONE mapping of the page, to pass as an argument. */
+static struct mapping *arg_mapping(struct worker *w)
+{
+	struct mapping *m;
+
+	if (!w->nmaps)
+		return NULL;
+	m = &w->maps[rng_below(&w->rng, w->nmaps)];
+	/* PROT_EXEC alone may be execute-only (protection keys). */
+	if (m->prot != PROT_NONE && !(m->prot & PROT_READ))
+		return NULL;
+	return m;
+}
+
+static void make_arg(struct worker *w, struct arg *a, enum akind kind, int cls)
+{
+	unsigned long v = 0;
+	long k = 0;
+	struct mapping *m;
+	int i;
+
+	if (!w->arena)		/* helper threads: no pointers */
+		kind = A_NULL;
+	switch (kind) {
+	case A_VALID:
+		v = (unsigned long)arena_page(w, 0) +
+		    (rng_chance(&w->rng, 70) ? 0 : 8 * rng_below(&w->rng, 256));
+		break;
+	case A_MISALIGNED:
+		v = (unsigned long)arena_page(w, 0) + 1 +
+		    rng_below(&w->rng, 7) + 8 * rng_below(&w->rng, 128);
+		break;
+	case A_NULL:
+		break;
+	case A_HOLE:
+		i = rng_chance(&w->rng, 50) ? 2 : 7 + rng_below(&w->rng, 9);
+		v = (unsigned long)arena_page(w, i) +
+		    (rng_chance(&w->rng, 50) ? 0 : rng_below(&w->rng, ps));
+		break;
+	case A_NONE:
+		v = (unsigned long)arena_page(w, 4) +
+		    (rng_chance(&w->rng, 50) ? 0 : rng_below(&w->rng, ps));
+		break;
+	case A_RDONLY:
+		v = (unsigned long)arena_page(w, 6) +
+		    (rng_chance(&w->rng, 80) ?
+		     8 * rng_below(&w->rng, ARRAY_SIZE(ro_values)) :
+		     rng_below(&w->rng, ps - 8));
+		break;
+	case A_KERNEL:
+		v = kernel_ptrs[rng_below(&w->rng, ARRAY_SIZE(kernel_ptrs))];
+		break;
+	case A_STRADDLE_HOLE:
+		k = pick_k(w);
+		v = (unsigned long)arena_page(w, 2) - k;
+		break;
+	case A_STRADDLE_NONE:
+		k = pick_k(w);
+		v = (unsigned long)arena_page(w, 4) - k;
+		break;
+	case A_STRADDLE_RO:
+		k = pick_k(w);
+		v = (unsigned long)arena_page(w, 6) - k;
+		break;
+	case A_RO_END:
+		k = pick_k(w);
+		v = (unsigned long)arena_page(w, 7) - k;
+		break;
+	case A_GARBAGE:
+		/* Never an address of ours: the kernel half, or below 4 KiB. */
+		v = rng_chance(&w->rng, 50) ? rng_next(&w->rng) | 1UL << 63
+					    : rng_below(&w->rng, 4096);
+		break;
+	case A_GILPAGE:
+		m = arg_mapping(w);
+		if (!m) {
+			make_arg(w, a, A_VALID, cls);
+			return;
+		}
+		/*
+		 * The size field (128: EINVAL as a stats size), or the
+		 * interval (always valid to set).
+		 */
+		v = (unsigned long)m->addr + (cls == C_SETINT ? 16 :
+					      cls == C_STATS ? 0 :
+					      8 * rng_below(&w->rng, 4));
+		break;
+	default:
+		break;
+	}
+	a->kind = kind;
+	a->val = v;
+	a->rd = accessible(w, v, 0);
+	a->wr = accessible(w, v, 1);
+	if (k)
+		snprintf(a->desc, sizeof(a->desc), "%s-%ld", akind_names[kind],
+			 k);
+	else
+		snprintf(a->desc, sizeof(a->desc), "%s:%#lx", akind_names[kind],
+			 v);
+}
+
+/* A good pointer: the valid buffer, aligned or not. */
+static void good_arg(struct worker *w, struct arg *a, int cls)
+{
+	make_arg(w, a, rng_chance(&w->rng, 85) ? A_VALID : A_MISALIGNED, cls);
+}
+
+static void bad_arg(struct worker *w, struct arg *a, int cls)
+{
+	enum akind k = A_NULL + rng_below(&w->rng, NR_AKINDS - A_NULL);
+
+	make_arg(w, a, k, cls);
+}
+
+static void any_arg(struct worker *w, struct arg *a, int cls)
+{
+	if (rng_chance(&w->rng, 50))
+		good_arg(w, a, cls);
+	else
+		bad_arg(w, a, cls);
+}
+
+/* An interval to set: mostly small and valid, sometimes not. */
+static __s64 interval_value(struct worker *w)
+{
+	switch (rng_below(&w->rng, 20)) {
+	case 0:
+		return 0;
+	case 1:
+		return -1 - (__s64)rng_below(&w->rng, 1000000);
+	case 2:
+		return 1;
+	case 3:
+		return GIL_INTERVAL_DEFAULT_US;
+	default:
+		return 1 + (__s64)rng_below(&w->rng, SMALL_US);
+	}
+}
+
+static __s64 extreme_interval(struct worker *w)
+{
+	static const __s64 vals[] = {
+		GIL_INTERVAL_MAX_US, GIL_INTERVAL_MAX_US + 1,
+		GIL_INTERVAL_MAX_US - 1, INT64_MAX, INT64_MIN, -1, 0, 1,
+		(__s64)1 << 32, ((__s64)1 << 32) + 1000, 4294967295LL,
+	};
+
+	if (rng_chance(&w->rng, 30))
+		return (__s64)rng_next(&w->rng);
+	return vals[rng_below(&w->rng, ARRAY_SIZE(vals))];
+}
+
+static __u32 stats_size(struct worker *w)
+{
+	static const __u32 sizes[] = {
+		0, 1, 8, GIL_STATS_SIZE_VER0 - 1, GIL_STATS_SIZE_VER0,
+		GIL_STATS_SIZE_VER0, GIL_STATS_SIZE_VER0 + 1, 512, 4096,
+		0xffffffffu, sizeof(struct gil_stats),
+	};
+
+	if (rng_chance(&w->rng, 10))
+		return (__u32)rng_next(&w->rng);
+	return sizes[rng_below(&w->rng, ARRAY_SIZE(sizes))];
+}
+
+/*
+ * Write the input the kernel will read (as much of it as is writable),
+ * then read back what it will see: a straddling object's tail is what the
+ * read-only page holds.  GET_STATS's buffer gets a canary past its end.
+ */
+static void prepare_input(struct arg *a, int cls)
+{
+	char *p = (char *)a->val;
+	long n;
+
+	if (cls == C_SETINT) {
+		n = a->wr < 8 ? a->wr : 8;
+		if (n > 0)
+			memcpy(p, &a->set_val, n);
+		if (a->rd >= 8)
+			memcpy(&a->set_val, p, 8);
+	} else if (cls == C_STATS) {
+		n = a->wr < 400 ? a->wr : 400;
+		if (n > 0)
+			memset(p, 0xA5, n);
+		n = a->wr < 4 ? a->wr : 4;
+		if (n > 0)
+			memcpy(p, &a->stats_size, n);
+		if (a->rd >= 4)
+			memcpy(&a->stats_size, p, 4);
+	}
+}
+
+/* ---- the expected results ------------------------------------------------ */
+
+/* What the ABI allows for a call of class @cls, in state @st, with @a. */
+static struct eset expected(int cls, const struct tstate *st,
+			    const struct arg *a)
+{
+	struct eset e = { { 0 } };
+	long fill = a->stats_size < sizeof(struct gil_stats) ?
+		    a->stats_size : sizeof(struct gil_stats);
+	int att_no = st->attached != YES, att_yes = st->attached != NO;
+	int hold_no = st->holding != YES, hold_yes = st->holding != NO;
+
+	switch (cls) {
+	case C_VERSION:
+	case C_GETINT:
+		es_add(&e, a->wr >= 8 ? 0 : EFAULT);
+		break;
+	case C_SETINT:
+		if (a->rd < 8)
+			es_add(&e, EFAULT);
+		else if (a->set_val <= 0)
+			es_add(&e, EINVAL);
+		else if (a->set_val > GIL_INTERVAL_MAX_US)
+			es_add(&e, ERANGE);
+		else
+			es_add(&e, 0);
+		break;
+	case C_STATS:
+		if (a->rd < 4)
+			es_add(&e, EFAULT);
+		else if (a->stats_size < GIL_STATS_SIZE_VER0)
+			es_add(&e, EINVAL);
+		else if (a->wr < fill)
+			es_add(&e, EFAULT);
+		else
+			es_add(&e, 0);
+		break;
+	case C_ATTACH:
+		if (att_no) {
+			es_add(&e, 0);
+			es_add(&e, ENOMEM);
+		}
+		if (att_yes)
+			es_add(&e, EEXIST);
+		break;
+	case C_DETACH:
+		if (att_no)
+			es_add(&e, EUNATCH);
+		if (att_yes && hold_no)
+			es_add(&e, 0);
+		if (att_yes && hold_yes)
+			es_add(&e, EBUSY);
+		break;
+	case C_ACQUIRE:
+		if (att_no)
+			es_add(&e, EUNATCH);
+		if (att_yes && hold_yes)
+			es_add(&e, EDEADLK);
+		if (att_yes && hold_no) {
+			es_add(&e, 0);
+			es_add(&e, EOWNERDEAD);
+		}
+		break;
+	case C_RELEASE:
+		if (att_no)
+			es_add(&e, EUNATCH);
+		if (att_yes && hold_no)
+			es_add(&e, EPERM);
+		if (att_yes && hold_yes)
+			es_add(&e, 0);
+		break;
+	case C_YIELD:
+		if (att_no)
+			es_add(&e, EUNATCH);
+		if (att_yes && hold_no)
+			es_add(&e, EPERM);
+		if (att_yes && hold_yes) {
+			es_add(&e, 0);
+			es_add(&e, EOWNERDEAD);
+		}
+		break;
+	default:
+		es_add(&e, ENOTTY);
+		break;
+	}
+	return e;
+}
+
+/* The state after a call whose result was as expected. */
+static void apply(struct tstate *st, int cls, long ret, int err)
+{
+	int r = ret == 0 ? 0 : err;
+
+	switch (cls) {
+	case C_ATTACH:
+		if (r == 0 || r == EEXIST)
+			st->attached = YES;
+		break;
+	case C_DETACH:
+		if (r == 0 || r == EUNATCH)
+			st->attached = st->holding = NO;
+		else if (r == EBUSY)
+			st->attached = st->holding = YES;
+		break;
+	case C_ACQUIRE:
+	case C_YIELD:
+		if (r == 0 || r == EOWNERDEAD || r == EDEADLK) {
+			st->attached = st->holding = YES;
+		} else if (r == EUNATCH) {
+			st->attached = st->holding = NO;
+		} else if (r == EPERM) {
+			st->attached = YES;
+			st->holding = NO;
+		}
+		break;
+	case C_RELEASE:
+		if (r == 0 || r == EPERM) {
+			st->attached = YES;
+			st->holding = NO;
+		} else if (r == EUNATCH) {
+			st->attached = st->holding = NO;
+		}
+		break;
+	}
+}
+
+/* ---- the page ---------------------------------------------------------- */
+
+static struct mapping *slot_mapping(struct worker *w, int s, unsigned int g)
+{
+	for (int i = 0; i < w->nmaps; i++) {
+		struct mapping *m = &w->maps[i];
+
+		if (m->slot == s && m->gen_ok && m->gen == g &&
+		    (m->prot & PROT_READ))
+			return m;
+	}
+	return NULL;
+}
+
+/* Fields any GIL's page must show, dead or alive. */
+static void check_page(struct mapping *m)
+{
+	const struct gil_page *pg = (const struct gil_page *)m->addr;
+	__u64 sn, iv;
+	__u32 v;
+
+	if (!(m->prot & PROT_READ))
+		return;
+	v = PAGE_LOAD(pg->size);
+	if (v != sizeof(struct gil_page))
+		invariant("page size field", v, sizeof(struct gil_page));
+	v = PAGE_LOAD(pg->locked);
+	if (v > 1)
+		invariant("page locked field", v, 1);
+	v = PAGE_LOAD(pg->eval_breaker);
+	if (v & ~GIL_EVAL_BREAKER_DROP_REQUEST)
+		invariant("page eval_breaker bits", v,
+			  GIL_EVAL_BREAKER_DROP_REQUEST);
+	iv = PAGE_LOAD(pg->interval_us);
+	if (iv < 1 || iv > GIL_INTERVAL_MAX_US)
+		invariant("page interval_us in range", iv, SMALL_US);
+	sn = PAGE_LOAD(pg->switch_number);
+	if (sn < m->last_sn)
+		invariant("page switch_number never decreases", sn, m->last_sn);
+	m->last_sn = sn;
+}
+
+/* While the thread holds slot @s's GIL, its page says locked. */
+static void check_locked(struct worker *w, int s)
+{
+	unsigned int g = gen_load(s);
+	struct mapping *m = slot_mapping(w, s, g);
+	__u32 locked;
+
+	if (!m || fresh(w, s, g)->holding != YES)
+		return;
+	locked = PAGE_LOAD(((const struct gil_page *)m->addr)->locked);
+	if (gen_load(s) == g && locked != 1)
+		invariant("page locked while we hold the GIL", locked, 1);
+}
+
+/* ---- ioctl ------------------------------------------------------------- */
+
+static void reset_interval(struct worker *w, const struct target *t);
+
+/* After a call that worked: what it wrote must make sense. */
+static void check_output(struct worker *w, const struct target *t, int cls,
+			 const struct arg *a)
+{
+	const char *p = (const char *)a->val;
+
+	if (cls == C_VERSION) {
+		struct gil_version v;
+
+		memcpy(&v, p, sizeof(v));
+		if (v.major != GIL_ABI_MAJOR)
+			invariant("GET_VERSION major", v.major, GIL_ABI_MAJOR);
+	} else if (cls == C_GETINT) {
+		__s64 v;
+
+		memcpy(&v, p, sizeof(v));
+		if (v < 1 || v > GIL_INTERVAL_MAX_US)
+			invariant("GET_INTERVAL in range", v, SMALL_US);
+	} else if (cls == C_SETINT) {
+		if (a->set_val > BIG_US)
+			reset_interval(w, t);
+	} else if (cls == C_STATS) {
+		struct gil_stats st;
+		__u64 sum = 0;
+		long i, end;
+
+		memcpy(&st, p, sizeof(st));
+		if (st.size != sizeof(st))
+			invariant("GET_STATS size out", st.size, sizeof(st));
+		if (st.hist_buckets != GIL_STATS_HIST_BUCKETS)
+			invariant("GET_STATS hist_buckets", st.hist_buckets,
+				  GIL_STATS_HIST_BUCKETS);
+		for (i = 0; i < GIL_STATS_HIST_BUCKETS; i++)
+			sum += st.handoff_ns_hist[i];
+		if (st.contended > st.acquisitions)
+			invariant("stats contended <= acquisitions",
+				  st.contended, st.acquisitions);
+		if (st.switch_number > st.acquisitions)
+			invariant("stats switch_number <= acquisitions",
+				  st.switch_number, st.acquisitions);
+		if (st.owner_deaths > st.acquisitions)
+			invariant("stats owner_deaths <= acquisitions",
+				  st.owner_deaths, st.acquisitions);
+		if (sum > st.contended)
+			invariant("stats handoffs <= contended", sum,
+				  st.contended);
+		if (st.forced_switches > st.drop_requests)
+			invariant("stats forced_switches <= drop_requests",
+				  st.forced_switches, st.drop_requests);
+		/* The module fills st.size bytes at most. */
+		end = a->wr < 400 ? a->wr : 400;
+		for (i = sizeof(st); i < end; i++)
+			if ((unsigned char)p[i] != 0xA5) {
+				invariant("GET_STATS filled 328 bytes, then "
+					  "wrote at offset", i, sizeof(st) - 1);
+				break;
+			}
+	}
+}
+
+/*
+ * One checked ioctl.  The call must keep the no-deadlock rule, or it
+ * becomes a RELEASE (a GET_VERSION on a duplicate).
+ */
+static long do_ioctl(struct worker *w, const struct target *t,
+		     unsigned long cmd64, struct arg *a)
+{
+	unsigned int cmd = (unsigned int)cmd64, g1, g2;
+	int cls = classify(cmd), err, same, ok;
+	struct tstate *st, snap;
+	struct eset want;
+	char what[128], ctx[96];
+	long ret;
+
+	if (!wait_ok(w, t, cls)) {
+		cmd64 = cmd = t->dup ? GIL_IOC_GET_VERSION : GIL_IOC_RELEASE;
+		cls = classify(cmd);
+	}
+	prepare_input(a, cls);
+	g1 = gen_load(t->s);
+	st = fresh(w, t->s, g1);
+	snap = *st;
+	errno = 0;
+	ret = syscall(SYS_ioctl, t->fd, cmd64, a->val);
+	err = errno;
+	g2 = gen_load(t->s);
+	/*
+	 * A slot's call is exact when its generation stayed put and even.  A
+	 * duplicate keeps its GIL, which is the slot's (and our state's) only
+	 * while the slot's generation is the one it was duplicated at.
+	 */
+	same = g1 == g2 && !(g1 & 1) && (!t->dup || g1 == t->gen);
+	if (!same)
+		snap.attached = snap.holding = UNK;
+	want = expected(cls, &snap, a);
+	if (!same && !t->dup)
+		es_add(&want, EBADF);	/* closed under us, or the new GIL's */
+	snprintf(what, sizeof(what), "cmd=0x%x arg=%s", cmd, a->desc);
+	snprintf(ctx, sizeof(ctx),
+		 "(%s%sslot %d%s, gen %u..%u, attached %c, holding %c)",
+		 cls_names[cls], cmd64 >> 32 ? " with high bits, " : ", ",
+		 t->s, t->dup ? " dup" : "", g1, g2, "ny?"[snap.attached],
+		 "ny?"[snap.holding]);
+	ok = judge(cls, &want, ret, err, what, ctx);
+
+	if (cls >= C_ATTACH && cls <= C_YIELD) {
+		if (same && ok) {
+			apply(st, cls, ret, err);
+		} else if (same) {
+			st->attached = st->holding = UNK;
+		} else if (!t->dup) {
+			/* Either GIL: known again by the next exact call. */
+			st->gen = (g2 + 1) & ~1u;
+			st->attached = st->holding = UNK;
+		}
+		if ((cls == C_ACQUIRE || cls == C_YIELD) &&
+		    (ret == 0 || err == EOWNERDEAD)) {
+			atomic_fetch_add_explicit(&sh->acquired, 1,
+						  memory_order_relaxed);
+			if (ret)
+				atomic_fetch_add_explicit(&sh->owner_dead, 1,
+							  memory_order_relaxed);
+			w->hold_left = rng_below(&w->rng, 7);
+			if (same && ok)
+				check_locked(w, t->s);
+		}
+	}
+	if (ret == 0 && ok)
+		check_output(w, t, cls, a);
+	return ret;
+}
+
+/* Set a small interval again after a big one was set. */
+static void reset_interval(struct worker *w, const struct target *t)
+{
+	struct arg a;
+
+	good_arg(w, &a, C_SETINT);
+	a.set_val = 1 + rng_below(&w->rng, SMALL_US);
+	do_ioctl(w, t, GIL_IOC_SET_INTERVAL, &a);
+}
+
+static void slot_target(struct target *t, int s)
+{
+	t->s = s;
+	t->fd = slots[s].fd;
+	t->dup = 0;
+	t->gen = 0;
+}
+
+/* Fill the per-command inputs for a call of class @cls. */
+static void fill_inputs(struct worker *w, struct arg *a, int cls)
+{
+	a->set_val = cls == C_SETINT ? interval_value(w) : 0;
+	a->stats_size = stats_size(w);
+}
+
+/* An argument-less command, with whatever argument. */
+static long simple_call(struct worker *w, const struct target *t,
+			unsigned int cmd)
+{
+	struct arg a;
+
+	if (w->arena && rng_chance(&w->rng, 20))
+		any_arg(w, &a, classify(cmd));
+	else
+		make_arg(w, &a, A_NULL, classify(cmd));
+	fill_inputs(w, &a, classify(cmd));
+	return do_ioctl(w, t, cmd, &a);
+}
+
+/*
+ * A real command, half the time the next step of a thread's life on the
+ * GIL (attach, acquire, release), half the time any.
+ */
+static unsigned int pick_real(struct worker *w, int s)
+{
+	struct tstate *st = now_state(w, s);
+	unsigned int r = rng_below(&w->rng, 100);
+
+	if (rng_chance(&w->rng, 50))
+		return real_cmds[rng_below(&w->rng, NR_REAL)];
+	if (st->attached == NO)
+		return r < 80 ? GIL_IOC_ATTACH : GIL_IOC_GET_STATS;
+	if (st->holding == NO)
+		return r < 70 ? GIL_IOC_ACQUIRE : r < 85 ? GIL_IOC_DETACH :
+		       GIL_IOC_SET_INTERVAL;
+	return r < 50 ? GIL_IOC_RELEASE : r < 70 ? GIL_IOC_YIELD :
+	       r < 80 ? GIL_IOC_ACQUIRE : r < 90 ? GIL_IOC_DETACH :
+	       GIL_IOC_GET_INTERVAL;
+}
+
+static void op_real(struct worker *w, const struct target *t, int bad)
+{
+	unsigned int cmd = t->dup ? real_cmds[rng_below(&w->rng, NR_REAL)]
+				  : pick_real(w, t->s);
+	int cls = classify(cmd);
+	struct arg a;
+
+	if (bad)
+		bad_arg(w, &a, cls);
+	else
+		good_arg(w, &a, cls);
+	fill_inputs(w, &a, cls);
+	do_ioctl(w, t, cmd, &a);
+}
+
+/* Commands the VFS answers before the driver (fs/ioctl.c): not ours. */
+static int vfs_cmd(unsigned int cmd)
+{
+	static const unsigned int cmds[] = {
+		FIOCLEX, FIONCLEX, FIONBIO, FIOASYNC, FIOQSIZE, FIFREEZE,
+		FITHAW, FS_IOC_FIEMAP, FIGETBSZ, FICLONE, FICLONERANGE,
+		FIDEDUPERANGE, FIONREAD, FS_IOC_GETFLAGS, FS_IOC_SETFLAGS,
+		FS_IOC_FSGETXATTR, FS_IOC_FSSETXATTR,
+	};
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(cmds); i++)
+		if (cmd == cmds[i])
+			return 1;
+	return 0;
+}
+
+static unsigned int ioc(unsigned int dir, unsigned int type, unsigned int nr,
+			unsigned int size)
+{
+	return dir << _IOC_DIRSHIFT | type << _IOC_TYPESHIFT |
+	       nr << _IOC_NRSHIFT | (size & _IOC_SIZEMASK) << _IOC_SIZESHIFT;
+}
+
+/* A real command with other direction or size bits, or another number. */
+static unsigned long mutated_cmd(struct worker *w)
+{
+	unsigned int base = real_cmds[rng_below(&w->rng, NR_REAL)];
+	unsigned int dir = _IOC_DIR(base), nr = _IOC_NR(base);
+	unsigned int size = _IOC_SIZE(base);
+	static const unsigned int sizes[] = { 0, 1, 4, 8, 16, 327, 329, 1024,
+					      _IOC_SIZEMASK };
+
+	switch (rng_below(&w->rng, 5)) {
+	case 0:
+		dir = rng_below(&w->rng, 4);
+		break;
+	case 1:
+		if (rng_chance(&w->rng, 30))
+			size += rng_chance(&w->rng, 50) ? 1 : -1;
+		else
+			size = sizes[rng_below(&w->rng, ARRAY_SIZE(sizes))];
+		break;
+	case 2:
+		dir = rng_below(&w->rng, 4);
+		size = rng_below(&w->rng, _IOC_SIZEMASK + 1);
+		break;
+	case 3:
+		nr = rng_below(&w->rng, 256);
+		dir = rng_below(&w->rng, 4);
+		if (rng_chance(&w->rng, 50))
+			size = rng_below(&w->rng, 1024);
+		break;
+	default:	/* GET_STATS as built with another struct size */
+		dir = _IOC_READ | _IOC_WRITE;
+		nr = _IOC_NR(GIL_IOC_GET_STATS);
+		size = rng_chance(&w->rng, 50) ?
+		       sizes[rng_below(&w->rng, ARRAY_SIZE(sizes))] :
+		       rng_below(&w->rng, _IOC_SIZEMASK + 1);
+		break;
+	}
+	return ioc(dir, GIL_IOC_MAGIC, nr, size);
+}
+
+static unsigned long random_cmd(struct worker *w)
+{
+	unsigned long cmd;
+
+	do {
+		switch (rng_below(&w->rng, 4)) {
+		case 0:
+			cmd = (unsigned int)rng_next(&w->rng);
+			break;
+		case 1: {	/* another magic */
+			unsigned int type = rng_below(&w->rng, 256);
+
+			if (type == GIL_IOC_MAGIC)
+				type++;
+			cmd = ioc(rng_below(&w->rng, 4), type,
+				  rng_below(&w->rng, 256),
+				  rng_below(&w->rng, 1024));
+			break;
+		}
+		case 2:	/* the neighbouring magics */
+			cmd = real_cmds[rng_below(&w->rng, NR_REAL)] ^
+			      (rng_chance(&w->rng, 50) ? 1u : 3u) <<
+			      _IOC_TYPESHIFT;
+			break;
+		default:
+			/*
+			 * A real command with garbage above bit 31: the
+			 * kernel takes an unsigned int.
+			 */
+			cmd = (rng_next(&w->rng) << 32 | 1UL << 63) |
+			      real_cmds[rng_below(&w->rng, NR_REAL)];
+			break;
+		}
+	} while (vfs_cmd((unsigned int)cmd));
+	return cmd;
+}
+
+static void op_cmd(struct worker *w, const struct target *t, unsigned long cmd)
+{
+	int cls = classify((unsigned int)cmd);
+	struct arg a;
+
+	any_arg(w, &a, cls);
+	fill_inputs(w, &a, cls);
+	do_ioctl(w, t, cmd, &a);
+}
+
+/* Set an interval at or beyond the limits; a small one right after. */
+static void op_extreme(struct worker *w, const struct target *t)
+{
+	struct arg a;
+
+	good_arg(w, &a, C_SETINT);
+	a.set_val = extreme_interval(w);
+	a.stats_size = 0;
+	do_ioctl(w, t, GIL_IOC_SET_INTERVAL, &a);
+}
+
+/* ---- mmap and friends ---------------------------------------------------- */
+
+static int mmap_errno(unsigned long len, long off, int prot, int flags)
+{
+	int type = flags & MAP_TYPE;
+
+	if (off & (ps - 1))
+		return EINVAL;	/* the syscall itself */
+	if (len == 0)
+		return EINVAL;
+	if (type != MAP_SHARED && type != MAP_PRIVATE &&
+	    type != MAP_SHARED_VALIDATE)
+		return EINVAL;
+	if (dev_noexec && (prot & PROT_EXEC))
+		return EPERM;	/* do_mmap(), before the driver */
+	/* The driver: gil_page_mmap(). */
+	if (off || (len + ps - 1) / ps != 1)
+		return EINVAL;
+	if (type == MAP_PRIVATE)
+		return EINVAL;
+	if (prot & PROT_WRITE)
+		return EPERM;
+	return 0;
+}
+
+static void drop_mapping(struct worker *w, int i)
+{
+	w->maps[i] = w->maps[--w->nmaps];
+}
+
+static void op_munmap(struct worker *w)
+{
+	struct eset want = { { 0 } };
+	char what[96];
+	int i, r, err;
+
+	if (!w->nmaps)
+		return;
+	i = rng_below(&w->rng, w->nmaps);
+	errno = 0;
+	r = munmap(w->maps[i].addr, ps);
+	err = errno;
+	es_add(&want, 0);
+	snprintf(what, sizeof(what), "munmap(%p)", (void *)w->maps[i].addr);
+	judge(C_MUNMAP, &want, r, err, what, "");
+	drop_mapping(w, i);
+}
+
+static void op_mmap(struct worker *w, const struct target *t)
+{
+	static const unsigned long lens[] = { 0, 1, 2, 3, 4, 4, 5, 8, 12 };
+	static const int prots[] = {
+		PROT_READ, PROT_READ, PROT_READ, PROT_NONE,
+		PROT_READ | PROT_EXEC, PROT_EXEC, PROT_WRITE,
+		PROT_READ | PROT_WRITE, PROT_READ | PROT_WRITE | PROT_EXEC,
+	};
+	static const int types[] = { MAP_SHARED, MAP_SHARED, MAP_SHARED,
+				     MAP_PRIVATE, MAP_SHARED_VALIDATE, 0 };
+	unsigned long len;
+	long off;
+	int prot, flags, err, e, same;
+	unsigned int g1, g2;
+	struct eset want = { { 0 } };
+	char what[160];
+	char *p;
+
+	if (w->nmaps == MAX_MAPS)
+		op_munmap(w);
+	if (rng_chance(&w->rng, 50)) {	/* the right call, mostly */
+		len = ps;
+		off = 0;
+		prot = prots[rng_below(&w->rng, 5)];
+		flags = MAP_SHARED;
+	} else {
+		/* lens[] in quarter pages: 0, 1 byte, half, ..., 3 pages */
+		len = lens[rng_below(&w->rng, ARRAY_SIZE(lens))] * ps / 4;
+		if (len == (unsigned long)ps / 4 && rng_chance(&w->rng, 50))
+			len = 1;
+		off = 0;
+		if (rng_chance(&w->rng, 40))
+			off = (long)rng_below(&w->rng, 3) * ps +
+			      rng_chance(&w->rng, 20);
+		prot = prots[rng_below(&w->rng, ARRAY_SIZE(prots))];
+		flags = types[rng_below(&w->rng, ARRAY_SIZE(types))];
+	}
+	atomic_fetch_add_explicit(&sh->mmaps, 1, memory_order_relaxed);
+	g1 = gen_load(t->s);
+	errno = 0;
+	p = mmap(NULL, len, prot, flags, t->fd, off);
+	err = errno;
+	g2 = gen_load(t->s);
+	same = g1 == g2 && !(g1 & 1) && (!t->dup || g1 == t->gen);
+	e = mmap_errno(len, off, prot, flags);
+	es_add(&want, e);
+	es_add(&want, ENOMEM);	/* the mm may always run out */
+	if (!same && !t->dup && !(off & (ps - 1)))
+		es_add(&want, EBADF);	/* fget() is after the offset check */
+	snprintf(what, sizeof(what),
+		 "mmap(len=%lu prot=%#x flags=%#x off=%ld) slot=%d%s "
+		 "gen=%u..%u", len, prot, flags, off, t->s,
+		 t->dup ? "(dup)" : "", g1, g2);
+	if (!judge(C_MMAP, &want, p == MAP_FAILED ? -1 : 0, err, what, "") ||
+	    p == MAP_FAILED) {
+		if (p != MAP_FAILED)
+			munmap(p, len);
+		return;
+	}
+	atomic_fetch_add_explicit(&sh->maps_ok, 1, memory_order_relaxed);
+	w->maps[w->nmaps] = (struct mapping){
+		.addr = p, .slot = t->s, .gen_ok = same, .gen = g1,
+		.prot = prot,
+	};
+	check_page(&w->maps[w->nmaps]);
+	w->nmaps++;
+}
+
+static void op_mprotect(struct worker *w)
+{
+	static const int prots[] = {
+		PROT_NONE, PROT_READ, PROT_READ, PROT_WRITE,
+		PROT_READ | PROT_WRITE, PROT_EXEC, PROT_READ | PROT_EXEC,
+		PROT_READ | PROT_WRITE | PROT_EXEC,
+	};
+	struct eset want = { { 0 } };
+	struct mapping *m;
+	char what[96];
+	int prot, r, err;
+
+	if (!w->nmaps)
+		return;
+	m = &w->maps[rng_below(&w->rng, w->nmaps)];
+	prot = prots[rng_below(&w->rng, ARRAY_SIZE(prots))];
+	errno = 0;
+	r = mprotect(m->addr, ps, prot);
+	err = errno;
+	/* VM_MAYWRITE is gone; VM_MAYEXEC too on a noexec mount. */
+	if ((prot & PROT_WRITE) || (dev_noexec && (prot & PROT_EXEC)))
+		es_add(&want, EACCES);
+	else
+		es_add(&want, 0);
+	es_add(&want, ENOMEM);
+	snprintf(what, sizeof(what), "mprotect(%p, %#x)", (void *)m->addr,
+		 prot);
+	if (judge(C_MPROTECT, &want, r, err, what, "") && r == 0)
+		m->prot = prot;
+	check_page(m);
+}
+
+/* Growing or duplicating the mapping: VM_DONTEXPAND makes it EFAULT. */
+static void op_mremap(struct worker *w)
+{
+	struct eset want = { { 0 } };
+	struct mapping *m;
+	unsigned long old_len = ps, new_len = 2 * ps;
+	int flags = MREMAP_MAYMOVE, i, err;
+	char what[96];
+	void *p;
+
+	if (!w->nmaps)
+		return;
+	i = rng_below(&w->rng, w->nmaps);
+	m = &w->maps[i];
+	switch (rng_below(&w->rng, 3)) {
+	case 0:
+		break;
+	case 1:
+		flags = 0;
+		break;
+	default:	/* old_len 0: a second mapping of a shared one */
+		old_len = 0;
+		new_len = ps;
+		break;
+	}
+	errno = 0;
+	p = mremap(m->addr, old_len, new_len, flags);
+	err = errno;
+	es_add(&want, EFAULT);
+	es_add(&want, ENOMEM);
+	snprintf(what, sizeof(what), "mremap(%p, %lu, %lu, %#x)",
+		 (void *)m->addr, old_len, new_len, flags);
+	judge(C_MREMAP, &want, p == MAP_FAILED ? -1 : 0, err, what, "");
+	if (p != MAP_FAILED) {
+		/* It should not have worked; forget whatever it made. */
+		munmap(p, new_len);
+		if (old_len)
+			drop_mapping(w, i);
+	}
+}
+
+static void op_read_pages(struct worker *w)
+{
+	for (int i = 0; i < w->nmaps; i++)
+		check_page(&w->maps[i]);
+}
+
+/* ---- descriptors: dup, close and reopen -------------------------------- */
+
+static int open_retry(void)
+{
+	int fd, i;
+
+	for (i = 0; i < 100; i++) {
+		fd = open_gil();
+		if (fd >= 0)
+			return fd;
+		/* ENOMEM is documented; EMFILE would be a leak of ours. */
+		if (errno != ENOMEM) {
+			atomic_fetch_add(&sh->bad_results, 1);
+			if (show_finding())
+				out("    finding: open(/dev/gil) failed: %s\n",
+				    ename(errno));
+		}
+		sleep_ms(10);
+	}
+	fprintf(stderr, "stress-fuzz: cannot open /dev/gil\n");
+	exit(1);
+}
+
+/*
+ * Replace a slot's GIL under the other threads' calls: they see EBADF, or
+ * land on the new GIL; a thread waiting on the old one gets EBADF.
+ */
+static void op_replace(struct worker *w, int s)
+{
+	struct slot *sl = &slots[s];
+	int nfd, i;
+
+	pthread_mutex_lock(&fd_lock);
+	atomic_fetch_add(&sl->gen, 1);
+	if (rng_chance(&w->rng, 50)) {
+		nfd = open_retry();
+		dup2(nfd, sl->fd);
+		close(nfd);
+	} else {
+		close(sl->fd);
+		for (i = rng_below(&w->rng, 20); i > 0; i--)
+			sched_yield();
+		nfd = open_retry();
+		if (nfd != sl->fd) {
+			dup2(nfd, sl->fd);
+			close(nfd);
+		}
+	}
+	atomic_fetch_add(&sl->gen, 1);
+	pthread_mutex_unlock(&fd_lock);
+	atomic_fetch_add_explicit(&sh->closes, 1, memory_order_relaxed);
+}
+
+static void step_on(struct worker *w, const struct target *t);
+
+/* A few calls on a duplicate of a slot's descriptor, then close it. */
+static void op_dup(struct worker *w, int s)
+{
+	struct target t;
+	int n;
+
+	pthread_mutex_lock(&fd_lock);
+	t.s = s;
+	t.dup = 1;
+	t.gen = gen_load(s);	/* even: replacements hold fd_lock */
+	t.fd = dup(slots[s].fd);
+	pthread_mutex_unlock(&fd_lock);
+	if (t.fd < 0) {
+		atomic_fetch_add(&sh->bad_results, 1);
+		if (show_finding())
+			out("    finding: dup: %s\n", ename(errno));
+		return;
+	}
+	atomic_fetch_add_explicit(&sh->dups, 1, memory_order_relaxed);
+	for (n = 1 + rng_below(&w->rng, 4); n > 0; n--)
+		step_on(w, &t);
+	/*
+	 * The last descriptor of a GIL the slot no longer has: its close
+	 * releases what our threads still held there.
+	 */
+	pthread_mutex_lock(&fd_lock);
+	close(t.fd);
+	pthread_mutex_unlock(&fd_lock);
+}
+
+/* ---- children and helper threads ----------------------------------------- */
+
+/* Release what the thread holds, or may hold: before it waits. */
+static void release_all(struct worker *w)
+{
+	struct target t;
+	int s, rounds;
+
+	for (rounds = 0; rounds < 100000; rounds++) {
+		s = held_slot(w);
+		if (s < 0)
+			return;
+		/* Mid-replacement a RELEASE cannot tell; wait for the end. */
+		if (gen_load(s) & 1) {
+			sched_yield();
+			continue;
+		}
+		slot_target(&t, s);
+		simple_call(w, &t, GIL_IOC_RELEASE);
+	}
+	atomic_fetch_add(&sh->stuck, 1);
+	if (show_finding())
+		out("    finding: thread %d cannot release slot %d's GIL\n",
+		    w->id, held_slot(w));
+}
+
+static void step(struct worker *w);
+
+static void child_main(struct worker *w, int quick)
+{
+	struct target t;
+	int n;
+
+	in_child = 1;
+	w->rng = rng_seed(w->rng, (uint64_t)getpid());
+	/* A new thread: attached nowhere. */
+	for (int s = 0; s < nslots; s++)
+		w->st[s] = (struct tstate){ gen_load(s), NO, NO };
+	if (quick) {
+		/* Take a GIL and exit holding it: an owner death. */
+		slot_target(&t, rng_below(&w->rng, nslots));
+		simple_call(w, &t, GIL_IOC_ATTACH);
+		simple_call(w, &t, GIL_IOC_ACQUIRE);
+		_exit(0);
+	}
+	for (n = 1 + rng_below(&w->rng, 40); n > 0; n--)
+		step(w);
+	_exit(0);
+}
+
+static void op_fork(struct worker *w, int kill_it)
+{
+	int status = 0, quick = rng_chance(&w->rng, 25);
+	pid_t pid;
+
+	release_all(w);
+	pthread_mutex_lock(&fd_lock);	/* the child gets whole slots */
+	pid = test_fork(CHILD_TIMEOUT_S);
+	if (pid == 0)
+		child_main(w, quick);
+	pthread_mutex_unlock(&fd_lock);
+	if (pid < 0)
+		return;		/* EAGAIN: not the module's business */
+	atomic_fetch_add_explicit(&sh->forks, 1, memory_order_relaxed);
+	atomic_store(&w->progress->stamp, 0);	/* waiting, not stuck */
+	if (kill_it) {
+		sleep_us(rng_below(&w->rng, 3000));
+		kill(pid, SIGKILL);
+		atomic_fetch_add_explicit(&sh->kills, 1, memory_order_relaxed);
+	}
+	if (wait_child(pid, (kill_it ? 10 : CHILD_TIMEOUT_S + 15) * 1000L,
+		       &status)) {
+		atomic_fetch_add(&sh->child_problems, 1);
+		if (show_finding())
+			out("    finding: child %d did not end%s\n", (int)pid,
+			    kill_it ? " after SIGKILL" : "");
+	} else if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0) &&
+		   !(kill_it && WIFSIGNALED(status) &&
+		     WTERMSIG(status) == SIGKILL)) {
+		atomic_fetch_add(&sh->child_problems, 1);
+		if (show_finding())
+			out("    finding: child %d ended with status %#x%s\n",
+			    (int)pid, status,
+			    WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM ?
+			    " (stuck for its whole alarm)" : "");
+	}
+	progress_stamp(w->progress);
+}
+
+struct helper {
+	int s;
+	uint64_t rng;
+};
+
+/* A thread that takes a GIL and exits holding it. */
+static void *helper_main(void *arg)
+{
+	struct helper *h = arg;
+	struct tstate st[MAX_GILS];
+	struct worker hw = { .id = -1, .rng = h->rng, .st = st };
+	struct target t;
+
+	memset(st, 0, sizeof(st));
+	for (int s = 0; s < nslots; s++)
+		fresh(&hw, s, gen_load(s));
+	slot_target(&t, h->s);
+	simple_call(&hw, &t, GIL_IOC_ATTACH);
+	simple_call(&hw, &t, GIL_IOC_ACQUIRE);
+	return NULL;
+}
+
+static void op_helper(struct worker *w, int s)
+{
+	struct helper h = { s, rng_next(&w->rng) };
+	pthread_t th;
+
+	release_all(w);
+	if (pthread_create(&th, NULL, helper_main, &h))
+		return;
+	atomic_fetch_add_explicit(&sh->helpers, 1, memory_order_relaxed);
+	atomic_store(&w->progress->stamp, 0);
+	if (join_within(th, CHILD_TIMEOUT_S * 1000L)) {
+		atomic_fetch_add(&sh->stuck, 1);
+		if (show_finding())
+			out("    finding: a helper thread did not end in "
+			    "%d s\n", CHILD_TIMEOUT_S);
+		/* It uses h on our stack: never return under it. */
+		pthread_join(th, NULL);
+	}
+	progress_stamp(w->progress);
+}
+
+/* ---- the loop ---------------------------------------------------------- */
+
+enum op {
+	OP_REAL, OP_BAD, OP_MUTATED, OP_RANDOM, OP_EXTREME, OP_MMAP,
+	OP_MPROTECT, OP_MUNMAP, OP_MREMAP, OP_READ, OP_DUP, OP_REPLACE,
+	OP_FORK, OP_HELPER, NR_OPS
+};
+
+/* Per mille. */
+static const unsigned int op_weight[NR_OPS] = {
+	[OP_REAL] = 613, [OP_BAD] = 120, [OP_MUTATED] = 80, [OP_RANDOM] = 40,
+	[OP_EXTREME] = 6, [OP_MMAP] = 45, [OP_MPROTECT] = 15,
+	[OP_MUNMAP] = 20, [OP_MREMAP] = 5, [OP_READ] = 20, [OP_DUP] = 16,
+	[OP_REPLACE] = 12, [OP_FORK] = 5, [OP_HELPER] = 3,
+};
+
+static enum op pick_op(struct worker *w, int limited)
+{
+	unsigned int total = 0, r;
+	int i;
+
+	for (i = 0; i < NR_OPS; i++)
+		total += op_weight[i];
+	for (;;) {
+		r = rng_below(&w->rng, total);
+		for (i = 0; r >= op_weight[i]; i++)
+			r -= op_weight[i];
+		/* Children and duplicates: no descriptors, forks, helpers. */
+		if (!limited || i < OP_DUP)
+			return (enum op)i;
+	}
+}
+
+/* One operation on @t (a slot, or a duplicate from op_dup). */
+static void step_on(struct worker *w, const struct target *t)
+{
+	switch (pick_op(w, t->dup || in_child)) {
+	case OP_REAL:
+		op_real(w, t, 0);
+		break;
+	case OP_BAD:
+		op_real(w, t, 1);
+		break;
+	case OP_MUTATED:
+		op_cmd(w, t, mutated_cmd(w));
+		break;
+	case OP_RANDOM:
+		op_cmd(w, t, random_cmd(w));
+		break;
+	case OP_EXTREME:
+		op_extreme(w, t);
+		break;
+	case OP_MMAP:
+		op_mmap(w, t);
+		break;
+	case OP_MPROTECT:
+		op_mprotect(w);
+		break;
+	case OP_MUNMAP:
+		op_munmap(w);
+		break;
+	case OP_MREMAP:
+		op_mremap(w);
+		break;
+	case OP_READ:
+		op_read_pages(w);
+		break;
+	case OP_DUP:
+		op_dup(w, t->s);
+		break;
+	case OP_REPLACE:
+		op_replace(w, t->s);
+		break;
+	case OP_FORK:
+		op_fork(w, rng_chance(&w->rng, 60));
+		break;
+	case OP_HELPER:
+		op_helper(w, t->s);
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * One step: a holder releases once its steps are up, and answers a drop
+ * request it sees in the page with YIELD; otherwise a random operation.
+ */
+static void step(struct worker *w)
+{
+	struct target t;
+	struct mapping *m;
+	int h = held_slot(w);
+
+	if (h >= 0) {
+		slot_target(&t, h);
+		/*
+		 * Time is up, or it may hold after a race: release, unless a
+		 * replacement is under way (the result would not tell).
+		 */
+		if ((w->hold_left-- <= 0 || now_state(w, h)->holding == UNK) &&
+		    !(gen_load(h) & 1)) {
+			simple_call(w, &t, GIL_IOC_RELEASE);
+			return;
+		}
+		m = slot_mapping(w, h, gen_load(h));
+		if (m) {
+			check_locked(w, h);
+			if (drop_requested((const struct gil_page *)m->addr)) {
+				atomic_fetch_add_explicit(&sh->drop_yields, 1,
+							  memory_order_relaxed);
+				simple_call(w, &t, GIL_IOC_YIELD);
+				return;
+			}
+		}
+	}
+	slot_target(&t, rng_below(&w->rng, nslots));
+	step_on(w, &t);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct target t;
+
+	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+		step(w);
+		progress_stamp(w->progress);
+	}
+	release_all(w);
+	for (int s = 0; s < nslots; s++) {
+		slot_target(&t, s);
+		simple_call(w, &t, GIL_IOC_DETACH);
+	}
+	while (w->nmaps)
+		op_munmap(w);
+	atomic_store(&w->progress->stamp, 0);	/* done: no longer watched */
+	return NULL;
+}
+
+/*
+ * After the run, a new thread takes and releases every GIL once: as any
+ * later acquirer would, it recovers a GIL whose holder exited, so that a
+ * waiter that began a long interval just before cannot outlast the run.
+ */
+static void *sweep_main(void *arg)
+{
+	struct tstate st[MAX_GILS];
+	struct worker sw = { .id = -2, .rng = *(uint64_t *)arg, .st = st };
+	struct target t;
+
+	memset(st, 0, sizeof(st));
+	for (int s = 0; s < nslots; s++) {
+		slot_target(&t, s);
+		simple_call(&sw, &t, GIL_IOC_ATTACH);
+		simple_call(&sw, &t, GIL_IOC_ACQUIRE);
+		release_all(&sw);
+		simple_call(&sw, &t, GIL_IOC_DETACH);
+	}
+	return NULL;
+}
+
+static int setup_arena(struct worker *w)
+{
+	char *base = (char *)ARENA_BASE + (long)w->id * ARENA_PAGES * ps;
+	int i;
+
+	w->arena = base;
+	for (i = 0; i < ARENA_PAGES; i++) {
+		int prot = arena_prot[i] == PG_RO ? PG_RW : arena_prot[i];
+		void *p;
+
+		if (arena_prot[i] == PG_HOLE)
+			continue;
+		p = mmap(base + (long)i * ps, ps, prot, MAP_PRIVATE |
+			 MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+		if (p != base + (long)i * ps)
+			return -1;
+		if (arena_prot[i] == PG_RO) {
+			for (long j = 0; j < ps; j++)
+				((unsigned char *)p)[j] = rng_next(&w->rng);
+			memcpy(p, ro_values, sizeof(ro_values));
+			if (mprotect(p, ps, PROT_READ))
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* A new GIL still works after all that. */
+static int after_check(void)
+{
+	const struct gil_page *pg;
+	struct gil_stats st;
+	int fd;
+
+	CHECK(open_mapped(&fd, &pg) == 0);
+	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
+	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
+	CHECK_CMP(PAGE_LOAD(pg->locked), ==, 1);
+	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
+	CHECK(ioctl(fd, GIL_IOC_DETACH) == 0);
+	CHECK(gil_stats(fd, &st) == 0);
+	CHECK_CMP(st.acquisitions, ==, 1);
+	return close_gil(fd, pg);
+}
+
+static void print_table(void)
+{
+	char line[1024];
+	long n;
+	size_t len;
+
+	printf("#   %-13s %9s  results\n", "call", "count");
+	for (int c = 0; c < NCLS; c++) {
+		long calls = 0;
+
+		for (int e = 0; e < NERR; e++)
+			calls += atomic_load(&sh->tally[c][e]);
+		if (!calls)
+			continue;
+		len = 0;
+		line[0] = 0;
+		for (int e = 0; e < NERR && len < sizeof(line) - 32; e++) {
+			n = atomic_load(&sh->tally[c][e]);
+			if (n)
+				len += snprintf(line + len, sizeof(line) - len,
+						" %s:%ld", e == NERR - 1 ?
+						"other" : ename(e), n);
+		}
+		printf("#   %-13s %9ld %s\n", cls_names[c], calls, line);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct stress_opts o = { .seconds = 10, .threads = 8, .gils = 4 };
+	struct worker *workers;
+	struct progress *progress;
+	struct statvfs sv;
+	int64_t start = now_ns(), deadline, join_deadline;
+	int stalled = -1, unjoined = 0, after, findings, i;
+	uint64_t sweep_seed;
+	pthread_t sweep;
+	long longest;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	stress_parse(argc, argv, &o);
+	if (o.gils > MAX_GILS)
+		stress_usage(argv[0], &o);
+	ps = page_size();
+	sh = shared_zalloc(sizeof(*sh));
+	nslots = o.gils;
+	slots = calloc(nslots, sizeof(*slots));
+	workers = calloc(o.threads, sizeof(*workers));
+	progress = calloc(o.threads, sizeof(*progress));
+	if (!sh || !slots || !workers || !progress)
+		return 1;
+	dev_noexec = statvfs("/dev/gil", &sv) == 0 && (sv.f_flag & ST_NOEXEC);
+	for (i = 0; i < nslots; i++) {
+		slots[i].fd = open_gil();
+		if (slots[i].fd < 0) {
+			printf("not ok - stress-fuzz: open %d GILs (%s)\n",
+			       nslots, strerror(errno));
+			return 1;
+		}
+	}
+	for (i = 0; i < o.threads; i++) {
+		struct worker *w = &workers[i];
+
+		w->id = i;
+		w->rng = rng_seed(o.seed, i);
+		w->st = calloc(nslots, sizeof(*w->st));
+		w->progress = &progress[i];
+		if (!w->st || setup_arena(w)) {
+			printf("not ok - stress-fuzz: set up thread %d (%s)\n",
+			       i, strerror(errno));
+			return 1;
+		}
+	}
+	for (i = 0; i < o.threads; i++) {
+		if (pthread_create(&workers[i].th, NULL, worker_main,
+				   &workers[i])) {
+			printf("not ok - stress-fuzz: start %d threads\n",
+			       o.threads);
+			return 1;
+		}
+	}
+
+	deadline = stress_deadline(&o);
+	while (now_ns() < deadline && stalled < 0) {
+		sleep_ms(100);
+		stalled = progress_stalled(progress, o.threads,
+					   STALL_BOUND_S * 1000000000LL);
+	}
+	atomic_store(&stop, 1);
+	if (stalled >= 0 && show_finding())
+		printf("    finding: thread %d made no progress for %d s\n",
+		       stalled, STALL_BOUND_S);
+
+	/* One bound for the sweep and every thread to end. */
+	join_deadline = now_ns() + JOIN_BOUND_MS * 1000000LL;
+	sweep_seed = rng_seed(o.seed, o.threads);
+	if (pthread_create(&sweep, NULL, sweep_main, &sweep_seed) == 0 &&
+	    join_within(sweep, JOIN_BOUND_MS)) {
+		printf("    the sweep thread did not end\n");
+		unjoined++;
+	}
+	for (i = 0; i < o.threads; i++) {
+		long left = MS(join_deadline - now_ns());
+
+		if (join_within(workers[i].th, left > 0 ? left : 1)) {
+			printf("    thread %d did not end\n", i);
+			unjoined++;
+		}
+	}
+	longest = progress_longest_ms(progress, o.threads);
+	after = -1;
+	if (!unjoined) {
+		for (i = 0; i < nslots; i++)
+			close(slots[i].fd);
+		after = after_check();
+	}
+
+	print_table();
+	printf("#   /dev/gil is on a mount %s\n", dev_noexec ?
+	       "with noexec: PROT_EXEC fails" : "that allows PROT_EXEC");
+	printf("#   mmaps %ld (%ld mapped), closes %ld, dups %ld, forks %ld, "
+	       "kills %ld, helpers %ld, acquisitions %ld (%ld owner dead), "
+	       "drop requests answered %ld, longest step %ld ms\n",
+	       atomic_load(&sh->mmaps), atomic_load(&sh->maps_ok),
+	       atomic_load(&sh->closes), atomic_load(&sh->dups),
+	       atomic_load(&sh->forks), atomic_load(&sh->kills),
+	       atomic_load(&sh->helpers), atomic_load(&sh->acquired),
+	       atomic_load(&sh->owner_dead), atomic_load(&sh->drop_yields),
+	       longest);
+	printf("%s - stress-fuzz: every call returned a documented result "
+	       "(%ld calls, %d not)\n",
+	       atomic_load(&sh->bad_results) ? "not ok" : "ok",
+	       atomic_load(&sh->calls), atomic_load(&sh->bad_results));
+	printf("%s - stress-fuzz: the invariants held (page, version, locked "
+	       "while held, statistics)\n",
+	       atomic_load(&sh->bad_invariants) ? "not ok" : "ok");
+	printf("%s - stress-fuzz: no thread went %d s without progress\n",
+	       stalled >= 0 ? "not ok" : "ok", STALL_BOUND_S);
+	printf("%s - stress-fuzz: all threads ended\n",
+	       unjoined || atomic_load(&sh->stuck) ? "not ok" : "ok");
+	printf("%s - stress-fuzz: every child ended as it should\n",
+	       atomic_load(&sh->child_problems) ? "not ok" : "ok");
+	if (unjoined)
+		printf("ok - stress-fuzz: a new GIL works after the run # SKIP "
+		       "threads still inside\n");
+	else
+		printf("%s - stress-fuzz: a new GIL works after the run\n",
+		       after ? "not ok" : "ok");
+	findings = atomic_load(&sh->bad_results) +
+		   atomic_load(&sh->bad_invariants) +
+		   atomic_load(&sh->child_problems) + atomic_load(&sh->stuck) +
+		   (stalled >= 0) + unjoined + (!unjoined && after);
+	printf("# stress-fuzz: seconds=%g threads=%d gils=%d calls=%ld "
+	       "mmaps=%ld closes=%ld forks=%ld kills=%ld findings=%d\n",
+	       (double)((now_ns() - start) / 100000000) / 10, o.threads,
+	       o.gils, atomic_load(&sh->calls), atomic_load(&sh->mmaps),
+	       atomic_load(&sh->closes), atomic_load(&sh->forks),
+	       atomic_load(&sh->kills), findings);
+	fflush(stdout);
+	/* Threads may still sit in the kernel: exit() ends them. */
+	return findings ? 1 : 0;
+}

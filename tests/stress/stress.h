@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Shared by the stress programs (fuzz.c, chaos.c, load.c), which run in
+ * the test guest against /dev/gil: their options, a per-thread random
+ * number generator, progress stamps for the "no thread waits forever"
+ * checks, and the summary line.
+ *
+ * Every program prints TAP lines ("ok - stress-NAME: ..." or "not ok -
+ * ...") for what it checked, then one summary line
+ *   # stress-NAME: seconds=S key=value ... findings=N
+ * which tests/stress.sh collects.  A finding is any result the ABI does
+ * not document, or a broken invariant; a program with findings exits 1.
+ */
+#ifndef GIL_STRESS_H
+#define GIL_STRESS_H
+
+#include <getopt.h>
+#include <inttypes.h>
+
+#include "../uapi/harness.h"
+
+struct stress_opts {
+	double seconds;		/* -d: how long to run */
+	int threads;		/* -t: threads (per process where it applies) */
+	int gils;		/* -g: GILs */
+	uint64_t seed;		/* -s: first seed; each thread derives its own */
+};
+
+static inline void stress_usage(const char *name, const struct stress_opts *o)
+{
+	fprintf(stderr,
+		"usage: %s [-d seconds] [-t threads] [-g gils] [-s seed]\n"
+		"defaults: -d %g -t %d -g %d, seed from the clock\n",
+		name, o->seconds, o->threads, o->gils);
+	exit(2);
+}
+
+/* Parse the common options over the defaults already in @o. */
+static inline void stress_parse(int argc, char **argv, struct stress_opts *o)
+{
+	int c;
+
+	o->seed = (uint64_t)now_ns();
+	while ((c = getopt(argc, argv, "d:t:g:s:h")) != -1) {
+		switch (c) {
+		case 'd':
+			o->seconds = atof(optarg);
+			break;
+		case 't':
+			o->threads = atoi(optarg);
+			break;
+		case 'g':
+			o->gils = atoi(optarg);
+			break;
+		case 's':
+			o->seed = strtoull(optarg, NULL, 0);
+			break;
+		default:
+			stress_usage(argv[0], o);
+		}
+	}
+	if (o->seconds <= 0 || o->threads < 1 || o->gils < 1)
+		stress_usage(argv[0], o);
+	/* The seed comes first, so that a failing run can be repeated. */
+	printf("# %s: seed %" PRIu64 "\n", argv[0], o->seed);
+	fflush(stdout);
+}
+
+static inline int64_t stress_deadline(const struct stress_opts *o)
+{
+	return now_ns() + (int64_t)(o->seconds * 1e9);
+}
+
+/* xorshift64*: small, fast, and good enough to pick calls and victims. */
+static inline uint64_t rng_next(uint64_t *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 0x2545F4914F6CDD1DULL;
+}
+
+/* A seed for stream @n of @seed; never 0, which xorshift cannot leave. */
+static inline uint64_t rng_seed(uint64_t seed, uint64_t n)
+{
+	uint64_t s = seed + 0x9E3779B97F4A7C15ULL * (n + 1);
+
+	return rng_next(&s) | 1;
+}
+
+static inline uint64_t rng_below(uint64_t *s, uint64_t n)
+{
+	return rng_next(s) % n;
+}
+
+/* True with probability @pct percent. */
+static inline int rng_chance(uint64_t *s, unsigned int pct)
+{
+	return rng_below(s, 100) < pct;
+}
+
+/*
+ * Progress stamps: a thread stamps its slot each time it gets the GIL; a
+ * slot older than the bound, while the run goes on, is a thread that
+ * waits forever (a lost wake-up, or a GIL never recovered).  The slots
+ * may live in shared memory, so that a parent watches its children.
+ */
+struct progress {
+	_Atomic int64_t stamp;	/* now_ns() of the last progress; 0: idle */
+	atomic_long count;	/* times it made progress */
+	_Atomic int64_t longest;	/* longest time between two stamps */
+};
+
+/* Only the slot's own thread stamps it; others just read. */
+static inline void progress_stamp(struct progress *p)
+{
+	int64_t now = now_ns();
+	int64_t last = atomic_load_explicit(&p->stamp, memory_order_relaxed);
+
+	if (last && now - last > atomic_load_explicit(&p->longest,
+						      memory_order_relaxed))
+		atomic_store_explicit(&p->longest, now - last,
+				      memory_order_relaxed);
+	atomic_store_explicit(&p->stamp, now, memory_order_relaxed);
+	atomic_fetch_add_explicit(&p->count, 1, memory_order_relaxed);
+}
+
+/* The longest wait of any slot, in milliseconds. */
+static inline long progress_longest_ms(struct progress *p, int n)
+{
+	int64_t longest = 0;
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (atomic_load(&p[i].longest) > longest)
+			longest = atomic_load(&p[i].longest);
+	return (long)MS(longest);
+}
+
+/* Index of the first slot stuck for longer than @bound_ns, or -1. */
+static inline int progress_stalled(struct progress *p, int n, int64_t bound_ns)
+{
+	int64_t now = now_ns(), stamp;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		stamp = atomic_load_explicit(&p[i].stamp, memory_order_relaxed);
+		if (stamp && now - stamp > bound_ns)
+			return i;
+	}
+	return -1;
+}
+
+#endif
