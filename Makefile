@@ -4,6 +4,8 @@
 #   make check        every test: host, module builds, static checks, VM, KUnit
 #   make demo         boot a VM, load the module, run the demos
 #   make bench        the kernel-vs-userspace benchmark, in a VM
+#   make stress       fuzzing, kill chaos, load, insmod/rmmod, debug+KCSAN
+#                     kernels (STRESS_SECONDS=60: how long each part runs)
 #   make setup        install the Debian packages the above need
 #   make install      libgil: headers, libraries, pkg-config, man pages
 #                     (PREFIX=/usr/local, DESTDIR=)
@@ -21,8 +23,11 @@ GUEST_CFLAGS	:= $(CFLAGS_COMMON) -static -pthread
 UAPI_HDR	:= uapi/linux/gil.h
 TEST_SRCS	:= $(wildcard tests/uapi/test-*.c)
 GUEST_TESTS	:= $(patsubst tests/uapi/%.c,$(BUILD)/guest/%,$(TEST_SRCS))
+STRESS_SRCS	:= $(wildcard tests/stress/*.c)
+GUEST_STRESS	:= $(patsubst tests/stress/%.c,$(BUILD)/guest/stress-%,$(STRESS_SRCS))
 
-.PHONY: all module userspace libgil guest modules kunit-kernel check demo bench setup \
+.PHONY: all module userspace libgil guest modules kunit-kernel kcsan-kernel check demo \
+	bench stress setup \
 	install-deps install clean distclean help
 
 all: userspace
@@ -39,6 +44,7 @@ help:
 	@echo "make module       gil.ko against KDIR ($(KDIR))"
 	@echo "make modules      gil.ko for Debian 6.1, 6.12 and the debug kernel"
 	@echo "make kunit-kernel build (once) the debug/KUnit kernel"
+	@echo "make kcsan-kernel build (once) the KCSAN kernel"
 	@echo "make guest        the static programs the VM runs"
 	@echo "make clean        remove build output (keeps cached kernels)"
 
@@ -50,9 +56,9 @@ module:
 userspace libgil:
 	$(MAKE) -C userspace O=$(abspath $(BUILD))/userspace
 
-# The guest runs static programs: the uapi tests, libgil's conformance
-# suite, and every example, demo and benchmark.
-guest: $(GUEST_TESTS)
+# The guest runs static programs: the uapi tests, the stress programs,
+# libgil's conformance suite, and every example, demo and benchmark.
+guest: $(GUEST_TESTS) $(GUEST_STRESS)
 	$(MAKE) -C userspace O=$(abspath $(BUILD))/userspace-static LDFLAGS=-static tests programs
 	cp $(BUILD)/userspace-static/test/conformance $(BUILD)/guest/libgil-conformance
 	for d in examples demos bench; do \
@@ -66,6 +72,10 @@ $(BUILD)/guest/test-%: tests/uapi/test-%.c tests/uapi/harness.h $(UAPI_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(GUEST_CFLAGS) -o $@ $<
 
+$(BUILD)/guest/stress-%: tests/stress/%.c tests/stress/stress.h tests/uapi/harness.h $(UAPI_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(GUEST_CFLAGS) -o $@ $<
+
 modules:
 	tests/build-module.sh 6.1 $$(bash -c '. tests/lib.sh; kernel_kdir 6.1')
 	tests/build-module.sh 6.12 $$(bash -c '. tests/lib.sh; kernel_kdir 6.12')
@@ -75,6 +85,10 @@ kunit-kernel:
 	tests/kunit/build-kernel.sh $(BUILD)/src/linux-source-6.1 \
 		$(BUILD)/kernels/debug-6.1 tests/kunit/debug.config
 
+kcsan-kernel:
+	tests/kunit/build-kernel.sh $(BUILD)/src/linux-source-6.1 \
+		$(BUILD)/kernels/kcsan-6.1 tests/kunit/debug.config tests/kunit/kcsan.config
+
 check:
 	tests/check.sh
 
@@ -83,6 +97,10 @@ demo:
 
 bench:
 	tests/bench.sh
+
+STRESS_SECONDS ?= 60
+stress:
+	tests/stress.sh $(STRESS_SECONDS)
 
 setup install-deps:
 	tests/setup.sh

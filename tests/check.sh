@@ -6,7 +6,7 @@
 # 6.1 and 6.12 with W=1 and sparse), static (checkpatch --strict), the
 # debug/KUnit kernel, vm-6.1 and vm-6.12 (userspace tests in a guest),
 # vm-debug (KUnit suites, then the userspace tests, under lockdep, KASAN,
-# kmemleak and friends).
+# kmemleak and friends), stress-debug (make stress for 5 s a part).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$GIL_ROOT"
@@ -99,6 +99,10 @@ for k in 6.1 6.12 debug; do
 		tests/kunit/parse.sh "$GIL_BUILD/vm/vm-debug/output.txt"
 	fi
 done
+
+stage "stress: the short run, under the debug kernel"
+GIL_STRESS_KERNELS=debug tests/stress.sh 5 >"$GIL_RESULTS/logs/stress.log" 2>&1 ||
+	sed -n '/^=== stress summary/,$p' "$GIL_RESULTS/logs/stress.log"
 
 stage "summary"
 passed=$(cat "$GIL_RESULTS"/*.tap | grep -c '^ok - ')

@@ -1,0 +1,57 @@
+#!/bin/bash
+# make stress: the stress programs (tests/stress/: ABI fuzzer, kill chaos,
+# 64-thread load) and insmod/rmmod cycles in a guest, under the debug
+# kernel (KASAN, lockdep, kmemleak, DEBUG_OBJECTS) and then the KCSAN
+# kernel; ends with one summary of the counts and findings.
+#
+# usage: stress.sh [SECONDS]
+#   SECONDS  how long each part runs on each kernel (default 60)
+# Environment: GIL_STRESS_KERNELS (default "debug kcsan").
+#
+# A finding is a failed check in the guest, a kernel report on its
+# console, or a part that did not report.  Exits 1 on any finding.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+cd "$GIL_ROOT"
+
+secs=${1:-60}
+kernels=${GIL_STRESS_KERNELS:-debug kcsan}
+parts="fuzz chaos load cycles"
+[[ $secs =~ ^[0-9]+$ && $secs -gt 0 ]] || die "usage: stress.sh [SECONDS]"
+
+make -s guest >/dev/null || die "the guest programs do not build"
+findings=0
+for k in $kernels; do
+	echo "=== stress on the $k kernel, $secs s a part"
+	if ! tests/kunit/build-kernel.sh "$GIL_BUILD/src/linux-source-6.1" \
+		"$(kernel_kdir "$k")" $(kernel_fragments "$k") ||
+	   ! tests/build-module.sh "stress-$k" "$(kernel_kdir "$k")" >/dev/null; then
+		result "stress-$k" 1 "kernel and module build"
+		findings=$((findings + 1))
+		continue
+	fi
+	rm -f "$GIL_RESULTS/stress-$k.tap"
+	# Four parts, a boot, and a kmemleak scan after each unload.
+	GIL_VM_KMOD=stress-$k GIL_VM_ENV="GIL_STRESS_SECONDS=$secs" \
+		GIL_VM_TIMEOUT=$((4 * secs * 2 + 600)) GIL_VM_MEM=2048 \
+		tests/vm/run.sh "$k" stress "stress-$k"
+	out=$GIL_BUILD/vm/stress-$k/output.txt
+	missing=0
+	for p in $parts; do
+		grep -qs "^# stress-$p: .* findings=0\$" "$out" || missing=$((missing + 1))
+	done
+	result "stress-$k" "$missing" "every part reported, with zero findings"
+	findings=$((findings + $(grep -c '^not ok - ' "$GIL_RESULTS/stress-$k.tap")))
+done
+
+echo
+echo "=== stress summary: $secs s a part, kernels: $kernels"
+for k in $kernels; do
+	for p in $parts; do
+		line=$(grep -s "^# stress-$p: " "$GIL_BUILD/vm/stress-$k/output.txt" | tail -n 1)
+		[[ -n $line ]] || line=": no report (a finding)"
+		printf '  %-6s %-7s %s\n' "$k" "$p" "${line#*: }"
+	done
+done
+echo "findings: $findings"
+[[ $findings == 0 ]]
