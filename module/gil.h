@@ -9,6 +9,7 @@
  *   lock.c     the algorithm: take, drop, yield, drop requests
  *   page.c     the page shared read-only with userspace
  *   stats.c    statistics
+ *   trace.c    the tracepoints declared in trace.h (events/gil/)
  */
 #ifndef _GIL_H
 #define _GIL_H
@@ -72,13 +73,14 @@ struct gil_thread {
  * @interval_us: the switch interval
  * @nr_waiters: threads inside the wait loop of take
  * @released_at: time of the last release, for the handoff latency
+ * @released_by: tid of the thread that released then, for its trace
  * @waiters: where acquirers sleep (CPython's gil->cond)
  * @switch_wait: where a forced releaser sleeps (CPython's switch_cond)
  * @threads: attached threads by tid, under its own lock
  * @page: the page shared with userspace
  * @shared: its contents
  * @stats: statistics
- * @id: sequence number, for messages
+ * @id: sequence number, for messages and trace events
  */
 struct gil {
 	spinlock_t lock;	/* see above */
@@ -90,6 +92,7 @@ struct gil {
 	s64 interval_us;
 	unsigned int nr_waiters;
 	ktime_t released_at;
+	pid_t released_by;
 	wait_queue_head_t waiters;
 	wait_queue_head_t switch_wait;
 	struct xarray threads;
@@ -132,7 +135,19 @@ int gil_page_mmap(struct gil *gil, struct vm_area_struct *vma);
 void gil_page_sync(struct gil *gil);
 
 /* stats.c */
-void gil_stats_acquired(struct gil *gil, bool waited, ktime_t wait_start);
+
+/**
+ * struct gil_acquire_times - what gil_stats_acquired() measured
+ * @wait_ns: time the acquirer waited; 0 if it did not
+ * @handoff_ns: time from the release that let it in, or -1 if none did
+ */
+struct gil_acquire_times {
+	s64 wait_ns;
+	s64 handoff_ns;
+};
+
+void gil_stats_acquired(struct gil *gil, bool waited, ktime_t wait_start,
+			struct gil_acquire_times *times);
 void gil_stats_read(struct gil *gil, struct gil_stats *out);
 
 /* chardev.c */
