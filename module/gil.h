@@ -9,6 +9,7 @@
  *   lock.c     the algorithm: take, drop, yield, drop requests
  *   page.c     the page shared read-only with userspace
  *   stats.c    statistics
+ *   debugfs.c  /sys/kernel/debug/gil/<id>: statistics and state per GIL
  *   trace.c    the tracepoints declared in trace.h (events/gil/)
  */
 #ifndef _GIL_H
@@ -17,12 +18,14 @@
 #include <linux/kref.h>
 #include <linux/ktime.h>
 #include <linux/rcupdate.h>
+#include <linux/sched.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
 #include <linux/xarray.h>
 #include <linux/gil.h>
 
+struct dentry;
 struct files_struct;
 struct page;
 struct task_struct;
@@ -80,7 +83,10 @@ struct gil_thread {
  * @page: the page shared with userspace
  * @shared: its contents
  * @stats: statistics
- * @id: sequence number, for messages and trace events
+ * @id: sequence number: names its debugfs file and its trace events
+ * @opener_tgid: the process that opened it (for debugfs)
+ * @opener_comm: that process's name when it opened it
+ * @debugfs: its file in /sys/kernel/debug/gil/, or NULL or an error
  */
 struct gil {
 	spinlock_t lock;	/* see above */
@@ -100,6 +106,9 @@ struct gil {
 	struct gil_page *shared;
 	struct gil_counters stats;
 	u64 id;
+	pid_t opener_tgid;
+	char opener_comm[TASK_COMM_LEN];
+	struct dentry *debugfs;
 };
 
 /* main.c */
@@ -148,7 +157,14 @@ struct gil_acquire_times {
 
 void gil_stats_acquired(struct gil *gil, bool waited, ktime_t wait_start,
 			struct gil_acquire_times *times);
+void gil_stats_read_locked(struct gil *gil, struct gil_stats *out);
 void gil_stats_read(struct gil *gil, struct gil_stats *out);
+
+/* debugfs.c */
+void gil_debugfs_init(void);
+void gil_debugfs_exit(void);
+void gil_debugfs_add(struct gil *gil);
+void gil_debugfs_remove(struct gil *gil);
 
 /* chardev.c */
 int gil_chardev_register(void);

@@ -42,12 +42,15 @@ void gil_stats_acquired(struct gil *gil, bool waited, ktime_t wait_start,
 	}
 }
 
-void gil_stats_read(struct gil *gil, struct gil_stats *out)
+/* The statistics as GIL_IOC_GET_STATS returns them. */
+void gil_stats_read_locked(struct gil *gil, struct gil_stats *out)
 {
 	struct gil_counters *c = &gil->stats;
 
+	lockdep_assert_held(&gil->lock);
 	memset(out, 0, sizeof(*out));
-	spin_lock(&gil->lock);
+	out->size = sizeof(*out);
+	out->hist_buckets = GIL_STATS_HIST_BUCKETS;
 	out->acquisitions = c->acquisitions;
 	out->contended = c->contended;
 	out->drop_requests = c->drop_requests;
@@ -58,7 +61,11 @@ void gil_stats_read(struct gil *gil, struct gil_stats *out)
 	out->wait_ns = c->wait_ns;
 	memcpy(out->handoff_ns_hist, c->handoff_ns_hist,
 	       sizeof(out->handoff_ns_hist));
+}
+
+void gil_stats_read(struct gil *gil, struct gil_stats *out)
+{
+	spin_lock(&gil->lock);
+	gil_stats_read_locked(gil, out);
 	spin_unlock(&gil->lock);
-	out->size = sizeof(*out);
-	out->hist_buckets = GIL_STATS_HIST_BUCKETS;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Tracepoints of the GIL: /sys/kernel/tracing/events/gil/, and perf's
- * gil:* events.  Each names its GIL by its id and its threads by tid.
+ * gil:* events.  Each names its GIL by the id of its debugfs file
+ * (/sys/kernel/debug/gil/<id>) and its threads by tid.
  *
  *   gil_acquire       a thread took the GIL (ACQUIRE, or the take of YIELD)
  *   gil_release       a thread released it (RELEASE, or the drop of YIELD)
