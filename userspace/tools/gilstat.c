@@ -262,7 +262,9 @@ static void print_header(void)
 
 /*
  * One GIL's line: @cur against @prev, or against zero for a GIL opened
- * since (its counters started at zero within the interval).
+ * since (its counters started at zero within the interval).  Ids start
+ * again from 1 when the module is reloaded: a GIL whose opener changed or
+ * whose counters went back is a new one.
  */
 static void print_gil(double t, double dt, const struct sample *cur,
 		      const struct sample *prev)
@@ -273,7 +275,8 @@ static void print_gil(double t, double dt, const struct sample *cur,
 	unsigned long long contended;
 	int i;
 
-	if (!prev)
+	if (!prev || prev->opener_pid != cur->opener_pid ||
+	    prev->acquisitions > cur->acquisitions)
 		prev = &zero;
 	for (i = 0; i < HIST_BUCKETS; i++)
 		d[i] = cur->hist[i] - prev->hist[i];
