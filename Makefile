@@ -7,8 +7,8 @@
 #   make stress       fuzzing, kill chaos, load, insmod/rmmod, debug+KCSAN
 #                     kernels (STRESS_SECONDS=60: how long each part runs)
 #   make setup        install the Debian packages the above need
-#   make install      libgil: headers, libraries, pkg-config, man pages
-#                     (PREFIX=/usr/local, DESTDIR=)
+#   make install      libgil and gilstat: headers, libraries, pkg-config,
+#                     man pages (PREFIX=/usr/local, DESTDIR=)
 #   make help         all targets
 #
 # Build output goes to build/ (BUILD=...), never into the source tree.
@@ -57,11 +57,11 @@ userspace libgil:
 	$(MAKE) -C userspace O=$(abspath $(BUILD))/userspace
 
 # The guest runs static programs: the uapi tests, the stress programs,
-# libgil's conformance suite, and every example, demo and benchmark.
+# libgil's conformance suite, and every example, demo, benchmark and tool.
 guest: $(GUEST_TESTS) $(GUEST_STRESS)
 	$(MAKE) -C userspace O=$(abspath $(BUILD))/userspace-static LDFLAGS=-static tests programs
 	cp $(BUILD)/userspace-static/test/conformance $(BUILD)/guest/libgil-conformance
-	for d in examples demos bench; do \
+	for d in examples demos bench tools; do \
 		[ ! -d $(BUILD)/userspace-static/$$d ] || cp $(BUILD)/userspace-static/$$d/* $(BUILD)/guest/; \
 	done
 

@@ -37,7 +37,10 @@ struct gil *gil_create(void)
 	xa_init_flags(&gil->threads, XA_FLAGS_ACCOUNT);
 	gil->interval_us = READ_ONCE(gil_default_interval_us);
 	gil->id = atomic64_inc_return(&gil_next_id);
+	gil->opener_tgid = current->tgid;
+	get_task_comm(gil->opener_comm, current);
 	gil_page_sync(gil);
+	gil_debugfs_add(gil);
 	atomic_long_inc(&gil_live);
 	return gil;
 }
@@ -48,6 +51,8 @@ void gil_destroy(struct gil *gil)
 	struct gil_thread *t;
 	unsigned long tid;
 
+	/* First: waits for the readers of the debugfs file. */
+	gil_debugfs_remove(gil);
 	xa_for_each(&gil->threads, tid, t)
 		gil_thread_put(t);
 	xa_destroy(&gil->threads);

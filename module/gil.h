@@ -9,6 +9,8 @@
  *   lock.c     the algorithm: take, drop, yield, drop requests
  *   page.c     the page shared read-only with userspace
  *   stats.c    statistics
+ *   debugfs.c  /sys/kernel/debug/gil/<id>: statistics and state per GIL
+ *   trace.c    the tracepoints declared in trace.h (events/gil/)
  */
 #ifndef _GIL_H
 #define _GIL_H
@@ -16,12 +18,14 @@
 #include <linux/kref.h>
 #include <linux/ktime.h>
 #include <linux/rcupdate.h>
+#include <linux/sched.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
 #include <linux/xarray.h>
 #include <linux/gil.h>
 
+struct dentry;
 struct files_struct;
 struct page;
 struct task_struct;
@@ -72,13 +76,17 @@ struct gil_thread {
  * @interval_us: the switch interval
  * @nr_waiters: threads inside the wait loop of take
  * @released_at: time of the last release, for the handoff latency
+ * @released_by: tid of the thread that released then, for its trace
  * @waiters: where acquirers sleep (CPython's gil->cond)
  * @switch_wait: where a forced releaser sleeps (CPython's switch_cond)
  * @threads: attached threads by tid, under its own lock
  * @page: the page shared with userspace
  * @shared: its contents
  * @stats: statistics
- * @id: sequence number, for messages
+ * @id: sequence number: names its debugfs file and its trace events
+ * @opener_tgid: the process that opened it (for debugfs)
+ * @opener_comm: that process's name when it opened it
+ * @debugfs: its file in /sys/kernel/debug/gil/, or NULL or an error
  */
 struct gil {
 	spinlock_t lock;	/* see above */
@@ -90,6 +98,7 @@ struct gil {
 	s64 interval_us;
 	unsigned int nr_waiters;
 	ktime_t released_at;
+	pid_t released_by;
 	wait_queue_head_t waiters;
 	wait_queue_head_t switch_wait;
 	struct xarray threads;
@@ -97,6 +106,9 @@ struct gil {
 	struct gil_page *shared;
 	struct gil_counters stats;
 	u64 id;
+	pid_t opener_tgid;
+	char opener_comm[TASK_COMM_LEN];
+	struct dentry *debugfs;
 };
 
 /* main.c */
@@ -132,8 +144,27 @@ int gil_page_mmap(struct gil *gil, struct vm_area_struct *vma);
 void gil_page_sync(struct gil *gil);
 
 /* stats.c */
-void gil_stats_acquired(struct gil *gil, bool waited, ktime_t wait_start);
+
+/**
+ * struct gil_acquire_times - what gil_stats_acquired() measured
+ * @wait_ns: time the acquirer waited; 0 if it did not
+ * @handoff_ns: time from the release that let it in, or -1 if none did
+ */
+struct gil_acquire_times {
+	s64 wait_ns;
+	s64 handoff_ns;
+};
+
+void gil_stats_acquired(struct gil *gil, bool waited, ktime_t wait_start,
+			struct gil_acquire_times *times);
+void gil_stats_read_locked(struct gil *gil, struct gil_stats *out);
 void gil_stats_read(struct gil *gil, struct gil_stats *out);
+
+/* debugfs.c */
+void gil_debugfs_init(void);
+void gil_debugfs_exit(void);
+void gil_debugfs_add(struct gil *gil);
+void gil_debugfs_remove(struct gil *gil);
 
 /* chardev.c */
 int gil_chardev_register(void);

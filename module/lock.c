@@ -15,6 +15,10 @@
  *    untimed wait would hang there (gh-96387).
  *  - A holder that exits, or whose process closes the GIL, while holding
  *    it does not wedge the GIL: waiters recover it, as robust mutexes do.
+ *
+ * The tracepoints of trace.h mark acquisitions, releases, drop requests
+ * and handoffs, under gil->lock; when disabled each is a patched-out
+ * branch.
  */
 #include <linux/errno.h>
 #include <linux/freezer.h>
@@ -23,6 +27,7 @@
 #include <linux/sched/signal.h>
 
 #include "gil.h"
+#include "trace.h"
 
 bool gil_holds(struct gil *gil, struct gil_thread *t)
 {
@@ -30,12 +35,16 @@ bool gil_holds(struct gil *gil, struct gil_thread *t)
 	return gil->locked && gil->holder == t;
 }
 
-/* SET_GIL_DROP_REQUEST: the holder sees it in the page, with no syscall. */
-static void gil_post_drop_request(struct gil *gil)
+/*
+ * SET_GIL_DROP_REQUEST, by waiter @t: the holder sees it in the page, with
+ * no syscall.
+ */
+static void gil_post_drop_request(struct gil *gil, struct gil_thread *t)
 {
 	gil->drop_request = true;
 	gil->stats.drop_requests++;
 	WRITE_ONCE(gil->shared->eval_breaker, GIL_EVAL_BREAKER_DROP_REQUEST);
+	trace_gil_drop_request(gil, t->tid, gil->holder->tid);
 }
 
 static void gil_clear_drop_request(struct gil *gil)
@@ -52,8 +61,10 @@ void gil_release_locked(struct gil *gil)
 	lockdep_assert_held(&gil->lock);
 	gil->locked = false;
 	/* Only a waiter's handoff latency is measured from here. */
-	if (gil->nr_waiters)
+	if (gil->nr_waiters) {
 		gil->released_at = ktime_get();
+		gil->released_by = gil->holder->tid;
+	}
 	gil_page_sync(gil);
 	wake_up(&gil->waiters);
 }
@@ -81,6 +92,7 @@ static void gil_recover(struct gil *gil)
 static int gil_acquire_locked(struct gil *gil, struct gil_thread *t,
 			      bool waited, ktime_t wait_start)
 {
+	struct gil_acquire_times times;
 	int ret = 0;
 
 	gil->locked = true;
@@ -99,8 +111,13 @@ static int gil_acquire_locked(struct gil *gil, struct gil_thread *t,
 		gil->stats.owner_deaths++;
 		ret = -EOWNERDEAD;
 	}
-	gil_stats_acquired(gil, waited, wait_start);
+	gil_stats_acquired(gil, waited, wait_start, &times);
 	gil_page_sync(gil);
+	trace_gil_acquire(gil, t->tid, waited, times.wait_ns,
+			  ret == -EOWNERDEAD);
+	if (times.handoff_ns >= 0)
+		trace_gil_handoff(gil, gil->released_by, t->tid,
+				  times.handoff_ns);
 	return ret;
 }
 
@@ -173,7 +190,7 @@ int gil_take(struct gil *gil, struct gil_thread *t)
 			break;
 		/* Ask only if no one else got the GIL during this wait. */
 		if (timed_out && gil->switch_number == switch_number) {
-			gil_post_drop_request(gil);
+			gil_post_drop_request(gil, t);
 			requested = true;
 		}
 	}
@@ -213,6 +230,7 @@ int gil_drop(struct gil *gil, struct gil_thread *t)
 		return -EPERM;
 	}
 	gil_release_locked(gil);
+	trace_gil_release(gil, t->tid, gil->drop_request);
 	if (!gil->drop_request) {
 		gil->stats.voluntary_releases++;
 		spin_unlock(&gil->lock);

@@ -47,12 +47,19 @@ MODULE_PARM_DESC(default_interval_us,
  */
 int gil_module_setup(void)
 {
-	return gil_chardev_register();
+	int ret;
+
+	gil_debugfs_init();
+	ret = gil_chardev_register();
+	if (ret)
+		gil_debugfs_exit();
+	return ret;
 }
 
 void gil_module_teardown(void)
 {
 	gil_chardev_unregister();
+	gil_debugfs_exit();
 	/* Thread states are freed by RCU callbacks in this module's text. */
 	rcu_barrier();
 }

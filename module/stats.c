@@ -15,32 +15,42 @@ static unsigned int gil_hist_bucket(s64 ns)
 }
 
 /*
- * Account an acquisition.  For one that waited, the handoff latency runs
- * from the release that let it in; a recovery from a dead holder has no
- * such release and is left out of the histogram.
+ * Account an acquisition, and tell the caller what it measured (for the
+ * tracepoints).  For one that waited, the handoff latency runs from the
+ * release that let it in; a recovery from a dead holder has no such
+ * release and is left out of the histogram.
  */
-void gil_stats_acquired(struct gil *gil, bool waited, ktime_t wait_start)
+void gil_stats_acquired(struct gil *gil, bool waited, ktime_t wait_start,
+			struct gil_acquire_times *times)
 {
 	struct gil_counters *c = &gil->stats;
 	ktime_t now;
 
+	times->wait_ns = 0;
+	times->handoff_ns = -1;
 	c->acquisitions++;
 	if (!waited)
 		return;
 	now = ktime_get();
+	times->wait_ns = ktime_to_ns(ktime_sub(now, wait_start));
 	c->contended++;
-	c->wait_ns += ktime_to_ns(ktime_sub(now, wait_start));
-	if (ktime_after(gil->released_at, wait_start))
-		c->handoff_ns_hist[gil_hist_bucket(ktime_to_ns(ktime_sub(now,
-						gil->released_at)))]++;
+	c->wait_ns += times->wait_ns;
+	if (ktime_after(gil->released_at, wait_start)) {
+		times->handoff_ns = ktime_to_ns(ktime_sub(now,
+							  gil->released_at));
+		c->handoff_ns_hist[gil_hist_bucket(times->handoff_ns)]++;
+	}
 }
 
-void gil_stats_read(struct gil *gil, struct gil_stats *out)
+/* The statistics as GIL_IOC_GET_STATS returns them. */
+void gil_stats_read_locked(struct gil *gil, struct gil_stats *out)
 {
 	struct gil_counters *c = &gil->stats;
 
+	lockdep_assert_held(&gil->lock);
 	memset(out, 0, sizeof(*out));
-	spin_lock(&gil->lock);
+	out->size = sizeof(*out);
+	out->hist_buckets = GIL_STATS_HIST_BUCKETS;
 	out->acquisitions = c->acquisitions;
 	out->contended = c->contended;
 	out->drop_requests = c->drop_requests;
@@ -51,7 +61,11 @@ void gil_stats_read(struct gil *gil, struct gil_stats *out)
 	out->wait_ns = c->wait_ns;
 	memcpy(out->handoff_ns_hist, c->handoff_ns_hist,
 	       sizeof(out->handoff_ns_hist));
+}
+
+void gil_stats_read(struct gil *gil, struct gil_stats *out)
+{
+	spin_lock(&gil->lock);
+	gil_stats_read_locked(gil, out);
 	spin_unlock(&gil->lock);
-	out->size = sizeof(*out);
-	out->hist_buckets = GIL_STATS_HIST_BUCKETS;
 }

@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit: the module as userspace sees it after init, the GIL object
- * lifetime behind open/release, and the version ioctl path, including the
- * copy to user memory.
+ * lifetime behind open/release and its debugfs file, and the version
+ * ioctl path, including the copy to user memory.
  *
  * Linked into gil.ko when built with GIL_KUNIT=y; the suites run when the
  * module is loaded into a kernel with CONFIG_KUNIT=y, before its init
  * function, so the suite sets the module up and tears it down itself.
  */
 #include <kunit/test.h>
+#include <linux/debugfs.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/kthread.h>
@@ -181,6 +182,57 @@ static void gil_test_unknown_ioctl(struct kunit *test)
 	close_dev_gil(file);
 }
 
+/* Whether /sys/kernel/debug/gil/@name exists (@name NULL: the directory). */
+static bool gil_debugfs_has(const char *name)
+{
+	struct dentry *dir = debugfs_lookup("gil", NULL), *d;
+
+	if (IS_ERR_OR_NULL(dir))
+		return false;
+	if (!name) {
+		dput(dir);
+		return true;
+	}
+	d = debugfs_lookup(name, dir);
+	dput(dir);
+	if (IS_ERR_OR_NULL(d))
+		return false;
+	dput(d);
+	return true;
+}
+
+/*
+ * Each GIL has its debugfs file from its open to its release; module
+ * teardown removes the directory; a GIL created outside module setup (as
+ * the lock suite's are) gets no file.
+ */
+static void gil_test_debugfs_file_per_gil(struct kunit *test)
+{
+	struct file *file;
+	struct gil *gil;
+	char name[24];
+
+	if (!debugfs_initialized())
+		kunit_skip(test, "debugfs is not available");
+	KUNIT_EXPECT_TRUE(test, gil_debugfs_has(NULL));
+	file = open_dev_gil(test);
+	gil = file->private_data;
+	snprintf(name, sizeof(name), "%llu", gil->id);
+	KUNIT_EXPECT_TRUE(test, gil_debugfs_has(name));
+	close_dev_gil(file);
+	KUNIT_EXPECT_FALSE(test, gil_debugfs_has(name));
+
+	gil_module_teardown();
+	KUNIT_EXPECT_FALSE(test, gil_debugfs_has(NULL));
+	gil = gil_create();
+	if (gil) {
+		KUNIT_EXPECT_PTR_EQ(test, gil->debugfs, NULL);
+		gil_destroy(gil);
+	}
+	KUNIT_ASSERT_EQ(test, gil_module_setup(), 0);
+	KUNIT_ASSERT_NOT_NULL(test, gil);
+}
+
 static void gil_test_fill_version(struct kunit *test)
 {
 	struct gil_version ver = { .major = ~0u, .minor = ~0u };
@@ -195,6 +247,7 @@ static struct kunit_case gil_module_cases[] = {
 	KUNIT_CASE(gil_test_teardown_removes_device),
 	KUNIT_CASE(gil_test_open_creates_independent_gils),
 	KUNIT_CASE(gil_test_release_frees_the_gil),
+	KUNIT_CASE(gil_test_debugfs_file_per_gil),
 	KUNIT_CASE(gil_test_fill_version),
 	KUNIT_CASE(gil_test_version_ioctl),
 	KUNIT_CASE(gil_test_version_ioctl_bad_pointer),

@@ -14,8 +14,9 @@
  * bounded waits for threads and children, the mapped page, the usual
  * start and end of a test (open_mapped, attach_acquire, close_gil,
  * detach_close_gil), a "waiter" thread that attaches, acquires and records
- * what it saw, an "agent" thread driven call by call, and the bookkeeping
- * of threads or processes that contend for one GIL.
+ * what it saw, an "agent" thread driven call by call, the bookkeeping
+ * of threads or processes that contend for one GIL, and the reading of
+ * debugfs and tracefs files.
  *
  * Helpers that check return 0, or -1 after a CHECK() failed: call them as
  * CHECK(helper(...) == 0), or return what they return at the end of a test.
@@ -23,6 +24,7 @@
 #ifndef GIL_TEST_HARNESS_H
 #define GIL_TEST_HARNESS_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -38,9 +40,11 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <linux/gil.h>
+#include <linux/magic.h>
 
 static int harness_failures;
 
@@ -915,6 +919,142 @@ static inline void holder_enter(struct holder_log *l, int id)
 static inline void holder_leave(struct holder_log *l)
 {
 	atomic_store(&l->inside, 0);
+}
+
+/* ---- debugfs and tracefs ------------------------------------------------- */
+
+#define GIL_DEBUGFS "/sys/kernel/debug/gil"
+
+/* All that can be read from @fd, NUL-terminated, from malloc(); or NULL. */
+static inline char *read_all(int fd)
+{
+	size_t len = 0, cap = 4096;
+	char *buf = malloc(cap), *p;
+	ssize_t n;
+
+	if (!buf)
+		return NULL;
+	while ((n = read(fd, buf + len, cap - len - 1)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			n = errno;
+			free(buf);
+			errno = n;
+			return NULL;
+		}
+		len += n;
+		if (cap - len < 1024) {
+			p = realloc(buf, cap * 2);
+			if (!p) {
+				free(buf);
+				return NULL;
+			}
+			buf = p;
+			cap *= 2;
+		}
+	}
+	buf[len] = 0;
+	return buf;
+}
+
+/* A whole file in memory (read_all); NULL on error, errno set. */
+static inline char *read_file(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err;
+	char *text;
+
+	if (fd < 0)
+		return NULL;
+	text = read_all(fd);
+	err = errno;
+	close(fd);
+	errno = err;
+	return text;
+}
+
+/* Write @s to the file at @path (sysfs, tracefs style); 0 or -1. */
+static inline int write_text(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -1;
+	if (write(fd, s, strlen(s)) != (ssize_t)strlen(s))
+		ret = -1;
+	close(fd);
+	return ret;
+}
+
+/* Whether debugfs is mounted at /sys/kernel/debug. */
+static inline int debugfs_mounted(void)
+{
+	struct statfs sfs;
+
+	return !statfs("/sys/kernel/debug", &sfs) &&
+	       sfs.f_type == DEBUGFS_MAGIC;
+}
+
+/*
+ * The value of @key in "key value" lines (a GIL's debugfs file): 0 and
+ * *v set, or -1 when the key is missing.
+ */
+static inline int kv_get(const char *text, const char *key, long long *v)
+{
+	size_t klen = strlen(key);
+	const char *p = text;
+
+	while (p && *p) {
+		if (!strncmp(p, key, klen) && p[klen] == ' ') {
+			*v = strtoll(p + klen + 1, NULL, 10);
+			return 0;
+		}
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return -1;
+}
+
+/* The ids in /sys/kernel/debug/gil/, into ids[max]; their number or -1. */
+static inline int debugfs_gil_ids(long long *ids, int max)
+{
+	DIR *d = opendir(GIL_DEBUGFS);
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		if (n < max)
+			ids[n] = strtoll(e->d_name, NULL, 10);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/*
+ * The id of the GIL this process opened last, the largest id whose file
+ * names this process as its opener; -1 if there is none.
+ */
+static inline long long debugfs_my_gil(void)
+{
+	long long ids[256], best = -1, pid;
+	char path[64], *text;
+	int i, n = debugfs_gil_ids(ids, ARRAY_SIZE(ids));
+
+	for (i = 0; i < n && i < (int)ARRAY_SIZE(ids); i++) {
+		snprintf(path, sizeof(path), GIL_DEBUGFS "/%lld", ids[i]);
+		text = read_file(path);
+		if (text && !kv_get(text, "opener_pid", &pid) &&
+		    pid == getpid() && ids[i] > best)
+			best = ids[i];
+		free(text);
+	}
+	return best;
 }
 
 #endif

@@ -33,18 +33,6 @@ static int read_text(const char *path, char *buf, size_t size)
 	return 0;
 }
 
-static int write_text(const char *path, const char *s)
-{
-	ssize_t n;
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n == (ssize_t)strlen(s) ? 0 : -1;
-}
-
 static long long memory_current(void)
 {
 	char buf[64];

@@ -22,6 +22,16 @@ demo 30 gil-info
 # serial line is a tty, but its output goes to a log: -p, no redrawing.
 demo 60 gil-cpu -p -b kernel -t 4 -d 2 -r 0.5
 demo 60 gil-cpu -p -b cpython -t 4 -d 2 -r 0.5
+# gilstat beside a running demo: a line per GIL a second, from debugfs.
+gil-cpu -p -b kernel -t 3 -d 6 -r 3 >/tmp/gil-cpu.log 2>&1 &
+cpu=$!
+sleep 1
+demo 30 gilstat -p -i 1 -n 3
+if ! wait $cpu; then
+	echo "not ok - gil-cpu beside gilstat"
+	sed 's/^/    /' /tmp/gil-cpu.log
+	gil_failed=1
+fi
 # Beazley's convoy: an I/O thread beside 0, 1, 2, 4 CPU threads.
 demo 120 gil-convoy -b all -d 1
 # The GIL passed back and forth: voluntary and forced handoffs.

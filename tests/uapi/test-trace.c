@@ -1,0 +1,536 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The tracepoints in tracefs (events/gil/): they exist with their fields,
+ * record nothing while disabled, and a forced switch, a voluntary handoff
+ * and an owner death leave the events they should, for the right GIL and
+ * tids, in order, and as many as GIL_IOC_GET_STATS counts.  Skipped when
+ * tracefs is not mounted at /sys/kernel/tracing.
+ */
+#include <stddef.h>
+
+#include "harness.h"
+
+#define TRACEFS "/sys/kernel/tracing"
+#define NO_TRACEFS "tracefs is not mounted at " TRACEFS
+
+enum ev_type { EV_ACQUIRE, EV_RELEASE, EV_DROP_REQUEST, EV_HANDOFF, EV_TYPES };
+
+static const char *const ev_names[EV_TYPES] = {
+	"gil_acquire", "gil_release", "gil_drop_request", "gil_handoff",
+};
+
+/* One event.  In a pattern for find_event(), -1 matches anything. */
+struct event {
+	long long type;
+	long long gil, tid, waited, wait_ns, switch_number, owner_died;
+	long long forced, requester, holder, from, to, latency_ns;
+};
+
+static const struct {
+	const char *name;
+	size_t off;
+} ev_fields[] = {
+#define F(f) { #f, offsetof(struct event, f) }
+	F(gil), F(tid), F(waited), F(wait_ns), F(switch_number),
+	F(owner_died), F(forced), F(requester), F(holder), F(from), F(to),
+	F(latency_ns),
+#undef F
+};
+
+static long long *ev_field(struct event *e, size_t i)
+{
+	return (long long *)((char *)e + ev_fields[i].off);
+}
+
+struct trace {
+	struct event ev[512];
+	int n;
+};
+
+static struct event any(enum ev_type type)
+{
+	struct event e;
+
+	memset(&e, 0xff, sizeof(e));
+	e.type = type;
+	return e;
+}
+
+/* "gil_acquire: gil=3 tid=120 ..." (the end of a line of the trace). */
+static int parse_event(const char *s, struct event *e)
+{
+	size_t i, len;
+	char key[32];
+	long long v;
+	int type, n;
+
+	for (type = 0; type < EV_TYPES; type++) {
+		len = strlen(ev_names[type]);
+		if (!strncmp(s, ev_names[type], len) && s[len] == ':')
+			break;
+	}
+	if (type == EV_TYPES)
+		return -1;
+	*e = any(type);
+	s += len + 1;
+	while (sscanf(s, " %31[a-z_]=%lld%n", key, &v, &n) == 2) {
+		for (i = 0; i < ARRAY_SIZE(ev_fields); i++)
+			if (!strcmp(key, ev_fields[i].name))
+				*ev_field(e, i) = v;
+		s += n;
+	}
+	return 0;
+}
+
+static int tracefs_mounted(void)
+{
+	struct statfs sfs;
+
+	return !statfs(TRACEFS, &sfs) && sfs.f_type == TRACEFS_MAGIC;
+}
+
+/* The trace clock found on entry, restored by trace_cleanup(). */
+static char saved_clock[32];
+
+static int trace_clear(void)
+{
+	int fd = open(TRACEFS "/trace", O_WRONLY | O_TRUNC | O_CLOEXEC);
+
+	CHECK(fd >= 0);
+	close(fd);
+	return 0;
+}
+
+/*
+ * Record the gil events from here on, on the global clock: events of two
+ * CPUs are then in the order the GIL's lock put them in.
+ */
+static int trace_begin(void)
+{
+	char *clock, *b, *e;
+
+	if (!saved_clock[0]) {
+		clock = read_file(TRACEFS "/trace_clock");
+		CHECK(clock);
+		b = strchr(clock, '[');
+		e = b ? strchr(b, ']') : NULL;
+		if (e && e - b - 1 < (long)sizeof(saved_clock))
+			snprintf(saved_clock, sizeof(saved_clock), "%.*s",
+				 (int)(e - b - 1), b + 1);
+		free(clock);
+	}
+	CHECK(write_text(TRACEFS "/trace_clock", "global") == 0);
+	CHECK(trace_clear() == 0);
+	CHECK(write_text(TRACEFS "/events/gil/enable", "1") == 0);
+	CHECK(write_text(TRACEFS "/tracing_on", "1") == 0);
+	return 0;
+}
+
+/* Stop recording; the gil events of the trace, in its order, into *t. */
+static int trace_end(struct trace *t)
+{
+	char *text, *line, *p;
+
+	CHECK(write_text(TRACEFS "/events/gil/enable", "0") == 0);
+	text = read_file(TRACEFS "/trace");
+	CHECK(text);
+	t->n = 0;
+	for (line = text; line && *line; line = p) {
+		p = strchr(line, '\n');
+		if (p)
+			*p++ = 0;
+		if (line[0] == '#')
+			continue;
+		line = strstr(line, ": gil_");
+		if (!line || t->n == (int)ARRAY_SIZE(t->ev))
+			continue;
+		if (!parse_event(line + 2, &t->ev[t->n]))
+			t->n++;
+	}
+	free(text);
+	return 0;
+}
+
+static void trace_cleanup(void)
+{
+	write_text(TRACEFS "/events/gil/enable", "0");
+	if (saved_clock[0])
+		write_text(TRACEFS "/trace_clock", saved_clock);
+}
+
+static void print_event(int i, struct event *e)
+{
+	size_t f;
+
+	printf("    %3d %s:", i, ev_names[e->type]);
+	for (f = 0; f < ARRAY_SIZE(ev_fields); f++)
+		if (*ev_field(e, f) != -1)
+			printf(" %s=%lld", ev_fields[f].name, *ev_field(e, f));
+	printf("\n");
+}
+
+static void print_trace(struct trace *t)
+{
+	int i;
+
+	printf("    the trace's %d gil events:\n", t->n);
+	for (i = 0; i < t->n; i++)
+		print_event(i, &t->ev[i]);
+}
+
+static int matches(struct event *e, struct event *pat)
+{
+	size_t f;
+
+	if (e->type != pat->type)
+		return 0;
+	for (f = 0; f < ARRAY_SIZE(ev_fields); f++)
+		if (*ev_field(pat, f) != -1 &&
+		    *ev_field(pat, f) != *ev_field(e, f))
+			return 0;
+	return 1;
+}
+
+/* The index of the first event from @start on that matches, or -1. */
+static int find_event(struct trace *t, int start, struct event pat)
+{
+	int i;
+
+	for (i = start < 0 ? 0 : start; i < t->n; i++)
+		if (matches(&t->ev[i], &pat))
+			return i;
+	return -1;
+}
+
+/* The number of events that match. */
+static int count_events(struct trace *t, struct event pat)
+{
+	int i, n = 0;
+
+	for (i = 0; i < t->n; i++)
+		n += matches(&t->ev[i], &pat);
+	return n;
+}
+
+/*
+ * The id of our GIL: that of the first acquisition by thread @tid.  The
+ * debugfs file of the GIL, which was still open, bears the same id.
+ */
+static long long trace_gil_id(struct trace *t, pid_t tid, long long dbg_id)
+{
+	struct event pat = any(EV_ACQUIRE);
+	int i;
+
+	pat.tid = tid;
+	i = find_event(t, 0, pat);
+	if (i < 0)
+		return -1;
+	if (dbg_id > 0 && dbg_id != t->ev[i].gil)
+		return -1;
+	return t->ev[i].gil;
+}
+
+/* The events of GIL @id, and the counters of GET_STATS, agree. */
+static int expect_counts(struct trace *t, long long id,
+			 const struct gil_stats *st)
+{
+	struct event pat;
+
+	pat = any(EV_ACQUIRE);
+	pat.gil = id;
+	CHECK_CMP(count_events(t, pat), ==, st->acquisitions);
+	pat.waited = 1;
+	CHECK_CMP(count_events(t, pat), ==, st->contended);
+	pat = any(EV_RELEASE);
+	pat.gil = id;
+	pat.forced = 1;
+	CHECK_CMP(count_events(t, pat), ==, st->forced_switches);
+	pat.forced = 0;
+	CHECK_CMP(count_events(t, pat), ==, st->voluntary_releases);
+	pat = any(EV_DROP_REQUEST);
+	pat.gil = id;
+	CHECK_CMP(count_events(t, pat), ==, st->drop_requests);
+	pat = any(EV_HANDOFF);
+	pat.gil = id;
+	CHECK_CMP(count_events(t, pat), ==, hist_sum(st));
+	return 0;
+}
+
+static int trace_events_exist(void)
+{
+	char path[128], *fmt;
+	int i;
+
+	if (!tracefs_mounted())
+		SKIP(NO_TRACEFS);
+	CHECK(access(TRACEFS "/events/gil/enable", W_OK) == 0);
+	for (i = 0; i < EV_TYPES; i++) {
+		snprintf(path, sizeof(path), TRACEFS "/events/gil/%s/format",
+			 ev_names[i]);
+		fmt = read_file(path);
+		CHECK(fmt);
+		CHECK(strstr(fmt, "field:u64 gil;"));
+		free(fmt);
+	}
+	return 0;
+}
+
+static int trace_nothing_while_disabled(void)
+{
+	struct trace *t = calloc(1, sizeof(*t));
+	int fd;
+
+	if (!tracefs_mounted())
+		SKIP(NO_TRACEFS);
+	CHECK(t);
+	CHECK(trace_begin() == 0);
+	CHECK(write_text(TRACEFS "/events/gil/enable", "0") == 0);
+	fd = open_gil();
+	CHECK(fd >= 0);
+	CHECK(attach_acquire(fd) == 0);
+	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
+	CHECK(detach_close_gil(fd, NULL) == 0);
+	CHECK(trace_end(t) == 0);
+	if (t->n)
+		print_trace(t);
+	CHECK_CMP(t->n, ==, 0);
+	free(t);
+	return 0;
+}
+
+/*
+ * The waiter's drop request, the holder's forced release, the waiter's
+ * acquisition and the handoff to it, in this order.
+ */
+static int expect_forced_switch(struct trace *t, pid_t me, pid_t waiter,
+				long long id, const struct gil_stats *st)
+{
+	struct event pat;
+	int acq, req, rel, wacq, hoff, wrel;
+
+	pat = any(EV_ACQUIRE);
+	pat.gil = id;
+	pat.tid = me;
+	pat.waited = 0;
+	pat.switch_number = 1;
+	pat.owner_died = 0;
+	acq = find_event(t, 0, pat);
+	CHECK(acq >= 0);
+
+	pat = any(EV_DROP_REQUEST);
+	pat.gil = id;
+	pat.requester = waiter;
+	pat.holder = me;
+	pat.switch_number = 1;
+	req = find_event(t, acq, pat);
+	CHECK(req > acq);
+
+	pat = any(EV_RELEASE);
+	pat.gil = id;
+	pat.tid = me;
+	pat.forced = 1;
+	rel = find_event(t, req, pat);
+	CHECK(rel > req);
+
+	pat = any(EV_ACQUIRE);
+	pat.gil = id;
+	pat.tid = waiter;
+	pat.waited = 1;
+	pat.switch_number = 2;
+	pat.owner_died = 0;
+	wacq = find_event(t, rel, pat);
+	CHECK(wacq > rel);
+	/* It waited at least the interval, for its drop request. */
+	CHECK_CMP(t->ev[wacq].wait_ns, >=, 2000000);
+
+	pat = any(EV_HANDOFF);
+	pat.gil = id;
+	pat.from = me;
+	pat.to = waiter;
+	hoff = find_event(t, rel, pat);
+	CHECK(hoff > rel);
+	CHECK_CMP(t->ev[hoff].latency_ns, >, 0);
+	CHECK_CMP(t->ev[hoff].latency_ns, <=, t->ev[wacq].wait_ns);
+
+	pat = any(EV_RELEASE);
+	pat.gil = id;
+	pat.tid = waiter;
+	pat.forced = 0;
+	wrel = find_event(t, wacq, pat);
+	CHECK(wrel > wacq);
+
+	return expect_counts(t, id, st);
+}
+
+static int trace_forced_switch(void)
+{
+	struct trace *t = calloc(1, sizeof(*t));
+	const struct gil_page *pg;
+	struct gil_stats st;
+	struct waiter w;
+	long long dbg_id = -1, id;
+	pid_t me = gettid_();
+	int fd;
+
+	if (!tracefs_mounted())
+		SKIP(NO_TRACEFS);
+	CHECK(t);
+	CHECK(trace_begin() == 0);
+	CHECK(open_mapped(&fd, &pg) == 0);
+	if (debugfs_mounted())
+		dbg_id = debugfs_my_gil();
+	CHECK(gil_set_interval(fd, 2000) == 0);
+	CHECK(attach_acquire(fd) == 0);
+	CHECK(waiter_start_requesting(&w, fd, pg, 0) == 0);
+	CHECK(release_to_waiter(fd, &w) == 0);
+	CHECK(gil_stats(fd, &st) == 0);
+	CHECK(detach_close_gil(fd, pg) == 0);
+	CHECK(trace_end(t) == 0);
+
+	id = trace_gil_id(t, me, dbg_id);
+	if (id < 0 || expect_forced_switch(t, me, w.tid, id, &st)) {
+		printf("    gil id %lld (debugfs: %lld), tids %d and %d\n", id,
+		       dbg_id, (int)me, (int)w.tid);
+		print_trace(t);
+		return -1;
+	}
+	free(t);
+	return 0;
+}
+
+/* A release to a sleeping waiter: a voluntary release, then a handoff. */
+static int expect_voluntary_handoff(struct trace *t, pid_t me, pid_t waiter,
+				    long long id, const struct gil_stats *st)
+{
+	struct event pat;
+	int rel, wacq, hoff;
+
+	pat = any(EV_DROP_REQUEST);
+	pat.gil = id;
+	CHECK_CMP(count_events(t, pat), ==, 0);
+
+	pat = any(EV_RELEASE);
+	pat.gil = id;
+	pat.tid = me;
+	pat.forced = 0;
+	rel = find_event(t, 0, pat);
+	CHECK(rel >= 0);
+
+	pat = any(EV_ACQUIRE);
+	pat.gil = id;
+	pat.tid = waiter;
+	pat.waited = 1;
+	pat.switch_number = 2;
+	wacq = find_event(t, rel, pat);
+	CHECK(wacq > rel);
+
+	pat = any(EV_HANDOFF);
+	pat.gil = id;
+	pat.from = me;
+	pat.to = waiter;
+	hoff = find_event(t, rel, pat);
+	CHECK(hoff > rel);
+	CHECK_CMP(t->ev[hoff].latency_ns, <=, t->ev[wacq].wait_ns);
+	return expect_counts(t, id, st);
+}
+
+static int trace_voluntary_handoff(void)
+{
+	struct trace *t = calloc(1, sizeof(*t));
+	const struct gil_page *pg;
+	struct gil_stats st;
+	struct waiter w;
+	long long id;
+	pid_t me = gettid_();
+	int fd;
+
+	if (!tracefs_mounted())
+		SKIP(NO_TRACEFS);
+	CHECK(t);
+	CHECK(trace_begin() == 0);
+	CHECK(open_mapped(&fd, &pg) == 0);
+	CHECK(gil_set_interval(fd, 10000000) == 0);
+	CHECK(attach_acquire(fd) == 0);
+	CHECK(waiter_start_blocked(&w, fd, pg, 0) == 0);
+	CHECK(release_to_waiter(fd, &w) == 0);
+	CHECK(gil_stats(fd, &st) == 0);
+	CHECK(detach_close_gil(fd, pg) == 0);
+	CHECK(trace_end(t) == 0);
+
+	id = trace_gil_id(t, me, -1);
+	if (id < 0 || expect_voluntary_handoff(t, me, w.tid, id, &st)) {
+		printf("    gil id %lld, tids %d and %d\n", id, (int)me,
+		       (int)w.tid);
+		print_trace(t);
+		return -1;
+	}
+	free(t);
+	return 0;
+}
+
+/*
+ * A child takes the GIL and exits holding it: no release is traced; our
+ * acquisition says owner_died=1.
+ */
+static int trace_owner_death(void)
+{
+	struct trace *t = calloc(1, sizeof(*t));
+	struct event pat;
+	long long id;
+	pid_t me = gettid_(), pid;
+	int fd, acq;
+
+	if (!tracefs_mounted())
+		SKIP(NO_TRACEFS);
+	CHECK(t);
+	CHECK(trace_begin() == 0);
+	fd = open_gil();
+	CHECK(fd >= 0);
+	pid = test_fork(10);
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		if (ioctl(fd, GIL_IOC_ATTACH) || ioctl(fd, GIL_IOC_ACQUIRE))
+			_exit(1);
+		_exit(0);
+	}
+	CHECK(child_ok(pid, 10000));
+	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
+	CHECK_ERR(ioctl(fd, GIL_IOC_ACQUIRE), EOWNERDEAD);
+	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
+	CHECK(detach_close_gil(fd, NULL) == 0);
+	CHECK(trace_end(t) == 0);
+
+	pat = any(EV_ACQUIRE);
+	pat.tid = pid;
+	pat.owner_died = 0;
+	acq = find_event(t, 0, pat);
+	id = acq >= 0 ? t->ev[acq].gil : -1;
+	pat = any(EV_RELEASE);
+	pat.tid = pid;
+	if (acq < 0 || count_events(t, pat) != 0)
+		goto fail;
+	pat = any(EV_ACQUIRE);
+	pat.gil = id;
+	pat.tid = me;
+	pat.owner_died = 1;
+	pat.switch_number = 2;
+	if (find_event(t, acq, pat) > acq) {
+		free(t);
+		return 0;
+	}
+fail:
+	printf("    child %d, us %d\n", (int)pid, (int)me);
+	print_trace(t);
+	return -1;
+}
+
+int main(void)
+{
+	RUN(trace_events_exist);
+	RUN(trace_nothing_while_disabled);
+	RUN(trace_forced_switch);
+	RUN(trace_voluntary_handoff);
+	RUN(trace_owner_death);
+	trace_cleanup();
+	return harness_exit();
+}

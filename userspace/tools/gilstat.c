@@ -1,0 +1,413 @@
+// SPDX-License-Identifier: MIT
+/*
+ * gilstat: the GILs of /dev/gil live, from their debugfs files.
+ *
+ * Every interval it reads /sys/kernel/debug/gil/<id> (one file of "key
+ * value" lines per GIL, see module/debugfs.c) and prints one line per GIL:
+ * rates over the interval (acquisitions, changes of owner, drop requests,
+ * forced switches per second), the mean wait of the acquisitions that
+ * waited, the handoff latency's p50 and p99 estimated from the histogram's
+ * growth, and the GIL's state when sampled (holder, waiters, threads).
+ *
+ * On a terminal the table is redrawn in place; with -p, or when the output
+ * is not a terminal, the header is printed once and a line per GIL per
+ * interval follows, for logs.  See gilstat(8).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/gil.h>
+
+#define DEFAULT_DIR "/sys/kernel/debug/gil"
+#define NSEC_PER_SEC 1000000000LL
+#define HIST_BUCKETS GIL_STATS_HIST_BUCKETS
+
+/* What a GIL's file says, at one time. */
+struct sample {
+	unsigned long long id;
+	long long opener_pid;
+	char comm[32];
+	long long holder, nr_waiters, threads;
+	unsigned long long acquisitions, contended, drop_requests;
+	unsigned long long forced_switches, switch_number, wait_ns;
+	unsigned long long hist[HIST_BUCKETS];
+};
+
+/* All the GILs at one time, sorted by id. */
+struct snapshot {
+	struct sample *s;
+	size_t n, cap;
+	int64_t t_ns;
+};
+
+struct options {
+	const char *dir;
+	double interval;
+	long count;		/* samples to print; 0: until interrupted */
+	bool plain;
+	unsigned long long *ids;	/* only these GILs, if any */
+	size_t nr_ids;
+};
+
+static const char *prog = "gilstat";
+
+static int64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * NSEC_PER_SEC + t.tv_nsec;
+}
+
+/* The numeric keys of a GIL's file, and where they go. */
+static const struct {
+	const char *key;
+	size_t off;
+	bool is_signed;
+} sample_keys[] = {
+#define U(k) { #k, offsetof(struct sample, k), false }
+#define S(k) { #k, offsetof(struct sample, k), true }
+	U(id), S(opener_pid), S(holder), S(nr_waiters), S(threads),
+	U(acquisitions), U(contended), U(drop_requests), U(forced_switches),
+	U(switch_number), U(wait_ns),
+#undef U
+#undef S
+};
+
+static void parse_line(struct sample *s, const char *key, const char *val)
+{
+	unsigned long bucket;
+	size_t i;
+	char *end;
+
+	if (!strcmp(key, "opener_comm")) {
+		snprintf(s->comm, sizeof(s->comm), "%s", val);
+		return;
+	}
+	if (!strncmp(key, "handoff_ns_hist_", 16)) {
+		bucket = strtoul(key + 16, &end, 10);
+		if (!*end && bucket < HIST_BUCKETS)
+			s->hist[bucket] = strtoull(val, NULL, 10);
+		return;
+	}
+	for (i = 0; i < sizeof(sample_keys) / sizeof(sample_keys[0]); i++) {
+		void *field = (char *)s + sample_keys[i].off;
+
+		if (strcmp(key, sample_keys[i].key))
+			continue;
+		if (sample_keys[i].is_signed)
+			*(long long *)field = strtoll(val, NULL, 10);
+		else
+			*(unsigned long long *)field = strtoull(val, NULL, 10);
+		return;
+	}
+	/* A key this gilstat does not know: from a newer module. */
+}
+
+/*
+ * Read one GIL's file.  Returns 0, or -1 when it is gone (closed since the
+ * directory was listed: ENOENT, or EIO for a read cut off by the removal).
+ */
+static int read_sample(const char *path, struct sample *s)
+{
+	char line[256], *val;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return -1;
+	memset(s, 0, sizeof(*s));
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = 0;
+		val = strchr(line, ' ');
+		if (!val)
+			continue;
+		*val++ = 0;
+		parse_line(s, line, val);
+	}
+	if (ferror(f)) {
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	return 0;
+}
+
+static bool wanted(const struct options *o, unsigned long long id)
+{
+	size_t i;
+
+	if (!o->nr_ids)
+		return true;
+	for (i = 0; i < o->nr_ids; i++)
+		if (o->ids[i] == id)
+			return true;
+	return false;
+}
+
+static int cmp_sample(const void *a, const void *b)
+{
+	unsigned long long x = ((const struct sample *)a)->id;
+	unsigned long long y = ((const struct sample *)b)->id;
+
+	return (x > y) - (x < y);
+}
+
+/* Read every GIL's file into @snap.  Returns 0, or -1 (errno set). */
+static int take_snapshot(const struct options *o, struct snapshot *snap)
+{
+	char path[512];
+	struct dirent *e;
+	DIR *d = opendir(o->dir);
+
+	if (!d)
+		return -1;
+	snap->n = 0;
+	snap->t_ns = now_ns();
+	while ((e = readdir(d))) {
+		struct sample *s;
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		if (!wanted(o, strtoull(e->d_name, NULL, 10)))
+			continue;
+		if (snap->n == snap->cap) {
+			size_t cap = snap->cap ? 2 * snap->cap : 16;
+
+			s = realloc(snap->s, cap * sizeof(*s));
+			if (!s) {
+				closedir(d);
+				return -1;
+			}
+			snap->s = s;
+			snap->cap = cap;
+		}
+		snprintf(path, sizeof(path), "%s/%s", o->dir, e->d_name);
+		if (!read_sample(path, &snap->s[snap->n]))
+			snap->n++;
+	}
+	closedir(d);
+	qsort(snap->s, snap->n, sizeof(*snap->s), cmp_sample);
+	return 0;
+}
+
+static const struct sample *find_sample(const struct snapshot *snap,
+					unsigned long long id)
+{
+	struct sample key = { .id = id };
+
+	return bsearch(&key, snap->s, snap->n, sizeof(*snap->s), cmp_sample);
+}
+
+/*
+ * The @p quantile (0 < p < 1) of the handoffs counted by histogram growth
+ * @d (bucket i: [2^i, 2^(i+1)) ns, bucket 0 from 0), interpolated within
+ * its bucket; -1 without handoffs.  The last bucket has no upper bound:
+ * its lower bound stands for it.
+ */
+static double hist_quantile(const unsigned long long *d, double p)
+{
+	unsigned long long total = 0, cum = 0;
+	double rank, lo, hi;
+	int i;
+
+	for (i = 0; i < HIST_BUCKETS; i++)
+		total += d[i];
+	if (!total)
+		return -1;
+	rank = p * (double)total;
+	for (i = 0; i < HIST_BUCKETS; i++) {
+		if (d[i] && (double)(cum + d[i]) >= rank)
+			break;
+		cum += d[i];
+	}
+	if (i == HIST_BUCKETS)
+		i = HIST_BUCKETS - 1;
+	lo = i ? (double)(1ULL << i) : 0;
+	if (i == HIST_BUCKETS - 1)
+		return lo;
+	hi = (double)(1ULL << (i + 1));
+	return lo + (hi - lo) * (rank - (double)cum) / (double)d[i];
+}
+
+/* "4.98ms", "52.1us", "-" for none: a duration in one word. */
+static const char *fmt_ns(char *buf, size_t len, double ns)
+{
+	if (ns < 0)
+		snprintf(buf, len, "-");
+	else if (ns < 1e3)
+		snprintf(buf, len, "%.0fns", ns);
+	else if (ns < 1e6)
+		snprintf(buf, len, "%.1fus", ns / 1e3);
+	else if (ns < 1e9)
+		snprintf(buf, len, "%.2fms", ns / 1e6);
+	else
+		snprintf(buf, len, "%.2fs", ns / 1e9);
+	return buf;
+}
+
+static void print_header(void)
+{
+	printf("%7s %5s %7s %9s %8s %8s %8s %9s %9s %9s %7s %4s %4s %s\n",
+	       "TIME", "GIL", "PID", "ACQ/s", "SW/s", "DROP/s", "FORCE/s",
+	       "WAIT", "HOFF_P50", "HOFF_P99", "HOLDER", "WTRS", "THRS",
+	       "COMM");
+}
+
+/*
+ * One GIL's line: @cur against @prev, or against zero for a GIL opened
+ * since (its counters started at zero within the interval).  Ids start
+ * again from 1 when the module is reloaded: a GIL whose opener changed or
+ * whose counters went back is a new one.
+ */
+static void print_gil(double t, double dt, const struct sample *cur,
+		      const struct sample *prev)
+{
+	static const struct sample zero;
+	unsigned long long d[HIST_BUCKETS];
+	char wait[16], p50[16], p99[16];
+	unsigned long long contended;
+	int i;
+
+	if (!prev || prev->opener_pid != cur->opener_pid ||
+	    prev->acquisitions > cur->acquisitions)
+		prev = &zero;
+	for (i = 0; i < HIST_BUCKETS; i++)
+		d[i] = cur->hist[i] - prev->hist[i];
+	contended = cur->contended - prev->contended;
+	fmt_ns(wait, sizeof(wait), contended ?
+	       (double)(cur->wait_ns - prev->wait_ns) / (double)contended : -1);
+	fmt_ns(p50, sizeof(p50), hist_quantile(d, 0.50));
+	fmt_ns(p99, sizeof(p99), hist_quantile(d, 0.99));
+	printf("%7.1f %5llu %7lld %9.1f %8.1f %8.1f %8.1f %9s %9s %9s %7lld %4lld %4lld %s\n",
+	       t, cur->id, cur->opener_pid,
+	       (double)(cur->acquisitions - prev->acquisitions) / dt,
+	       (double)(cur->switch_number - prev->switch_number) / dt,
+	       (double)(cur->drop_requests - prev->drop_requests) / dt,
+	       (double)(cur->forced_switches - prev->forced_switches) / dt,
+	       wait, p50, p99, cur->holder, cur->nr_waiters, cur->threads,
+	       cur->comm);
+}
+
+static void sleep_until(int64_t t_ns)
+{
+	struct timespec t = { t_ns / NSEC_PER_SEC, t_ns % NSEC_PER_SEC };
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL) ==
+	       EINTR)
+		;
+}
+
+static int run(const struct options *o)
+{
+	struct snapshot snaps[2] = { { 0 } }, *prev = &snaps[0], *cur;
+	bool redraw = !o->plain && isatty(STDOUT_FILENO);
+	int64_t start, next, step = (int64_t)(o->interval * NSEC_PER_SEC);
+	long printed = 0;
+	int ret = 0;
+	size_t i;
+
+	if (take_snapshot(o, prev)) {
+		fprintf(stderr, "%s: %s: %s%s\n", prog, o->dir, strerror(errno),
+			errno == ENOENT ? " (is gil.ko loaded, and debugfs mounted?)" :
+			errno == EACCES ? " (run as root)" : "");
+		ret = 1;
+		goto out;
+	}
+	start = next = prev->t_ns;
+	if (!redraw)
+		print_header();
+	while (!o->count || printed < o->count) {
+		next += step;
+		sleep_until(next);
+		cur = prev == &snaps[0] ? &snaps[1] : &snaps[0];
+		if (take_snapshot(o, cur)) {
+			fprintf(stderr, "%s: %s: %s\n", prog, o->dir,
+				strerror(errno));
+			ret = 1;
+			goto out;
+		}
+		if (redraw) {
+			printf("\033[H\033[J");
+			print_header();
+		}
+		for (i = 0; i < cur->n; i++)
+			print_gil((double)(cur->t_ns - start) / NSEC_PER_SEC,
+				  (double)(cur->t_ns - prev->t_ns) / NSEC_PER_SEC,
+				  &cur->s[i], find_sample(prev, cur->s[i].id));
+		if (!cur->n)
+			printf("%7.1f (no GIL open)\n",
+			       (double)(cur->t_ns - start) / NSEC_PER_SEC);
+		fflush(stdout);
+		prev = cur;
+		printed++;
+	}
+out:
+	free(snaps[0].s);
+	free(snaps[1].s);
+	return ret;
+}
+
+static int usage(int status)
+{
+	fprintf(status ? stderr : stdout,
+		"usage: %s [-i seconds] [-n count] [-p] [-d dir] [id...]\n"
+		"  -i SECONDS  sampling interval (default 1)\n"
+		"  -n COUNT    print COUNT samples, then exit (default: until interrupted)\n"
+		"  -p          plain output for logs: no redrawing, header once\n"
+		"  -d DIR      the debugfs directory (default " DEFAULT_DIR ")\n"
+		"  id...       only these GILs\n", prog);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = { .dir = DEFAULT_DIR, .interval = 1.0 };
+	char *end;
+	int opt, i, ret;
+
+	while ((opt = getopt(argc, argv, "i:n:pd:h")) != -1) {
+		switch (opt) {
+		case 'i':
+			o.interval = strtod(optarg, &end);
+			if (*end || !(o.interval >= 0.01 && o.interval <= 3600))
+				return usage(2);
+			break;
+		case 'n':
+			o.count = strtol(optarg, &end, 10);
+			if (*end || o.count <= 0)
+				return usage(2);
+			break;
+		case 'p':
+			o.plain = true;
+			break;
+		case 'd':
+			o.dir = optarg;
+			break;
+		case 'h':
+			return usage(0);
+		default:
+			return usage(2);
+		}
+	}
+	if (optind < argc) {
+		o.nr_ids = (size_t)(argc - optind);
+		o.ids = calloc(o.nr_ids, sizeof(*o.ids));
+		if (!o.ids)
+			return 1;
+		for (i = optind; i < argc; i++) {
+			o.ids[i - optind] = strtoull(argv[i], &end, 10);
+			if (*end || end == argv[i])
+				return usage(2);
+		}
+	}
+	ret = run(&o);
+	free(o.ids);
+	return ret;
+}
