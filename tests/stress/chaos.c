@@ -158,26 +158,6 @@ static const struct gil_page *gpage[MAX_GILS];
 
 /* ---- reporting ---------------------------------------------------------- */
 
-/*
- * write(2), not stdio: workers print too, and a process killed inside
- * printf must not leave half a buffer to be flushed twice.
- */
-static void out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void out(const char *fmt, ...)
-{
-	char buf[512];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (n > (int)sizeof(buf) - 1)
-		n = sizeof(buf) - 1;
-	if (n > 0 && write(STDOUT_FILENO, buf, n) < 0)
-		return;
-}
-
 /* Count a finding of class @cls; print the first FINDINGS_SHOWN. */
 static void finding(atomic_int *cls, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

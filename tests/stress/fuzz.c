@@ -181,26 +181,6 @@ struct target {
 
 /* ---- reporting --------------------------------------------------------- */
 
-/*
- * write(2), not stdio: children print too, and a child of a threaded
- * program must not take a stdio lock another thread may have held.
- */
-static void out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void out(const char *fmt, ...)
-{
-	char buf[512];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (n > (int)sizeof(buf) - 1)
-		n = sizeof(buf) - 1;
-	if (n > 0 && write(STDOUT_FILENO, buf, n) < 0)
-		return;
-}
-
 /* Print a finding unless FINDINGS_SHOWN were printed already. */
 static int show_finding(void)
 {

@@ -16,6 +16,7 @@
 
 #include <getopt.h>
 #include <inttypes.h>
+#include <stdarg.h>
 
 #include "../uapi/harness.h"
 
@@ -69,6 +70,28 @@ static inline void stress_parse(int argc, char **argv, struct stress_opts *o)
 static inline int64_t stress_deadline(const struct stress_opts *o)
 {
 	return now_ns() + (int64_t)(o->seconds * 1e9);
+}
+
+/*
+ * printf through write(2), not stdio: forked children and killed workers
+ * print too, and must neither take a stdio lock another thread held at
+ * fork nor leave half a buffer to be flushed twice.
+ */
+static inline void out(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+static inline void out(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof(buf) - 1)
+		n = sizeof(buf) - 1;
+	if (n > 0 && write(STDOUT_FILENO, buf, n) < 0)
+		return;
 }
 
 /* xorshift64*: small, fast, and good enough to pick calls and victims. */
