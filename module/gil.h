@@ -135,7 +135,8 @@ int gil_take(struct gil *gil, struct gil_thread *t);
 int gil_drop(struct gil *gil, struct gil_thread *t);
 int gil_yield(struct gil *gil, struct gil_thread *t);
 bool gil_holds(struct gil *gil, struct gil_thread *t);
-void gil_release_locked(struct gil *gil);
+bool gil_release_locked(struct gil *gil);
+void gil_wake_waiter(struct gil *gil);
 
 /* page.c */
 int gil_page_alloc(struct gil *gil);

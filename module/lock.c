@@ -55,17 +55,31 @@ static void gil_clear_drop_request(struct gil *gil)
 	WRITE_ONCE(gil->shared->eval_breaker, 0);
 }
 
-/* The part of drop_gil() under the mutex: unlock, wake one waiter. */
-void gil_release_locked(struct gil *gil)
+/*
+ * The part of drop_gil() under the mutex: unlock.  Returns whether a waiter
+ * is to be woken, which the caller does with gil_wake_waiter() once it has
+ * dropped gil->lock: woken under it, the waiter would spin on the lock
+ * until the releaser lets go, the longer if the releaser is preempted.
+ */
+bool gil_release_locked(struct gil *gil)
 {
 	lockdep_assert_held(&gil->lock);
 	gil->locked = false;
-	/* Only a waiter's handoff latency is measured from here. */
-	if (gil->nr_waiters) {
-		gil->released_at = ktime_get();
-		gil->released_by = gil->holder->tid;
-	}
 	gil_page_sync(gil);
+	if (!gil->nr_waiters)
+		return false;
+	/* Only a waiter's handoff latency is measured from here. */
+	gil->released_at = ktime_get();
+	gil->released_by = gil->holder->tid;
+	return true;
+}
+
+/*
+ * Wake one waiter, without gil->lock.  No wake-up is lost: a waiter sets
+ * its task state under gil->lock before it tests for the GIL.
+ */
+void gil_wake_waiter(struct gil *gil)
+{
 	wake_up(&gil->waiters);
 }
 
@@ -135,6 +149,7 @@ int gil_take(struct gil *gil, struct gil_thread *t)
 	DEFINE_WAIT(wait);
 	ktime_t wait_start = 0;
 	bool waited = false, requested = false;
+	bool wake = false;
 	int ret = 0;
 
 	spin_lock(&gil->lock);
@@ -201,9 +216,8 @@ int gil_take(struct gil *gil, struct gil_thread *t)
 		goto out;
 	}
 
-	/* Leaving without the GIL. */
-	if (!gil->locked)
-		wake_up(&gil->waiters);	/* pass on a wake-up we consumed */
+	/* Leaving without the GIL: pass on a wake-up it may have consumed. */
+	wake = !gil->locked;
 	if (!gil->nr_waiters) {
 		/* No one is left to take over (gh-96387). */
 		if (requested)
@@ -212,6 +226,8 @@ int gil_take(struct gil *gil, struct gil_thread *t)
 	}
 out:
 	spin_unlock(&gil->lock);
+	if (wake)
+		gil_wake_waiter(gil);
 	return ret;
 }
 
@@ -223,22 +239,29 @@ out:
 int gil_drop(struct gil *gil, struct gil_thread *t)
 {
 	DEFINE_WAIT(wait);
+	bool wake;
 
 	spin_lock(&gil->lock);
 	if (!gil_holds(gil, t)) {
 		spin_unlock(&gil->lock);
 		return -EPERM;
 	}
-	gil_release_locked(gil);
+	wake = gil_release_locked(gil);
 	trace_gil_release(gil, t->tid, gil->drop_request);
 	if (!gil->drop_request) {
 		gil->stats.voluntary_releases++;
 		spin_unlock(&gil->lock);
+		if (wake)
+			gil_wake_waiter(gil);
 		return 0;
 	}
 
 	gil_clear_drop_request(gil);
 	gil->stats.forced_switches++;
+	spin_unlock(&gil->lock);
+	if (wake)
+		gil_wake_waiter(gil);
+	spin_lock(&gil->lock);
 	while (gil->holder == t && gil->nr_waiters && !t->closed &&
 	       !fatal_signal_pending(current)) {
 		prepare_to_wait(&gil->switch_wait, &wait, GIL_SLEEP);
