@@ -136,7 +136,7 @@ int gil_drop(struct gil *gil, struct gil_thread *t);
 int gil_yield(struct gil *gil, struct gil_thread *t);
 bool gil_holds(struct gil *gil, struct gil_thread *t);
 bool gil_release_locked(struct gil *gil);
-void gil_wake_waiter(struct gil *gil);
+void gil_wake_waiter(struct gil *gil, bool sync);
 
 /* page.c */
 int gil_page_alloc(struct gil *gil);

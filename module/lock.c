@@ -77,10 +77,18 @@ bool gil_release_locked(struct gil *gil)
 /*
  * Wake one waiter, without gil->lock.  No wake-up is lost: a waiter sets
  * its task state under gil->lock before it tests for the GIL.
+ *
+ * @sync: the caller is about to sleep until the waiter runs (a forced
+ * switch).  WF_SYNC then lets the scheduler run the waiter on this CPU, as
+ * a direct handoff would; WF_CURRENT_CPU, which forces that, is not
+ * exported to modules.
  */
-void gil_wake_waiter(struct gil *gil)
+void gil_wake_waiter(struct gil *gil, bool sync)
 {
-	wake_up(&gil->waiters);
+	if (sync)
+		wake_up_sync(&gil->waiters);
+	else
+		wake_up(&gil->waiters);
 }
 
 /* The holder is exiting: it will never release the GIL. */
@@ -227,7 +235,7 @@ int gil_take(struct gil *gil, struct gil_thread *t)
 out:
 	spin_unlock(&gil->lock);
 	if (wake)
-		gil_wake_waiter(gil);
+		gil_wake_waiter(gil, false);
 	return ret;
 }
 
@@ -252,7 +260,7 @@ int gil_drop(struct gil *gil, struct gil_thread *t)
 		gil->stats.voluntary_releases++;
 		spin_unlock(&gil->lock);
 		if (wake)
-			gil_wake_waiter(gil);
+			gil_wake_waiter(gil, false);
 		return 0;
 	}
 
@@ -260,7 +268,7 @@ int gil_drop(struct gil *gil, struct gil_thread *t)
 	gil->stats.forced_switches++;
 	spin_unlock(&gil->lock);
 	if (wake)
-		gil_wake_waiter(gil);
+		gil_wake_waiter(gil, true);
 	spin_lock(&gil->lock);
 	while (gil->holder == t && gil->nr_waiters && !t->closed &&
 	       !fatal_signal_pending(current)) {
