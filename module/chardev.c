@@ -97,6 +97,15 @@ static long gil_ioctl_set_interval(struct gil *gil, s64 __user *argp)
 	return gil_set_interval(gil, interval_us);
 }
 
+static long gil_ioctl_set_policy(struct gil *gil, u32 __user *argp)
+{
+	u32 policy;
+
+	if (get_user(policy, argp))
+		return -EFAULT;
+	return gil_set_policy(gil, policy);
+}
+
 /* The caller's size says how much of struct gil_stats it knows. */
 static long gil_ioctl_get_stats(struct gil *gil, struct gil_stats __user *argp)
 {
@@ -140,6 +149,10 @@ static long gil_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return put_user(gil_get_interval(gil), (s64 __user *)argp);
 	case GIL_IOC_SET_INTERVAL:
 		return gil_ioctl_set_interval(gil, argp);
+	case GIL_IOC_GET_POLICY:
+		return put_user(gil_get_policy(gil), (u32 __user *)argp);
+	case GIL_IOC_SET_POLICY:
+		return gil_ioctl_set_policy(gil, argp);
 	}
 	if (gil_is_get_stats(cmd))
 		return gil_ioctl_get_stats(gil, argp);

@@ -36,6 +36,7 @@ struct gil *gil_create(void)
 	init_waitqueue_head(&gil->switch_wait);
 	xa_init_flags(&gil->threads, XA_FLAGS_ACCOUNT);
 	gil->interval_us = READ_ONCE(gil_default_interval_us);
+	gil->policy = READ_ONCE(gil_default_policy);
 	gil->id = atomic64_inc_return(&gil_next_id);
 	gil->opener_tgid = current->tgid;
 	get_task_comm(gil->opener_comm, current);
@@ -219,11 +220,12 @@ void gil_files_closed(struct gil *gil, struct files_struct *files)
 			continue;
 		found = true;
 		t->closed = true;
-		if (gil_holds(gil, t)) {
-			gil->owner_died = true;
-			gil_release_locked(gil);
-		}
 		gil_thread_unlink(gil, t);
+	}
+	/* All are marked first, so that none of them is handed the GIL. */
+	if (found && gil->locked && gil->holder->closed) {
+		gil->owner_died = true;
+		gil_release_locked(gil);
 	}
 	if (found) {
 		wake_up_all(&gil->waiters);

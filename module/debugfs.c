@@ -9,8 +9,9 @@
  *                                none)
  *   nr_waiters, threads          threads waiting in ACQUIRE; attached
  *   interval_us                  the switch interval
- *   acquisitions ... wait_ns     the counters of struct gil_stats, in its
- *                                order, switch_number among them
+ *   policy                       the handoff policy, by name
+ *   acquisitions, ...,           the counters of struct gil_stats, in its
+ *     io_preemptions             order, switch_number among them
  *   handoff_ns_hist_<i> n        a nonzero bucket of the handoff histogram:
  *                                n handoffs of [2^i, 2^(i+1)) ns
  *
@@ -37,6 +38,7 @@ struct gil_debugfs_state {
 	pid_t holder;
 	unsigned int nr_waiters;
 	s64 interval_us;
+	u32 policy;
 };
 
 static unsigned long gil_nr_threads(struct gil *gil)
@@ -63,6 +65,7 @@ static int gil_debugfs_show(struct seq_file *m, void *unused)
 	s.holder = gil->locked ? gil->holder->tid : 0;
 	s.nr_waiters = gil->nr_waiters;
 	s.interval_us = gil->interval_us;
+	s.policy = gil->policy;
 	spin_unlock(&gil->lock);
 
 	seq_printf(m, "id %llu\n", gil->id);
@@ -73,6 +76,7 @@ static int gil_debugfs_show(struct seq_file *m, void *unused)
 	seq_printf(m, "nr_waiters %u\n", s.nr_waiters);
 	seq_printf(m, "threads %lu\n", threads);
 	seq_printf(m, "interval_us %lld\n", s.interval_us);
+	seq_printf(m, "policy %s\n", gil_policy_name(s.policy));
 	seq_printf(m, "acquisitions %llu\n", st.acquisitions);
 	seq_printf(m, "contended %llu\n", st.contended);
 	seq_printf(m, "drop_requests %llu\n", st.drop_requests);
@@ -81,6 +85,8 @@ static int gil_debugfs_show(struct seq_file *m, void *unused)
 	seq_printf(m, "switch_number %llu\n", st.switch_number);
 	seq_printf(m, "owner_deaths %llu\n", st.owner_deaths);
 	seq_printf(m, "wait_ns %llu\n", st.wait_ns);
+	seq_printf(m, "direct_handoffs %llu\n", st.direct_handoffs);
+	seq_printf(m, "io_preemptions %llu\n", st.io_preemptions);
 	for (i = 0; i < GIL_STATS_HIST_BUCKETS; i++)
 		if (st.handoff_ns_hist[i])
 			seq_printf(m, "handoff_ns_hist_%u %llu\n", i,

@@ -7,6 +7,7 @@
  *   chardev.c  the misc device: open/flush/release, mmap and ioctl plumbing
  *   core.c     GIL and thread-state lifetime, the switch interval
  *   lock.c     the algorithm: take, drop, yield, drop requests
+ *   policy.c   handoff policies: who a release hands the GIL to
  *   page.c     the page shared read-only with userspace
  *   stats.c    statistics
  *   debugfs.c  /sys/kernel/debug/gil/<id>: statistics and state per GIL
@@ -40,6 +41,8 @@ struct gil_counters {
 	u64 owner_deaths;
 	u64 wait_ns;
 	u64 handoff_ns_hist[GIL_STATS_HIST_BUCKETS];
+	u64 direct_handoffs;
+	u64 io_preemptions;
 };
 
 /**
@@ -50,6 +53,8 @@ struct gil_counters {
  * @files: the thread's file table when it attached; compared, never used
  * @tid: key in gil->threads
  * @closed: its process closed the GIL; set under gil->lock
+ * @cpu_bound: its last release answered a drop request (GIL_POLICY_IO's
+ *	classification); under gil->lock
  * @rcu: for the RCU-deferred free
  */
 struct gil_thread {
@@ -59,7 +64,29 @@ struct gil_thread {
 	struct files_struct *files;
 	pid_t tid;
 	bool closed;
+	bool cpu_bound;
 	struct rcu_head rcu;
+};
+
+/**
+ * struct gil_waiter - a thread in the wait loop of take, on gil->waiters
+ * @wq: its entry, queued in arrival order for the whole wait
+ * @t: the thread
+ */
+struct gil_waiter {
+	struct wait_queue_entry wq;
+	struct gil_thread *t;
+};
+
+/**
+ * struct gil_wake - the wake-up a release leaves to do (gil_wake())
+ * @waiter: threads wait: wake one
+ * @owner: the waiter the GIL was handed to, which is the one to wake; NULL
+ *	when the release unlocked the GIL instead
+ */
+struct gil_wake {
+	bool waiter;
+	struct gil_thread *owner;
 };
 
 /**
@@ -74,10 +101,12 @@ struct gil_thread {
  * @owner_died: the holder went away holding the GIL; the next acquirer
  *	is told so
  * @interval_us: the switch interval
+ * @policy: the handoff policy, GIL_POLICY_*
  * @nr_waiters: threads inside the wait loop of take
  * @released_at: time of the last release, for the handoff latency
  * @released_by: tid of the thread that released then, for its trace
- * @waiters: where acquirers sleep (CPython's gil->cond)
+ * @waiters: where acquirers sleep, as struct gil_waiter (CPython's
+ *	gil->cond)
  * @switch_wait: where a forced releaser sleeps (CPython's switch_cond)
  * @threads: attached threads by tid, under its own lock
  * @page: the page shared with userspace
@@ -96,6 +125,7 @@ struct gil {
 	bool drop_request;
 	bool owner_died;
 	s64 interval_us;
+	u32 policy;
 	unsigned int nr_waiters;
 	ktime_t released_at;
 	pid_t released_by;
@@ -113,6 +143,7 @@ struct gil {
 
 /* main.c */
 extern s64 gil_default_interval_us;
+extern u32 gil_default_policy;
 int gil_module_setup(void);
 void gil_module_teardown(void);
 
@@ -135,8 +166,16 @@ int gil_take(struct gil *gil, struct gil_thread *t);
 int gil_drop(struct gil *gil, struct gil_thread *t);
 int gil_yield(struct gil *gil, struct gil_thread *t);
 bool gil_holds(struct gil *gil, struct gil_thread *t);
-bool gil_release_locked(struct gil *gil);
-void gil_wake_waiter(struct gil *gil, bool sync);
+struct gil_wake gil_release_locked(struct gil *gil);
+void gil_wake(struct gil *gil, struct gil_wake wake, bool sync);
+
+/* policy.c */
+const char *gil_policy_name(u32 policy);
+int gil_policy_from_name(const char *name);
+int gil_set_policy(struct gil *gil, u32 policy);
+u32 gil_get_policy(struct gil *gil);
+struct gil_thread *gil_next_owner(struct gil *gil);
+bool gil_io_preempts(struct gil *gil, struct gil_thread *t);
 
 /* page.c */
 int gil_page_alloc(struct gil *gil);

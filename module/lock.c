@@ -8,8 +8,12 @@
  * variables become the wait queues gil->waiters (cond) and
  * gil->switch_wait (switch_cond); its timed wait becomes an exclusive,
  * hrtimer-bounded sleep.  What differs, and why:
- *  - A waiter sleeps in an exclusive wait queue, so a release wakes the
- *    longest waiter where pthread_cond_signal wakes an unspecified one.
+ *  - A waiter sleeps in an exclusive wait queue, queued once in arrival
+ *    order, so a release wakes the longest waiter asleep where
+ *    pthread_cond_signal wakes an unspecified one.
+ *  - The waiter is woken after the releaser drops gil->lock.
+ *  - Under GIL_POLICY_FIFO and GIL_POLICY_IO (policy.c) a release may hand
+ *    the GIL to a chosen waiter instead of unlocking it.
  *  - The forced releaser also stops waiting when no thread waits any more
  *    (a waiter was killed, or its process closed the GIL): CPython's
  *    untimed wait would hang there (gh-96387).
@@ -56,39 +60,107 @@ static void gil_clear_drop_request(struct gil *gil)
 }
 
 /*
- * The part of drop_gil() under the mutex: unlock.  Returns whether a waiter
- * is to be woken, which the caller does with gil_wake_waiter() once it has
- * dropped gil->lock: woken under it, the waiter would spin on the lock
- * until the releaser lets go, the longer if the releaser is preempted.
+ * Make @t the owner: CPython's "locked = 1; last_holder = tstate", a change
+ * of owner counted once.  A drop request pending is for the old owner.
  */
-bool gil_release_locked(struct gil *gil)
+static void gil_set_owner(struct gil *gil, struct gil_thread *t)
 {
-	lockdep_assert_held(&gil->lock);
-	gil->locked = false;
-	gil_page_sync(gil);
-	if (!gil->nr_waiters)
-		return false;
-	/* Only a waiter's handoff latency is measured from here. */
-	gil->released_at = ktime_get();
-	gil->released_by = gil->holder->tid;
-	return true;
+	gil->locked = true;
+	if (gil->holder != t) {
+		if (gil->holder)
+			gil_thread_put(gil->holder);
+		kref_get(&t->kref);
+		gil->holder = t;
+		gil->switch_number++;
+		/* A forced releaser waits for exactly this change. */
+		wake_up_all(&gil->switch_wait);
+	}
+	gil_clear_drop_request(gil);
 }
 
 /*
- * Wake one waiter, without gil->lock.  No wake-up is lost: a waiter sets
- * its task state under gil->lock before it tests for the GIL.
+ * The part of drop_gil() under the mutex: unlock, or, as the policy says,
+ * hand the GIL straight to a waiter (gil_next_owner()).  The caller wakes
+ * the waiter with gil_wake() once it has dropped gil->lock: woken under
+ * it, the waiter would spin on the lock until the releaser lets go, the
+ * longer if the releaser is preempted.
+ */
+struct gil_wake gil_release_locked(struct gil *gil)
+{
+	struct gil_wake wake = { };
+
+	lockdep_assert_held(&gil->lock);
+	if (gil->nr_waiters) {
+		/* Only a waiter's handoff latency is measured from here. */
+		gil->released_at = ktime_get();
+		gil->released_by = gil->holder->tid;
+		wake.waiter = true;
+		wake.owner = gil_next_owner(gil);
+	}
+	if (wake.owner) {
+		gil_set_owner(gil, wake.owner);
+		gil->stats.direct_handoffs++;
+	} else {
+		gil->locked = false;
+	}
+	gil_page_sync(gil);
+	return wake;
+}
+
+/*
+ * A waiter's wake function.  A handoff wakes its new owner (the key), and
+ * only it; any other wake-up wakes the first waiter still asleep, or all.
+ */
+static int gil_waiter_wake(struct wait_queue_entry *wq, unsigned int mode,
+			   int flags, void *key)
+{
+	struct gil_waiter *w = container_of(wq, struct gil_waiter, wq);
+
+	if (!key)
+		return default_wake_function(wq, mode, flags, key);
+	if (key != w->t)
+		return 0;
+	default_wake_function(wq, mode, flags, key);
+	return 1;
+}
+
+/*
+ * Do the wake-up a release asked for, without gil->lock.  No wake-up is
+ * lost: a waiter sets its task state under gil->lock before it tests for
+ * the GIL.  The owner is only compared, never dereferenced: it may have
+ * run and gone by now.
  *
  * @sync: the caller is about to sleep until the waiter runs (a forced
  * switch).  WF_SYNC then lets the scheduler run the waiter on this CPU, as
  * a direct handoff would; WF_CURRENT_CPU, which forces that, is not
  * exported to modules.
  */
-void gil_wake_waiter(struct gil *gil, bool sync)
+void gil_wake(struct gil *gil, struct gil_wake wake, bool sync)
 {
+	if (!wake.waiter)
+		return;
 	if (sync)
-		wake_up_sync(&gil->waiters);
+		__wake_up_sync_key(&gil->waiters, TASK_NORMAL, wake.owner);
 	else
-		wake_up(&gil->waiters);
+		__wake_up(&gil->waiters, TASK_NORMAL, 1, wake.owner);
+}
+
+/*
+ * A waiter stays queued, in arrival order, from its first sleep to the end
+ * of its wait, so that gil_next_owner() finds the longest waiter first.
+ */
+static void gil_enqueue(struct gil *gil, struct gil_waiter *w)
+{
+	init_waitqueue_func_entry(&w->wq, gil_waiter_wake);
+	w->wq.private = current;
+	add_wait_queue_exclusive(&gil->waiters, &w->wq);
+	gil->nr_waiters++;
+}
+
+static void gil_dequeue(struct gil *gil, struct gil_waiter *w)
+{
+	remove_wait_queue(&gil->waiters, &w->wq);
+	gil->nr_waiters--;
 }
 
 /* The holder is exiting: it will never release the GIL. */
@@ -110,24 +182,18 @@ static void gil_recover(struct gil *gil)
 	gil_thread_unlink(gil, dead);
 }
 
-/* The end of take_gil(): the caller owns the GIL from here on. */
+/*
+ * The end of take_gil(): the caller owns the GIL from here on.  A thread
+ * the GIL was handed to owns it already.
+ */
 static int gil_acquire_locked(struct gil *gil, struct gil_thread *t,
 			      bool waited, ktime_t wait_start)
 {
 	struct gil_acquire_times times;
 	int ret = 0;
 
-	gil->locked = true;
-	if (gil->holder != t) {
-		if (gil->holder)
-			gil_thread_put(gil->holder);
-		kref_get(&t->kref);
-		gil->holder = t;
-		gil->switch_number++;
-		/* A forced releaser waits for exactly this change. */
-		wake_up_all(&gil->switch_wait);
-	}
-	gil_clear_drop_request(gil);
+	if (!gil_holds(gil, t))
+		gil_set_owner(gil, t);
 	if (gil->owner_died) {
 		gil->owner_died = false;
 		gil->stats.owner_deaths++;
@@ -151,13 +217,16 @@ static int gil_acquire_locked(struct gil *gil, struct gil_thread *t,
  */
 #define GIL_SLEEP	TASK_KILLABLE
 
-/* take_gil(). */
+/*
+ * take_gil().  A thread the GIL is handed to while it waits (GIL_POLICY_FIFO,
+ * GIL_POLICY_IO) finds itself the holder when it wakes.
+ */
 int gil_take(struct gil *gil, struct gil_thread *t)
 {
-	DEFINE_WAIT(wait);
+	struct gil_waiter w = { .t = t };
+	struct gil_wake wake = { };
 	ktime_t wait_start = 0;
 	bool waited = false, requested = false;
-	bool wake = false;
 	int ret = 0;
 
 	spin_lock(&gil->lock);
@@ -169,7 +238,7 @@ int gil_take(struct gil *gil, struct gil_thread *t)
 		ret = -EDEADLK;
 		goto out;
 	}
-	while (gil->locked) {
+	while (gil->locked && !gil_holds(gil, t)) {
 		u64 switch_number = gil->switch_number;
 		ktime_t now, expires;
 		bool timed_out;
@@ -182,9 +251,14 @@ int gil_take(struct gil *gil, struct gil_thread *t)
 		if (!waited) {
 			waited = true;
 			wait_start = now;
-			gil->nr_waiters++;
+			gil_enqueue(gil, &w);
+			if (gil_io_preempts(gil, t)) {
+				gil_post_drop_request(gil, t);
+				gil->stats.io_preemptions++;
+				requested = true;
+			}
 		}
-		prepare_to_wait_exclusive(&gil->waiters, &wait, GIL_SLEEP);
+		set_current_state(GIL_SLEEP);
 		expires = ktime_add_us(now, gil->interval_us);
 		spin_unlock(&gil->lock);
 
@@ -200,7 +274,6 @@ int gil_take(struct gil *gil, struct gil_thread *t)
 			try_to_freeze();
 
 		spin_lock(&gil->lock);
-		finish_wait(&gil->waiters, &wait);
 		if (t->closed) {
 			ret = -EBADF;
 			break;
@@ -209,23 +282,25 @@ int gil_take(struct gil *gil, struct gil_thread *t)
 			ret = -EINTR;
 			break;
 		}
-		if (!gil->locked)
-			break;
 		/* Ask only if no one else got the GIL during this wait. */
-		if (timed_out && gil->switch_number == switch_number) {
+		if (timed_out && gil->locked && !gil_holds(gil, t) &&
+		    gil->switch_number == switch_number) {
 			gil_post_drop_request(gil, t);
 			requested = true;
 		}
 	}
 	if (waited)
-		gil->nr_waiters--;
+		gil_dequeue(gil, &w);
 	if (!ret) {
 		ret = gil_acquire_locked(gil, t, waited, wait_start);
 		goto out;
 	}
 
-	/* Leaving without the GIL: pass on a wake-up it may have consumed. */
-	wake = !gil->locked;
+	/* Leaving without the GIL: hand it on if it was just handed over. */
+	if (gil_holds(gil, t))
+		wake = gil_release_locked(gil);
+	else if (!gil->locked)	/* pass on a wake-up it may have consumed */
+		wake.waiter = gil->nr_waiters > 0;
 	if (!gil->nr_waiters) {
 		/* No one is left to take over (gh-96387). */
 		if (requested)
@@ -234,41 +309,43 @@ int gil_take(struct gil *gil, struct gil_thread *t)
 	}
 out:
 	spin_unlock(&gil->lock);
-	if (wake)
-		gil_wake_waiter(gil, false);
+	gil_wake(gil, wake, false);
 	return ret;
 }
 
 /*
  * drop_gil().  With a drop request pending this is a forced switch: the
  * releaser waits until another thread has taken the GIL, so that it cannot
- * win the GIL straight back (FORCE_SWITCHING).
+ * win the GIL straight back (FORCE_SWITCHING).  A handoff makes that wait
+ * empty: the new owner owns before the releaser returns.
  */
 int gil_drop(struct gil *gil, struct gil_thread *t)
 {
 	DEFINE_WAIT(wait);
-	bool wake;
+	struct gil_wake wake;
+	bool forced;
 
 	spin_lock(&gil->lock);
 	if (!gil_holds(gil, t)) {
 		spin_unlock(&gil->lock);
 		return -EPERM;
 	}
-	wake = gil_release_locked(gil);
-	trace_gil_release(gil, t->tid, gil->drop_request);
-	if (!gil->drop_request) {
+	forced = gil->drop_request;
+	/* Beazley's classification, for GIL_POLICY_IO. */
+	t->cpu_bound = forced;
+	if (forced) {
+		gil_clear_drop_request(gil);
+		gil->stats.forced_switches++;
+	} else {
 		gil->stats.voluntary_releases++;
-		spin_unlock(&gil->lock);
-		if (wake)
-			gil_wake_waiter(gil, false);
-		return 0;
 	}
-
-	gil_clear_drop_request(gil);
-	gil->stats.forced_switches++;
+	wake = gil_release_locked(gil);
+	trace_gil_release(gil, t->tid, forced);
 	spin_unlock(&gil->lock);
-	if (wake)
-		gil_wake_waiter(gil, true);
+	gil_wake(gil, wake, forced);
+	if (!forced)
+		return 0;
+
 	spin_lock(&gil->lock);
 	while (gil->holder == t && gil->nr_waiters && !t->closed &&
 	       !fatal_signal_pending(current)) {

@@ -41,6 +41,34 @@ module_param_cb(default_interval_us, &gil_interval_param_ops, NULL, 0644);
 MODULE_PARM_DESC(default_interval_us,
 		 "Switch interval of new GILs, in microseconds (default 5000)");
 
+u32 gil_default_policy = GIL_POLICY_CPYTHON;
+
+/* By name, as GIL_IOC_SET_POLICY's numbers would mean nothing to a user. */
+static int gil_param_set_policy(const char *val, const struct kernel_param *kp)
+{
+	int policy = gil_policy_from_name(val);
+
+	if (policy < 0)
+		return policy;
+	WRITE_ONCE(gil_default_policy, policy);
+	return 0;
+}
+
+static int gil_param_get_policy(char *buf, const struct kernel_param *kp)
+{
+	return scnprintf(buf, PAGE_SIZE, "%s\n",
+			 gil_policy_name(READ_ONCE(gil_default_policy)));
+}
+
+static const struct kernel_param_ops gil_policy_param_ops = {
+	.set = gil_param_set_policy,
+	.get = gil_param_get_policy,
+};
+
+module_param_cb(default_policy, &gil_policy_param_ops, NULL, 0644);
+MODULE_PARM_DESC(default_policy,
+		 "Handoff policy of new GILs: cpython (default), fifo or io");
+
 /*
  * Setup and teardown live outside the __init/__exit sections so that the
  * KUnit suites, which run before module init, can exercise them.

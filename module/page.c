@@ -33,6 +33,7 @@ void gil_page_sync(struct gil *gil)
 	WRITE_ONCE(p->locked, gil->locked);
 	WRITE_ONCE(p->switch_number, gil->switch_number);
 	WRITE_ONCE(p->interval_us, gil->interval_us);
+	WRITE_ONCE(p->policy, gil->policy);
 }
 
 /*

@@ -61,6 +61,8 @@ void gil_stats_read_locked(struct gil *gil, struct gil_stats *out)
 	out->wait_ns = c->wait_ns;
 	memcpy(out->handoff_ns_hist, c->handoff_ns_hist,
 	       sizeof(out->handoff_ns_hist));
+	out->direct_handoffs = c->direct_handoffs;
+	out->io_preemptions = c->io_preemptions;
 }
 
 void gil_stats_read(struct gil *gil, struct gil_stats *out)

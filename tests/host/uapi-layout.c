@@ -21,10 +21,11 @@ FIELD(struct gil_page, size, 0);
 FIELD(struct gil_page, locked, 4);
 FIELD(struct gil_page, switch_number, 8);
 FIELD(struct gil_page, interval_us, 16);
+FIELD(struct gil_page, policy, 24);
 /* The word the holder polls has a cache line of its own. */
 FIELD(struct gil_page, eval_breaker, 64);
 
-LAYOUT(struct gil_stats, GIL_STATS_SIZE_VER0);
+LAYOUT(struct gil_stats, GIL_STATS_SIZE_VER1);
 FIELD(struct gil_stats, size, 0);
 FIELD(struct gil_stats, hist_buckets, 4);
 FIELD(struct gil_stats, acquisitions, 8);
@@ -36,10 +37,15 @@ FIELD(struct gil_stats, switch_number, 48);
 FIELD(struct gil_stats, owner_deaths, 56);
 FIELD(struct gil_stats, wait_ns, 64);
 FIELD(struct gil_stats, handoff_ns_hist, 72);
+/* ABI 1.1 added fields at the end only. */
+FIELD(struct gil_stats, direct_handoffs, GIL_STATS_SIZE_VER0);
+FIELD(struct gil_stats, io_preemptions, GIL_STATS_SIZE_VER0 + 8);
 
 /* Commands encode their argument's size: it must not differ either. */
 _Static_assert(GIL_IOC_GET_STATS ==
-	       _IOWR(GIL_IOC_MAGIC, 0x08, char[GIL_STATS_SIZE_VER0]),
+	       _IOWR(GIL_IOC_MAGIC, 0x08, char[GIL_STATS_SIZE_VER1]),
 	       "GIL_IOC_GET_STATS");
 _Static_assert(GIL_IOC_SET_INTERVAL == _IOW(GIL_IOC_MAGIC, 0x07, char[8]),
 	       "GIL_IOC_SET_INTERVAL");
+_Static_assert(GIL_IOC_SET_POLICY == _IOW(GIL_IOC_MAGIC, 0x0a, char[4]),
+	       "GIL_IOC_SET_POLICY");

@@ -27,6 +27,22 @@
  * posted while the GIL is held and cleared by every acquisition, so it is
  * always aimed at the current holder, as 3.13's per-thread bit is.
  *
+ * That is the GIL_POLICY_CPYTHON policy, the default.  Two more policies
+ * (ABI 1.1, GIL_IOC_SET_POLICY) fix CPython's known weaknesses:
+ *  - GIL_POLICY_FIFO: a release with threads waiting hands the GIL
+ *    directly to the one that has waited longest; a free GIL is only ever
+ *    taken when no thread waits, so no thread barges ahead of a waiter.
+ *    A forced releaser returns at once: the new owner already owns.
+ *  - GIL_POLICY_IO: Beazley's priority proposal.  A thread is I/O-bound
+ *    until it is forced to drop the GIL, and again after every release
+ *    with no drop request pending.  An I/O-bound thread that finds the
+ *    GIL held by a CPU-bound one posts the drop request at once instead
+ *    of after an interval, and a release hands the GIL directly to the
+ *    longest-waiting I/O-bound thread, if one waits; otherwise it is
+ *    GIL_POLICY_CPYTHON.
+ * Everything else (the drop request after an interval, switch_number,
+ * the forced-switch guarantee, the errors) holds under every policy.
+ *
  * All ioctls return 0 on success or -1 with errno set.  Besides the errors
  * listed per call, every call may fail with:
  *   ENOTTY   the command is not a /dev/gil ioctl
@@ -46,7 +62,7 @@
  * minor number when calls or fields are added.
  */
 #define GIL_ABI_MAJOR 1
-#define GIL_ABI_MINOR 0
+#define GIL_ABI_MINOR 1
 
 /* Free in Documentation/userspace-api/ioctl/ioctl-number.rst up to 6.12. */
 #define GIL_IOC_MAGIC 0xBD
@@ -64,6 +80,12 @@ struct gil_version {
 	__u32 major;
 	__u32 minor;
 };
+
+/* Handoff policies: see above, and GIL_IOC_SET_POLICY. */
+#define GIL_POLICY_CPYTHON	0
+#define GIL_POLICY_FIFO		1
+#define GIL_POLICY_IO		2
+#define GIL_POLICY_COUNT	3
 
 /* Bits of gil_page.eval_breaker. */
 #define GIL_EVAL_BREAKER_DROP_REQUEST	0x1U
@@ -83,6 +105,8 @@ struct gil_version {
  * @locked: 1 while a thread holds the GIL, else 0
  * @switch_number: number of changes of owner since the GIL was created
  * @interval_us: the switch interval
+ * @policy: the handoff policy, GIL_POLICY_* (ABI 1.1; always 0, which is
+ *	GIL_POLICY_CPYTHON, in ABI 1.0)
  * @eval_breaker: GIL_EVAL_BREAKER_* bits; the holder polls this word (on a
  *	cache line of its own) at the safe points of its eval loop and answers
  *	GIL_EVAL_BREAKER_DROP_REQUEST with GIL_IOC_YIELD
@@ -92,7 +116,8 @@ struct gil_page {
 	__u32 locked;
 	__u64 switch_number;
 	__u64 interval_us;
-	__u8 __reserved0[40];
+	__u32 policy;
+	__u8 __reserved0[36];
 	__u32 eval_breaker;
 	__u8 __reserved1[60];
 };
@@ -123,6 +148,10 @@ struct gil_page {
  *	a thread that was waiting), bucket i counting latencies in
  *	[2^i, 2^(i+1)) ns; bucket 0 also counts 0 ns, the last bucket
  *	everything longer
+ * @direct_handoffs: releases that handed the GIL directly to a waiter
+ *	(GIL_POLICY_FIFO and GIL_POLICY_IO; ABI 1.1)
+ * @io_preemptions: drop requests posted at once by an I/O-bound waiter
+ *	(GIL_POLICY_IO; ABI 1.1); also counted in @drop_requests
  */
 struct gil_stats {
 	__u32 size;
@@ -136,9 +165,12 @@ struct gil_stats {
 	__u64 owner_deaths;
 	__u64 wait_ns;
 	__u64 handoff_ns_hist[GIL_STATS_HIST_BUCKETS];
+	__u64 direct_handoffs;
+	__u64 io_preemptions;
 };
 
 #define GIL_STATS_SIZE_VER0 328	/* sizeof(struct gil_stats) in ABI 1.0 */
+#define GIL_STATS_SIZE_VER1 344	/* and in ABI 1.1 */
 
 /*
  * GIL_IOC_GET_VERSION - report the module's ABI version.
@@ -148,8 +180,8 @@ struct gil_stats {
 
 /*
  * GIL_IOC_ATTACH - attach the calling thread to this GIL.
- * Every call below but GET_VERSION, GET/SET_INTERVAL and GET_STATS needs
- * it.  A thread attaches once per GIL.
+ * Every call below but GET_VERSION, GET/SET_INTERVAL, GET_STATS and
+ * GET/SET_POLICY needs it.  A thread attaches once per GIL.
  * Errors: EEXIST (already attached), ENOMEM.
  */
 #define GIL_IOC_ATTACH		_IO(GIL_IOC_MAGIC, 0x01)
@@ -209,5 +241,15 @@ struct gil_stats {
  * Errors: EINVAL (size below GIL_STATS_SIZE_VER0).
  */
 #define GIL_IOC_GET_STATS	_IOWR(GIL_IOC_MAGIC, 0x08, struct gil_stats)
+
+/*
+ * GIL_IOC_GET_POLICY - read the handoff policy (GIL_POLICY_*).
+ * GIL_IOC_SET_POLICY - set it; it applies from the next acquisition or
+ * release, and threads already waiting keep their place.  The default is
+ * the module parameter default_policy ("cpython").  ABI 1.1.
+ * Errors of SET: EINVAL (not a GIL_POLICY_*).
+ */
+#define GIL_IOC_GET_POLICY	_IOR(GIL_IOC_MAGIC, 0x09, __u32)
+#define GIL_IOC_SET_POLICY	_IOW(GIL_IOC_MAGIC, 0x0a, __u32)
 
 #endif /* _UAPI_LINUX_GIL_H */

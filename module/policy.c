@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Handoff policies (GIL_POLICY_*, uapi/linux/gil.h): who a release hands
+ * the GIL to, and when a waiter asks for it at once.  lock.c consults them
+ * under gil->lock; the rest of the algorithm is the same for every policy.
+ */
+#include <linux/errno.h>
+#include <linux/kernel.h>
+#include <linux/list.h>
+#include <linux/string.h>
+
+#include "gil.h"
+
+static const char *const gil_policy_names[GIL_POLICY_COUNT] = {
+	[GIL_POLICY_CPYTHON]	= "cpython",
+	[GIL_POLICY_FIFO]	= "fifo",
+	[GIL_POLICY_IO]		= "io",
+};
+
+const char *gil_policy_name(u32 policy)
+{
+	return policy < GIL_POLICY_COUNT ? gil_policy_names[policy] : "?";
+}
+
+/* The policy called @name (a trailing newline allowed), or -EINVAL. */
+int gil_policy_from_name(const char *name)
+{
+	int i = sysfs_match_string(gil_policy_names, name);
+
+	return i < 0 ? -EINVAL : i;
+}
+
+int gil_set_policy(struct gil *gil, u32 policy)
+{
+	if (policy >= GIL_POLICY_COUNT)
+		return -EINVAL;
+	spin_lock(&gil->lock);
+	gil->policy = policy;
+	gil_page_sync(gil);
+	spin_unlock(&gil->lock);
+	return 0;
+}
+
+u32 gil_get_policy(struct gil *gil)
+{
+	return READ_ONCE(gil->policy);
+}
+
+/*
+ * The waiter a release hands the GIL to, or NULL to let the waiters compete
+ * for it (GIL_POLICY_CPYTHON).  Waiters are queued in arrival order, so the
+ * first one that qualifies has waited longest.  One whose process closed
+ * the GIL is about to fail and is passed over.
+ */
+struct gil_thread *gil_next_owner(struct gil *gil)
+{
+	struct gil_waiter *w;
+
+	lockdep_assert_held(&gil->lock);
+	if (gil->policy == GIL_POLICY_CPYTHON)
+		return NULL;
+	list_for_each_entry(w, &gil->waiters.head, wq.entry) {
+		if (w->t->closed)
+			continue;
+		if (gil->policy == GIL_POLICY_FIFO || !w->t->cpu_bound)
+			return w->t;
+	}
+	return NULL;
+}
+
+/*
+ * GIL_POLICY_IO: an I/O-bound thread that finds the GIL held by a CPU-bound
+ * one asks for it at once, not after an interval.
+ */
+bool gil_io_preempts(struct gil *gil, struct gil_thread *t)
+{
+	lockdep_assert_held(&gil->lock);
+	return gil->policy == GIL_POLICY_IO && !t->cpu_bound &&
+	       gil->holder->cpu_bound && !gil->drop_request;
+}
