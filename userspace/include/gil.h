@@ -142,6 +142,21 @@ int gil_ensure_release(struct gil *gil, enum gil_ensure_state state);
 int gil_set_switch_interval(struct gil *gil, double seconds);
 int gil_get_switch_interval(struct gil *gil, double *seconds);
 
+/*
+ * The handoff policy, GIL_POLICY_* of <linux/gil.h>: who a release hands
+ * the GIL to.  The kernel backend has all three; each userspace backend
+ * has one (cpython: GIL_POLICY_CPYTHON, futex: GIL_POLICY_FIFO).
+ * gil_get_policy returns the policy.
+ * gil_set_policy: -EINVAL (no such policy), -EOPNOTSUPP (not one this
+ *	backend or the loaded module has).
+ * gil_policy_name returns "cpython", "fifo" or "io", or NULL;
+ * gil_policy_from_name the policy of that name, or -EINVAL.
+ */
+int gil_set_policy(struct gil *gil, unsigned int policy);
+int gil_get_policy(struct gil *gil);
+const char *gil_policy_name(unsigned int policy);
+int gil_policy_from_name(const char *name);
+
 /* Statistics, as struct gil_stats of <linux/gil.h>, for every backend. */
 int gil_get_stats(struct gil *gil, struct gil_stats *stats);
 

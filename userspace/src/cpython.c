@@ -396,6 +396,7 @@ const struct gil_ops gil_cpython_ops = {
 	.release = cpython_release,
 	.yield = cpython_yield,
 	.set_interval = cpython_set_interval,
+	.policy = GIL_POLICY_CPYTHON,
 	.get_interval = cpython_get_interval,
 	.get_stats = cpython_get_stats,
 };

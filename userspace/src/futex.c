@@ -606,6 +606,7 @@ const struct gil_ops gil_futex_ops = {
 	.release = futex_release,
 	.yield = futex_yield,
 	.set_interval = futex_set_interval,
+	.policy = GIL_POLICY_FIFO,
 	.get_interval = futex_get_interval,
 	.get_stats = futex_get_stats,
 };

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * libgil: what every backend shares.  GIL and thread-state lifetime,
- * ownership checks, gil_ensure, the switch interval's validation.
+ * ownership checks, gil_ensure, the switch interval's validation, policy
+ * names.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -327,6 +328,45 @@ int gil_get_switch_interval(struct gil *gil, double *seconds)
 		return -EBADF;
 	*seconds = (double)gil->ops->get_interval(gil) * 1e-6;
 	return 0;
+}
+
+static const char *const gil_policies[GIL_POLICY_COUNT] = {
+	[GIL_POLICY_CPYTHON] = "cpython",
+	[GIL_POLICY_FIFO] = "fifo",
+	[GIL_POLICY_IO] = "io",
+};
+
+const char *gil_policy_name(unsigned int policy)
+{
+	return policy < GIL_POLICY_COUNT ? gil_policies[policy] : NULL;
+}
+
+int gil_policy_from_name(const char *name)
+{
+	for (unsigned int p = 0; p < GIL_POLICY_COUNT; p++)
+		if (name && !strcmp(name, gil_policies[p]))
+			return (int)p;
+	return -EINVAL;
+}
+
+int gil_set_policy(struct gil *gil, unsigned int policy)
+{
+	if (gil_closed(gil))
+		return -EBADF;
+	if (policy >= GIL_POLICY_COUNT)
+		return -EINVAL;
+	if (gil->ops->set_policy)
+		return gil->ops->set_policy(gil, policy);
+	return policy == gil->ops->policy ? 0 : -EOPNOTSUPP;
+}
+
+int gil_get_policy(struct gil *gil)
+{
+	if (gil_closed(gil))
+		return -EBADF;
+	if (gil->ops->get_policy)
+		return gil->ops->get_policy(gil);
+	return (int)gil->ops->policy;
 }
 
 int gil_get_stats(struct gil *gil, struct gil_stats *stats)

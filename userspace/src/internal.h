@@ -23,6 +23,8 @@
  * @tstate_size: bytes of backend data after struct gil_tstate
  * @acquire, @release, @yield: take_gil, drop_gil, and both
  * @set_interval, @get_interval: microseconds, already validated
+ * @policy: the one policy of a backend without @set_policy
+ * @set_policy, @get_policy: a backend with several (validated)
  * @get_stats: fill every field of struct gil_stats
  */
 struct gil_ops {
@@ -38,6 +40,9 @@ struct gil_ops {
 	int (*yield)(struct gil_tstate *ts);
 	int (*set_interval)(struct gil *gil, int64_t interval_us);
 	int64_t (*get_interval)(struct gil *gil);
+	unsigned int policy;
+	int (*set_policy)(struct gil *gil, unsigned int policy);
+	int (*get_policy)(struct gil *gil);
 	int (*get_stats)(struct gil *gil, struct gil_stats *stats);
 };
 

@@ -119,6 +119,23 @@ static int64_t kernel_get_interval(struct gil *gil)
 					__ATOMIC_RELAXED);
 }
 
+/* A module of ABI 1.0 has no policies but GIL_POLICY_CPYTHON. */
+static int kernel_set_policy(struct gil *gil, unsigned int policy)
+{
+	uint32_t p = policy;
+	int ret = kernel_ioctl(gil, GIL_IOC_SET_POLICY, &p);
+
+	if (ret == -ENOTTY)
+		return policy == GIL_POLICY_CPYTHON ? 0 : -EOPNOTSUPP;
+	return ret;
+}
+
+/* ABI 1.0 leaves the field 0, which is GIL_POLICY_CPYTHON. */
+static int kernel_get_policy(struct gil *gil)
+{
+	return (int)__atomic_load_n(&kgil(gil)->page->policy, __ATOMIC_RELAXED);
+}
+
 static int kernel_get_stats(struct gil *gil, struct gil_stats *stats)
 {
 	stats->size = sizeof(*stats);
@@ -137,5 +154,7 @@ const struct gil_ops gil_kernel_ops = {
 	.yield = kernel_yield,
 	.set_interval = kernel_set_interval,
 	.get_interval = kernel_get_interval,
+	.set_policy = kernel_set_policy,
+	.get_policy = kernel_get_policy,
 	.get_stats = kernel_get_stats,
 };
