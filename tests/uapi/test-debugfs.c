@@ -148,6 +148,8 @@ static int expect_stats(const char *text, const struct gil_stats *st)
 	CHECK(expect_kv(text, "switch_number", st->switch_number) == 0);
 	CHECK(expect_kv(text, "owner_deaths", st->owner_deaths) == 0);
 	CHECK(expect_kv(text, "wait_ns", st->wait_ns) == 0);
+	CHECK(expect_kv(text, "direct_handoffs", st->direct_handoffs) == 0);
+	CHECK(expect_kv(text, "io_preemptions", st->io_preemptions) == 0);
 	for (i = 0; i < GIL_STATS_HIST_BUCKETS; i++) {
 		snprintf(key, sizeof(key), "handoff_ns_hist_%d", i);
 		if (st->handoff_ns_hist[i])

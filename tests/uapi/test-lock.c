@@ -264,6 +264,8 @@ static int hold_until_request(int fd, const struct gil_page *pg,
 static int drop_request_after_interval(void)
 {
 	static const __s64 intervals[] = { 2000, 20000 };
+	/* CPython's rule; GIL_POLICY_IO asks a CPU-bound holder at once. */
+	__u32 policy = GIL_POLICY_CPYTHON;
 	const struct gil_page *pg;
 	struct gil_stats st;
 	struct waiter w;
@@ -272,6 +274,7 @@ static int drop_request_after_interval(void)
 	int fd;
 
 	CHECK(open_mapped(&fd, &pg) == 0);
+	CHECK(ioctl(fd, GIL_IOC_SET_POLICY, &policy) == 0);
 	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
 	for (i = 0; i < ARRAY_SIZE(intervals); i++) {
 		CHECK(hold_until_request(fd, pg, intervals[i], &w, 0,

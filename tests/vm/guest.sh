@@ -104,6 +104,23 @@ run_userspace_tests() {
 		interp -b kernel -t 2 -n 200000 -io 50
 }
 
+# The uapi tests, the conformance suite and interp again, for each policy
+# but cpython as the default of new GILs (default_policy): every case
+# holds under every policy, or sets the policy it is about.  Not on a
+# kernel with KUnit (see module_parameter_tests).
+run_tests_under_policies() {
+	[ -d /sys/kernel/debug/kunit ] && return 0
+	for policy in fifo io; do
+		echo "# default_policy=$policy"
+		rmmod gil
+		guest_test "insmod default_policy=$policy" \
+			insmod /lib/gil/gil.ko default_policy=$policy
+		run_userspace_tests
+	done
+	rmmod gil
+	insmod /lib/gil/gil.ko
+}
+
 unload_and_check() {
 	guest_test "rmmod gil" rmmod gil
 	guest_test "no leaks after rmmod (kmemleak)" kmemleak_clean

@@ -1,0 +1,357 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Handoff policies (ABI 1.1): GET/SET_POLICY and their errors, the page
+ * and debugfs, the module parameter default_policy, and what each policy
+ * does that the others do not: fifo hands the GIL over in arrival order,
+ * with no barging and no free moment; io lets an I/O-bound waiter ask a
+ * CPU-bound holder at once and hands it the GIL.
+ *
+ * A switch interval of an hour makes "asks at once" exact: under any
+ * other rule the request could not come before the test times out.
+ */
+#include "harness.h"
+
+#define PARAM "/sys/module/gil/parameters/default_policy"
+
+static int gil_set_policy(int fd, __u32 policy)
+{
+	return ioctl(fd, GIL_IOC_SET_POLICY, &policy);
+}
+
+static long long gil_get_policy(int fd)
+{
+	__u32 policy = ~0u;
+
+	if (ioctl(fd, GIL_IOC_GET_POLICY, &policy))
+		return -1;
+	return policy;
+}
+
+/* Without debugfs there is nothing to compare; with it, the name shows. */
+static int debugfs_shows_policy(const char *name)
+{
+	char path[64], want[32], *text;
+	long long id;
+
+	if (!debugfs_mounted())
+		return 0;
+	id = debugfs_my_gil();
+	CHECK(id > 0);
+	snprintf(path, sizeof(path), GIL_DEBUGFS "/%lld", id);
+	snprintf(want, sizeof(want), "\npolicy %s\n", name);
+	text = read_file(path);
+	CHECK(text);
+	CHECK(strstr(text, want));
+	free(text);
+	return 0;
+}
+
+static const char *const names[GIL_POLICY_COUNT] = {
+	[GIL_POLICY_CPYTHON] = "cpython",
+	[GIL_POLICY_FIFO] = "fifo",
+	[GIL_POLICY_IO] = "io",
+};
+
+/* The module's default_policy, by number (it is cpython unless set). */
+static int default_policy(void)
+{
+	char *text = read_file(PARAM);
+	int i, found = -1;
+
+	for (i = 0; text && i < GIL_POLICY_COUNT; i++) {
+		size_t n = strlen(names[i]);
+
+		if (!strncmp(text, names[i], n) && !strcmp(text + n, "\n"))
+			found = i;
+	}
+	free(text);
+	return found;
+}
+
+/* The tests run under every default_policy; see tests/vm/guest.sh. */
+static int policy_default_from_parameter(void)
+{
+	const struct gil_page *pg;
+	int fd, policy = default_policy();
+
+	CHECK(policy >= 0);
+	CHECK(open_mapped(&fd, &pg) == 0);
+	CHECK_CMP(gil_get_policy(fd), ==, policy);
+	CHECK_CMP(PAGE_LOAD(pg->policy), ==, policy);
+	CHECK(debugfs_shows_policy(names[policy]) == 0);
+	return close_gil(fd, pg);
+}
+
+/* No attach needed; the page and debugfs follow; bad values change nothing. */
+static int policy_set_reads_back(void)
+{
+	static const __u32 bad[] = { GIL_POLICY_COUNT, 100, ~0u };
+	const struct gil_page *pg;
+	unsigned int i;
+	int fd;
+
+	CHECK(open_mapped(&fd, &pg) == 0);
+	for (i = GIL_POLICY_COUNT; i-- > 0;) {
+		CHECK(gil_set_policy(fd, i) == 0);
+		CHECK_CMP(gil_get_policy(fd), ==, i);
+		CHECK_CMP(PAGE_LOAD(pg->policy), ==, i);
+		CHECK(debugfs_shows_policy(names[i]) == 0);
+	}
+	CHECK(gil_set_policy(fd, GIL_POLICY_IO) == 0);
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
+		CHECK_ERR(gil_set_policy(fd, bad[i]), EINVAL);
+	CHECK_CMP(gil_get_policy(fd), ==, GIL_POLICY_IO);
+	CHECK_CMP(PAGE_LOAD(pg->policy), ==, GIL_POLICY_IO);
+	return close_gil(fd, pg);
+}
+
+static int policy_bad_pointers(void)
+{
+	const struct gil_page *pg;
+	void *none, *gone;
+	int fd;
+
+	/* The page first: it could land where unmapped_page() was. */
+	CHECK(open_mapped(&fd, &pg) == 0);
+	none = inaccessible_page();
+	gone = unmapped_page();
+	CHECK(none && gone);
+	CHECK_ERR(ioctl(fd, GIL_IOC_SET_POLICY, none), EFAULT);
+	CHECK_ERR(ioctl(fd, GIL_IOC_SET_POLICY, gone), EFAULT);
+	CHECK_ERR(ioctl(fd, GIL_IOC_GET_POLICY, none), EFAULT);
+	CHECK_ERR(ioctl(fd, GIL_IOC_GET_POLICY, NULL), EFAULT);
+	/* The GIL's own read-only page cannot take the answer either. */
+	CHECK_ERR(ioctl(fd, GIL_IOC_GET_POLICY, &pg->policy), EFAULT);
+	CHECK_CMP(gil_get_policy(fd), ==, default_policy());
+	munmap(none, page_size());
+	return close_gil(fd, pg);
+}
+
+static int policy_is_per_gil(void)
+{
+	int fds[2];
+
+	CHECK(open_gils(fds, 2) == 0);
+	CHECK(gil_set_policy(fds[0], GIL_POLICY_FIFO) == 0);
+	CHECK(gil_set_policy(fds[1], GIL_POLICY_IO) == 0);
+	CHECK_CMP(gil_get_policy(fds[0]), ==, GIL_POLICY_FIFO);
+	CHECK_CMP(gil_get_policy(fds[1]), ==, GIL_POLICY_IO);
+	return close_gils(fds, 2);
+}
+
+/*
+ * default_policy takes names (a trailing newline too) and applies to GILs
+ * opened after it is set; a bad name changes nothing.
+ */
+static int policy_module_parameter(void)
+{
+	int old = default_policy(), other = old == GIL_POLICY_FIFO ?
+		GIL_POLICY_IO : GIL_POLICY_FIFO;
+	int old_fd, fd, ret = 0;
+	char line[16];
+
+	CHECK(old >= 0);
+	old_fd = open_gil();
+	CHECK(old_fd >= 0);
+	snprintf(line, sizeof(line), "%s\n", names[other]);
+	CHECK(write_text(PARAM, line) == 0);
+	fd = open_gil();
+	if (fd < 0 || gil_get_policy(fd) != other ||
+	    gil_get_policy(old_fd) != old || default_policy() != other)
+		ret = -1;
+	errno = 0;
+	if (write_text(PARAM, "bogus") != -1 || errno != EINVAL ||
+	    default_policy() != other)
+		ret = -1;
+	/* Put it back before checking, so later tests see the default. */
+	CHECK(write_text(PARAM, names[old]) == 0);
+	CHECK(ret == 0);
+	close(fd);
+	return close_gil(old_fd, NULL);
+}
+
+/*
+ * fifo: each release hands the GIL to the longest waiter, so the page
+ * never shows it free, and a thread that asks after them all (the agent,
+ * right after the first release) gets it last.
+ */
+static int fifo_hands_over_in_arrival_order(void)
+{
+	const struct gil_page *pg;
+	struct waiter w1, w2;
+	struct gil_stats st;
+	struct agent a;
+	__u64 sn;
+	int fd;
+
+	CHECK(open_mapped(&fd, &pg) == 0);
+	CHECK(gil_set_policy(fd, GIL_POLICY_FIFO) == 0);
+	/* Only voluntary releases: no drop request. */
+	CHECK(gil_set_interval(fd, GIL_INTERVAL_MAX_US) == 0);
+	CHECK(attach_acquire(fd) == 0);
+	CHECK(agent_start(&a, fd) == 0);
+	CHECK(agent_call(&a, GIL_IOC_ATTACH) == 0);
+	sn = PAGE_LOAD(pg->switch_number);
+	CHECK(waiter_start_blocked(&w1, fd, pg, 1) == 0);
+	CHECK(waiter_start_blocked(&w2, fd, pg, 1) == 0);
+
+	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
+	CHECK_CMP(PAGE_LOAD(pg->locked), ==, 1);
+	CHECK_CMP(PAGE_LOAD(pg->switch_number), ==, sn + 1);
+	agent_post(&a, GIL_IOC_ACQUIRE);
+	CHECK(waiter_reach(&w1, W_HOLDING, 5000) == 0);
+	CHECK_CMP(w1.acq_ret, ==, 0);
+	CHECK_CMP(w1.sn_after_acquire, ==, sn + 1);
+	CHECK(wait_in_ioctl(getpid(), a.tid, GIL_IOC_ACQUIRE, 5000) == 0);
+
+	CHECK(waiter_let_go(&w1) == 0);
+	CHECK(waiter_reach(&w2, W_HOLDING, 5000) == 0);
+	CHECK_CMP(w2.acq_ret, ==, 0);
+	CHECK_CMP(w2.sn_after_acquire, ==, sn + 2);
+	CHECK(!agent_finished(&a));
+
+	CHECK(waiter_let_go(&w2) == 0);
+	CHECK_CMP(agent_result(&a, 5000), ==, 0);
+	CHECK_CMP(PAGE_LOAD(pg->switch_number), ==, sn + 3);
+	CHECK(gil_stats(fd, &st) == 0);
+	CHECK_CMP(st.direct_handoffs, ==, 3);
+	CHECK_CMP(st.voluntary_releases, ==, 3);
+	CHECK_CMP(st.forced_switches, ==, 0);
+	CHECK_CMP(st.io_preemptions, ==, 0);
+	CHECK_CMP(agent_call(&a, GIL_IOC_RELEASE), ==, 0);
+	CHECK_CMP(agent_call(&a, GIL_IOC_DETACH), ==, 0);
+	CHECK(agent_stop(&a) == 0);
+	return detach_close_gil(fd, pg);
+}
+
+/* fifo: a forced releaser returns with the new owner owning already. */
+static int fifo_forced_release_hands_over(void)
+{
+	const struct gil_page *pg;
+	struct gil_stats st;
+	struct waiter w;
+	__u64 sn;
+	int fd;
+
+	CHECK(open_mapped(&fd, &pg) == 0);
+	CHECK(gil_set_policy(fd, GIL_POLICY_FIFO) == 0);
+	CHECK(gil_set_interval(fd, 1000) == 0);
+	CHECK(attach_acquire(fd) == 0);
+	sn = PAGE_LOAD(pg->switch_number);
+	CHECK(waiter_start_requesting(&w, fd, pg, 1) == 0);
+	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
+	CHECK_CMP(PAGE_LOAD(pg->locked), ==, 1);
+	CHECK_CMP(PAGE_LOAD(pg->switch_number), ==, sn + 1);
+	CHECK(!drop_requested(pg));
+	CHECK(gil_stats(fd, &st) == 0);
+	CHECK_CMP(st.forced_switches, ==, 1);
+	CHECK_CMP(st.direct_handoffs, ==, 1);
+	CHECK(waiter_let_go(&w) == 0);
+	CHECK_CMP(w.acq_ret, ==, 0);
+	CHECK_CMP(w.sn_after_acquire, ==, sn + 1);
+	return detach_close_gil(fd, pg);
+}
+
+/*
+ * Make the calling holder CPU-bound, as GIL_POLICY_IO counts it: a waiter
+ * asks after the 1 ms interval and the holder answers with YIELD.  Then
+ * set the interval to an hour.
+ */
+static int become_cpu_bound(int fd, const struct gil_page *pg)
+{
+	struct waiter w;
+
+	CHECK(gil_set_interval(fd, 1000) == 0);
+	CHECK(waiter_start_requesting(&w, fd, pg, 0) == 0);
+	CHECK(ioctl(fd, GIL_IOC_YIELD) == 0);
+	CHECK(join_within(w.th, 5000) == 0);
+	CHECK_CMP(w.acq_ret, ==, 0);
+	CHECK(gil_set_interval(fd, GIL_INTERVAL_MAX_US) == 0);
+	return 0;
+}
+
+/*
+ * io: a thread that never had to give the GIL up (I/O-bound) asks a
+ * CPU-bound holder at once, and the forced release hands it the GIL.
+ */
+static int io_bound_waiter_preempts_cpu_bound_holder(void)
+{
+	const struct gil_page *pg;
+	struct gil_stats st;
+	struct waiter w;
+	__u64 sn;
+	int fd;
+
+	CHECK(open_mapped(&fd, &pg) == 0);
+	CHECK(gil_set_policy(fd, GIL_POLICY_IO) == 0);
+	CHECK(attach_acquire(fd) == 0);
+	CHECK(become_cpu_bound(fd, pg) == 0);
+	sn = PAGE_LOAD(pg->switch_number);
+	CHECK(waiter_start_requesting(&w, fd, pg, 1) == 0);
+	CHECK(gil_stats(fd, &st) == 0);
+	CHECK_CMP(st.io_preemptions, ==, 1);
+	CHECK_CMP(st.drop_requests, ==, 2);
+
+	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
+	CHECK_CMP(PAGE_LOAD(pg->switch_number), ==, sn + 1);
+	CHECK(waiter_let_go(&w) == 0);
+	CHECK_CMP(w.acq_ret, ==, 0);
+	CHECK_CMP(w.sn_after_acquire, ==, sn + 1);
+	CHECK(gil_stats(fd, &st) == 0);
+	/* To the first waiter (I/O-bound too), then to this one. */
+	CHECK_CMP(st.direct_handoffs, ==, 2);
+	CHECK_CMP(st.forced_switches, ==, 2);
+	return detach_close_gil(fd, pg);
+}
+
+/*
+ * Who waits an interval (an hour here) before asking: an I/O-bound waiter
+ * of an I/O-bound holder under io, and every waiter under cpython.
+ */
+static int waiter_does_not_ask_early(__u32 policy, int holder_cpu_bound)
+{
+	const struct gil_page *pg;
+	struct gil_stats st;
+	struct waiter w;
+	int fd;
+
+	CHECK(open_mapped(&fd, &pg) == 0);
+	CHECK(gil_set_policy(fd, policy) == 0);
+	CHECK(attach_acquire(fd) == 0);
+	if (holder_cpu_bound)
+		CHECK(become_cpu_bound(fd, pg) == 0);
+	else
+		CHECK(gil_set_interval(fd, GIL_INTERVAL_MAX_US) == 0);
+	CHECK(waiter_start_blocked(&w, fd, pg, 0) == 0);
+	sleep_ms(200);
+	CHECK(!drop_requested(pg));
+	CHECK(gil_stats(fd, &st) == 0);
+	CHECK_CMP(st.io_preemptions, ==, 0);
+	CHECK(release_to_waiter(fd, &w) == 0);
+	return detach_close_gil(fd, pg);
+}
+
+static int io_waits_for_io_bound_holder(void)
+{
+	return waiter_does_not_ask_early(GIL_POLICY_IO, 0);
+}
+
+static int cpython_waits_for_cpu_bound_holder(void)
+{
+	return waiter_does_not_ask_early(GIL_POLICY_CPYTHON, 1);
+}
+
+int main(void)
+{
+	RUN(policy_default_from_parameter);
+	RUN(policy_set_reads_back);
+	RUN(policy_bad_pointers);
+	RUN(policy_is_per_gil);
+	RUN(policy_module_parameter);
+	RUN(fifo_hands_over_in_arrival_order);
+	RUN(fifo_forced_release_hands_over);
+	RUN(io_bound_waiter_preempts_cpu_bound_holder);
+	RUN(io_waits_for_io_bound_holder);
+	RUN(cpython_waits_for_cpu_bound_holder);
+	return harness_exit();
+}
