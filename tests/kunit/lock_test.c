@@ -3,8 +3,8 @@
  * KUnit: the GIL algorithm (lock.c), driven through the module's internal
  * interface by kernel threads standing in for Python threads: mutual
  * exclusion, drop requests against the switch interval, the forced-switch
- * handshake, voluntary releases, owner death, the statistics, and the
- * validation of the interval.
+ * handshake, voluntary releases, owner death, the statistics, the handoff
+ * policies, and the validation of the interval.
  *
  * Each case gets its own GIL from gil_create() (no chardev is involved)
  * and a set of "agents": kernel threads attached to that GIL which run one
@@ -1230,6 +1230,149 @@ static void gil_test_interval_change_keeps_deadline(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gil_lt_do(test, a, GIL_LT_DROP), 0);
 }
 
+/* A thread's GIL_POLICY_IO class, as its last release would have set it. */
+static void gil_lt_set_cpu_bound(struct gil *gil, struct gil_lt_agent *a,
+				 bool cpu_bound)
+{
+	spin_lock(&gil->lock);
+	a->t->cpu_bound = cpu_bound;
+	spin_unlock(&gil->lock);
+}
+
+static void gil_test_policy_names(struct kunit *test)
+{
+	struct gil_lt_ctx *ctx = test->priv;
+	u32 p;
+
+	for (p = 0; p < GIL_POLICY_COUNT; p++) {
+		KUNIT_EXPECT_EQ(test, gil_policy_from_name(gil_policy_name(p)),
+				(int)p);
+		KUNIT_EXPECT_EQ(test, gil_set_policy(ctx->gil, p), 0);
+		KUNIT_EXPECT_EQ(test, gil_get_policy(ctx->gil), p);
+		KUNIT_EXPECT_EQ(test, ctx->gil->shared->policy, p);
+	}
+	KUNIT_EXPECT_EQ(test, gil_policy_from_name("fifo\n"), GIL_POLICY_FIFO);
+	KUNIT_EXPECT_EQ(test, gil_policy_from_name("FIFO"), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gil_policy_from_name(""), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gil_set_policy(ctx->gil, GIL_POLICY_COUNT),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, gil_get_policy(ctx->gil), GIL_POLICY_COUNT - 1);
+}
+
+/*
+ * GIL_POLICY_FIFO: each release hands the GIL to the longest waiter,
+ * passing over one whose process closed the GIL, so the GIL is never free
+ * and the releaser, asking again at once, comes last.
+ */
+static void gil_test_fifo_order(struct kunit *test)
+{
+	struct gil_lt_ctx *ctx = test->priv;
+	struct gil *gil = ctx->gil;
+	struct gil_lt_agent *a, *b, *c, *d;
+	struct gil_stats st;
+
+	KUNIT_ASSERT_EQ(test, gil_set_interval(gil, GIL_INTERVAL_MAX_US), 0);
+	KUNIT_ASSERT_EQ(test, gil_set_policy(gil, GIL_POLICY_FIFO), 0);
+	a = gil_lt_start(test, "holder");
+	b = gil_lt_start(test, "first");
+	c = gil_lt_start(test, "closer");
+	d = gil_lt_start(test, "third");
+	spin_lock(&gil->lock);
+	c->t->files = GIL_LT_COOKIE_FILES;
+	spin_unlock(&gil->lock);
+
+	KUNIT_ASSERT_EQ(test, gil_lt_do(test, a, GIL_LT_TAKE), 0);
+	gil_lt_post(b, GIL_LT_TAKE);
+	KUNIT_ASSERT_TRUE(test, gil_lt_poll(gil_lt_nr_waiters(gil) == 1, 10000));
+	gil_lt_post(c, GIL_LT_TAKE);
+	KUNIT_ASSERT_TRUE(test, gil_lt_poll(gil_lt_nr_waiters(gil) == 2, 10000));
+	gil_lt_post(d, GIL_LT_TAKE);
+	KUNIT_ASSERT_TRUE(test, gil_lt_poll(gil_lt_nr_waiters(gil) == 3, 10000));
+	gil_files_closed(gil, GIL_LT_COOKIE_FILES);
+	KUNIT_ASSERT_TRUE(test, gil_lt_wait(c, GIL_LT_OP_MS));
+	KUNIT_EXPECT_EQ(test, c->ret, -EBADF);
+
+	gil_lt_post(a, GIL_LT_DROP_TAKE);
+	KUNIT_ASSERT_TRUE(test, gil_lt_wait(b, GIL_LT_OP_MS));
+	KUNIT_EXPECT_EQ(test, b->ret, 0);
+	KUNIT_EXPECT_TRUE(test, b->after.held);
+	KUNIT_ASSERT_TRUE(test, gil_lt_poll(gil_lt_nr_waiters(gil) == 2, 10000));
+	KUNIT_EXPECT_EQ(test, a->ret_drop, 0);
+	KUNIT_EXPECT_TRUE(test, a->mid.locked);
+	KUNIT_EXPECT_PTR_EQ(test, a->mid.holder, b->t);
+
+	KUNIT_EXPECT_EQ(test, gil_lt_do(test, b, GIL_LT_DROP), 0);
+	KUNIT_ASSERT_TRUE(test, gil_lt_wait(d, GIL_LT_OP_MS));
+	KUNIT_EXPECT_EQ(test, d->ret, 0);
+	KUNIT_EXPECT_TRUE(test, d->after.held);
+	KUNIT_EXPECT_FALSE(test, gil_lt_idle(a));
+
+	KUNIT_EXPECT_EQ(test, gil_lt_do(test, d, GIL_LT_DROP), 0);
+	KUNIT_ASSERT_TRUE(test, gil_lt_wait(a, GIL_LT_OP_MS));
+	KUNIT_EXPECT_EQ(test, a->ret, 0);
+	KUNIT_EXPECT_TRUE(test, a->after.held);
+	gil_lt_read_stats(gil, &st);
+	KUNIT_EXPECT_EQ(test, st.direct_handoffs, 3);
+	KUNIT_EXPECT_EQ(test, st.voluntary_releases, 3);
+	KUNIT_EXPECT_EQ(test, st.switch_number, 4);
+	KUNIT_EXPECT_EQ(test, gil_lt_do(test, a, GIL_LT_DROP), 0);
+}
+
+/*
+ * GIL_POLICY_IO: a CPU-bound waiter waits its interval (an hour here); an
+ * I/O-bound one asks the CPU-bound holder at once, and the forced release
+ * hands it the GIL ahead of the CPU-bound waiter that came first.  The
+ * releases classify their threads.
+ */
+static void gil_test_io_priority(struct kunit *test)
+{
+	struct gil_lt_ctx *ctx = test->priv;
+	struct gil *gil = ctx->gil;
+	struct gil_lt_agent *a, *b, *c;
+	struct gil_lt_snap s;
+	struct gil_stats st;
+
+	KUNIT_ASSERT_EQ(test, gil_set_interval(gil, GIL_INTERVAL_MAX_US), 0);
+	KUNIT_ASSERT_EQ(test, gil_set_policy(gil, GIL_POLICY_IO), 0);
+	a = gil_lt_start(test, "cpu-holder");
+	c = gil_lt_start(test, "cpu-waiter");
+	b = gil_lt_start(test, "io-waiter");
+	gil_lt_set_cpu_bound(gil, a, true);
+	gil_lt_set_cpu_bound(gil, c, true);
+
+	KUNIT_ASSERT_EQ(test, gil_lt_do(test, a, GIL_LT_TAKE), 0);
+	gil_lt_post(c, GIL_LT_TAKE);
+	KUNIT_ASSERT_TRUE(test, gil_lt_poll(gil_lt_nr_waiters(gil) == 1, 10000));
+	msleep(20);
+	gil_lt_snapshot(gil, NULL, &s);
+	KUNIT_EXPECT_FALSE(test, s.drop_request);
+
+	gil_lt_post(b, GIL_LT_TAKE);
+	KUNIT_ASSERT_TRUE_MSG(test, gil_lt_poll(gil_lt_requested(gil), 10000),
+			      "an I/O-bound waiter did not ask at once");
+	gil_lt_read_stats(gil, &st);
+	KUNIT_EXPECT_EQ(test, st.io_preemptions, 1);
+
+	KUNIT_EXPECT_EQ(test, gil_lt_do(test, a, GIL_LT_DROP), 0);
+	KUNIT_ASSERT_TRUE(test, gil_lt_wait(b, GIL_LT_OP_MS));
+	KUNIT_EXPECT_EQ(test, b->ret, 0);
+	KUNIT_EXPECT_TRUE(test, b->after.held);
+	KUNIT_EXPECT_FALSE(test, gil_lt_idle(c));
+	KUNIT_EXPECT_TRUE(test, a->t->cpu_bound);
+
+	/* No I/O-bound waiter left: the CPU-bound one gets it, as in cpython. */
+	KUNIT_EXPECT_EQ(test, gil_lt_do(test, b, GIL_LT_DROP), 0);
+	KUNIT_ASSERT_TRUE(test, gil_lt_wait(c, GIL_LT_OP_MS));
+	KUNIT_EXPECT_EQ(test, c->ret, 0);
+	KUNIT_EXPECT_FALSE(test, b->t->cpu_bound);
+	gil_lt_read_stats(gil, &st);
+	KUNIT_EXPECT_EQ(test, st.direct_handoffs, 1);
+	KUNIT_EXPECT_EQ(test, st.forced_switches, 1);
+	KUNIT_EXPECT_EQ(test, st.voluntary_releases, 1);
+	KUNIT_EXPECT_EQ(test, st.drop_requests, 1);
+	KUNIT_EXPECT_EQ(test, gil_lt_do(test, c, GIL_LT_DROP), 0);
+}
+
 static struct kunit_case gil_lock_cases[] = {
 	KUNIT_CASE(gil_test_errors),
 	KUNIT_CASE(gil_test_detach),
@@ -1244,6 +1387,9 @@ static struct kunit_case gil_lock_cases[] = {
 	KUNIT_CASE(gil_test_release_after_waiter_left),
 	KUNIT_CASE_PARAM(gil_test_owner_death, gil_lt_death_modes_gen_params),
 	KUNIT_CASE(gil_test_interval_change_keeps_deadline),
+	KUNIT_CASE(gil_test_policy_names),
+	KUNIT_CASE(gil_test_fifo_order),
+	KUNIT_CASE(gil_test_io_priority),
 	{}
 };
 
