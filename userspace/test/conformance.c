@@ -1031,6 +1031,40 @@ static void test_interval(void)
 }
 
 /* ------------------------------------------------------------------ */
+/* Handoff policies: the kernel backend has all three, the others one. */
+
+static void test_policy(void)
+{
+	static const int own_policy[] = {
+		[GIL_BACKEND_CPYTHON] = GIL_POLICY_CPYTHON,
+		[GIL_BACKEND_FUTEX] = GIL_POLICY_FIFO,
+	};
+	struct gil *gil = open_gil();
+	bool kernel = gil_backend(gil) == GIL_BACKEND_KERNEL;
+	int own = gil_get_policy(gil);
+
+	if (!kernel)
+		CHECK_CMP(own, ==, own_policy[gil_backend(gil)]);
+	for (unsigned int p = 0; p < GIL_POLICY_COUNT; p++) {
+		CHECK_CMP(gil_policy_from_name(gil_policy_name(p)), ==, (int)p);
+		if (kernel) {
+			CHECK_OK(gil_set_policy(gil, p));
+			CHECK_CMP(gil_get_policy(gil), ==, (int)p);
+		} else {
+			CHECK_RET(gil_set_policy(gil, p),
+				  (int)p == own ? 0 : -EOPNOTSUPP);
+			CHECK_CMP(gil_get_policy(gil), ==, own);
+		}
+	}
+	CHECK_RET(gil_set_policy(gil, GIL_POLICY_COUNT), -EINVAL);
+	CHECK_RET(gil_set_policy(gil, ~0u), -EINVAL);
+	CHECK(!gil_policy_name(GIL_POLICY_COUNT));
+	CHECK_RET(gil_policy_from_name("bogus"), -EINVAL);
+	CHECK_RET(gil_policy_from_name(NULL), -EINVAL);
+	close_gil(gil);
+}
+
+/* ------------------------------------------------------------------ */
 /* Error codes. */
 
 struct foreign {
@@ -1138,6 +1172,8 @@ static void test_closed(void)
 	CHECK_RET(gil_set_switch_interval(gil, 0.01), -EBADF);
 	CHECK_RET(gil_get_switch_interval(gil, &s), -EBADF);
 	CHECK_RET(gil_get_stats(gil, &st), -EBADF);
+	CHECK_RET(gil_set_policy(gil, GIL_POLICY_CPYTHON), -EBADF);
+	CHECK_RET(gil_get_policy(gil), -EBADF);
 	CHECK(!gil_drop_requested(ts));		/* the word is still there */
 	/* Thread states can still be freed, attached or not. */
 	CHECK_OK(gil_tstate_free(ts));
@@ -1353,6 +1389,7 @@ static const struct test_case cases[] = {
 	{ "allow threads around a blocking read", test_allow_threads },
 	{ "gil_ensure and gil_ensure_release", test_ensure },
 	{ "switch interval validation", test_interval },
+	{ "handoff policies", test_policy },
 	{ "error codes", test_errors },
 	{ "every call fails with EBADF after close", test_closed },
 	{ "close wakes blocked acquirers with EBADF",
