@@ -15,16 +15,17 @@ struct row {
 	double acq, sw, drop, force;
 	char wait[16], p50[16], p99[16];
 	long long holder, waiters, threads;
-	char comm[32];
+	char policy[16], comm[32];
 };
 
 static int parse_row(const char *line, struct row *r)
 {
 	return sscanf(line,
-		      "%lf %lld %lld %lf %lf %lf %lf %15s %15s %15s %lld %lld %lld %31s",
+		      "%lf %lld %lld %lf %lf %lf %lf %15s %15s %15s %lld %lld %lld %15s %31s",
 		      &r->time, &r->gil, &r->pid, &r->acq, &r->sw, &r->drop,
 		      &r->force, r->wait, r->p50, r->p99, &r->holder,
-		      &r->waiters, &r->threads, r->comm) == 14 ? 0 : -1;
+		      &r->waiters, &r->threads, r->policy,
+		      r->comm) == 15 ? 0 : -1;
 }
 
 /* gilstat -p -n 2 -i 0.3 on GILs @a and @b; its stdout in *out. */
@@ -70,6 +71,7 @@ static int check_rows(char *text, long long held, long long busy)
 		CHECK(!strcmp(r.comm, "test-gilstat"));
 		if (r.gil == held) {
 			n_held++;
+			CHECK(!strcmp(r.policy, "io"));
 			CHECK_CMP(r.holder, ==, gettid_());
 			CHECK_CMP(r.waiters, ==, 1);
 			CHECK_CMP(r.threads, ==, 2);
@@ -77,6 +79,7 @@ static int check_rows(char *text, long long held, long long busy)
 			CHECK(!strcmp(r.wait, "-") && !strcmp(r.p50, "-"));
 		} else {
 			CHECK_CMP(r.gil, ==, busy);
+			CHECK(!strcmp(r.policy, "fifo"));
 			n_busy++;
 			CHECK_CMP(r.waiters, ==, 0);
 			CHECK_CMP(r.threads, ==, 1);
@@ -108,6 +111,8 @@ static int gilstat_shows_open_gils(void)
 	busy = debugfs_my_gil();
 	CHECK(held > 0 && busy > held);
 	CHECK(gil_set_interval(fd, 10000000) == 0);
+	CHECK(ioctl(fd, GIL_IOC_SET_POLICY, &(__u32){ GIL_POLICY_IO }) == 0);
+	CHECK(ioctl(fd2, GIL_IOC_SET_POLICY, &(__u32){ GIL_POLICY_FIFO }) == 0);
 	CHECK(attach_acquire(fd) == 0);
 	CHECK(waiter_start_blocked(&w, fd, pg, 0) == 0);
 	CHECK(ioctl(fd2, GIL_IOC_ATTACH) == 0);

@@ -7,7 +7,8 @@
  * rates over the interval (acquisitions, changes of owner, drop requests,
  * forced switches per second), the mean wait of the acquisitions that
  * waited, the handoff latency's p50 and p99 estimated from the histogram's
- * growth, and the GIL's state when sampled (holder, waiters, threads).
+ * growth, and the GIL's state when sampled (holder, waiters, threads,
+ * handoff policy).
  *
  * On a terminal the table is redrawn in place; with -p, or when the output
  * is not a terminal, the header is printed once and a line per GIL per
@@ -34,6 +35,7 @@ struct sample {
 	unsigned long long id;
 	long long opener_pid;
 	char comm[32];
+	char policy[16];
 	long long holder, nr_waiters, threads;
 	unsigned long long acquisitions, contended, drop_requests;
 	unsigned long long forced_switches, switch_number, wait_ns;
@@ -89,6 +91,10 @@ static void parse_line(struct sample *s, const char *key, const char *val)
 
 	if (!strcmp(key, "opener_comm")) {
 		snprintf(s->comm, sizeof(s->comm), "%s", val);
+		return;
+	}
+	if (!strcmp(key, "policy")) {
+		snprintf(s->policy, sizeof(s->policy), "%s", val);
 		return;
 	}
 	if (!strncmp(key, "handoff_ns_hist_", 16)) {
@@ -254,10 +260,10 @@ static const char *fmt_ns(char *buf, size_t len, double ns)
 
 static void print_header(void)
 {
-	printf("%7s %5s %7s %9s %8s %8s %8s %9s %9s %9s %7s %4s %4s %s\n",
+	printf("%7s %5s %7s %9s %8s %8s %8s %9s %9s %9s %7s %4s %4s %-7s %s\n",
 	       "TIME", "GIL", "PID", "ACQ/s", "SW/s", "DROP/s", "FORCE/s",
 	       "WAIT", "HOFF_P50", "HOFF_P99", "HOLDER", "WTRS", "THRS",
-	       "COMM");
+	       "POLICY", "COMM");
 }
 
 /*
@@ -285,14 +291,14 @@ static void print_gil(double t, double dt, const struct sample *cur,
 	       (double)(cur->wait_ns - prev->wait_ns) / (double)contended : -1);
 	fmt_ns(p50, sizeof(p50), hist_quantile(d, 0.50));
 	fmt_ns(p99, sizeof(p99), hist_quantile(d, 0.99));
-	printf("%7.1f %5llu %7lld %9.1f %8.1f %8.1f %8.1f %9s %9s %9s %7lld %4lld %4lld %s\n",
+	printf("%7.1f %5llu %7lld %9.1f %8.1f %8.1f %8.1f %9s %9s %9s %7lld %4lld %4lld %-7s %s\n",
 	       t, cur->id, cur->opener_pid,
 	       (double)(cur->acquisitions - prev->acquisitions) / dt,
 	       (double)(cur->switch_number - prev->switch_number) / dt,
 	       (double)(cur->drop_requests - prev->drop_requests) / dt,
 	       (double)(cur->forced_switches - prev->forced_switches) / dt,
 	       wait, p50, p99, cur->holder, cur->nr_waiters, cur->threads,
-	       cur->comm);
+	       cur->policy[0] ? cur->policy : "-", cur->comm);
 }
 
 static void sleep_until(int64_t t_ns)
