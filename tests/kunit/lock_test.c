@@ -466,6 +466,37 @@ static void gil_lt_exit(struct kunit *test)
 	test->priv = NULL;
 }
 
+/* @from releases the GIL, and @to, waiting for it, takes it. */
+static void gil_lt_pass(struct kunit *test, struct gil_lt_agent *from,
+			struct gil_lt_agent *to)
+{
+	KUNIT_EXPECT_EQ(test, gil_lt_do(test, from, GIL_LT_DROP), 0);
+	KUNIT_ASSERT_TRUE_MSG(test, gil_lt_wait(to, GIL_LT_OP_MS),
+			      "%s did not get the GIL from %s", to->name,
+			      from->name);
+	KUNIT_EXPECT_EQ(test, to->ret, 0);
+	KUNIT_EXPECT_TRUE(test, to->after.held);
+}
+
+/* @a asks for the GIL, and is the @n-th thread to wait for it. */
+static void gil_lt_queue(struct kunit *test, struct gil_lt_agent *a,
+			 unsigned int n)
+{
+	gil_lt_post(a, GIL_LT_TAKE);
+	KUNIT_ASSERT_TRUE_MSG(test,
+			      gil_lt_poll(gil_lt_nr_waiters(a->ctx->gil) == n,
+					  10000),
+			      "%s is not waiting", a->name);
+}
+
+/* Give @a a process of its own (the records compare, never use it). */
+static void gil_lt_own_process(struct gil *gil, struct gil_lt_agent *a)
+{
+	spin_lock(&gil->lock);
+	a->t->files = GIL_LT_COOKIE_FILES;
+	spin_unlock(&gil->lock);
+}
+
 /* Functions the agents run. */
 
 static int gil_lt_fn_attach(struct gil_lt_agent *a, void *arg)
@@ -859,10 +890,7 @@ static void gil_test_drop_request_timing(struct kunit *test)
 			       "the waiter stopped waiting by itself");
 
 	/* The forced switch: the waiter gets the GIL. */
-	KUNIT_EXPECT_EQ(test, gil_lt_do(test, a, GIL_LT_DROP), 0);
-	KUNIT_ASSERT_TRUE(test, gil_lt_wait(b, GIL_LT_OP_MS));
-	KUNIT_EXPECT_EQ(test, b->ret, 0);
-	KUNIT_EXPECT_TRUE(test, b->after.held);
+	gil_lt_pass(test, a, b);
 
 	/* b->start is read after b finished: its store is visible. */
 	page_us = ktime_us_delta(p->seen_page, b->start);
@@ -1013,10 +1041,7 @@ static void gil_test_forced_switch(struct kunit *test)
 	gil_lt_read_stats(gil, &st);
 	KUNIT_EXPECT_EQ(test, st.forced_switches, 1);
 
-	KUNIT_EXPECT_EQ(test, gil_lt_do(test, b, GIL_LT_DROP), 0);
-	KUNIT_ASSERT_TRUE(test, gil_lt_wait(a, GIL_LT_OP_MS));
-	KUNIT_EXPECT_EQ(test, a->ret, 0);
-	KUNIT_EXPECT_TRUE(test, a->after.held);
+	gil_lt_pass(test, b, a);
 	KUNIT_EXPECT_EQ_MSG(test, a->after.switch_number, sn + 2,
 			    "a -> b -> a is two changes of owner");
 	if (mode->op == GIL_LT_DROP_TAKE) {
@@ -1052,17 +1077,13 @@ static void gil_test_voluntary_release(struct kunit *test)
 
 	/* A waiter, but no request. */
 	KUNIT_ASSERT_EQ(test, gil_lt_do(test, a, GIL_LT_TAKE), 0);
-	gil_lt_post(b, GIL_LT_TAKE);
-	KUNIT_ASSERT_TRUE(test, gil_lt_poll(gil_lt_nr_waiters(gil) == 1, 10000));
+	gil_lt_queue(test, b, 1);
 	msleep(20);
 	gil_lt_snapshot(gil, a->t, &s);
 	KUNIT_EXPECT_TRUE(test, s.held);
 	KUNIT_EXPECT_FALSE(test, s.drop_request);
 	KUNIT_EXPECT_FALSE(test, gil_lt_idle(b));
-	KUNIT_EXPECT_EQ(test, gil_lt_do(test, a, GIL_LT_DROP), 0);
-	KUNIT_ASSERT_TRUE(test, gil_lt_wait(b, GIL_LT_OP_MS));
-	KUNIT_EXPECT_EQ(test, b->ret, 0);
-	KUNIT_EXPECT_TRUE(test, b->after.held);
+	gil_lt_pass(test, a, b);
 	gil_lt_read_stats(gil, &st);
 	KUNIT_EXPECT_EQ(test, st.voluntary_releases, 2);
 	KUNIT_EXPECT_EQ(test, st.forced_switches, 0);
@@ -1088,10 +1109,7 @@ static void gil_test_release_after_waiter_left(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, gil_set_interval(gil, 1000), 0);
 	a = gil_lt_start(test, "holder");
 	c = gil_lt_start(test, "leaver");
-	/* Give c a process of its own (the records compare, never use it). */
-	spin_lock(&gil->lock);
-	c->t->files = GIL_LT_COOKIE_FILES;
-	spin_unlock(&gil->lock);
+	gil_lt_own_process(gil, c);
 
 	KUNIT_ASSERT_EQ(test, gil_lt_do(test, a, GIL_LT_TAKE), 0);
 	gil_lt_post(c, GIL_LT_TAKE);
@@ -1209,8 +1227,7 @@ static void gil_test_interval_change_keeps_deadline(struct kunit *test)
 	a = gil_lt_start(test, "a");
 	b = gil_lt_start(test, "b");
 	KUNIT_ASSERT_EQ(test, gil_lt_do(test, a, GIL_LT_TAKE), 0);
-	gil_lt_post(b, GIL_LT_TAKE);
-	KUNIT_ASSERT_TRUE(test, gil_lt_poll(gil_lt_nr_waiters(gil) == 1, 10000));
+	gil_lt_queue(test, b, 1);
 	KUNIT_ASSERT_EQ(test, gil_set_interval(gil, 1000), 0);
 	msleep(50);
 	gil_lt_snapshot(gil, a->t, &s);
@@ -1277,17 +1294,12 @@ static void gil_test_fifo_order(struct kunit *test)
 	b = gil_lt_start(test, "first");
 	c = gil_lt_start(test, "closer");
 	d = gil_lt_start(test, "third");
-	spin_lock(&gil->lock);
-	c->t->files = GIL_LT_COOKIE_FILES;
-	spin_unlock(&gil->lock);
+	gil_lt_own_process(gil, c);
 
 	KUNIT_ASSERT_EQ(test, gil_lt_do(test, a, GIL_LT_TAKE), 0);
-	gil_lt_post(b, GIL_LT_TAKE);
-	KUNIT_ASSERT_TRUE(test, gil_lt_poll(gil_lt_nr_waiters(gil) == 1, 10000));
-	gil_lt_post(c, GIL_LT_TAKE);
-	KUNIT_ASSERT_TRUE(test, gil_lt_poll(gil_lt_nr_waiters(gil) == 2, 10000));
-	gil_lt_post(d, GIL_LT_TAKE);
-	KUNIT_ASSERT_TRUE(test, gil_lt_poll(gil_lt_nr_waiters(gil) == 3, 10000));
+	gil_lt_queue(test, b, 1);
+	gil_lt_queue(test, c, 2);
+	gil_lt_queue(test, d, 3);
 	gil_files_closed(gil, GIL_LT_COOKIE_FILES);
 	KUNIT_ASSERT_TRUE(test, gil_lt_wait(c, GIL_LT_OP_MS));
 	KUNIT_EXPECT_EQ(test, c->ret, -EBADF);
@@ -1301,16 +1313,10 @@ static void gil_test_fifo_order(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, a->mid.locked);
 	KUNIT_EXPECT_PTR_EQ(test, a->mid.holder, b->t);
 
-	KUNIT_EXPECT_EQ(test, gil_lt_do(test, b, GIL_LT_DROP), 0);
-	KUNIT_ASSERT_TRUE(test, gil_lt_wait(d, GIL_LT_OP_MS));
-	KUNIT_EXPECT_EQ(test, d->ret, 0);
-	KUNIT_EXPECT_TRUE(test, d->after.held);
+	gil_lt_pass(test, b, d);
 	KUNIT_EXPECT_FALSE(test, gil_lt_idle(a));
 
-	KUNIT_EXPECT_EQ(test, gil_lt_do(test, d, GIL_LT_DROP), 0);
-	KUNIT_ASSERT_TRUE(test, gil_lt_wait(a, GIL_LT_OP_MS));
-	KUNIT_EXPECT_EQ(test, a->ret, 0);
-	KUNIT_EXPECT_TRUE(test, a->after.held);
+	gil_lt_pass(test, d, a);
 	gil_lt_read_stats(gil, &st);
 	KUNIT_EXPECT_EQ(test, st.direct_handoffs, 3);
 	KUNIT_EXPECT_EQ(test, st.voluntary_releases, 3);
@@ -1341,8 +1347,7 @@ static void gil_test_io_priority(struct kunit *test)
 	gil_lt_set_cpu_bound(gil, c, true);
 
 	KUNIT_ASSERT_EQ(test, gil_lt_do(test, a, GIL_LT_TAKE), 0);
-	gil_lt_post(c, GIL_LT_TAKE);
-	KUNIT_ASSERT_TRUE(test, gil_lt_poll(gil_lt_nr_waiters(gil) == 1, 10000));
+	gil_lt_queue(test, c, 1);
 	msleep(20);
 	gil_lt_snapshot(gil, NULL, &s);
 	KUNIT_EXPECT_FALSE(test, s.drop_request);
@@ -1353,17 +1358,12 @@ static void gil_test_io_priority(struct kunit *test)
 	gil_lt_read_stats(gil, &st);
 	KUNIT_EXPECT_EQ(test, st.io_preemptions, 1);
 
-	KUNIT_EXPECT_EQ(test, gil_lt_do(test, a, GIL_LT_DROP), 0);
-	KUNIT_ASSERT_TRUE(test, gil_lt_wait(b, GIL_LT_OP_MS));
-	KUNIT_EXPECT_EQ(test, b->ret, 0);
-	KUNIT_EXPECT_TRUE(test, b->after.held);
+	gil_lt_pass(test, a, b);
 	KUNIT_EXPECT_FALSE(test, gil_lt_idle(c));
 	KUNIT_EXPECT_TRUE(test, a->t->cpu_bound);
 
 	/* No I/O-bound waiter left: the CPU-bound one gets it, as in cpython. */
-	KUNIT_EXPECT_EQ(test, gil_lt_do(test, b, GIL_LT_DROP), 0);
-	KUNIT_ASSERT_TRUE(test, gil_lt_wait(c, GIL_LT_OP_MS));
-	KUNIT_EXPECT_EQ(test, c->ret, 0);
+	gil_lt_pass(test, b, c);
 	KUNIT_EXPECT_FALSE(test, b->t->cpu_bound);
 	gil_lt_read_stats(gil, &st);
 	KUNIT_EXPECT_EQ(test, st.direct_handoffs, 1);
