@@ -263,8 +263,13 @@ static inline pid_t test_fork(unsigned int child_timeout_s)
 	return pid;
 }
 
-/* Reap a child within timeout_ms; on timeout SIGKILL it and return -1. */
-static inline int wait_child(pid_t pid, long timeout_ms, int *status)
+/*
+ * Reap a child within @timeout_ms, polling every @poll_us; -1 if it is
+ * still there (errno ETIMEDOUT; it is sent nothing) or cannot be waited
+ * for.
+ */
+static inline int reap_within(pid_t pid, long timeout_ms, long poll_us,
+			      int *status)
 {
 	int64_t deadline = now_ns() + timeout_ms * 1000000;
 	pid_t r;
@@ -277,8 +282,19 @@ static inline int wait_child(pid_t pid, long timeout_ms, int *status)
 			return -1;
 		if (now_ns() > deadline)
 			break;
-		sleep_us(2000);
+		sleep_us(poll_us);
 	}
+	errno = ETIMEDOUT;
+	return -1;
+}
+
+/* Reap a child within timeout_ms; on timeout SIGKILL it and return -1. */
+static inline int wait_child(pid_t pid, long timeout_ms, int *status)
+{
+	if (!reap_within(pid, timeout_ms, 2000, status))
+		return 0;
+	if (errno != ETIMEDOUT)
+		return -1;
 	kill(pid, SIGKILL);
 	waitpid(pid, status, 0);
 	errno = ETIMEDOUT;
