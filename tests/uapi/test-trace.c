@@ -364,42 +364,6 @@ static int expect_forced_switch(struct trace *t, pid_t me, pid_t waiter,
 	return expect_counts(t, id, st);
 }
 
-static int trace_forced_switch(void)
-{
-	struct trace *t = calloc(1, sizeof(*t));
-	const struct gil_page *pg;
-	struct gil_stats st;
-	struct waiter w;
-	long long dbg_id = -1, id;
-	pid_t me = gettid_();
-	int fd;
-
-	if (!tracefs_mounted())
-		SKIP(NO_TRACEFS);
-	CHECK(t);
-	CHECK(trace_begin() == 0);
-	CHECK(open_mapped(&fd, &pg) == 0);
-	if (debugfs_mounted())
-		dbg_id = debugfs_my_gil();
-	CHECK(gil_set_interval(fd, 2000) == 0);
-	CHECK(attach_acquire(fd) == 0);
-	CHECK(waiter_start_requesting(&w, fd, pg, 0) == 0);
-	CHECK(release_to_waiter(fd, &w) == 0);
-	CHECK(gil_stats(fd, &st) == 0);
-	CHECK(detach_close_gil(fd, pg) == 0);
-	CHECK(trace_end(t) == 0);
-
-	id = trace_gil_id(t, me, dbg_id);
-	if (id < 0 || expect_forced_switch(t, me, w.tid, id, &st)) {
-		printf("    gil id %lld (debugfs: %lld), tids %d and %d\n", id,
-		       dbg_id, (int)me, (int)w.tid);
-		print_trace(t);
-		return -1;
-	}
-	free(t);
-	return 0;
-}
-
 /* A release to a sleeping waiter: a voluntary release, then a handoff. */
 static int expect_voluntary_handoff(struct trace *t, pid_t me, pid_t waiter,
 				    long long id, const struct gil_stats *st)
@@ -418,38 +382,65 @@ static int expect_voluntary_handoff(struct trace *t, pid_t me, pid_t waiter,
 	return expect_counts(t, id, st);
 }
 
-static int trace_voluntary_handoff(void)
+/*
+ * We take the GIL and a waiter thread gets it from us: by a forced switch
+ * (a 2 ms interval; the waiter's drop request) or voluntarily (a long
+ * interval; the waiter sleeps in ACQUIRE until we release); then the
+ * trace.  The forced switch also checks that debugfs names the same GIL.
+ */
+static int trace_handoff(int forced)
 {
 	struct trace *t = calloc(1, sizeof(*t));
 	const struct gil_page *pg;
 	struct gil_stats st;
 	struct waiter w;
-	long long id;
+	long long dbg_id = -1, id;
 	pid_t me = gettid_();
-	int fd;
+	int fd, ret;
 
 	if (!tracefs_mounted())
 		SKIP(NO_TRACEFS);
 	CHECK(t);
 	CHECK(trace_begin() == 0);
 	CHECK(open_mapped(&fd, &pg) == 0);
-	CHECK(gil_set_interval(fd, 10000000) == 0);
+	if (forced && debugfs_mounted())
+		dbg_id = debugfs_my_gil();
+	CHECK(gil_set_interval(fd, forced ? 2000 : 10000000) == 0);
 	CHECK(attach_acquire(fd) == 0);
-	CHECK(waiter_start_blocked(&w, fd, pg, 0) == 0);
+	if (forced)
+		CHECK(waiter_start_requesting(&w, fd, pg, 0) == 0);
+	else
+		CHECK(waiter_start_blocked(&w, fd, pg, 0) == 0);
 	CHECK(release_to_waiter(fd, &w) == 0);
 	CHECK(gil_stats(fd, &st) == 0);
 	CHECK(detach_close_gil(fd, pg) == 0);
 	CHECK(trace_end(t) == 0);
 
-	id = trace_gil_id(t, me, -1);
-	if (id < 0 || expect_voluntary_handoff(t, me, w.tid, id, &st)) {
-		printf("    gil id %lld, tids %d and %d\n", id, (int)me,
-		       (int)w.tid);
+	id = trace_gil_id(t, me, dbg_id);
+	if (id < 0)
+		ret = -1;
+	else if (forced)
+		ret = expect_forced_switch(t, me, w.tid, id, &st);
+	else
+		ret = expect_voluntary_handoff(t, me, w.tid, id, &st);
+	if (ret) {
+		printf("    gil id %lld (debugfs: %lld), tids %d and %d\n", id,
+		       dbg_id, (int)me, (int)w.tid);
 		print_trace(t);
 		return -1;
 	}
 	free(t);
 	return 0;
+}
+
+static int trace_forced_switch(void)
+{
+	return trace_handoff(1);
+}
+
+static int trace_voluntary_handoff(void)
+{
+	return trace_handoff(0);
 }
 
 /*
