@@ -612,6 +612,24 @@ static inline int close_gils(const int *fds, int n)
 	return 0;
 }
 
+/*
+ * A child process attaches to @fd's GIL, takes it and exits holding it:
+ * the GIL's next ACQUIRE reports EOWNERDEAD.  The child's pid, or -1.
+ */
+static inline pid_t child_dies_holding(int fd)
+{
+	pid_t pid = test_fork(10);
+
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		if (ioctl(fd, GIL_IOC_ATTACH) || ioctl(fd, GIL_IOC_ACQUIRE))
+			_exit(1);
+		_exit(0);
+	}
+	CHECK(child_ok(pid, 10000));
+	return pid;
+}
+
 /* ---- a waiter thread ------------------------------------------------------ */
 
 enum {

@@ -460,14 +460,8 @@ static int trace_owner_death(void)
 	CHECK(trace_begin() == 0);
 	fd = open_gil();
 	CHECK(fd >= 0);
-	pid = test_fork(10);
-	CHECK(pid >= 0);
-	if (pid == 0) {
-		if (ioctl(fd, GIL_IOC_ATTACH) || ioctl(fd, GIL_IOC_ACQUIRE))
-			_exit(1);
-		_exit(0);
-	}
-	CHECK(child_ok(pid, 10000));
+	pid = child_dies_holding(fd);
+	CHECK(pid > 0);
 	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
 	CHECK_ERR(ioctl(fd, GIL_IOC_ACQUIRE), EOWNERDEAD);
 	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
