@@ -67,6 +67,7 @@
 #define REAP_BOUND_MS	30000	/* a SIGKILLed worker is gone by then */
 #define FINISH_BOUND_MS	60000	/* the workers end after the chaos */
 #define KILL_GAP_MS	50	/* a kill every 1..KILL_GAP_MS ms */
+#define REAP_POLL_US	500	/* how often a reap looks for the victim */
 #define EARLY_KILL_PCT	10	/* kills of a replacement right after fork */
 #define AIM_MS		10	/* how long to look for a holder to kill */
 #define CPU_MAX_US	4000	/* a long critical section, over intervals */
@@ -568,24 +569,6 @@ static int spawn(int s)
 	return pid > 0 ? 0 : -1;
 }
 
-/* Reap @pid within @ms; -1 if it is still there (it is sent nothing). */
-static int reap_within(pid_t pid, long ms, int *status)
-{
-	int64_t deadline = now_ns() + ms * 1000000;
-	pid_t r;
-
-	for (;;) {
-		r = waitpid(pid, status, WNOHANG);
-		if (r == pid)
-			return 0;
-		if (r == -1 && errno != EINTR)
-			return -1;
-		if (now_ns() > deadline)
-			return -1;
-		sleep_us(500);
-	}
-}
-
 /* Where each thread of a process is, in the kernel: for hangs. */
 static void dump_tasks(pid_t pid)
 {
@@ -688,7 +671,7 @@ static int kill_worker(int s)
 		if (atomic_load(&ws->t[i].tid))
 			setpriority(PRIO_PROCESS, atomic_load(&ws->t[i].tid),
 				    -10);
-	if (reap_within(pid, REAP_BOUND_MS, &status)) {
+	if (reap_within(pid, REAP_BOUND_MS, REAP_POLL_US, &status)) {
 		finding(&sh->stalls, "worker %d (pid %d) still there %d s "
 			"after SIGKILL: a thread hangs in the kernel", s,
 			(int)pid, REAP_BOUND_MS / 1000);
@@ -864,7 +847,7 @@ static int finish_workers(void)
 		}
 		doom(s);
 		kill(pid, SIGKILL);
-		if (reap_within(pid, REAP_BOUND_MS, &status)) {
+		if (reap_within(pid, REAP_BOUND_MS, REAP_POLL_US, &status)) {
 			finding(&sh->stalls, "worker %d (pid %d) still there "
 				"%d s after SIGKILL: a thread hangs in the "
 				"kernel", s, (int)pid, REAP_BOUND_MS / 1000);

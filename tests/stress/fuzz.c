@@ -1785,7 +1785,7 @@ int main(int argc, char **argv)
 	struct worker *workers;
 	struct progress *progress;
 	struct statvfs sv;
-	int64_t start = now_ns(), deadline, join_deadline;
+	int64_t start = now_ns(), join_deadline;
 	int stalled = -1, unjoined = 0, after, findings, i;
 	uint64_t sweep_seed;
 	pthread_t sweep;
@@ -1834,12 +1834,8 @@ int main(int argc, char **argv)
 		}
 	}
 
-	deadline = stress_deadline(&o);
-	while (now_ns() < deadline && stalled < 0) {
-		sleep_ms(100);
-		stalled = progress_stalled(progress, o.threads,
-					   STALL_BOUND_S * 1000000000LL);
-	}
+	stalled = progress_watch(stress_deadline(&o), progress, o.threads,
+				 STALL_BOUND_S * 1000000000LL);
 	atomic_store(&stop, 1);
 	if (stalled >= 0 && show_finding())
 		printf("    finding: thread %d made no progress for %d s\n",

@@ -217,7 +217,7 @@ int main(int argc, char **argv)
 	struct progress *progress;
 	long overlaps = 0, acquisitions = 0, yields = 0, switches = 0;
 	int stalled = -1, unjoined = 0, books = 0, never = 0, findings;
-	int64_t deadline, start = now_ns();
+	int64_t start = now_ns();
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	stress_parse(argc, argv, &o);
@@ -253,12 +253,8 @@ int main(int argc, char **argv)
 	}
 
 	pthread_barrier_wait(&start_line);
-	deadline = stress_deadline(&o);
-	while (now_ns() < deadline && stalled < 0) {
-		sleep_ms(100);
-		stalled = progress_stalled(progress, o.threads,
-					   STALL_BOUND_S * 1000000000LL);
-	}
+	stalled = progress_watch(stress_deadline(&o), progress, o.threads,
+				 STALL_BOUND_S * 1000000000LL);
 	atomic_store(&stop, 1);
 	for (int i = 0; i < o.threads; i++) {
 		if (join_within(threads[i].th, JOIN_BOUND_MS)) {

@@ -174,4 +174,23 @@ static inline int progress_stalled(struct progress *p, int n, int64_t bound_ns)
 	return -1;
 }
 
+/*
+ * Watch @n slots until @deadline, every 100 ms: the index of the first
+ * slot stuck for longer than @bound_ns (the watch ends there), or -1 when
+ * the run reached its deadline with every thread making progress.
+ */
+static inline int progress_watch(int64_t deadline, struct progress *p, int n,
+				 int64_t bound_ns)
+{
+	int stalled;
+
+	while (now_ns() < deadline) {
+		sleep_ms(100);
+		stalled = progress_stalled(p, n, bound_ns);
+		if (stalled >= 0)
+			return stalled;
+	}
+	return -1;
+}
+
 #endif

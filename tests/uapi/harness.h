@@ -263,8 +263,13 @@ static inline pid_t test_fork(unsigned int child_timeout_s)
 	return pid;
 }
 
-/* Reap a child within timeout_ms; on timeout SIGKILL it and return -1. */
-static inline int wait_child(pid_t pid, long timeout_ms, int *status)
+/*
+ * Reap a child within @timeout_ms, polling every @poll_us; -1 if it is
+ * still there (errno ETIMEDOUT; it is sent nothing) or cannot be waited
+ * for.
+ */
+static inline int reap_within(pid_t pid, long timeout_ms, long poll_us,
+			      int *status)
 {
 	int64_t deadline = now_ns() + timeout_ms * 1000000;
 	pid_t r;
@@ -277,8 +282,19 @@ static inline int wait_child(pid_t pid, long timeout_ms, int *status)
 			return -1;
 		if (now_ns() > deadline)
 			break;
-		sleep_us(2000);
+		sleep_us(poll_us);
 	}
+	errno = ETIMEDOUT;
+	return -1;
+}
+
+/* Reap a child within timeout_ms; on timeout SIGKILL it and return -1. */
+static inline int wait_child(pid_t pid, long timeout_ms, int *status)
+{
+	if (!reap_within(pid, timeout_ms, 2000, status))
+		return 0;
+	if (errno != ETIMEDOUT)
+		return -1;
 	kill(pid, SIGKILL);
 	waitpid(pid, status, 0);
 	errno = ETIMEDOUT;
@@ -594,6 +610,24 @@ static inline int close_gils(const int *fds, int n)
 	for (i = 0; i < n; i++)
 		CHECK(close(fds[i]) == 0);
 	return 0;
+}
+
+/*
+ * A child process attaches to @fd's GIL, takes it and exits holding it:
+ * the GIL's next ACQUIRE reports EOWNERDEAD.  The child's pid, or -1.
+ */
+static inline pid_t child_dies_holding(int fd)
+{
+	pid_t pid = test_fork(10);
+
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		if (ioctl(fd, GIL_IOC_ATTACH) || ioctl(fd, GIL_IOC_ACQUIRE))
+			_exit(1);
+		_exit(0);
+	}
+	CHECK(child_ok(pid, 10000));
+	return pid;
 }
 
 /* ---- a waiter thread ------------------------------------------------------ */

@@ -171,7 +171,6 @@ static int debugfs_counters_equal_get_stats(void)
 	struct waiter w;
 	long long id;
 	char *text;
-	pid_t pid;
 	int fd, i;
 
 	if (!debugfs_mounted())
@@ -198,14 +197,7 @@ static int debugfs_counters_equal_get_stats(void)
 	CHECK(release_to_waiter(fd, &w) == 0);
 
 	/* A child that dies holding it; we recover it. */
-	pid = test_fork(10);
-	CHECK(pid >= 0);
-	if (pid == 0) {
-		if (ioctl(fd, GIL_IOC_ATTACH) || ioctl(fd, GIL_IOC_ACQUIRE))
-			_exit(1);
-		_exit(0);
-	}
-	CHECK(child_ok(pid, 10000));
+	CHECK(child_dies_holding(fd) > 0);
 	CHECK_ERR(ioctl(fd, GIL_IOC_ACQUIRE), EOWNERDEAD);
 	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
 

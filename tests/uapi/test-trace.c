@@ -6,6 +6,7 @@
  * tids, in order, and as many as GIL_IOC_GET_STATS counts.  Skipped when
  * tracefs is not mounted at /sys/kernel/tracing.
  */
+#include <stdarg.h>
 #include <stddef.h>
 
 #include "harness.h"
@@ -19,7 +20,7 @@ static const char *const ev_names[EV_TYPES] = {
 	"gil_acquire", "gil_release", "gil_drop_request", "gil_handoff",
 };
 
-/* One event.  In a pattern for find_event(), -1 matches anything. */
+/* One event.  In a pattern (see pattern()), -1 matches anything. */
 struct event {
 	long long type;
 	long long gil, tid, waited, wait_ns, switch_number, owner_died;
@@ -56,13 +57,16 @@ static struct event any(enum ev_type type)
 	return e;
 }
 
-/* "gil_acquire: gil=3 tid=120 ..." (the end of a line of the trace). */
+/*
+ * "gil_acquire: gil=3 tid=120 ..." (the end of a line of the trace): -1
+ * if it is no gil event, else how many of its keys are not fields of ours.
+ */
 static int parse_event(const char *s, struct event *e)
 {
 	size_t i, len;
 	char key[32];
 	long long v;
-	int type, n;
+	int type, n, unknown = 0;
 
 	for (type = 0; type < EV_TYPES; type++) {
 		len = strlen(ev_names[type]);
@@ -76,10 +80,14 @@ static int parse_event(const char *s, struct event *e)
 	while (sscanf(s, " %31[a-z_]=%lld%n", key, &v, &n) == 2) {
 		for (i = 0; i < ARRAY_SIZE(ev_fields); i++)
 			if (!strcmp(key, ev_fields[i].name))
-				*ev_field(e, i) = v;
+				break;
+		if (i < ARRAY_SIZE(ev_fields))
+			*ev_field(e, i) = v;
+		else
+			unknown++;
 		s += n;
 	}
-	return 0;
+	return unknown;
 }
 
 static int tracefs_mounted(void)
@@ -144,7 +152,7 @@ static int trace_end(struct trace *t)
 		line = strstr(line, ": gil_");
 		if (!line || t->n == (int)ARRAY_SIZE(t->ev))
 			continue;
-		if (!parse_event(line + 2, &t->ev[t->n]))
+		if (parse_event(line + 2, &t->ev[t->n]) >= 0)
 			t->n++;
 	}
 	free(text);
@@ -191,11 +199,42 @@ static int matches(struct event *e, struct event *pat)
 	return 1;
 }
 
-/* The index of the first event from @start on that matches, or -1. */
-static int find_event(struct trace *t, int start, struct event pat)
+/*
+ * A pattern in the trace's own words, "gil_release: tid=%d forced=1", for
+ * the events of GIL @id (of any GIL: -1); a field left out matches
+ * anything.  One that does not parse is a bug of the test: it aborts,
+ * lest a misspelt field match everything or a count of nothing pass.
+ */
+static struct event pattern(long long id, const char *fmt, va_list ap)
 {
+	struct event pat;
+	char buf[160];
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (parse_event(buf, &pat)) {
+		printf("    bad pattern '%s'\n", buf);
+		fflush(stdout);
+		abort();
+	}
+	if (id != -1)
+		pat.gil = id;
+	return pat;
+}
+
+/* The index of the first event from @start on that matches, or -1. */
+static int find_event(struct trace *t, int start, long long id,
+		      const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int find_event(struct trace *t, int start, long long id,
+		      const char *fmt, ...)
+{
+	struct event pat;
+	va_list ap;
 	int i;
 
+	va_start(ap, fmt);
+	pat = pattern(id, fmt, ap);
+	va_end(ap);
 	for (i = start < 0 ? 0 : start; i < t->n; i++)
 		if (matches(&t->ev[i], &pat))
 			return i;
@@ -203,10 +242,17 @@ static int find_event(struct trace *t, int start, struct event pat)
 }
 
 /* The number of events that match. */
-static int count_events(struct trace *t, struct event pat)
+static int count_events(struct trace *t, long long id, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int count_events(struct trace *t, long long id, const char *fmt, ...)
 {
+	struct event pat;
+	va_list ap;
 	int i, n = 0;
 
+	va_start(ap, fmt);
+	pat = pattern(id, fmt, ap);
+	va_end(ap);
 	for (i = 0; i < t->n; i++)
 		n += matches(&t->ev[i], &pat);
 	return n;
@@ -218,11 +264,8 @@ static int count_events(struct trace *t, struct event pat)
  */
 static long long trace_gil_id(struct trace *t, pid_t tid, long long dbg_id)
 {
-	struct event pat = any(EV_ACQUIRE);
-	int i;
+	int i = find_event(t, 0, -1, "gil_acquire: tid=%d", tid);
 
-	pat.tid = tid;
-	i = find_event(t, 0, pat);
 	if (i < 0)
 		return -1;
 	if (dbg_id > 0 && dbg_id != t->ev[i].gil)
@@ -234,25 +277,16 @@ static long long trace_gil_id(struct trace *t, pid_t tid, long long dbg_id)
 static int expect_counts(struct trace *t, long long id,
 			 const struct gil_stats *st)
 {
-	struct event pat;
-
-	pat = any(EV_ACQUIRE);
-	pat.gil = id;
-	CHECK_CMP(count_events(t, pat), ==, st->acquisitions);
-	pat.waited = 1;
-	CHECK_CMP(count_events(t, pat), ==, st->contended);
-	pat = any(EV_RELEASE);
-	pat.gil = id;
-	pat.forced = 1;
-	CHECK_CMP(count_events(t, pat), ==, st->forced_switches);
-	pat.forced = 0;
-	CHECK_CMP(count_events(t, pat), ==, st->voluntary_releases);
-	pat = any(EV_DROP_REQUEST);
-	pat.gil = id;
-	CHECK_CMP(count_events(t, pat), ==, st->drop_requests);
-	pat = any(EV_HANDOFF);
-	pat.gil = id;
-	CHECK_CMP(count_events(t, pat), ==, hist_sum(st));
+	CHECK_CMP(count_events(t, id, "gil_acquire:"), ==, st->acquisitions);
+	CHECK_CMP(count_events(t, id, "gil_acquire: waited=1"), ==,
+		  st->contended);
+	CHECK_CMP(count_events(t, id, "gil_release: forced=1"), ==,
+		  st->forced_switches);
+	CHECK_CMP(count_events(t, id, "gil_release: forced=0"), ==,
+		  st->voluntary_releases);
+	CHECK_CMP(count_events(t, id, "gil_drop_request:"), ==,
+		  st->drop_requests);
+	CHECK_CMP(count_events(t, id, "gil_handoff:"), ==, hist_sum(st));
 	return 0;
 }
 
@@ -305,64 +339,56 @@ static int trace_nothing_while_disabled(void)
 static int expect_forced_switch(struct trace *t, pid_t me, pid_t waiter,
 				long long id, const struct gil_stats *st)
 {
-	struct event pat;
 	int acq, req, rel, wacq, hoff, wrel;
 
-	pat = any(EV_ACQUIRE);
-	pat.gil = id;
-	pat.tid = me;
-	pat.waited = 0;
-	pat.switch_number = 1;
-	pat.owner_died = 0;
-	acq = find_event(t, 0, pat);
+	acq = find_event(t, 0, id, "gil_acquire: tid=%d waited=0 "
+			 "switch_number=1 owner_died=0", me);
 	CHECK(acq >= 0);
-
-	pat = any(EV_DROP_REQUEST);
-	pat.gil = id;
-	pat.requester = waiter;
-	pat.holder = me;
-	pat.switch_number = 1;
-	req = find_event(t, acq, pat);
+	req = find_event(t, acq, id, "gil_drop_request: requester=%d "
+			 "holder=%d switch_number=1", waiter, me);
 	CHECK(req > acq);
-
-	pat = any(EV_RELEASE);
-	pat.gil = id;
-	pat.tid = me;
-	pat.forced = 1;
-	rel = find_event(t, req, pat);
+	rel = find_event(t, req, id, "gil_release: tid=%d forced=1", me);
 	CHECK(rel > req);
-
-	pat = any(EV_ACQUIRE);
-	pat.gil = id;
-	pat.tid = waiter;
-	pat.waited = 1;
-	pat.switch_number = 2;
-	pat.owner_died = 0;
-	wacq = find_event(t, rel, pat);
+	wacq = find_event(t, rel, id, "gil_acquire: tid=%d waited=1 "
+			  "switch_number=2 owner_died=0", waiter);
 	CHECK(wacq > rel);
 	/* It waited at least the interval, for its drop request. */
 	CHECK_CMP(t->ev[wacq].wait_ns, >=, 2000000);
-
-	pat = any(EV_HANDOFF);
-	pat.gil = id;
-	pat.from = me;
-	pat.to = waiter;
-	hoff = find_event(t, rel, pat);
+	hoff = find_event(t, rel, id, "gil_handoff: from=%d to=%d", me, waiter);
 	CHECK(hoff > rel);
 	CHECK_CMP(t->ev[hoff].latency_ns, >, 0);
 	CHECK_CMP(t->ev[hoff].latency_ns, <=, t->ev[wacq].wait_ns);
-
-	pat = any(EV_RELEASE);
-	pat.gil = id;
-	pat.tid = waiter;
-	pat.forced = 0;
-	wrel = find_event(t, wacq, pat);
+	wrel = find_event(t, wacq, id, "gil_release: tid=%d forced=0", waiter);
 	CHECK(wrel > wacq);
 
 	return expect_counts(t, id, st);
 }
 
-static int trace_forced_switch(void)
+/* A release to a sleeping waiter: a voluntary release, then a handoff. */
+static int expect_voluntary_handoff(struct trace *t, pid_t me, pid_t waiter,
+				    long long id, const struct gil_stats *st)
+{
+	int rel, wacq, hoff;
+
+	CHECK_CMP(count_events(t, id, "gil_drop_request:"), ==, 0);
+	rel = find_event(t, 0, id, "gil_release: tid=%d forced=0", me);
+	CHECK(rel >= 0);
+	wacq = find_event(t, rel, id, "gil_acquire: tid=%d waited=1 "
+			  "switch_number=2", waiter);
+	CHECK(wacq > rel);
+	hoff = find_event(t, rel, id, "gil_handoff: from=%d to=%d", me, waiter);
+	CHECK(hoff > rel);
+	CHECK_CMP(t->ev[hoff].latency_ns, <=, t->ev[wacq].wait_ns);
+	return expect_counts(t, id, st);
+}
+
+/*
+ * We take the GIL and a waiter thread gets it from us: by a forced switch
+ * (a 2 ms interval; the waiter's drop request) or voluntarily (a long
+ * interval; the waiter sleeps in ACQUIRE until we release); then the
+ * trace.  The forced switch also checks that debugfs names the same GIL.
+ */
+static int trace_handoff(int forced)
 {
 	struct trace *t = calloc(1, sizeof(*t));
 	const struct gil_page *pg;
@@ -370,25 +396,34 @@ static int trace_forced_switch(void)
 	struct waiter w;
 	long long dbg_id = -1, id;
 	pid_t me = gettid_();
-	int fd;
+	int fd, ret;
 
 	if (!tracefs_mounted())
 		SKIP(NO_TRACEFS);
 	CHECK(t);
 	CHECK(trace_begin() == 0);
 	CHECK(open_mapped(&fd, &pg) == 0);
-	if (debugfs_mounted())
+	if (forced && debugfs_mounted())
 		dbg_id = debugfs_my_gil();
-	CHECK(gil_set_interval(fd, 2000) == 0);
+	CHECK(gil_set_interval(fd, forced ? 2000 : 10000000) == 0);
 	CHECK(attach_acquire(fd) == 0);
-	CHECK(waiter_start_requesting(&w, fd, pg, 0) == 0);
+	if (forced)
+		CHECK(waiter_start_requesting(&w, fd, pg, 0) == 0);
+	else
+		CHECK(waiter_start_blocked(&w, fd, pg, 0) == 0);
 	CHECK(release_to_waiter(fd, &w) == 0);
 	CHECK(gil_stats(fd, &st) == 0);
 	CHECK(detach_close_gil(fd, pg) == 0);
 	CHECK(trace_end(t) == 0);
 
 	id = trace_gil_id(t, me, dbg_id);
-	if (id < 0 || expect_forced_switch(t, me, w.tid, id, &st)) {
+	if (id < 0)
+		ret = -1;
+	else if (forced)
+		ret = expect_forced_switch(t, me, w.tid, id, &st);
+	else
+		ret = expect_voluntary_handoff(t, me, w.tid, id, &st);
+	if (ret) {
 		printf("    gil id %lld (debugfs: %lld), tids %d and %d\n", id,
 		       dbg_id, (int)me, (int)w.tid);
 		print_trace(t);
@@ -398,74 +433,14 @@ static int trace_forced_switch(void)
 	return 0;
 }
 
-/* A release to a sleeping waiter: a voluntary release, then a handoff. */
-static int expect_voluntary_handoff(struct trace *t, pid_t me, pid_t waiter,
-				    long long id, const struct gil_stats *st)
+static int trace_forced_switch(void)
 {
-	struct event pat;
-	int rel, wacq, hoff;
-
-	pat = any(EV_DROP_REQUEST);
-	pat.gil = id;
-	CHECK_CMP(count_events(t, pat), ==, 0);
-
-	pat = any(EV_RELEASE);
-	pat.gil = id;
-	pat.tid = me;
-	pat.forced = 0;
-	rel = find_event(t, 0, pat);
-	CHECK(rel >= 0);
-
-	pat = any(EV_ACQUIRE);
-	pat.gil = id;
-	pat.tid = waiter;
-	pat.waited = 1;
-	pat.switch_number = 2;
-	wacq = find_event(t, rel, pat);
-	CHECK(wacq > rel);
-
-	pat = any(EV_HANDOFF);
-	pat.gil = id;
-	pat.from = me;
-	pat.to = waiter;
-	hoff = find_event(t, rel, pat);
-	CHECK(hoff > rel);
-	CHECK_CMP(t->ev[hoff].latency_ns, <=, t->ev[wacq].wait_ns);
-	return expect_counts(t, id, st);
+	return trace_handoff(1);
 }
 
 static int trace_voluntary_handoff(void)
 {
-	struct trace *t = calloc(1, sizeof(*t));
-	const struct gil_page *pg;
-	struct gil_stats st;
-	struct waiter w;
-	long long id;
-	pid_t me = gettid_();
-	int fd;
-
-	if (!tracefs_mounted())
-		SKIP(NO_TRACEFS);
-	CHECK(t);
-	CHECK(trace_begin() == 0);
-	CHECK(open_mapped(&fd, &pg) == 0);
-	CHECK(gil_set_interval(fd, 10000000) == 0);
-	CHECK(attach_acquire(fd) == 0);
-	CHECK(waiter_start_blocked(&w, fd, pg, 0) == 0);
-	CHECK(release_to_waiter(fd, &w) == 0);
-	CHECK(gil_stats(fd, &st) == 0);
-	CHECK(detach_close_gil(fd, pg) == 0);
-	CHECK(trace_end(t) == 0);
-
-	id = trace_gil_id(t, me, -1);
-	if (id < 0 || expect_voluntary_handoff(t, me, w.tid, id, &st)) {
-		printf("    gil id %lld, tids %d and %d\n", id, (int)me,
-		       (int)w.tid);
-		print_trace(t);
-		return -1;
-	}
-	free(t);
-	return 0;
+	return trace_handoff(0);
 }
 
 /*
@@ -475,7 +450,6 @@ static int trace_voluntary_handoff(void)
 static int trace_owner_death(void)
 {
 	struct trace *t = calloc(1, sizeof(*t));
-	struct event pat;
 	long long id;
 	pid_t me = gettid_(), pid;
 	int fd, acq;
@@ -486,35 +460,20 @@ static int trace_owner_death(void)
 	CHECK(trace_begin() == 0);
 	fd = open_gil();
 	CHECK(fd >= 0);
-	pid = test_fork(10);
-	CHECK(pid >= 0);
-	if (pid == 0) {
-		if (ioctl(fd, GIL_IOC_ATTACH) || ioctl(fd, GIL_IOC_ACQUIRE))
-			_exit(1);
-		_exit(0);
-	}
-	CHECK(child_ok(pid, 10000));
+	pid = child_dies_holding(fd);
+	CHECK(pid > 0);
 	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
 	CHECK_ERR(ioctl(fd, GIL_IOC_ACQUIRE), EOWNERDEAD);
 	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
 	CHECK(detach_close_gil(fd, NULL) == 0);
 	CHECK(trace_end(t) == 0);
 
-	pat = any(EV_ACQUIRE);
-	pat.tid = pid;
-	pat.owner_died = 0;
-	acq = find_event(t, 0, pat);
+	acq = find_event(t, 0, -1, "gil_acquire: tid=%d owner_died=0", pid);
 	id = acq >= 0 ? t->ev[acq].gil : -1;
-	pat = any(EV_RELEASE);
-	pat.tid = pid;
-	if (acq < 0 || count_events(t, pat) != 0)
+	if (acq < 0 || count_events(t, -1, "gil_release: tid=%d", pid) != 0)
 		goto fail;
-	pat = any(EV_ACQUIRE);
-	pat.gil = id;
-	pat.tid = me;
-	pat.owner_died = 1;
-	pat.switch_number = 2;
-	if (find_event(t, acq, pat) > acq) {
+	if (find_event(t, acq, id, "gil_acquire: tid=%d owner_died=1 "
+		       "switch_number=2", me) > acq) {
 		free(t);
 		return 0;
 	}
