@@ -30,7 +30,7 @@ fi
 command -v python3 >/dev/null || die "python3 is missing (make setup)"
 
 echo "bench: building the guest programs and gil.ko for $kernel"
-make -s guest
+make -s BUILD="$GIL_BUILD" guest
 tests/build-module.sh "$kernel" "$(kernel_kdir "$kernel")" >/dev/null
 # The plan reads gil-bench's arguments from the initramfs.
 printf '%s\n' "${GIL_BENCH_ARGS:-}" >"$GIL_BUILD/guest/gil-bench.args"
