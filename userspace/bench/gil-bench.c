@@ -44,6 +44,13 @@
  *                             (switch interval 5 ms, CPython's default)
  *   throughput-{1,2,4}        wall time of a fixed amount of eval-loop
  *                             work split over N threads (ms)
+ *   fairness-{2,4}, fairness-2+io
+ *                             N CPU-bound eval loops (+io: and a thread
+ *                             alternating 0.1 ms bursts with 1 ms sleeps
+ *                             outside the GIL) for 0.25 s at a 5 ms
+ *                             interval: Jain's index of the CPU-bound
+ *                             threads' GIL hold times, one per run (J,
+ *                             1 = equal; stored in millionths)
  *   uncontended               gil_acquire + gil_release, one thread (ns)
  *
  * "same" pins both threads to CPU 0, "cross" to CPUs 0 and 1.  The convoy's
@@ -53,8 +60,8 @@
  * Output: progress on stderr; on stdout the environment, the results as
  * CSV (name,backend,unit,p50,p90,p99,max,mean,n,min; backend is the
  * variant), the GILs' counters per figure and variant (struct gil_stats,
- * summed) and the raw samples (in ns) for the plots, each between
- * marker lines (see print_results).  At the end gil-bench checks
+ * summed) and the raw samples (in ns; J in millionths) for the plots, each
+ * between marker lines (see print_results).  At the end gil-bench checks
  * the counters against each kernel policy's promise (fifo: every wait ends
  * in a direct handoff; io: the convoy's I/O thread preempts; cpython:
  * neither) and warns on stderr where they disagree.
@@ -267,7 +274,7 @@ struct series {
 	char name[40];
 	char backend[24];	/* the variant's label */
 	const char *unit;
-	int64_t *v;		/* samples, in ns */
+	int64_t *v;		/* samples, in ns (unit J: in millionths) */
 	size_t n, cap;
 	/* The GIL's counters, summed over the chunks that measured it. */
 	struct gil_stats st;
@@ -314,9 +321,14 @@ static void add1(struct series *s, int64_t v)
 	add(s, &v, 1);
 }
 
+/*
+ * What one unit of @unit is in the stored samples: ns for the times; Jain's
+ * index J, dimensionless, is stored in millionths.
+ */
 static double unit_ns(const char *unit)
 {
-	return !strcmp(unit, "ms") ? 1e6 : !strcmp(unit, "us") ? 1e3 : 1.0;
+	return !strcmp(unit, "ms") || !strcmp(unit, "J") ? 1e6 :
+	       !strcmp(unit, "us") ? 1e3 : 1.0;
 }
 
 /* Nearest-rank percentile of sorted @v. */
@@ -336,7 +348,8 @@ static const char *const figure_names[] = {
 	"handoff-forced-same", "handoff-forced-cross",
 	"slice-1ms", "slice-5ms", "slice-20ms",
 	"convoy-0", "convoy-1", "convoy-2", "convoy-4",
-	"throughput-1", "throughput-2", "throughput-4", "uncontended",
+	"throughput-1", "throughput-2", "throughput-4",
+	"fairness-2", "fairness-4", "fairness-2+io", "uncontended",
 };
 
 static int rounds = 8;
@@ -371,6 +384,11 @@ static int per_round(int total)
 #define UNCONTENDED_BATCHES	100
 #define UNCONTENDED_PAIRS	2000
 #define SPIN_CHUNK_NS		(10 * NSEC_PER_SEC)
+#define FAIR_RUNS		16
+#define FAIR_WINDOW_NS		(NSEC_PER_SEC / 4)
+#define FAIR_INTERVAL		0.005
+#define FAIR_IO_BURST_NS	100000
+#define FAIR_IO_SLEEP_NS	1000000
 
 /*
  * What is measured: a backend, and for the kernel backend a handoff
@@ -998,6 +1016,156 @@ static void run_throughput(const struct variant *var)
 	}
 }
 
+/* ----------------------------------------------------------- fairness */
+
+/*
+ * N CPU-bound eval loops share the GIL at a 5 ms interval for
+ * FAIR_WINDOW_NS of wall time; in fairness-2+io an I/O-ish thread joins
+ * them, which holds the GIL for FAIR_IO_BURST_NS at a time and then sleeps
+ * FAIR_IO_SLEEP_NS without it, as a thread waiting on a socket does.  Each
+ * eval loop polls the drop request at every step, as gil_check() does,
+ * and yields.  A CPU-bound thread's hold time is the sum of its slices,
+ * each from the return of gil_acquire or gil_yield until the drop request
+ * is seen (or the window ends), clipped to the window.  The sample is
+ * Jain's index over the CPU-bound threads' hold times,
+ * J = (sum x)^2 / (n sum x^2): 1 when they held the GIL equally long, 1/n
+ * when one of them held it all the time.  The I/O-ish thread's demand is
+ * not theirs; it is left out of J.
+ */
+struct fair {
+	struct gil *gil;
+	int ncpu;
+	bool io;
+	uint32_t ready;		/* threads attached and about to start */
+	uint32_t go;
+	uint32_t stop;
+	int64_t start, end;	/* the window */
+	int64_t hold[8];
+};
+
+struct fair_arg {
+	struct fair *f;
+	int me;
+};
+
+/* Of the span [from, to), the part inside the window. */
+static int64_t fair_clip(const struct fair *f, int64_t from, int64_t to)
+{
+	if (from < f->start)
+		from = f->start;
+	if (to > f->end)
+		to = f->end;
+	return to > from ? to - from : 0;
+}
+
+static bool fair_over(struct fair *f)
+{
+	if (__atomic_load_n(&f->stop, __ATOMIC_RELAXED))
+		return true;
+	if (now_ns() < f->end)
+		return false;
+	__atomic_store_n(&f->stop, 1, __ATOMIC_RELAXED);
+	return true;
+}
+
+static void *fair_cpu_thread(void *arg)
+{
+	struct fair_arg *a = arg;
+	struct fair *f = a->f;
+	struct gil_tstate *ts = tstate(f->gil);
+	uint64_t x = (uint64_t)a->me + 11, i = 0;
+	int64_t t_acq, t, hold = 0;
+
+	publish_add(&f->ready);
+	wait_ge(&f->go, 1);
+	check("gil_acquire", gil_acquire(ts));
+	t_acq = now_ns();
+	for (;;) {
+		x = work(x);
+		if (gil_drop_requested(ts)) {
+			hold += fair_clip(f, t_acq, now_ns());
+			check("gil_yield", gil_yield(ts));
+			t_acq = now_ns();
+		}
+		if (!(++i & 1023) && fair_over(f))
+			break;
+	}
+	t = now_ns();
+	hold += fair_clip(f, t_acq, t);
+	f->hold[a->me] = hold;
+	sink = x;
+	check("gil_release", gil_release(ts));
+	tstate_done(ts);
+	return NULL;
+}
+
+static void *fair_io_thread(void *arg)
+{
+	struct fair *f = ((struct fair_arg *)arg)->f;
+	struct gil_tstate *ts = tstate(f->gil);
+	uint64_t x = 5;
+	int64_t t;
+
+	publish_add(&f->ready);
+	wait_ge(&f->go, 1);
+	check("gil_acquire", gil_acquire(ts));
+	while (!fair_over(f)) {
+		t = now_ns();
+		for (int i = 1; ; i++) {
+			x = work(x);
+			check("gil_check", gil_check(ts));
+			if (!(i & 63) && now_ns() - t >= FAIR_IO_BURST_NS)
+				break;
+		}
+		GIL_BEGIN_ALLOW_THREADS(ts)
+		sleep_ns(FAIR_IO_SLEEP_NS);
+		GIL_END_ALLOW_THREADS(ts)
+	}
+	sink = x;
+	check("gil_release", gil_release(ts));
+	tstate_done(ts);
+	return NULL;
+}
+
+static void run_fairness(const struct variant *var, int ncpu, bool io,
+			 int runs)
+{
+	struct fair_arg args[8];
+	pthread_t t[8];
+	char name[32];
+	struct series *s;
+	int nthreads = ncpu + io;
+
+	snprintf(name, sizeof(name), "fairness-%d%s", ncpu, io ? "+io" : "");
+	s = series(name, var->label, "J");
+	for (int r = 0; r < runs; r++) {
+		struct fair f = { .ncpu = ncpu, .io = io };
+		double sum = 0, sum2 = 0;
+
+		f.gil = gil_new(var, FAIR_INTERVAL);
+		for (int i = 0; i < nthreads; i++) {
+			args[i] = (struct fair_arg){ &f, i };
+			t[i] = spawn(i < ncpu ? fair_cpu_thread : fair_io_thread,
+				     &args[i]);
+		}
+		wait_ge(&f.ready, (uint32_t)nthreads);
+		f.start = now_ns();
+		f.end = f.start + FAIR_WINDOW_NS;
+		publish(&f.go, 1);
+		for (int i = 0; i < nthreads; i++)
+			pthread_join(t[i], NULL);
+		for (int i = 0; i < ncpu; i++) {
+			sum += (double)f.hold[i];
+			sum2 += (double)f.hold[i] * (double)f.hold[i];
+		}
+		if (sum2 > 0)
+			add1(s, llround(sum * sum / ((double)ncpu * sum2) * 1e6));
+		else
+			warn("%s on %s: no thread held the GIL", name, var->label);
+		gil_done(f.gil, s);
+	}
+}
+
 /* ------------------------------------------------------- uncontended */
 
 struct unc {
@@ -1045,16 +1213,25 @@ static int npolicies;
 
 enum bench_id {
 	B_VOL_SAME, B_VOL_CROSS, B_FORCED_SAME, B_SLICE1, B_SLICE5, B_SLICE20,
-	B_CONVOY0, B_CONVOY1, B_CONVOY2, B_CONVOY4, B_TPUT, B_UNCONTENDED,
-	NR_BENCH
+	B_CONVOY0, B_CONVOY1, B_CONVOY2, B_CONVOY4, B_TPUT, B_FAIR2, B_FAIR4,
+	B_FAIR2IO, B_UNCONTENDED, NR_BENCH
 };
 
 static const char *const bench_names[NR_BENCH] = {
 	"handoff-voluntary-same", "handoff-voluntary-cross",
 	"handoff-forced-same", "slice-1ms + handoff-forced-cross",
 	"slice-5ms", "slice-20ms", "convoy-0", "convoy-1", "convoy-2",
-	"convoy-4", "throughput-1/2/4", "uncontended",
+	"convoy-4", "throughput-1/2/4", "fairness-2", "fairness-4",
+	"fairness-2+io", "uncontended",
 };
+
+/* Runs of a fairness figure in a round: at least one. */
+static int fair_runs(void)
+{
+	int n = (int)lround(FAIR_RUNS * scale / rounds);
+
+	return n < 1 ? 1 : n;
+}
 
 static bool bench_needs_2cpus(int id)
 {
@@ -1101,6 +1278,15 @@ static void run_bench(int id, const struct variant *var)
 		break;
 	case B_TPUT:
 		run_throughput(var);
+		break;
+	case B_FAIR2:
+		run_fairness(var, 2, false, fair_runs());
+		break;
+	case B_FAIR4:
+		run_fairness(var, 4, false, fair_runs());
+		break;
+	case B_FAIR2IO:
+		run_fairness(var, 2, true, fair_runs());
 		break;
 	case B_UNCONTENDED:
 		run_uncontended(var);
@@ -1162,15 +1348,16 @@ static void print_env(void)
 	for (int i = 0; i < nvariants; i++)
 		printf("%s%s", i ? "," : "", variants[i].label);
 	printf("\nthroughput_steps=%llu\n", (unsigned long long)tput_total);
+	printf("fairness_window_ns=%lld\n", FAIR_WINDOW_NS);
 	printf("GIL-BENCH-ENV-END\n");
 }
 
 /*
  * GIL-BENCH-CSV-BEGIN / -END: one row per figure and variant (the backend
- * column is the variant's label), values in its unit.
+ * column is the variant's label), values in its unit; J with 4 decimals.
  * GIL-BENCH-SAMPLES-BEGIN / -END: "name backend unit" then the samples in
- * ns, in the order they were measured, at most 16 a line, lines of one
- * series following each other.
+ * ns (unit J: in millionths), in the order they were measured, at most 16
+ * a line, lines of one series following each other.
  * GIL-BENCH-STATS-BEGIN / -END: CSV, per figure and variant, the GIL's
  * counters (struct gil_stats) summed over the chunks that measured it.
  */
@@ -1183,6 +1370,7 @@ static void print_results(bool samples)
 			struct series *s = &all_series[i];
 			double u = unit_ns(s->unit), sum = 0;
 			int64_t *v;
+			int prec;
 
 			if (strcmp(s->name, figure_names[f]) || !s->n)
 				continue;
@@ -1191,11 +1379,15 @@ static void print_results(bool samples)
 			qsort(v, s->n, sizeof(*v), cmp_i64);
 			for (size_t k = 0; k < s->n; k++)
 				sum += (double)v[k];
-			printf("%s,%s,%s,%.3f,%.3f,%.3f,%.3f,%.3f,%zu,%.3f\n",
+			prec = !strcmp(s->unit, "J") ? 4 : 3;
+			printf("%s,%s,%s,%.*f,%.*f,%.*f,%.*f,%.*f,%zu,%.*f\n",
 			       s->name, s->backend, s->unit,
-			       pct(v, s->n, 0.50) / u, pct(v, s->n, 0.90) / u,
-			       pct(v, s->n, 0.99) / u, v[s->n - 1] / u,
-			       sum / (double)s->n / u, s->n, v[0] / u);
+			       prec, pct(v, s->n, 0.50) / u,
+			       prec, pct(v, s->n, 0.90) / u,
+			       prec, pct(v, s->n, 0.99) / u,
+			       prec, v[s->n - 1] / u,
+			       prec, sum / (double)s->n / u, s->n,
+			       prec, v[0] / u);
 			free(v);
 		}
 	}
