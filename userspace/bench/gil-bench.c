@@ -1484,6 +1484,12 @@ static void parse_backends(char *list)
 			fprintf(stderr, "gil-bench: unknown backend %s\n", tok);
 			usage();
 		}
+		for (int i = 0; i < nbackends; i++) {
+			if (backends[i] == (enum gil_backend)b) {
+				fprintf(stderr, "gil-bench: backend %s twice\n", tok);
+				usage();
+			}
+		}
 		backends[nbackends++] = (enum gil_backend)b;
 	}
 }
@@ -1497,6 +1503,12 @@ static void parse_policies(char *list)
 		if (p < 0 || npolicies == GIL_POLICY_COUNT) {
 			fprintf(stderr, "gil-bench: unknown policy %s\n", tok);
 			usage();
+		}
+		for (int i = 0; i < npolicies; i++) {
+			if (policies[i] == p) {
+				fprintf(stderr, "gil-bench: policy %s twice\n", tok);
+				usage();
+			}
 		}
 		policies[npolicies++] = p;
 	}
