@@ -1,17 +1,23 @@
 #!/usr/bin/env python3
 """make bench, on the host: take gil-bench's results out of the guest's
 output, write them as CSV and JSON, print the table with each figure's
-ratio to its floor and to the cpython backend, and plot the latency
-distributions with gnuplot.
+ratio to its floor and to the cpython backend, the policies' summary
+(convoy, fairness, throughput per variant), and plot the distributions
+with gnuplot.
 
 usage: bench-report.py OUTPUT.txt OUTDIR [HOST-ENV-FILE]
 
 OUTPUT.txt is build/vm/<stage>/output.txt; gil-bench printed its results
-there between marker lines (see userspace/bench/gil-bench.c).  Writes, in
-OUTDIR: results.csv (gil-bench's own rows), results.json (environment,
-rows, ratios), samples.csv (every raw sample), table.txt (the terminal
-table), table.md (the same as ratios, for docs/BENCHMARKS.md), and
-<figure>.svg plots when gnuplot is installed.
+there between marker lines (see userspace/bench/gil-bench.c).  A row's
+"backend" is gil-bench's variant: cpython, futex, or kernel-POLICY.
+Writes, in OUTDIR: results.csv (gil-bench's own rows), results.json
+(environment, rows, ratios, the GILs' counters), samples.csv (every raw
+sample), stats.csv (the GILs' counters per figure and variant), table.txt
+(the terminal tables), table.md (the same as ratios, for
+docs/BENCHMARKS.md), and <figure>.svg plots when gnuplot is installed.
+
+The fairness figures' unit is J, Jain's index (dimensionless, 1 = fair):
+they have no floor and no ratios; their absolute J is shown instead.
 """
 import csv
 import json
@@ -21,7 +27,8 @@ import shutil
 import subprocess
 import sys
 
-UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6}
+# What one unit is in the raw samples: ns for times, millionths for J.
+UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "J": 1e6}
 
 
 def blocks(lines):
@@ -76,7 +83,7 @@ def reference(name, backend, rows):
     if name == "uncontended":
         r = row("floor-mutex")
         return ("floor-mutex", r) if r else None
-    return None
+    return None  # floor-mutex, -syscall, clock-read, fairness-*
 
 
 def nearest_rank(sorted_vals, p):
@@ -113,6 +120,72 @@ def fmt_ratio(x):
     return "-" if x is None else fmt_num(x) + "x"
 
 
+def fmt_val(x, unit):
+    """A value in its unit: J, which lives near 1, with 4 decimals."""
+    if x is None:
+        return "-"
+    return "%.4f" % x if unit == "J" else fmt_num(x)
+
+
+def render(table, left, groups=True):
+    """Rows of cells as aligned text lines; with @groups a blank line
+    between groups (the figure name up to its first dash)."""
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    lines, prev = [], None
+    for i, row in enumerate(table):
+        group = row[0].split("-")[0].replace("clock", "floor")
+        if groups and i > 1 and group != prev:
+            lines.append("")
+        prev = group if i else None
+        lines.append("  ".join(c.ljust(w) if j in left else c.rjust(w)
+                               for j, (c, w) in enumerate(zip(row, widths))).rstrip())
+    return lines
+
+
+def variants_of(env, rows):
+    """The variants in gil-bench's order (its env, else the rows')."""
+    listed = [v for v in env.get("variants", "").split(",") if v]
+    seen = [b for (_, b) in rows if b != "-"]
+    return listed or list(dict.fromkeys(seen))
+
+
+SUMMARY_CAPTION = (
+    "Per variant: convoy-N, p50 against convoy-0, and p50; fairness-N, Jain's\n"
+    "index J of the CPU-bound threads' GIL hold times (1 = equal shares), p50\n"
+    "and (min) over the runs; throughput-N, p50 of T_N/T_1 (paired).")
+
+SUMMARY = ["convoy-1", "convoy-2", "convoy-4", "fairness-2", "fairness-4",
+           "fairness-2+io", "throughput-2", "throughput-4"]
+
+
+def summary(figures, env, rows):
+    """The policies at a glance: per variant, the convoy's p50 against
+    convoy-0, the fairness figures' p50 and min J, throughput's paired
+    p50 against one thread.  (header, rows of cells), or None."""
+    by = {(r["name"], r["backend"]): r for r in figures}
+    names = [n for n in SUMMARY if any(k[0] == n for k in by)]
+    if not names:
+        return None
+    head = ["variant"]
+    for n in names:
+        head += [n, "(min)"] if n.startswith("fairness-") else [n]
+    out = []
+    for v in variants_of(env, rows):
+        cells = [v]
+        for n in names:
+            r = by.get((n, v))
+            if n.startswith("fairness-"):
+                cells += [fmt_val(r["p50"], "J") if r else "-",
+                          fmt_val(r.get("min"), "J") if r else "-"]
+            elif n.startswith("convoy-") and r:
+                ms = r["p50"] * UNIT_NS[r["unit"]] / 1e6
+                cells.append("%s %sms" % (fmt_ratio(r["p50_vs_ref"]), fmt_num(ms)))
+            else:
+                cells.append(fmt_ratio(r["p50_vs_ref"]) if r else "-")
+        out.append(cells)
+    return head, out
+
+
 def main():
     if len(sys.argv) < 3:
         sys.exit(__doc__)
@@ -133,6 +206,8 @@ def main():
     for r in reader:
         for k in ("p50", "p90", "p99", "max", "mean"):
             r[k] = float(r[k])
+        # min: since gil-bench knew policies; absent from older outputs.
+        r["min"] = float(r["min"]) if r.get("min") not in (None, "") else None
         r["n"] = int(r["n"])
         rows[(r["name"], r["backend"])] = r
         order.append((r["name"], r["backend"]))
@@ -148,10 +223,19 @@ def main():
         samples.setdefault((parts[0], parts[1]), (parts[2], []))[1].extend(
             int(v) for v in parts[3:])
     with open(os.path.join(outdir, "samples.csv"), "w") as f:
-        f.write("name,backend,ns\n")
+        f.write("name,backend,ns\n")  # J: in millionths
         for (name, backend), (_, vals) in samples.items():
             for v in vals:
                 f.write("%s,%s,%d\n" % (name, backend, v))
+
+    # The GILs' counters (struct gil_stats) per figure and variant.
+    counters = {}
+    if b.get("STATS"):
+        for c in csv.DictReader(b["STATS"]):
+            counters[(c["name"], c["backend"])] = {
+                k: int(v) for k, v in c.items() if k not in ("name", "backend")}
+        with open(os.path.join(outdir, "stats.csv"), "w") as f:
+            f.write("\n".join(b["STATS"]) + "\n")
 
     # Ratios: to the floor (reference) and to the cpython backend.
     figures = []
@@ -174,34 +258,43 @@ def main():
             r["p99_vs_ref"] = ratio(r["p99"], p99)
         else:
             r["p50_vs_ref"] = r["p99_vs_ref"] = None
-        cp = rows.get((r["name"], "cpython")) if r["backend"] not in ("-", "cpython") else None
+        # J is absolute: no ratio to another backend's J.
+        cp = (rows.get((r["name"], "cpython"))
+              if r["backend"] not in ("-", "cpython") and r["unit"] != "J" else None)
         r["p50_vs_cpython"] = ratio(r["p50"], cp["p50"]) if cp else None
         r["p99_vs_cpython"] = ratio(r["p99"], cp["p99"]) if cp else None
+        r["counters"] = counters.get(key)
         figures.append(r)
     with open(os.path.join(outdir, "results.json"), "w") as f:
         json.dump({"environment": env, "figures": figures}, f, indent=1)
 
-    # The terminal table.
-    head = ["figure", "backend", "unit", "p50", "p90", "p99", "max", "n",
+    # The terminal tables: every figure; the policies' summary; counters.
+    head = ["figure", "backend", "unit", "min", "p50", "p90", "p99", "max", "n",
             "floor (ref)", "p50/ref", "p99/ref", "p50/cpy", "p99/cpy"]
     table = [head]
     for r in figures:
-        table.append([r["name"], r["backend"], r["unit"], fmt_num(r["p50"]),
-                      fmt_num(r["p90"]), fmt_num(r["p99"]), fmt_num(r["max"]),
+        u = r["unit"]
+        table.append([r["name"], r["backend"], u, fmt_val(r["min"], u),
+                      fmt_val(r["p50"], u), fmt_val(r["p90"], u),
+                      fmt_val(r["p99"], u), fmt_val(r["max"], u),
                       str(r["n"]), r["ref"] or "-", fmt_ratio(r["p50_vs_ref"]),
                       fmt_ratio(r["p99_vs_ref"]), fmt_ratio(r["p50_vs_cpython"]),
                       fmt_ratio(r["p99_vs_cpython"])])
-    widths = [max(len(row[i]) for row in table) for i in range(len(head))]
-    left = {0, 1, 2, 8}
-    lines = []
-    prev = None
-    for i, row in enumerate(table):
-        group = row[0].split("-")[0].replace("clock", "floor")
-        if i > 1 and group != prev:
-            lines.append("")
-        prev = group if i else None
-        lines.append("  ".join(c.ljust(w) if j in left else c.rjust(w)
-                               for j, (c, w) in enumerate(zip(row, widths))).rstrip())
+    lines = render(table, {0, 1, 2, 9})
+    summ = summary(figures, env["bench"], rows)
+    if summ:
+        lines += ["", SUMMARY_CAPTION, ""]
+        lines += render([summ[0]] + summ[1], {0}, groups=False)
+    crows = [r for r in figures if r["counters"] and r["backend"] != "-"
+             and r["name"].split("-")[0] in ("convoy", "fairness")]
+    if crows:
+        ck = ["chunks", "acquisitions", "contended", "drop_requests",
+              "forced_switches", "direct_handoffs", "io_preemptions"]
+        ct = [["figure", "backend"] + ck]
+        ct += [[r["name"], r["backend"]] + [str(r["counters"].get(k, "-")) for k in ck]
+               for r in crows]
+        lines += ["", "The GILs' counters (sums over the chunks; all figures in stats.csv)", ""]
+        lines += render(ct, {0, 1})
     g, be = env["guest"], env["bench"]
     note = ("kernel %s, %s CPUs (%s), clocksource %s, timer slack %s ns; %s rounds, scale %s"
             % (be.get("kernel", "?"), be.get("cpus", "?"), g.get("cpu_model", "?"),
@@ -212,23 +305,38 @@ def main():
         f.write(text)
     print(text, end="")
 
-    # The same as ratios, for the documentation.
+    # The same as ratios, for the documentation; J absolute, apart.
     md = ["| figure | backend | p50/ref | p99/ref | ref | p50/cpython | p99/cpython | n |",
           "|---|---|---:|---:|---|---:|---:|---:|"]
     for r in figures:
+        if r["unit"] == "J":
+            continue
         md.append("| %s | %s | %s | %s | %s | %s | %s | %d |" % (
             r["name"], r["backend"], fmt_ratio(r["p50_vs_ref"]),
             fmt_ratio(r["p99_vs_ref"]), r["ref"] or "-",
             fmt_ratio(r["p50_vs_cpython"]), fmt_ratio(r["p99_vs_cpython"]), r["n"]))
+    fair = [r for r in figures if r["unit"] == "J"]
+    if fair:
+        md += ["", "| figure | backend | J p50 | J min | J mean | n |",
+               "|---|---|---:|---:|---:|---:|"]
+        md += ["| %s | %s | %s | %s | %s | %d |" % (
+            r["name"], r["backend"], fmt_val(r["p50"], "J"), fmt_val(r["min"], "J"),
+            fmt_val(r["mean"], "J"), r["n"]) for r in fair]
+    if summ:
+        md += ["", SUMMARY_CAPTION.replace("\n", " "),
+               "", "| " + " | ".join(summ[0]) + " |",
+               "|---" + "|---:" * (len(summ[0]) - 1) + "|"]
+        md += ["| " + " | ".join(c) + " |" for c in summ[1]]
     with open(os.path.join(outdir, "table.md"), "w") as f:
         f.write("\n".join(md) + "\n")
 
     plots = plot(samples, outdir)
-    print("results: %s (results.csv, results.json, samples.csv, table.txt, table.md%s)"
-          % (outdir, ", %d plots *.svg" % plots if plots else ", no plots: gnuplot missing"))
+    print("results: %s (results.csv, results.json, samples.csv%s, table.txt, table.md%s)"
+          % (outdir, ", stats.csv" if counters else "",
+             ", %d plots *.svg" % plots if plots else ", no plots: gnuplot missing"))
 
 
-# One plot per latency figure: the CDF of each backend, with its floor.
+# One plot per figure: the CDF of each variant, with its floor.
 PLOTS = [
     ("floors", ["floor-futex-same", "floor-futex-cross", "floor-pipe-same", "floor-pipe-cross"]),
     ("handoff-voluntary-same", ["handoff-voluntary-same", "floor-futex-same"]),
@@ -242,6 +350,9 @@ PLOTS = [
     ("convoy-1", ["convoy-1"]),
     ("convoy-2", ["convoy-2"]),
     ("convoy-4", ["convoy-4"]),
+    ("fairness-2", ["fairness-2"]),
+    ("fairness-4", ["fairness-4"]),
+    ("fairness-2+io", ["fairness-2+io"]),
 ]
 
 
@@ -262,6 +373,9 @@ def plot(samples, outdir):
             vals = sorted(samples[(n, be)][1])
             path = os.path.join(datadir, "%s__%s.dat" % (n, be))
             with open(path, "w") as f:
+                if unit == "J":
+                    # Few runs: start the steps at 0, from the lowest J.
+                    f.write("%.6g 0\n" % (vals[0] / UNIT_NS[unit]))
                 for i, v in enumerate(vals):
                     f.write("%.6g %.6g\n" % (max(v, 1) / UNIT_NS[unit], (i + 1) / len(vals)))
             label = be if be != "-" else n
@@ -270,16 +384,20 @@ def plot(samples, outdir):
             style = "dashtype 2" if be == "-" and len(names) > 1 and n != title else ""
             cmds.append("'%s' using 1:2 with steps lw 2 %s title '%s'" % (path, style, label))
         svg = os.path.join(outdir, title + ".svg")
+        if unit == "J":
+            axis = ["set title '%s: Jain''s index of the GIL hold times, per run (1 = fair)'"
+                    % title, "set xlabel 'J'"]
+        else:
+            axis = ["set title '%s (under QEMU TCG: compare the curves, not the times)'"
+                    % title, "set xlabel '%s (log scale)'" % unit, "set logscale x"]
         script = "\n".join([
             "set terminal svg size 800,500 dynamic background rgb 'white'",
             "set output '%s'" % svg,
-            "set title '%s (under QEMU TCG: compare the curves, not the times)'" % title,
-            "set xlabel '%s (log scale)'" % unit,
+        ] + axis + [
             "set ylabel 'fraction of samples <= x'",
-            "set logscale x",
             "set yrange [0:1]",
             "set grid",
-            "set key bottom right",
+            "set key %s" % ("top left" if unit == "J" else "bottom right"),
         ] + (["set arrow from %s, graph 0 to %s, graph 1 nohead dashtype 3"
               % (title[6:-2], title[6:-2])] if title.startswith("slice-") else []) + [
             "plot " + ", \\\n     ".join(cmds),

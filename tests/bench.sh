@@ -6,7 +6,7 @@
 # plot the distributions.  See docs/BENCHMARKS.md.
 #
 # Results go to build/bench/ (results.csv, results.json, samples.csv,
-# table.txt, table.md, *.svg, output.txt, host-env.txt).
+# stats.csv, table.txt, table.md, *.svg, output.txt, host-env.txt).
 # Environment: GIL_BENCH_ARGS (passed to gil-bench, e.g. "-r 3 -s 0.5"),
 # GIL_VM_TIMEOUT (seconds, default 1800).
 set -euo pipefail
@@ -30,7 +30,7 @@ fi
 command -v python3 >/dev/null || die "python3 is missing (make setup)"
 
 echo "bench: building the guest programs and gil.ko for $kernel"
-make -s guest
+make -s BUILD="$GIL_BUILD" guest
 tests/build-module.sh "$kernel" "$(kernel_kdir "$kernel")" >/dev/null
 # The plan reads gil-bench's arguments from the initramfs.
 printf '%s\n' "${GIL_BENCH_ARGS:-}" >"$GIL_BUILD/guest/gil-bench.args"
@@ -51,11 +51,12 @@ mkdir -p "$out"
 vm_start=$SECONDS
 vm_rc=0
 GIL_VM_TIMEOUT=${GIL_VM_TIMEOUT:-1800} tests/vm/run.sh "$kernel" bench bench |
-	awk '/^GIL-BENCH-(CSV|SAMPLES)-BEGIN$/ { skip = 1; n = 0; next }
-	     /^GIL-BENCH-(CSV|SAMPLES)-END$/ {
+	awk '/^GIL-BENCH-(CSV|STATS|SAMPLES)-BEGIN$/ { skip = 1; n = 0; next }
+	     /^GIL-BENCH-(CSV|STATS|SAMPLES)-END$/ {
 		skip = 0
 		printf "(%d lines of %s, for the host)\n", n, \
-			($0 ~ /CSV/ ? "results" : "raw samples"); fflush(); next }
+			($0 ~ /CSV/ ? "results" : $0 ~ /STATS/ ? "GIL counters" : \
+			 "raw samples"); fflush(); next }
 	     skip { n++; next }
 	     { print; fflush() }' || vm_rc=$?
 {

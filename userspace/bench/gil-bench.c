@@ -1,15 +1,23 @@
 // SPDX-License-Identifier: MIT
 /*
- * gil-bench: the kernel GIL against the cpython and futex backends, and
- * against the floor of the machine it runs on, in one process run.
+ * gil-bench: the kernel GIL, under each of its handoff policies, against the
+ * cpython and futex backends, and against the floor of the machine it runs
+ * on, in one process run.
+ *
+ * What is measured is a variant: a backend, and for the kernel backend a
+ * handoff policy (gil_set_policy).  The kernel backend runs as three
+ * variants, "kernel-cpython", "kernel-fifo" and "kernel-io" (-p picks
+ * some); the userspace backends have one policy each and keep their names,
+ * "cpython" (policy cpython) and "futex" (policy fifo).  Every figure runs
+ * on every variant.
  *
  * Every figure is a distribution of measured samples.  The run is made of
- * rounds; each round runs every benchmark once on every backend, in an
+ * rounds; each round runs every benchmark once on every variant, in an
  * order that rotates from round to round, so that drift (a host that
- * slows down, timer noise) hits every backend alike.  Each backend gets a
+ * slows down, timer noise) hits every variant alike.  Each variant gets a
  * new GIL for every chunk of samples.
  *
- * Figures (name, backend, unit; latencies are "from A until the thread
+ * Figures (name, variant, unit; latencies are "from A until the thread
  * that was waiting runs"):
  *
  *   floor-futex-{same,cross}  raw futex ping-pong, one way: store, FUTEX_WAKE,
@@ -36,6 +44,13 @@
  *                             (switch interval 5 ms, CPython's default)
  *   throughput-{1,2,4}        wall time of a fixed amount of eval-loop
  *                             work split over N threads (ms)
+ *   fairness-{2,4}, fairness-2+io
+ *                             N CPU-bound eval loops (+io: and a thread
+ *                             alternating 0.1 ms bursts with 1 ms sleeps
+ *                             outside the GIL) for 0.25 s at a 5 ms
+ *                             interval: Jain's index of the CPU-bound
+ *                             threads' GIL hold times, one per run (J,
+ *                             1 = equal; stored in millionths)
  *   uncontended               gil_acquire + gil_release, one thread (ns)
  *
  * "same" pins both threads to CPU 0, "cross" to CPUs 0 and 1.  The convoy's
@@ -43,12 +58,20 @@
  * its CPU-bound threads and the throughput threads are not pinned.
  *
  * Output: progress on stderr; on stdout the environment, the results as
- * CSV (name,backend,unit,p50,p90,p99,max,mean,n) and the raw samples (in
- * ns) for the plots, each between marker lines (see print_results).
+ * CSV (name,backend,unit,p50,p90,p99,max,mean,n,min; backend is the
+ * variant), the GILs' counters per figure and variant (struct gil_stats,
+ * summed) and the raw samples (in ns; J in millionths) for the plots, each
+ * between marker lines (see print_results).  At the end gil-bench checks
+ * the counters against each kernel policy's promise (fifo: every wait ends
+ * in a direct handoff; io: the convoy's I/O thread preempts; cpython:
+ * neither) and warns on stderr where they disagree.
  *
- * usage: gil-bench [-r rounds] [-s scale] [-b backend,...] [-g group,...] [-n]
+ * usage: gil-bench [-r rounds] [-s scale] [-b backend,...] [-p policy,...]
+ *                  [-g group,...] [-n]
  *   -r  rounds (default 8)       -s  multiply every sample count (1.0)
  *   -b  backends (default: kernel if /dev/gil opens, cpython, futex)
+ *   -p  the kernel backend's policies (default: cpython,fifo,io, those
+ *       the loaded module has)
  *   -g  run only the groups whose progress name contains one of these
  *   -n  do not print the raw samples
  */
@@ -243,15 +266,22 @@ static volatile uint64_t sink;
 
 /* ------------------------------------------------------------- results */
 
+/*
+ * A figure measured on one variant (a backend, and for the kernel backend
+ * one handoff policy: see struct variant).
+ */
 struct series {
 	char name[40];
-	char backend[16];
+	char backend[24];	/* the variant's label */
 	const char *unit;
-	int64_t *v;		/* samples, in ns */
+	int64_t *v;		/* samples, in ns (unit J: in millionths) */
 	size_t n, cap;
+	/* The GIL's counters, summed over the chunks that measured it. */
+	struct gil_stats st;
+	int chunks;
 };
 
-#define MAX_SERIES 80
+#define MAX_SERIES 256
 static struct series all_series[MAX_SERIES];
 static int nseries;
 
@@ -291,9 +321,14 @@ static void add1(struct series *s, int64_t v)
 	add(s, &v, 1);
 }
 
+/*
+ * What one unit of @unit is in the stored samples: ns for the times; Jain's
+ * index J, dimensionless, is stored in millionths.
+ */
 static double unit_ns(const char *unit)
 {
-	return !strcmp(unit, "ms") ? 1e6 : !strcmp(unit, "us") ? 1e3 : 1.0;
+	return !strcmp(unit, "ms") || !strcmp(unit, "J") ? 1e6 :
+	       !strcmp(unit, "us") ? 1e3 : 1.0;
 }
 
 /* Nearest-rank percentile of sorted @v. */
@@ -313,7 +348,8 @@ static const char *const figure_names[] = {
 	"handoff-forced-same", "handoff-forced-cross",
 	"slice-1ms", "slice-5ms", "slice-20ms",
 	"convoy-0", "convoy-1", "convoy-2", "convoy-4",
-	"throughput-1", "throughput-2", "throughput-4", "uncontended",
+	"throughput-1", "throughput-2", "throughput-4",
+	"fairness-2", "fairness-4", "fairness-2+io", "uncontended",
 };
 
 static int rounds = 8;
@@ -348,6 +384,27 @@ static int per_round(int total)
 #define UNCONTENDED_BATCHES	100
 #define UNCONTENDED_PAIRS	2000
 #define SPIN_CHUNK_NS		(10 * NSEC_PER_SEC)
+#define FAIR_RUNS		16
+#define FAIR_WINDOW_NS		(NSEC_PER_SEC / 4)
+#define FAIR_INTERVAL		0.005
+#define FAIR_IO_BURST_NS	100000
+#define FAIR_IO_SLEEP_NS	1000000
+
+/*
+ * What is measured: a backend, and for the kernel backend a handoff
+ * policy.  The userspace backends have one policy each (cpython: cpython,
+ * futex: fifo) and keep their backend's name as label; the kernel backend
+ * runs once per policy, labelled "kernel-cpython", "kernel-fifo",
+ * "kernel-io".  Every report line is per label.
+ */
+struct variant {
+	enum gil_backend b;
+	int policy;		/* GIL_POLICY_*, or -1: the backend's own */
+	char label[24];
+};
+
+static struct variant variants[3 + GIL_POLICY_COUNT];
+static int nvariants;
 
 /* ---------------------------------------------------------------- floors */
 
@@ -557,18 +614,42 @@ static void *voluntary_thread(void *arg)
 	return NULL;
 }
 
-static struct gil *gil_new(enum gil_backend b, double interval)
+static struct gil *gil_new(const struct variant *var, double interval)
 {
 	struct gil *gil;
 
-	check("gil_open", gil_open(&gil, b));
+	check("gil_open", gil_open(&gil, var->b));
 	check("gil_set_switch_interval", gil_set_switch_interval(gil, interval));
+	if (var->policy >= 0) {
+		check("gil_set_policy", gil_set_policy(gil, (unsigned int)var->policy));
+		if (gil_get_policy(gil) != var->policy)
+			die("gil_get_policy: not the policy just set", EPROTO);
+	}
 	return gil;
 }
 
 static void stats(struct gil *gil, struct gil_stats *st)
 {
 	check("gil_get_stats", gil_get_stats(gil, st));
+}
+
+/* The end of a chunk: add its GIL's counters to @s, close the GIL. */
+static void gil_done(struct gil *gil, struct series *s)
+{
+	struct gil_stats st;
+
+	stats(gil, &st);
+	s->chunks++;
+	s->st.acquisitions += st.acquisitions;
+	s->st.contended += st.contended;
+	s->st.drop_requests += st.drop_requests;
+	s->st.forced_switches += st.forced_switches;
+	s->st.voluntary_releases += st.voluntary_releases;
+	s->st.switch_number += st.switch_number;
+	s->st.wait_ns += st.wait_ns;
+	s->st.direct_handoffs += st.direct_handoffs;
+	s->st.io_preemptions += st.io_preemptions;
+	check("gil_close", gil_close(gil));
 }
 
 static void warn(const char *fmt, ...)
@@ -582,7 +663,7 @@ static void warn(const char *fmt, ...)
 	va_end(ap);
 }
 
-static void run_voluntary(enum gil_backend b, const char *name, int cpu0,
+static void run_voluntary(const struct variant *var, const char *name, int cpu0,
 			  int cpu1)
 {
 	struct voluntary v = { .cpu = { cpu0, cpu1 },
@@ -591,7 +672,7 @@ static void run_voluntary(enum gil_backend b, const char *name, int cpu0,
 	struct gil_stats st;
 	pthread_t t[2];
 
-	v.gil = gil_new(b, 60.0);
+	v.gil = gil_new(var, 60.0);
 	v.lat = xcalloc((size_t)v.n, sizeof(*v.lat));
 	for (int i = 0; i < 2; i++)
 		t[i] = spawn(voluntary_thread, &args[i]);
@@ -600,9 +681,9 @@ static void run_voluntary(enum gil_backend b, const char *name, int cpu0,
 	stats(v.gil, &st);
 	if (st.drop_requests || st.forced_switches)
 		warn("%s on %s: %llu drop requests in a voluntary handoff", name,
-		     gil_backend_name(b), (unsigned long long)st.drop_requests);
-	add(series(name, gil_backend_name(b), "us"), v.lat, (size_t)v.n);
-	check("gil_close", gil_close(v.gil));
+		     var->label, (unsigned long long)st.drop_requests);
+	add(series(name, var->label, "us"), v.lat, (size_t)v.n);
+	gil_done(v.gil, series(name, var->label, "us"));
 	free(v.lat);
 }
 
@@ -690,16 +771,16 @@ static void *spinner_thread(void *arg)
 	return NULL;
 }
 
-static void run_spinners(enum gil_backend b, double interval, int cpu0,
+static void run_spinners(const struct variant *var, double interval, int cpu0,
 			 int cpu1, int target, const char *lat_name,
 			 const char *slice_name)
 {
 	struct spinners s = { .cpu = { cpu0, cpu1 }, .target = target };
 	struct spin_arg args[2] = { { &s, 0 }, { &s, 1 } };
-	const char *bn = gil_backend_name(b);
+	const char *bn = var->label;
 	pthread_t t[2];
 
-	s.gil = gil_new(b, interval);
+	s.gil = gil_new(var, interval);
 	for (int i = 0; i < 2; i++) {
 		s.out[i].slice = xcalloc((size_t)target + 4, sizeof(int64_t));
 		s.out[i].lat = xcalloc((size_t)target + 4, sizeof(int64_t));
@@ -723,7 +804,8 @@ static void run_spinners(enum gil_backend b, double interval, int cpu0,
 		free(s.out[i].slice);
 		free(s.out[i].lat);
 	}
-	check("gil_close", gil_close(s.gil));
+	gil_done(s.gil, slice_name ? series(slice_name, bn, "ms") :
+				     series(lat_name, bn, "us"));
 }
 
 /* ------------------------------------------------------------- convoy */
@@ -795,7 +877,7 @@ static void *convoy_io_thread(void *arg)
 	return NULL;
 }
 
-static void run_convoy(enum gil_backend b, int ncpu, int n)
+static void run_convoy(const struct variant *var, int ncpu, int n)
 {
 	struct convoy c = { .ncpu = ncpu, .n = n };
 	pthread_t cpu[8], io;
@@ -803,7 +885,7 @@ static void run_convoy(enum gil_backend b, int ncpu, int n)
 	int64_t end;
 	int sent;
 
-	c.gil = gil_new(b, CONVOY_INTERVAL);
+	c.gil = gil_new(var, CONVOY_INTERVAL);
 	c.interval_ns = (int64_t)(CONVOY_INTERVAL * 1e9);
 	c.lat = xcalloc((size_t)n, sizeof(*c.lat));
 	if (pipe2(c.pipe, O_CLOEXEC))
@@ -836,13 +918,13 @@ static void run_convoy(enum gil_backend b, int ncpu, int n)
 	pin(-1);
 	if (c.nlat < n)
 		warn("convoy-%d on %s: %d of %d requests in %llds", ncpu,
-		     gil_backend_name(b), c.nlat, n,
+		     var->label, c.nlat, n,
 		     CONVOY_CHUNK_NS / NSEC_PER_SEC);
 	snprintf(name, sizeof(name), "convoy-%d", ncpu);
-	add(series(name, gil_backend_name(b), "us"), c.lat, (size_t)c.nlat);
+	add(series(name, var->label, "us"), c.lat, (size_t)c.nlat);
 	close(c.pipe[0]);
 	close(c.pipe[1]);
-	check("gil_close", gil_close(c.gil));
+	gil_done(c.gil, series(name, var->label, "us"));
 	free(c.lat);
 }
 
@@ -870,34 +952,41 @@ static void *tput_thread(void *arg)
 	return NULL;
 }
 
-/* Wall time of @total eval-loop steps split over @n threads. */
-static int64_t tput_run(enum gil_backend b, int n, uint64_t total)
+/*
+ * Wall time of @total eval-loop steps split over @n threads; the GIL's
+ * counters go to @s, if any.
+ */
+static int64_t tput_run(const struct variant *var, int n, uint64_t total,
+			struct series *s)
 {
 	struct tput p = { .iters = total / (uint64_t)n };
 	pthread_t t[8];
 	int64_t t0;
 
-	p.gil = gil_new(b, 0.005);
+	p.gil = gil_new(var, 0.005);
 	t0 = now_ns();
 	for (int i = 0; i < n; i++)
 		t[i] = spawn(tput_thread, &p);
 	for (int i = 0; i < n; i++)
 		pthread_join(t[i], NULL);
 	t0 = now_ns() - t0;
-	check("gil_close", gil_close(p.gil));
+	if (s)
+		gil_done(p.gil, s);
+	else
+		check("gil_close", gil_close(p.gil));
 	return t0;
 }
 
 static uint64_t tput_total;
 
 /* Enough work for about THROUGHPUT_TARGET_NS on one thread. */
-static void tput_calibrate(enum gil_backend b)
+static void tput_calibrate(const struct variant *var)
 {
 	uint64_t total = 1 << 16;
 	int64_t t;
 
 	for (;;) {
-		t = tput_run(b, 1, total);
+		t = tput_run(var, 1, total, NULL);
 		if (t > THROUGHPUT_TARGET_NS / 4 || total > (1ULL << 40))
 			break;
 		total *= 2;
@@ -912,31 +1001,183 @@ static void tput_calibrate(enum gil_backend b)
  * Twice 1, 2, 4 threads, back to back: the k-th samples of the three
  * figures were measured together, and the report divides them pairwise.
  */
-static void run_throughput(enum gil_backend b)
+static void run_throughput(const struct variant *var)
 {
 	static const int threads[] = { 1, 2, 4 };
 	char name[32];
+	struct series *s;
 
 	for (int rep = 0; rep < TPUT_PER_ROUND; rep++) {
 		for (size_t i = 0; i < sizeof(threads) / sizeof(threads[0]); i++) {
 			snprintf(name, sizeof(name), "throughput-%d", threads[i]);
-			add1(series(name, gil_backend_name(b), "ms"),
-			     tput_run(b, threads[i], tput_total));
+			s = series(name, var->label, "ms");
+			add1(s, tput_run(var, threads[i], tput_total, s));
 		}
+	}
+}
+
+/* ----------------------------------------------------------- fairness */
+
+/*
+ * N CPU-bound eval loops share the GIL at a 5 ms interval for
+ * FAIR_WINDOW_NS of wall time; in fairness-2+io an I/O-ish thread joins
+ * them, which holds the GIL for FAIR_IO_BURST_NS at a time and then sleeps
+ * FAIR_IO_SLEEP_NS without it, as a thread waiting on a socket does.  Each
+ * eval loop polls the drop request at every step, as gil_check() does,
+ * and yields.  A CPU-bound thread's hold time is the sum of its slices,
+ * each from the return of gil_acquire or gil_yield until the drop request
+ * is seen (or the window ends), clipped to the window.  The sample is
+ * Jain's index over the CPU-bound threads' hold times,
+ * J = (sum x)^2 / (n sum x^2): 1 when they held the GIL equally long, 1/n
+ * when one of them held it all the time.  The I/O-ish thread's demand is
+ * not theirs; it is left out of J.
+ */
+struct fair {
+	struct gil *gil;
+	int ncpu;
+	bool io;
+	uint32_t ready;		/* threads attached and about to start */
+	uint32_t go;
+	uint32_t stop;
+	int64_t start, end;	/* the window */
+	int64_t hold[8];
+};
+
+struct fair_arg {
+	struct fair *f;
+	int me;
+};
+
+/* Of the span [from, to), the part inside the window. */
+static int64_t fair_clip(const struct fair *f, int64_t from, int64_t to)
+{
+	if (from < f->start)
+		from = f->start;
+	if (to > f->end)
+		to = f->end;
+	return to > from ? to - from : 0;
+}
+
+static bool fair_over(struct fair *f)
+{
+	if (__atomic_load_n(&f->stop, __ATOMIC_RELAXED))
+		return true;
+	if (now_ns() < f->end)
+		return false;
+	__atomic_store_n(&f->stop, 1, __ATOMIC_RELAXED);
+	return true;
+}
+
+static void *fair_cpu_thread(void *arg)
+{
+	struct fair_arg *a = arg;
+	struct fair *f = a->f;
+	struct gil_tstate *ts = tstate(f->gil);
+	uint64_t x = (uint64_t)a->me + 11, i = 0;
+	int64_t t_acq, t, hold = 0;
+
+	publish_add(&f->ready);
+	wait_ge(&f->go, 1);
+	check("gil_acquire", gil_acquire(ts));
+	t_acq = now_ns();
+	for (;;) {
+		x = work(x);
+		if (gil_drop_requested(ts)) {
+			hold += fair_clip(f, t_acq, now_ns());
+			check("gil_yield", gil_yield(ts));
+			t_acq = now_ns();
+		}
+		if (!(++i & 1023) && fair_over(f))
+			break;
+	}
+	t = now_ns();
+	hold += fair_clip(f, t_acq, t);
+	f->hold[a->me] = hold;
+	sink = x;
+	check("gil_release", gil_release(ts));
+	tstate_done(ts);
+	return NULL;
+}
+
+static void *fair_io_thread(void *arg)
+{
+	struct fair *f = ((struct fair_arg *)arg)->f;
+	struct gil_tstate *ts = tstate(f->gil);
+	uint64_t x = 5;
+	int64_t t;
+
+	publish_add(&f->ready);
+	wait_ge(&f->go, 1);
+	check("gil_acquire", gil_acquire(ts));
+	while (!fair_over(f)) {
+		t = now_ns();
+		for (int i = 1; ; i++) {
+			x = work(x);
+			check("gil_check", gil_check(ts));
+			if (!(i & 63) && now_ns() - t >= FAIR_IO_BURST_NS)
+				break;
+		}
+		GIL_BEGIN_ALLOW_THREADS(ts)
+		sleep_ns(FAIR_IO_SLEEP_NS);
+		GIL_END_ALLOW_THREADS(ts)
+	}
+	sink = x;
+	check("gil_release", gil_release(ts));
+	tstate_done(ts);
+	return NULL;
+}
+
+static void run_fairness(const struct variant *var, int ncpu, bool io,
+			 int runs)
+{
+	struct fair_arg args[8];
+	pthread_t t[8];
+	char name[32];
+	struct series *s;
+	int nthreads = ncpu + io;
+
+	snprintf(name, sizeof(name), "fairness-%d%s", ncpu, io ? "+io" : "");
+	s = series(name, var->label, "J");
+	for (int r = 0; r < runs; r++) {
+		struct fair f = { .ncpu = ncpu, .io = io };
+		double sum = 0, sum2 = 0;
+
+		f.gil = gil_new(var, FAIR_INTERVAL);
+		for (int i = 0; i < nthreads; i++) {
+			args[i] = (struct fair_arg){ &f, i };
+			t[i] = spawn(i < ncpu ? fair_cpu_thread : fair_io_thread,
+				     &args[i]);
+		}
+		wait_ge(&f.ready, (uint32_t)nthreads);
+		f.start = now_ns();
+		f.end = f.start + FAIR_WINDOW_NS;
+		publish(&f.go, 1);
+		for (int i = 0; i < nthreads; i++)
+			pthread_join(t[i], NULL);
+		for (int i = 0; i < ncpu; i++) {
+			sum += (double)f.hold[i];
+			sum2 += (double)f.hold[i] * (double)f.hold[i];
+		}
+		if (sum2 > 0)
+			add1(s, llround(sum * sum / ((double)ncpu * sum2) * 1e6));
+		else
+			warn("%s on %s: no thread held the GIL", name, var->label);
+		gil_done(f.gil, s);
 	}
 }
 
 /* ------------------------------------------------------- uncontended */
 
 struct unc {
-	enum gil_backend b;
+	const struct variant *var;
 	int batches;
 };
 
 static void *uncontended_thread(void *arg)
 {
 	struct unc *u = arg;
-	struct gil *gil = gil_new(u->b, 0.005);
+	struct gil *gil = gil_new(u->var, 0.005);
+	struct series *s = series("uncontended", u->var->label, "ns");
 	struct gil_tstate *ts;
 	int64_t t;
 
@@ -948,17 +1189,16 @@ static void *uncontended_thread(void *arg)
 			gil_acquire(ts);
 			gil_release(ts);
 		}
-		add1(series("uncontended", gil_backend_name(u->b), "ns"),
-		     (now_ns() - t) / UNCONTENDED_PAIRS);
+		add1(s, (now_ns() - t) / UNCONTENDED_PAIRS);
 	}
 	tstate_done(ts);
-	check("gil_close", gil_close(gil));
+	gil_done(gil, s);
 	return NULL;
 }
 
-static void run_uncontended(enum gil_backend b)
+static void run_uncontended(const struct variant *var)
 {
-	struct unc u = { b, per_round(UNCONTENDED_BATCHES) };
+	struct unc u = { var, per_round(UNCONTENDED_BATCHES) };
 	pthread_t t = spawn(uncontended_thread, &u);
 
 	pthread_join(t, NULL);
@@ -968,19 +1208,30 @@ static void run_uncontended(enum gil_backend b)
 
 static enum gil_backend backends[3];
 static int nbackends;
+static int policies[GIL_POLICY_COUNT];	/* the kernel backend's */
+static int npolicies;
 
 enum bench_id {
 	B_VOL_SAME, B_VOL_CROSS, B_FORCED_SAME, B_SLICE1, B_SLICE5, B_SLICE20,
-	B_CONVOY0, B_CONVOY1, B_CONVOY2, B_CONVOY4, B_TPUT, B_UNCONTENDED,
-	NR_BENCH
+	B_CONVOY0, B_CONVOY1, B_CONVOY2, B_CONVOY4, B_TPUT, B_FAIR2, B_FAIR4,
+	B_FAIR2IO, B_UNCONTENDED, NR_BENCH
 };
 
 static const char *const bench_names[NR_BENCH] = {
 	"handoff-voluntary-same", "handoff-voluntary-cross",
 	"handoff-forced-same", "slice-1ms + handoff-forced-cross",
 	"slice-5ms", "slice-20ms", "convoy-0", "convoy-1", "convoy-2",
-	"convoy-4", "throughput-1/2/4", "uncontended",
+	"convoy-4", "throughput-1/2/4", "fairness-2", "fairness-4",
+	"fairness-2+io", "uncontended",
 };
+
+/* Runs of a fairness figure in a round: at least one. */
+static int fair_runs(void)
+{
+	int n = (int)lround(FAIR_RUNS * scale / rounds);
+
+	return n < 1 ? 1 : n;
+}
 
 static bool bench_needs_2cpus(int id)
 {
@@ -988,48 +1239,57 @@ static bool bench_needs_2cpus(int id)
 	       id == B_SLICE20;
 }
 
-static void run_bench(int id, enum gil_backend b)
+static void run_bench(int id, const struct variant *var)
 {
 	switch (id) {
 	case B_VOL_SAME:
-		run_voluntary(b, "handoff-voluntary-same", 0, 0);
+		run_voluntary(var, "handoff-voluntary-same", 0, 0);
 		break;
 	case B_VOL_CROSS:
-		run_voluntary(b, "handoff-voluntary-cross", 0, 1);
+		run_voluntary(var, "handoff-voluntary-cross", 0, 1);
 		break;
 	case B_FORCED_SAME:
-		run_spinners(b, 0.001, 0, 0, per_round(FORCED_SAMPLES),
+		run_spinners(var, 0.001, 0, 0, per_round(FORCED_SAMPLES),
 			     "handoff-forced-same", NULL);
 		break;
 	case B_SLICE1:
-		run_spinners(b, 0.001, 0, 1, per_round(FORCED_SAMPLES),
+		run_spinners(var, 0.001, 0, 1, per_round(FORCED_SAMPLES),
 			     "handoff-forced-cross", "slice-1ms");
 		break;
 	case B_SLICE5:
-		run_spinners(b, 0.005, 0, 1, per_round(SLICE5_SAMPLES), NULL,
+		run_spinners(var, 0.005, 0, 1, per_round(SLICE5_SAMPLES), NULL,
 			     "slice-5ms");
 		break;
 	case B_SLICE20:
-		run_spinners(b, 0.020, 0, 1, per_round(SLICE20_SAMPLES), NULL,
+		run_spinners(var, 0.020, 0, 1, per_round(SLICE20_SAMPLES), NULL,
 			     "slice-20ms");
 		break;
 	case B_CONVOY0:
-		run_convoy(b, 0, per_round(CONVOY0_SAMPLES));
+		run_convoy(var, 0, per_round(CONVOY0_SAMPLES));
 		break;
 	case B_CONVOY1:
-		run_convoy(b, 1, per_round(CONVOY_SAMPLES));
+		run_convoy(var, 1, per_round(CONVOY_SAMPLES));
 		break;
 	case B_CONVOY2:
-		run_convoy(b, 2, per_round(CONVOY_SAMPLES));
+		run_convoy(var, 2, per_round(CONVOY_SAMPLES));
 		break;
 	case B_CONVOY4:
-		run_convoy(b, 4, per_round(CONVOY_SAMPLES));
+		run_convoy(var, 4, per_round(CONVOY_SAMPLES));
 		break;
 	case B_TPUT:
-		run_throughput(b);
+		run_throughput(var);
+		break;
+	case B_FAIR2:
+		run_fairness(var, 2, false, fair_runs());
+		break;
+	case B_FAIR4:
+		run_fairness(var, 4, false, fair_runs());
+		break;
+	case B_FAIR2IO:
+		run_fairness(var, 2, true, fair_runs());
 		break;
 	case B_UNCONTENDED:
-		run_uncontended(b);
+		run_uncontended(var);
 		break;
 	}
 }
@@ -1081,25 +1341,36 @@ static void print_env(void)
 	printf("backends=");
 	for (int i = 0; i < nbackends; i++)
 		printf("%s%s", i ? "," : "", gil_backend_name(backends[i]));
+	printf("\nkernel_policies=");
+	for (int i = 0; i < npolicies; i++)
+		printf("%s%s", i ? "," : "", gil_policy_name((unsigned int)policies[i]));
+	printf("\nvariants=");
+	for (int i = 0; i < nvariants; i++)
+		printf("%s%s", i ? "," : "", variants[i].label);
 	printf("\nthroughput_steps=%llu\n", (unsigned long long)tput_total);
+	printf("fairness_window_ns=%lld\n", FAIR_WINDOW_NS);
 	printf("GIL-BENCH-ENV-END\n");
 }
 
 /*
- * GIL-BENCH-CSV-BEGIN / -END: one row per figure, values in its unit.
+ * GIL-BENCH-CSV-BEGIN / -END: one row per figure and variant (the backend
+ * column is the variant's label), values in its unit; J with 4 decimals.
  * GIL-BENCH-SAMPLES-BEGIN / -END: "name backend unit" then the samples in
- * ns, in the order they were measured, at most 16 a line, lines of one
- * series following each other.
+ * ns (unit J: in millionths), in the order they were measured, at most 16
+ * a line, lines of one series following each other.
+ * GIL-BENCH-STATS-BEGIN / -END: CSV, per figure and variant, the GIL's
+ * counters (struct gil_stats) summed over the chunks that measured it.
  */
 static void print_results(bool samples)
 {
 	printf("GIL-BENCH-CSV-BEGIN\n");
-	printf("name,backend,unit,p50,p90,p99,max,mean,n\n");
+	printf("name,backend,unit,p50,p90,p99,max,mean,n,min\n");
 	for (size_t f = 0; f < sizeof(figure_names) / sizeof(figure_names[0]); f++) {
 		for (int i = 0; i < nseries; i++) {
 			struct series *s = &all_series[i];
 			double u = unit_ns(s->unit), sum = 0;
 			int64_t *v;
+			int prec;
 
 			if (strcmp(s->name, figure_names[f]) || !s->n)
 				continue;
@@ -1108,14 +1379,42 @@ static void print_results(bool samples)
 			qsort(v, s->n, sizeof(*v), cmp_i64);
 			for (size_t k = 0; k < s->n; k++)
 				sum += (double)v[k];
-			printf("%s,%s,%s,%.3f,%.3f,%.3f,%.3f,%.3f,%zu\n", s->name,
-			       s->backend, s->unit, pct(v, s->n, 0.50) / u,
-			       pct(v, s->n, 0.90) / u, pct(v, s->n, 0.99) / u,
-			       v[s->n - 1] / u, sum / (double)s->n / u, s->n);
+			prec = !strcmp(s->unit, "J") ? 4 : 3;
+			printf("%s,%s,%s,%.*f,%.*f,%.*f,%.*f,%.*f,%zu,%.*f\n",
+			       s->name, s->backend, s->unit,
+			       prec, pct(v, s->n, 0.50) / u,
+			       prec, pct(v, s->n, 0.90) / u,
+			       prec, pct(v, s->n, 0.99) / u,
+			       prec, v[s->n - 1] / u,
+			       prec, sum / (double)s->n / u, s->n,
+			       prec, v[0] / u);
 			free(v);
 		}
 	}
 	printf("GIL-BENCH-CSV-END\n");
+	printf("GIL-BENCH-STATS-BEGIN\n");
+	printf("name,backend,chunks,acquisitions,contended,drop_requests,"
+	       "forced_switches,voluntary_releases,switch_number,wait_ns,"
+	       "direct_handoffs,io_preemptions\n");
+	for (int i = 0; i < nseries; i++) {
+		struct series *s = &all_series[i];
+		const struct gil_stats *st = &s->st;
+
+		if (!s->chunks)
+			continue;
+		printf("%s,%s,%d,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu\n",
+		       s->name, s->backend, s->chunks,
+		       (unsigned long long)st->acquisitions,
+		       (unsigned long long)st->contended,
+		       (unsigned long long)st->drop_requests,
+		       (unsigned long long)st->forced_switches,
+		       (unsigned long long)st->voluntary_releases,
+		       (unsigned long long)st->switch_number,
+		       (unsigned long long)st->wait_ns,
+		       (unsigned long long)st->direct_handoffs,
+		       (unsigned long long)st->io_preemptions);
+	}
+	printf("GIL-BENCH-STATS-END\n");
 	if (!samples)
 		return;
 	printf("GIL-BENCH-SAMPLES-BEGIN\n");
@@ -1133,9 +1432,45 @@ static void print_results(bool samples)
 	printf("GIL-BENCH-SAMPLES-END\n");
 }
 
+/*
+ * Did each kernel policy act as it says, by the GIL's own counters?  Under
+ * fifo every wait ends in a direct handoff, under io an I/O thread facing
+ * CPU-bound ones asks at once, under cpython neither happens.  A policy
+ * that did not would make its figures mean nothing (and be a bug in the
+ * module): say so.
+ */
+static void check_policies(void)
+{
+	for (int i = 0; i < nseries; i++) {
+		struct series *s = &all_series[i];
+		const struct gil_stats *st = &s->st;
+		unsigned long long contended = st->contended;
+		unsigned long long direct = st->direct_handoffs;
+		unsigned long long io = st->io_preemptions;
+		int policy;
+
+		if (!s->chunks || strncmp(s->backend, "kernel-", 7))
+			continue;
+		policy = gil_policy_from_name(s->backend + 7);
+		if (policy == GIL_POLICY_CPYTHON && (direct || io))
+			warn("%s on %s: %llu direct handoffs, %llu I/O preemptions",
+			     s->name, s->backend, direct, io);
+		if (policy == GIL_POLICY_FIFO && (direct != contended || io))
+			warn("%s on %s: %llu waits but %llu direct handoffs, %llu I/O preemptions",
+			     s->name, s->backend, contended, direct, io);
+		if (policy == GIL_POLICY_IO && direct > contended)
+			warn("%s on %s: %llu direct handoffs for %llu waits",
+			     s->name, s->backend, direct, contended);
+		if (policy == GIL_POLICY_IO && (!strcmp(s->name, "convoy-1") ||
+						!strcmp(s->name, "convoy-2") ||
+						!strcmp(s->name, "convoy-4")) && !io)
+			warn("%s on %s: no I/O preemption", s->name, s->backend);
+	}
+}
+
 static void usage(void)
 {
-	fprintf(stderr, "usage: gil-bench [-r rounds] [-s scale] [-b backend,...] [-g group,...] [-n]\n");
+	fprintf(stderr, "usage: gil-bench [-r rounds] [-s scale] [-b backend,...] [-p policy,...] [-g group,...] [-n]\n");
 	exit(2);
 }
 
@@ -1149,7 +1484,92 @@ static void parse_backends(char *list)
 			fprintf(stderr, "gil-bench: unknown backend %s\n", tok);
 			usage();
 		}
+		for (int i = 0; i < nbackends; i++) {
+			if (backends[i] == (enum gil_backend)b) {
+				fprintf(stderr, "gil-bench: backend %s twice\n", tok);
+				usage();
+			}
+		}
 		backends[nbackends++] = (enum gil_backend)b;
+	}
+}
+
+static void parse_policies(char *list)
+{
+	npolicies = 0;
+	for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
+		int p = gil_policy_from_name(tok);
+
+		if (p < 0 || npolicies == GIL_POLICY_COUNT) {
+			fprintf(stderr, "gil-bench: unknown policy %s\n", tok);
+			usage();
+		}
+		for (int i = 0; i < npolicies; i++) {
+			if (policies[i] == p) {
+				fprintf(stderr, "gil-bench: policy %s twice\n", tok);
+				usage();
+			}
+		}
+		policies[npolicies++] = p;
+	}
+}
+
+/*
+ * The kernel backend's variants: the policies asked for (-p), else every
+ * policy the loaded module has (an ABI 1.0 module has only cpython).
+ */
+static void make_variants(bool policies_given)
+{
+	struct gil *gil = NULL;
+	bool kernel = false;
+	int n = 0, ret;
+
+	for (int i = 0; i < nbackends; i++)
+		kernel |= backends[i] == GIL_BACKEND_KERNEL;
+	if (!kernel) {
+		if (policies_given)
+			warn("-p: policies are the kernel backend's; not measured");
+		npolicies = 0;
+	} else if (!policies_given) {
+		for (int p = 0; p < GIL_POLICY_COUNT; p++)
+			policies[npolicies++] = p;
+	}
+	if (kernel && gil_open(&gil, GIL_BACKEND_KERNEL))
+		gil = NULL;	/* gil-bench fails on its first kernel GIL */
+	for (int i = 0; gil && i < npolicies; i++) {
+		ret = gil_set_policy(gil, (unsigned int)policies[i]);
+		if (ret && policies_given)
+			die(gil_policy_name((unsigned int)policies[i]), ret);
+		if (ret)
+			warn("the kernel backend has no policy %s: %s",
+			     gil_policy_name((unsigned int)policies[i]),
+			     strerror(-ret));
+		else
+			policies[n++] = policies[i];
+	}
+	if (gil) {
+		npolicies = n;
+		gil_close(gil);
+	}
+	nvariants = 0;
+	for (int i = 0; i < nbackends; i++) {
+		if (backends[i] != GIL_BACKEND_KERNEL) {
+			struct variant *v = &variants[nvariants++];
+
+			v->b = backends[i];
+			v->policy = -1;
+			snprintf(v->label, sizeof(v->label), "%s",
+				 gil_backend_name(backends[i]));
+			continue;
+		}
+		for (int k = 0; k < npolicies; k++) {
+			struct variant *v = &variants[nvariants++];
+
+			v->b = backends[i];
+			v->policy = policies[k];
+			snprintf(v->label, sizeof(v->label), "kernel-%s",
+				 gil_policy_name((unsigned int)policies[k]));
+		}
 	}
 }
 
@@ -1172,11 +1592,11 @@ static void default_backends(void)
 
 int main(int argc, char **argv)
 {
-	bool samples = true;
+	bool samples = true, policies_given = false;
 	int opt;
 
 	setvbuf(stderr, NULL, _IOLBF, 0);
-	while ((opt = getopt(argc, argv, "r:s:b:g:n")) != -1) {
+	while ((opt = getopt(argc, argv, "r:s:b:p:g:n")) != -1) {
 		switch (opt) {
 		case 'r':
 			rounds = atoi(optarg);
@@ -1186,6 +1606,10 @@ int main(int argc, char **argv)
 			break;
 		case 'b':
 			parse_backends(optarg);
+			break;
+		case 'p':
+			parse_policies(optarg);
+			policies_given = true;
 			break;
 		case 'g':
 			groups = optarg;
@@ -1206,15 +1630,16 @@ int main(int argc, char **argv)
 		warn("one CPU: the cross-CPU figures and slices are left out");
 	if (!nbackends)
 		default_backends();
+	make_variants(policies_given);
 
 	start_ns = now_ns();
-	fprintf(stderr, "gil-bench: %d rounds, scale %g, %d CPUs, backends", rounds,
+	fprintf(stderr, "gil-bench: %d rounds, scale %g, %d CPUs, variants", rounds,
 		scale, ncpus);
-	for (int i = 0; i < nbackends; i++)
-		fprintf(stderr, " %s", gil_backend_name(backends[i]));
+	for (int i = 0; i < nvariants; i++)
+		fprintf(stderr, " %s", variants[i].label);
 	fprintf(stderr, "\n");
 	if (group_selected(bench_names[B_TPUT]))
-		tput_calibrate(backends[nbackends - 1]);
+		tput_calibrate(&variants[nvariants - 1]);
 
 	for (int r = 0; r < rounds; r++) {
 		int64_t t = now_ns();
@@ -1232,17 +1657,19 @@ int main(int argc, char **argv)
 				continue;
 			t = now_ns();
 			fprintf(stderr, "  %-34s", bench_names[id]);
-			for (int i = 0; i < nbackends; i++) {
+			for (int i = 0; i < nvariants; i++) {
 				/* Rotate the order from one round to the next. */
-				enum gil_backend b = backends[(i + r) % nbackends];
+				const struct variant *var =
+					&variants[(i + r) % nvariants];
 
-				fprintf(stderr, " %s", gil_backend_name(b));
-				run_bench(id, b);
+				fprintf(stderr, " %s", var->label);
+				run_bench(id, var);
 			}
 			fprintf(stderr, " %6.1f s\n", (double)(now_ns() - t) / 1e9);
 		}
 	}
 	fprintf(stderr, "gil-bench: done in %.0f s\n", elapsed());
+	check_policies();
 	print_env();
 	print_results(samples);
 	return 0;
