@@ -30,11 +30,14 @@ rmmod_waits_for_holder() {
 
 # insmod/rmmod cycles, with GILs opened, used and closed in between; a
 # process killed while it holds a GIL; a GIL open across an rmmod attempt.
+# Each load takes the next handoff policy as the default of its GILs.
 cycles() {
 	end=$(($(date +%s) + secs))
 	n=0
 	while [ "$(date +%s)" -lt $end ]; do
-		insmod $ko || return 1
+		set -- cpython fifo io
+		shift $((n % 3))
+		insmod $ko default_policy=$1 || return 1
 		gil-info >/dev/null || return 1
 		interp -b kernel -t 2 -n 2000 >/dev/null || return 1
 		interp -b kernel -t 3 -n 100000000 >/dev/null &
