@@ -1,0 +1,64 @@
+#!/bin/bash
+# Measure what changes to the handoff path gain: gil.ko as built at each of
+# several commits, in one boot of Debian's 6.1 kernel.  Each pass loads
+# every commit's module in turn and runs gil-bench's handoff figures on the
+# kernel backend (cpython policy), then the cpython and futex backends as
+# a reference, so that drift hits every module alike.  Prints, per figure,
+# the median over the passes of each module's p50, p90 and p99.
+#
+# usage: bench-steps.sh [-n passes] REV...
+#   -n  passes (default 4)
+# The guest programs are the current tree's; each REV's module is built
+# from a temporary worktree of that commit.  See docs/BENCHMARKS.md.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+cd "$GIL_ROOT"
+
+passes=4
+if [[ ${1:-} == -n ]]; then
+	passes=$2
+	shift 2
+fi
+[[ $# -gt 0 && $passes =~ ^[1-9][0-9]*$ ]] || die "usage: bench-steps.sh [-n passes] REV..."
+
+kdir=$(kernel_kdir 6.1)
+work=$GIL_BUILD/bench-steps
+rm -rf "$work"
+mkdir -p "$work/guest"
+make -s guest
+cp -r "$GIL_BUILD/guest/." "$work/guest/"
+i=0
+for rev in "$@"; do
+	tree=$work/src-$i
+	git worktree add -q --detach "$tree" "$rev"
+	echo "bench-steps: step $i is $(git log -1 --format='%h %s' "$rev")"
+	(cd "$tree" && GIL_BUILD=$work tests/build-module.sh "step-$i" "$kdir" >/dev/null)
+	git worktree remove --force "$tree"
+	cp "$work/kmod/step-$i/gil.ko" "$work/guest/gil-step-$i.ko"
+	i=$((i + 1))
+done
+echo "$passes" >"$work/guest/bench-steps.passes"
+
+GIL_BUILD=$work GIL_VM_KMOD=step-0 GIL_VM_TIMEOUT=$((600 + passes * i * 120)) \
+	tests/vm/run.sh 6.1 bench-steps bench-steps >/dev/null
+grep '^step' "$work/vm/bench-steps/output.txt" >"$work/samples.csv" ||
+	die "no results (see $work/vm/bench-steps/)"
+python3 - "$work/samples.csv" "$i" <<'PY'
+import csv, statistics, sys
+from collections import defaultdict
+rows, nsteps = sys.argv[1], int(sys.argv[2])
+d = defaultdict(list)
+for r in csv.reader(open(rows)):
+    step, name, backend = r[0], r[2], r[3]
+    who = step if step != "step-user" else backend
+    d[(name, who)].append([float(x) for x in r[5:8]])
+cols = [f"step-{i}" for i in range(nsteps)] + ["cpython", "futex"]
+names = sorted({k[0] for k in d})
+for q, label in enumerate(("p50", "p90", "p99")):
+    print(f"\n{label} (us), median over passes")
+    print(f"{'figure':26}" + "".join(f"{c:>10}" for c in cols))
+    for n in names:
+        print(f"{n:26}" + "".join(
+            f"{statistics.median(v[q] for v in d[(n, c)]):>10.0f}"
+            if d[(n, c)] else f"{'-':>10}" for c in cols))
+PY
