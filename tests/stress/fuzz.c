@@ -29,7 +29,8 @@
  * state allows, plus EBADF.  A result outside the allowed set, or a
  * broken invariant (the page's size field, the ABI major, "locked" while
  * we hold it, the statistics' sizes and sums, bytes written past what
- * GET_STATS reports), is a finding.
+ * GET_STATS reports), is a finding.  GET_STATS fills and reports
+ * min(the caller's size, sizeof(struct gil_stats)) bytes.
  *
  * The run cannot deadlock by design: a thread never waits in ACQUIRE or
  * YIELD while it holds (or may hold) another GIL, releases soon after it
@@ -82,7 +83,7 @@ static const int arena_prot[ARENA_PAGES] = {
 /* Values at the start of the read-only page, as __s64 (and as __u32). */
 static const __s64 ro_values[] = {
 	1000, -1, 0, 100, GIL_INTERVAL_MAX_US + 1, GIL_STATS_SIZE_VER0,
-	GIL_INTERVAL_MAX_US,
+	GIL_INTERVAL_MAX_US, GIL_STATS_SIZE_VER1,
 };
 
 /* ---- classes of calls, and what we count ------------------------------- */
@@ -117,6 +118,7 @@ struct shared {
 	atomic_long tally[NCLS][NERR];
 	atomic_long mmaps, maps_ok, closes, dups, forks, kills, helpers;
 	atomic_long acquired, owner_dead, drop_yields;
+	atomic_long stats_tight;	/* GET_STATS: a buffer < 344 bytes */
 	atomic_int bad_results, bad_invariants, child_problems, stuck;
 	atomic_int printed;
 };
@@ -412,7 +414,7 @@ static long accessible(struct worker *w, unsigned long p, int write)
 static long pick_k(struct worker *w)
 {
 	static const long ks[] = { 1, 2, 3, 4, 5, 7, 8, 9, 16, 100, 327, 328,
-				   329, 400 };
+				   329, 336, 343, 344, 345, 400 };
 
 	if (rng_chance(&w->rng, 20))
 		return 1 + rng_below(&w->rng, ps);
@@ -582,8 +584,11 @@ static __u32 stats_size(struct worker *w)
 {
 	static const __u32 sizes[] = {
 		0, 1, 8, GIL_STATS_SIZE_VER0 - 1, GIL_STATS_SIZE_VER0,
-		GIL_STATS_SIZE_VER0, GIL_STATS_SIZE_VER0 + 1, 512, 4096,
-		0xffffffffu, sizeof(struct gil_stats),
+		GIL_STATS_SIZE_VER0, GIL_STATS_SIZE_VER0 + 1,
+		GIL_STATS_SIZE_VER0 + 8, GIL_STATS_SIZE_VER1 - 1,
+		GIL_STATS_SIZE_VER1, GIL_STATS_SIZE_VER1,
+		GIL_STATS_SIZE_VER1 + 1, 512, 4096, 0xffffffffu,
+		sizeof(struct gil_stats),
 	};
 
 	if (rng_chance(&w->rng, 10))
@@ -804,6 +809,7 @@ static void check_locked(struct worker *w, int s)
 /* ---- ioctl ------------------------------------------------------------- */
 
 static void reset_interval(struct worker *w, const struct target *t);
+static void check_stats(const struct arg *a);
 
 /* After a call that worked: what it wrote must make sense. */
 static void check_output(struct worker *w, const struct target *t, int cls,
@@ -827,42 +833,63 @@ static void check_output(struct worker *w, const struct target *t, int cls,
 		if (a->set_val > BIG_US)
 			reset_interval(w, t);
 	} else if (cls == C_STATS) {
-		struct gil_stats st;
-		__u64 sum = 0;
-		long i, end;
-
-		memcpy(&st, p, sizeof(st));
-		if (st.size != sizeof(st))
-			invariant("GET_STATS size out", st.size, sizeof(st));
-		if (st.hist_buckets != GIL_STATS_HIST_BUCKETS)
-			invariant("GET_STATS hist_buckets", st.hist_buckets,
-				  GIL_STATS_HIST_BUCKETS);
-		for (i = 0; i < GIL_STATS_HIST_BUCKETS; i++)
-			sum += st.handoff_ns_hist[i];
-		if (st.contended > st.acquisitions)
-			invariant("stats contended <= acquisitions",
-				  st.contended, st.acquisitions);
-		if (st.switch_number > st.acquisitions)
-			invariant("stats switch_number <= acquisitions",
-				  st.switch_number, st.acquisitions);
-		if (st.owner_deaths > st.acquisitions)
-			invariant("stats owner_deaths <= acquisitions",
-				  st.owner_deaths, st.acquisitions);
-		if (sum > st.contended)
-			invariant("stats handoffs <= contended", sum,
-				  st.contended);
-		if (st.forced_switches > st.drop_requests)
-			invariant("stats forced_switches <= drop_requests",
-				  st.forced_switches, st.drop_requests);
-		/* The module fills st.size bytes at most. */
-		end = a->wr < 400 ? a->wr : 400;
-		for (i = sizeof(st); i < end; i++)
-			if ((unsigned char)p[i] != 0xA5) {
-				invariant("GET_STATS filled 328 bytes, then "
-					  "wrote at offset", i, sizeof(st) - 1);
-				break;
-			}
+		check_stats(a);
 	}
+}
+
+/*
+ * A GET_STATS that worked: it filled min(the caller's size, the module's
+ * struct) bytes, said so in the size field and wrote nothing after them;
+ * the counters it filled agree with each other.
+ */
+static void check_stats(const struct arg *a)
+{
+	const char *p = (const char *)a->val;
+	long fill = a->stats_size < sizeof(struct gil_stats) ?
+		    a->stats_size : sizeof(struct gil_stats);
+	struct gil_stats st;
+	__u64 sum = 0;
+	long i, end;
+
+	/*
+	 * Only what the call filled: the buffer may end right after it (an
+	 * object straddling the end of a mapping), and the rest is canary.
+	 */
+	memset(&st, 0, sizeof(st));
+	memcpy(&st, p, fill);
+	if (a->wr < (long)sizeof(st))
+		atomic_fetch_add_explicit(&sh->stats_tight, 1,
+					  memory_order_relaxed);
+	if (st.size != fill)
+		invariant("GET_STATS size out: min(size in, 344)", st.size,
+			  fill);
+	if (st.hist_buckets != GIL_STATS_HIST_BUCKETS)
+		invariant("GET_STATS hist_buckets", st.hist_buckets,
+			  GIL_STATS_HIST_BUCKETS);
+	for (i = 0; i < GIL_STATS_HIST_BUCKETS; i++)
+		sum += st.handoff_ns_hist[i];
+	if (st.contended > st.acquisitions)
+		invariant("stats contended <= acquisitions", st.contended,
+			  st.acquisitions);
+	if (st.switch_number > st.acquisitions)
+		invariant("stats switch_number <= acquisitions",
+			  st.switch_number, st.acquisitions);
+	if (st.owner_deaths > st.acquisitions)
+		invariant("stats owner_deaths <= acquisitions",
+			  st.owner_deaths, st.acquisitions);
+	if (sum > st.contended)
+		invariant("stats handoffs <= contended", sum, st.contended);
+	if (st.forced_switches > st.drop_requests)
+		invariant("stats forced_switches <= drop_requests",
+			  st.forced_switches, st.drop_requests);
+	/* Nothing past what it filled: the canary stays. */
+	end = a->wr < 400 ? a->wr : 400;
+	for (i = fill; i < end; i++)
+		if ((unsigned char)p[i] != 0xA5) {
+			invariant("GET_STATS wrote past the bytes it filled, "
+				  "at offset", i, fill - 1);
+			break;
+		}
 }
 
 /*
@@ -1877,6 +1904,8 @@ int main(int argc, char **argv)
 	       atomic_load(&sh->helpers), atomic_load(&sh->acquired),
 	       atomic_load(&sh->owner_dead), atomic_load(&sh->drop_yields),
 	       longest);
+	printf("#   GET_STATS into a buffer that ends within %zu bytes: %ld\n",
+	       sizeof(struct gil_stats), atomic_load(&sh->stats_tight));
 	printf("%s - stress-fuzz: every call returned a documented result "
 	       "(%ld calls, %d not)\n",
 	       atomic_load(&sh->bad_results) ? "not ok" : "ok",
