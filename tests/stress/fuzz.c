@@ -30,7 +30,9 @@
  * broken invariant (the page's size field, the ABI major, "locked" while
  * we hold it, the statistics' sizes and sums, bytes written past what
  * GET_STATS reports), is a finding.  GET_STATS fills and reports
- * min(the caller's size, sizeof(struct gil_stats)) bytes.
+ * min(the caller's size, sizeof(struct gil_stats)) bytes; under fifo and io
+ * a change of owner may be a direct handoff, so switch_number is bounded
+ * by acquisitions + direct_handoffs.
  *
  * The run cannot deadlock by design: a thread never waits in ACQUIRE or
  * YIELD while it holds (or may hold) another GIL, releases soon after it
@@ -41,6 +43,7 @@
  * that waits forever.
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <sys/statvfs.h>
 #include <linux/fiemap.h>
 #include <linux/fs.h>
@@ -837,6 +840,11 @@ static void check_output(struct worker *w, const struct target *t, int cls,
 	}
 }
 
+/* Whether the first @fill bytes of struct gil_stats hold all of @field. */
+#define STATS_HAS(fill, field)						\
+	((fill) >= (long)(offsetof(struct gil_stats, field) +		\
+			  sizeof(((struct gil_stats *)0)->field)))
+
 /*
  * A GET_STATS that worked: it filled min(the caller's size, the module's
  * struct) bytes, said so in the size field and wrote nothing after them;
@@ -871,9 +879,6 @@ static void check_stats(const struct arg *a)
 	if (st.contended > st.acquisitions)
 		invariant("stats contended <= acquisitions", st.contended,
 			  st.acquisitions);
-	if (st.switch_number > st.acquisitions)
-		invariant("stats switch_number <= acquisitions",
-			  st.switch_number, st.acquisitions);
 	if (st.owner_deaths > st.acquisitions)
 		invariant("stats owner_deaths <= acquisitions",
 			  st.owner_deaths, st.acquisitions);
@@ -882,6 +887,25 @@ static void check_stats(const struct arg *a)
 	if (st.forced_switches > st.drop_requests)
 		invariant("stats forced_switches <= drop_requests",
 			  st.forced_switches, st.drop_requests);
+	/*
+	 * A change of owner is an acquisition or a direct handoff (fifo,
+	 * io), whose new owner counts its acquisition only when it wakes, or
+	 * never if it is killed first: switch_number <= acquisitions holds
+	 * only where no handoff happens.
+	 */
+	if (STATS_HAS(fill, direct_handoffs)) {
+		if (st.switch_number > st.acquisitions + st.direct_handoffs)
+			invariant("stats switch_number <= acquisitions + "
+				  "direct_handoffs", st.switch_number,
+				  st.acquisitions + st.direct_handoffs);
+		if (st.direct_handoffs > st.switch_number)
+			invariant("stats direct_handoffs <= switch_number",
+				  st.direct_handoffs, st.switch_number);
+	}
+	if (STATS_HAS(fill, io_preemptions) &&
+	    st.io_preemptions > st.drop_requests)
+		invariant("stats io_preemptions <= drop_requests",
+			  st.io_preemptions, st.drop_requests);
 	/* Nothing past what it filled: the canary stays. */
 	end = a->wr < 400 ? a->wr : 400;
 	for (i = fill; i < end; i++)
