@@ -17,7 +17,11 @@
  *     incremented by a read, a pause and a write, so two holders at once
  *     would lose increments; and an "inside" flag must be clear on entry;
  *   - no lost wake-up: every thread gets the GIL again within the stall
- *     bound, for as long as the run lasts;
+ *     bound, for as long as the run lasts.  A waiter's sleep ends after
+ *     the switch interval even if no release wakes it, which would hide
+ *     a lost wake-up; so GIL 0 has the longest interval there is (an
+ *     hour), where only a wake-up ends a wait (and no drop request is
+ *     ever posted, so its cpu threads release when their steps are up);
  *   - the books balance: per GIL, the counter equals the increments the
  *     threads made, and the module's acquisition count and switch_number
  *     agree with what the threads saw, its releases (forced and voluntary)
@@ -302,6 +306,12 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		fds[i] = gils[i].fd;
+	}
+	/* Only wake-ups end GIL 0's waits: see the top of the file. */
+	if (gil_set_interval(gils[0].fd, GIL_INTERVAL_MAX_US)) {
+		printf("not ok - stress-load: set GIL 0's interval (%s)\n",
+		       strerror(errno));
+		return 1;
 	}
 	if (policy_deal(pbook, fds, o.gils, &rng)) {
 		printf("not ok - stress-load: set the GILs' policies (%s)\n",
