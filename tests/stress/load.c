@@ -279,7 +279,7 @@ int main(int argc, char **argv)
 	long overlaps = 0, acquisitions = 0, yields = 0, switches = 0;
 	long handoffs = 0, io_preemptions = 0, policy_changes;
 	int stalled = -1, unjoined = 0, books = 0, never = 0, findings;
-	int64_t start = now_ns();
+	int64_t start = now_ns(), join_deadline;
 	uint64_t rng;
 	pthread_t policy_th;
 	int policy_started;
@@ -343,12 +343,24 @@ int main(int argc, char **argv)
 	atomic_store(&stop, 1);
 	if (policy_started)
 		pthread_join(policy_th, NULL);
+	/* One bound for all: stuck threads must not add up their waits. */
+	join_deadline = now_ns() + JOIN_BOUND_MS * 1000000LL;
 	for (int i = 0; i < o.threads; i++) {
-		if (join_within(threads[i].th, JOIN_BOUND_MS)) {
-			printf("    thread %d (%s) did not end\n", i,
-			       part_names[threads[i].part]);
+		long left = MS(join_deadline - now_ns());
+
+		if (join_within(threads[i].th, left > 0 ? left : 1)) {
+			printf("    thread %d (%s, GIL %d) did not end\n", i,
+			       part_names[threads[i].part], i % o.gils);
 			unjoined++;
 		}
+	}
+	for (int i = 0; i < o.gils && unjoined; i++) {
+		const struct gil_page *pg = gils[i].page;
+
+		printf("    GIL %d: locked %u, switch_number %llu, policy %s "
+		       "(%s)\n", i, PAGE_LOAD(pg->locked),
+		       (unsigned long long)PAGE_LOAD(pg->switch_number),
+		       policy_names[pbook[i].now], pbook[i].history);
 	}
 	/* With threads still inside the kernel, the books cannot balance. */
 	for (int i = 0; i < o.gils && !unjoined; i++) {
