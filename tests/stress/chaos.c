@@ -19,7 +19,9 @@
  * waiting); sometimes the replacement too, right after its fork, while it
  * attaches.  It reaps each victim and forks a replacement at once.  Worker
  * 0 is never killed: its threads live the whole run, so a GIL that is
- * never recovered stalls them and shows.
+ * never recovered stalls them and shows.  The GILs start under the three
+ * handoff policies in turn (cpython, fifo, io), and now and then the
+ * parent moves one to another policy, under the kills.
  *
  * Every thread keeps, in shared memory, which call it is in on which GIL
  * (its phase), and per GIL the id of the thread inside the critical
@@ -42,7 +44,18 @@
  *     can be.  After the run, when every GIL was taken again, the
  *     module's count of owner deaths per GIL lies between the two.  Its
  *     count of acquisitions lies between the threads' count and that plus
- *     the threads killed in ACQUIRE or YIELD (taken, not yet counted).
+ *     the threads killed in ACQUIRE or YIELD (taken, not yet counted); its
+ *     releases (forced and voluntary) between the threads' and that plus
+ *     the threads killed in RELEASE or YIELD.
+ *   - The policies' counters: direct_handoffs <= switch_number; every
+ *     change of owner is an acquisition or a handoff, and every handoff
+ *     goes to a waiter that takes the GIL (a contended acquisition) or
+ *     was killed first, so switch_number <= acquisitions and
+ *     direct_handoffs <= contended, each plus the threads killed in
+ *     ACQUIRE or YIELD where fifo or io ever ruled (plus nothing under
+ *     cpython alone, where there is no handoff at all); io_preemptions <=
+ *     drop_requests, and none on a GIL never under io.  GET_POLICY and
+ *     the page show the policy the parent set last.
  *   - No thread waits forever: every thread stamps its progress on each
  *     acquisition; none may go STALL_BOUND_S without.  A killed worker is
  *     gone within REAP_BOUND_MS (no thread hangs in the kernel).
@@ -73,6 +86,7 @@
 #define CPU_MAX_US	4000	/* a long critical section, over intervals */
 #define INTERVAL_MIN_US	500	/* switch intervals: drop requests often */
 #define INTERVAL_MAX_US	2000
+#define POLICY_PCT	25	/* kill loop rounds that change a policy */
 #define FINDINGS_SHOWN	20
 
 /* ---- shared memory ------------------------------------------------------ */
@@ -118,6 +132,7 @@ struct cgil {
 	atomic_long owner_deaths;	/* of them, EOWNERDEAD */
 	atomic_long found_inside;	/* ... the dead holder's id inside */
 	atomic_long yields;
+	atomic_long releases;		/* RELEASEs, and YIELDs' releases */
 	struct tenure tenure[TENURES];	/* by switch_number */
 };
 
@@ -156,6 +171,7 @@ static int ngils, nthreads;
 static uint64_t seed;
 static int gfd[MAX_GILS];
 static const struct gil_page *gpage[MAX_GILS];
+static struct policy_book pbook[MAX_GILS];	/* the parent's alone */
 
 /* ---- reporting ---------------------------------------------------------- */
 
@@ -285,6 +301,8 @@ static int take(struct wthread *w, int g, unsigned long cmd)
 	}
 	/* Counted before the phase says so: see the parent's bounds. */
 	atomic_fetch_add(&cg->acquisitions, 1);
+	if (cmd == GIL_IOC_YIELD)
+		atomic_fetch_add(&cg->releases, 1);
 	set_phase(w, PH_HOLD, g);
 	/* Ours while we hold it; an owner death makes it a change of owner. */
 	sn = PAGE_LOAD(gpage[g]->switch_number);
@@ -353,6 +371,8 @@ static void give(struct wthread *w, int g)
 	r = ioctl(gfd[g], GIL_IOC_RELEASE);
 	if (r)
 		bad_result(w, "RELEASE", g, r, errno);
+	else
+		atomic_fetch_add(&sh->gil[g].releases, 1);
 	set_phase(w, PH_IDLE, 0);
 }
 
@@ -532,11 +552,12 @@ static unsigned int child_timeout_s;
 /*
  * Per GIL, from the final phases of the threads of killed workers: owner
  * deaths that must follow (held), may follow (held, or in a call that may
- * have taken or not yet given up the GIL), and acquisitions the threads
- * may have made without counting them (in ACQUIRE or YIELD).
+ * have taken or not yet given up the GIL), acquisitions the threads may
+ * have made without counting them (in ACQUIRE or YIELD), and releases
+ * likewise (in RELEASE or YIELD).
  */
 static long died_holding[MAX_GILS], may_have_held[MAX_GILS],
-	uncounted[MAX_GILS];
+	uncounted[MAX_GILS], unreleased[MAX_GILS];
 static long killed_in[NR_PHASES];	/* where the killed threads were */
 
 /* Fork worker @s anew; 0, or -1 if fork failed (tried again later). */
@@ -642,11 +663,16 @@ static void account(int s)
 			break;
 		case PH_RELEASE:
 			may_have_held[g]++;
+			unreleased[g]++;
 			break;
 		case PH_ACQUIRE:
+			may_have_held[g]++;
+			uncounted[g]++;
+			break;
 		case PH_YIELD:
 			may_have_held[g]++;
 			uncounted[g]++;
+			unreleased[g]++;
 			break;
 		default:
 			break;
@@ -866,6 +892,8 @@ int main(int argc, char **argv)
 	long kills = 0, holder_kills = 0, early_kills = 0, respawn_fails = 0;
 	long acquisitions = 0, owner_deaths = 0, found_inside = 0, yields = 0;
 	long mod_acq = 0, mod_deaths = 0, held_total = 0, may_total = 0;
+	long handoffs = 0, io_preemptions = 0, policy_changes;
+	char mix[64];
 	int exclusion, unreported, spurious, bad, stalls, unfinished;
 	int hung = 0, findings, nprog, status;
 	int64_t start = now_ns(), deadline;
@@ -901,6 +929,11 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	if (policy_deal(pbook, gfd, ngils, &rng)) {
+		printf("not ok - stress-chaos: set the GILs' policies (%s)\n",
+		       strerror(errno));
+		return 1;
+	}
 
 	/*
 	 * Ahead of the workers' threads (as root; else as it may): forks and
@@ -923,6 +956,11 @@ int main(int argc, char **argv)
 		for (s = 0; s < WORKERS; s++)
 			if (!atomic_load(&sh->slot[s].pid) && spawn(s))
 				respawn_fails++;
+		/* The chaos runs over every policy, changing under it. */
+		if (rng_chance(&rng, POLICY_PCT) &&
+		    policy_change(pbook, ngils, &rng))
+			finding(&sh->bad_results, "SET_POLICY failed (%s)",
+				strerror(errno));
 		s = pick_victim(&rng, &holder);
 		if (s < 0)
 			continue;
@@ -979,7 +1017,10 @@ int main(int argc, char **argv)
 		struct gil_stats st;
 		long acq = atomic_load(&cg->acquisitions);
 		long od = atomic_load(&cg->owner_deaths);
+		long rel = atomic_load(&cg->releases);
 		long extra = cg->counter - atomic_load(&cg->increments);
+		const char *why;
+		long mod_rel;
 		int bad_books = 0;
 
 		acquisitions += acq;
@@ -995,6 +1036,9 @@ int main(int argc, char **argv)
 		}
 		mod_acq += st.acquisitions;
 		mod_deaths += st.owner_deaths;
+		handoffs += st.direct_handoffs;
+		io_preemptions += st.io_preemptions;
+		mod_rel = st.forced_switches + st.voluntary_releases;
 		out("#   gil %d: interval %lld us, acquisitions %ld (module "
 		    "%llu), yields %ld, owner deaths %ld (module %llu, died "
 		    "holding %ld, may have held %ld)\n", g,
@@ -1003,6 +1047,18 @@ int main(int argc, char **argv)
 		    atomic_load(&cg->yields), od,
 		    (unsigned long long)st.owner_deaths, died_holding[g],
 		    may_have_held[g]);
+		out("#   gil %d: policies %s (%ld changes), releases %ld "
+		    "(module %ld), direct handoffs %llu, io preemptions %llu, "
+		    "drop requests %llu, switches %llu\n", g,
+		    pbook[g].history, pbook[g].changes, rel, mod_rel,
+		    (unsigned long long)st.direct_handoffs,
+		    (unsigned long long)st.io_preemptions,
+		    (unsigned long long)st.drop_requests,
+		    (unsigned long long)st.switch_number);
+		why = policy_final(&pbook[g], gpage[g]);
+		if (why)
+			finding(&sh->bad_results, "gil %d: %s (%s)", g, why,
+				policy_names[pbook[g].now]);
 		if (atomic_load(&cg->inside) || PAGE_LOAD(gpage[g]->locked))
 			finding(&sh->unreported, "gil %d still held after the "
 				"end", g);
@@ -1033,8 +1089,7 @@ int main(int argc, char **argv)
 		if ((long)st.acquisitions < acq ||
 		    (long)st.acquisitions > acq + uncounted[g])
 			bad_books++;
-		if (st.switch_number != page_sn ||
-		    st.switch_number > st.acquisitions)
+		if (st.switch_number != page_sn)
 			bad_books++;
 		if (bad_books)
 			finding(&sh->bad_results, "gil %d: module acquisitions "
@@ -1043,6 +1098,35 @@ int main(int argc, char **argv)
 				(unsigned long long)st.acquisitions,
 				(unsigned long long)st.switch_number, page_sn,
 				acq, uncounted[g]);
+		/* Releases: as counted, or by a thread killed in the call. */
+		if (mod_rel < rel || mod_rel > rel + unreleased[g])
+			finding(&sh->bad_results, "gil %d: module releases %ld "
+				"(forced %llu, voluntary %llu); threads "
+				"counted %ld, may have missed %ld", g, mod_rel,
+				(unsigned long long)st.forced_switches,
+				(unsigned long long)st.voluntary_releases, rel,
+				unreleased[g]);
+		/*
+		 * Under fifo and io a change of owner may be a handoff to a
+		 * waiter killed before it took the GIL (uncounted[g] bounds
+		 * those): switch_number <= acquisitions no longer holds.
+		 */
+		why = policy_stats(&st, pbook[g].had, uncounted[g]);
+		if (why)
+			finding(&sh->bad_results, "gil %d (policies %s): %s: "
+				"acquisitions %llu, contended %llu, switches "
+				"%llu, direct handoffs %llu, drop requests "
+				"%llu (forced %llu, io %llu), killed waiting "
+				"%ld", g,
+				pbook[g].history, why,
+				(unsigned long long)st.acquisitions,
+				(unsigned long long)st.contended,
+				(unsigned long long)st.switch_number,
+				(unsigned long long)st.direct_handoffs,
+				(unsigned long long)st.drop_requests,
+				(unsigned long long)st.forced_switches,
+				(unsigned long long)st.io_preemptions,
+				uncounted[g]);
 	}
 	for (int g = 0; g < ngils; g++)
 		close_gil(gfd[g], gpage[g]);
@@ -1076,19 +1160,22 @@ int main(int argc, char **argv)
 	printf("%s - stress-chaos: no owner death was reported that did not "
 	       "happen\n", spurious ? "not ok" : "ok");
 	printf("%s - stress-chaos: every call returned a documented result, "
-	       "the module's counts agree\n", bad ? "not ok" : "ok");
+	       "the module's counts agree (under every policy)\n",
+	       bad ? "not ok" : "ok");
 	printf("%s - stress-chaos: no thread waited forever\n",
 	       stalls ? "not ok" : "ok");
 	printf("%s - stress-chaos: every worker finished after the chaos\n",
 	       unfinished ? "not ok" : "ok");
 	findings = exclusion + unreported + spurious + bad + stalls +
 		   unfinished;
+	policy_changes = policy_mix(pbook, ngils, mix, sizeof(mix));
 	printf("# stress-chaos: seconds=%g gils=%d workers=%d threads=%d "
 	       "acquisitions=%ld kills=%ld holder_kills=%ld owner_deaths=%ld "
-	       "findings=%d\n",
+	       "policies=%s policy_changes=%ld direct_handoffs=%ld "
+	       "io_preemptions=%ld findings=%d\n",
 	       (double)((now_ns() - start) / 100000000) / 10, ngils, WORKERS,
-	       nthreads, acquisitions, kills, holder_kills, owner_deaths,
-	       findings);
+	       nthreads, acquisitions, kills, holder_kills, owner_deaths, mix,
+	       policy_changes, handoffs, io_preemptions, findings);
 	fflush(stdout);
 	return findings ? 1 : 0;
 }

@@ -18,7 +18,10 @@
  *     reopen into the same number (calls in between see EBADF);
  *   - fork: a child uses the inherited GILs for a few calls and exits
  *     (sometimes holding a GIL), or is SIGKILLed at a random moment;
- *   - a helper thread that attaches, acquires and exits holding the GIL.
+ *   - a helper thread that attaches, acquires and exits holding the GIL;
+ *   - handoff policies (ABI 1.1): SET_POLICY with valid and invalid
+ *     policies under all of the above, so that the GILs switch between
+ *     cpython, fifo and io while threads wait, take, yield and die.
  *
  * Every result is checked against uapi/linux/gil.h.  Each thread keeps
  * what it knows of its own state on each GIL (attached? holding?), so
@@ -27,9 +30,14 @@
  * replacement; a call during which it moved may have landed on either
  * GIL, or on a closed descriptor, and is held to the union of what any
  * state allows, plus EBADF.  A result outside the allowed set, or a
- * broken invariant (the page's size field, the ABI major, "locked" while
- * we hold it, the statistics' sizes and sums, bytes written past what
- * GET_STATS reports), is a finding.
+ * broken invariant (the page's size and policy fields, the ABI major,
+ * "locked" while we hold it, the statistics' sizes and sums, bytes written
+ * past what GET_STATS reports), is a finding.  GET_STATS fills and reports
+ * min(the caller's size, sizeof(struct gil_stats)) bytes; under fifo and io
+ * a change of owner may be a direct handoff, so switch_number is bounded
+ * by acquisitions + direct_handoffs.  At a quiet moment of a slot (no
+ * SET_POLICY under way or begun meanwhile, no child alive, no replacement)
+ * GET_POLICY and the page agree, and name the policy last set.
  *
  * The run cannot deadlock by design: a thread never waits in ACQUIRE or
  * YIELD while it holds (or may hold) another GIL, releases soon after it
@@ -40,6 +48,7 @@
  * that waits forever.
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <sys/statvfs.h>
 #include <linux/fiemap.h>
 #include <linux/fs.h>
@@ -79,17 +88,21 @@ static const int arena_prot[ARENA_PAGES] = {
 	PG_HOLE, PG_HOLE, PG_HOLE, PG_HOLE,
 };
 
-/* Values at the start of the read-only page, as __s64 (and as __u32). */
+/*
+ * Values at the start of the read-only page, as __s64 (and as __u32: a
+ * policy, a stats size).
+ */
 static const __s64 ro_values[] = {
 	1000, -1, 0, 100, GIL_INTERVAL_MAX_US + 1, GIL_STATS_SIZE_VER0,
-	GIL_INTERVAL_MAX_US,
+	GIL_INTERVAL_MAX_US, GIL_STATS_SIZE_VER1, GIL_POLICY_IO,
+	GIL_POLICY_COUNT,
 };
 
 /* ---- classes of calls, and what we count ------------------------------- */
 
 enum cls {
 	C_VERSION, C_ATTACH, C_DETACH, C_ACQUIRE, C_RELEASE, C_YIELD,
-	C_GETINT, C_SETINT, C_STATS,
+	C_GETINT, C_SETINT, C_STATS, C_GETPOL, C_SETPOL,
 	NR_REAL,
 	C_BADNR = NR_REAL,	/* another number (or dir) under 0xBD */
 	C_FOREIGN,		/* another magic */
@@ -99,14 +112,16 @@ enum cls {
 
 static const char *const cls_names[NCLS] = {
 	"GET_VERSION", "ATTACH", "DETACH", "ACQUIRE", "RELEASE", "YIELD",
-	"GET_INTERVAL", "SET_INTERVAL", "GET_STATS", "other 0xBD", "foreign",
+	"GET_INTERVAL", "SET_INTERVAL", "GET_STATS", "GET_POLICY",
+	"SET_POLICY", "other 0xBD", "foreign",
 	"mmap", "mprotect", "munmap", "mremap",
 };
 
 static const unsigned int real_cmds[NR_REAL] = {
 	GIL_IOC_GET_VERSION, GIL_IOC_ATTACH, GIL_IOC_DETACH, GIL_IOC_ACQUIRE,
 	GIL_IOC_RELEASE, GIL_IOC_YIELD, GIL_IOC_GET_INTERVAL,
-	GIL_IOC_SET_INTERVAL, GIL_IOC_GET_STATS,
+	GIL_IOC_SET_INTERVAL, GIL_IOC_GET_STATS, GIL_IOC_GET_POLICY,
+	GIL_IOC_SET_POLICY,
 };
 
 #define NERR 160	/* errno tallies; the last one counts anything else */
@@ -117,6 +132,16 @@ struct shared {
 	atomic_long tally[NCLS][NERR];
 	atomic_long mmaps, maps_ok, closes, dups, forks, kills, helpers;
 	atomic_long acquired, owner_dead, drop_yields;
+	atomic_long stats_tight;	/* GET_STATS: a buffer < 344 bytes */
+	atomic_long policy_sets, policy_checks;
+	/*
+	 * The policy's quiet moments: SET_POLICY calls begun and ended on
+	 * each slot by the first process's threads, children forked and
+	 * reaped (a child may set any policy on the GILs it inherited).  While
+	 * none of them moves, a slot's GIL has one policy, for all to see.
+	 */
+	atomic_long pol_begun[MAX_GILS], pol_ended[MAX_GILS];
+	atomic_long forks_begun, forks_reaped;
 	atomic_int bad_results, bad_invariants, child_problems, stuck;
 	atomic_int printed;
 };
@@ -371,6 +396,7 @@ struct arg {
 	/* inputs, as the kernel will read them (valid if rd allows) */
 	__s64 set_val;
 	__u32 stats_size;
+	__u32 pol_val;
 	char desc[64];
 };
 
@@ -412,7 +438,7 @@ static long accessible(struct worker *w, unsigned long p, int write)
 static long pick_k(struct worker *w)
 {
 	static const long ks[] = { 1, 2, 3, 4, 5, 7, 8, 9, 16, 100, 327, 328,
-				   329, 400 };
+				   329, 336, 343, 344, 345, 400 };
 
 	if (rng_chance(&w->rng, 20))
 		return 1 + rng_below(&w->rng, ps);
@@ -505,12 +531,17 @@ static void make_arg(struct worker *w, struct arg *a, enum akind kind, int cls)
 			return;
 		}
 		/*
-		 * The size field (128: EINVAL as a stats size), or the
-		 * interval (always valid to set).
+		 * The size field (128: EINVAL as a stats size and as a
+		 * policy), the interval or the policy (always valid to set).
+		 * Written to, it is EFAULT (GET_POLICY too).
 		 */
-		v = (unsigned long)m->addr + (cls == C_SETINT ? 16 :
-					      cls == C_STATS ? 0 :
-					      8 * rng_below(&w->rng, 4));
+		v = (unsigned long)m->addr;
+		if (cls == C_SETINT)
+			v += offsetof(struct gil_page, interval_us);
+		else if (cls == C_SETPOL && rng_chance(&w->rng, 50))
+			v += offsetof(struct gil_page, policy);
+		else if (cls != C_STATS && cls != C_SETPOL)
+			v += 8 * rng_below(&w->rng, 4);
 		break;
 	default:
 		break;
@@ -582,13 +613,32 @@ static __u32 stats_size(struct worker *w)
 {
 	static const __u32 sizes[] = {
 		0, 1, 8, GIL_STATS_SIZE_VER0 - 1, GIL_STATS_SIZE_VER0,
-		GIL_STATS_SIZE_VER0, GIL_STATS_SIZE_VER0 + 1, 512, 4096,
-		0xffffffffu, sizeof(struct gil_stats),
+		GIL_STATS_SIZE_VER0, GIL_STATS_SIZE_VER0 + 1,
+		GIL_STATS_SIZE_VER0 + 8, GIL_STATS_SIZE_VER1 - 1,
+		GIL_STATS_SIZE_VER1, GIL_STATS_SIZE_VER1,
+		GIL_STATS_SIZE_VER1 + 1, 512, 4096, 0xffffffffu,
+		sizeof(struct gil_stats),
 	};
 
 	if (rng_chance(&w->rng, 10))
 		return (__u32)rng_next(&w->rng);
 	return sizes[rng_below(&w->rng, ARRAY_SIZE(sizes))];
+}
+
+/* A policy to set: mostly a valid one, else one just past or far off. */
+static __u32 policy_value(struct worker *w)
+{
+	static const __u32 bad[] = {
+		GIL_POLICY_COUNT, GIL_POLICY_COUNT + 1, 0xff, 0x100,
+		0x100 + GIL_POLICY_FIFO, 0x10000 + GIL_POLICY_IO, 0x7fffffff,
+		0x80000000, 0xfffffffe, 0xffffffff,
+	};
+
+	if (rng_chance(&w->rng, 70))
+		return rng_below(&w->rng, GIL_POLICY_COUNT);
+	if (rng_chance(&w->rng, 20))
+		return (__u32)rng_next(&w->rng);
+	return bad[rng_below(&w->rng, ARRAY_SIZE(bad))];
 }
 
 /*
@@ -607,6 +657,12 @@ static void prepare_input(struct arg *a, int cls)
 			memcpy(p, &a->set_val, n);
 		if (a->rd >= 8)
 			memcpy(&a->set_val, p, 8);
+	} else if (cls == C_SETPOL) {
+		n = a->wr < 4 ? a->wr : 4;
+		if (n > 0)
+			memcpy(p, &a->pol_val, n);
+		if (a->rd >= 4)
+			memcpy(&a->pol_val, p, 4);
 	} else if (cls == C_STATS) {
 		n = a->wr < 400 ? a->wr : 400;
 		if (n > 0)
@@ -635,6 +691,17 @@ static struct eset expected(int cls, const struct tstate *st,
 	case C_VERSION:
 	case C_GETINT:
 		es_add(&e, a->wr >= 8 ? 0 : EFAULT);
+		break;
+	case C_GETPOL:
+		es_add(&e, a->wr >= 4 ? 0 : EFAULT);
+		break;
+	case C_SETPOL:
+		if (a->rd < 4)
+			es_add(&e, EFAULT);
+		else if (a->pol_val >= GIL_POLICY_COUNT)
+			es_add(&e, EINVAL);
+		else
+			es_add(&e, 0);
 		break;
 	case C_SETINT:
 		if (a->rd < 8)
@@ -778,6 +845,9 @@ static void check_page(struct mapping *m)
 	if (v & ~GIL_EVAL_BREAKER_DROP_REQUEST)
 		invariant("page eval_breaker bits", v,
 			  GIL_EVAL_BREAKER_DROP_REQUEST);
+	v = PAGE_LOAD(pg->policy);
+	if (v >= GIL_POLICY_COUNT)
+		invariant("page policy field", v, GIL_POLICY_COUNT - 1);
 	iv = PAGE_LOAD(pg->interval_us);
 	if (iv < 1 || iv > GIL_INTERVAL_MAX_US)
 		invariant("page interval_us in range", iv, SMALL_US);
@@ -804,6 +874,9 @@ static void check_locked(struct worker *w, int s)
 /* ---- ioctl ------------------------------------------------------------- */
 
 static void reset_interval(struct worker *w, const struct target *t);
+static void check_stats(const struct arg *a);
+static void policy_agrees(struct worker *w, int s, unsigned int g, long begun,
+			  long forks, long want);
 
 /* After a call that worked: what it wrote must make sense. */
 static void check_output(struct worker *w, const struct target *t, int cls,
@@ -826,43 +899,92 @@ static void check_output(struct worker *w, const struct target *t, int cls,
 	} else if (cls == C_SETINT) {
 		if (a->set_val > BIG_US)
 			reset_interval(w, t);
-	} else if (cls == C_STATS) {
-		struct gil_stats st;
-		__u64 sum = 0;
-		long i, end;
+	} else if (cls == C_GETPOL) {
+		__u32 v;
 
-		memcpy(&st, p, sizeof(st));
-		if (st.size != sizeof(st))
-			invariant("GET_STATS size out", st.size, sizeof(st));
-		if (st.hist_buckets != GIL_STATS_HIST_BUCKETS)
-			invariant("GET_STATS hist_buckets", st.hist_buckets,
-				  GIL_STATS_HIST_BUCKETS);
-		for (i = 0; i < GIL_STATS_HIST_BUCKETS; i++)
-			sum += st.handoff_ns_hist[i];
-		if (st.contended > st.acquisitions)
-			invariant("stats contended <= acquisitions",
-				  st.contended, st.acquisitions);
-		if (st.switch_number > st.acquisitions)
-			invariant("stats switch_number <= acquisitions",
-				  st.switch_number, st.acquisitions);
-		if (st.owner_deaths > st.acquisitions)
-			invariant("stats owner_deaths <= acquisitions",
-				  st.owner_deaths, st.acquisitions);
-		if (sum > st.contended)
-			invariant("stats handoffs <= contended", sum,
-				  st.contended);
-		if (st.forced_switches > st.drop_requests)
-			invariant("stats forced_switches <= drop_requests",
-				  st.forced_switches, st.drop_requests);
-		/* The module fills st.size bytes at most. */
-		end = a->wr < 400 ? a->wr : 400;
-		for (i = sizeof(st); i < end; i++)
-			if ((unsigned char)p[i] != 0xA5) {
-				invariant("GET_STATS filled 328 bytes, then "
-					  "wrote at offset", i, sizeof(st) - 1);
-				break;
-			}
+		memcpy(&v, p, sizeof(v));
+		if (v >= GIL_POLICY_COUNT)
+			invariant("GET_POLICY a policy", v,
+				  GIL_POLICY_COUNT - 1);
+	} else if (cls == C_STATS) {
+		check_stats(a);
 	}
+}
+
+/* Whether the first @fill bytes of struct gil_stats hold all of @field. */
+#define STATS_HAS(fill, field)						\
+	((fill) >= (long)(offsetof(struct gil_stats, field) +		\
+			  sizeof(((struct gil_stats *)0)->field)))
+
+/*
+ * A GET_STATS that worked: it filled min(the caller's size, the module's
+ * struct) bytes, said so in the size field and wrote nothing after them;
+ * the counters it filled agree with each other.
+ */
+static void check_stats(const struct arg *a)
+{
+	const char *p = (const char *)a->val;
+	long fill = a->stats_size < sizeof(struct gil_stats) ?
+		    a->stats_size : sizeof(struct gil_stats);
+	struct gil_stats st;
+	__u64 sum = 0;
+	long i, end;
+
+	/*
+	 * Only what the call filled: the buffer may end right after it (an
+	 * object straddling the end of a mapping), and the rest is canary.
+	 */
+	memset(&st, 0, sizeof(st));
+	memcpy(&st, p, fill);
+	if (a->wr < (long)sizeof(st))
+		atomic_fetch_add_explicit(&sh->stats_tight, 1,
+					  memory_order_relaxed);
+	if (st.size != fill)
+		invariant("GET_STATS size out: min(size in, 344)", st.size,
+			  fill);
+	if (st.hist_buckets != GIL_STATS_HIST_BUCKETS)
+		invariant("GET_STATS hist_buckets", st.hist_buckets,
+			  GIL_STATS_HIST_BUCKETS);
+	for (i = 0; i < GIL_STATS_HIST_BUCKETS; i++)
+		sum += st.handoff_ns_hist[i];
+	if (st.contended > st.acquisitions)
+		invariant("stats contended <= acquisitions", st.contended,
+			  st.acquisitions);
+	if (st.owner_deaths > st.acquisitions)
+		invariant("stats owner_deaths <= acquisitions",
+			  st.owner_deaths, st.acquisitions);
+	if (sum > st.contended)
+		invariant("stats handoffs <= contended", sum, st.contended);
+	if (st.forced_switches > st.drop_requests)
+		invariant("stats forced_switches <= drop_requests",
+			  st.forced_switches, st.drop_requests);
+	/*
+	 * A change of owner is an acquisition or a direct handoff (fifo,
+	 * io), whose new owner counts its acquisition only when it wakes, or
+	 * never if it is killed first: switch_number <= acquisitions holds
+	 * only where no handoff happens.
+	 */
+	if (STATS_HAS(fill, direct_handoffs)) {
+		if (st.switch_number > st.acquisitions + st.direct_handoffs)
+			invariant("stats switch_number <= acquisitions + "
+				  "direct_handoffs", st.switch_number,
+				  st.acquisitions + st.direct_handoffs);
+		if (st.direct_handoffs > st.switch_number)
+			invariant("stats direct_handoffs <= switch_number",
+				  st.direct_handoffs, st.switch_number);
+	}
+	if (STATS_HAS(fill, io_preemptions) &&
+	    st.io_preemptions > st.drop_requests)
+		invariant("stats io_preemptions <= drop_requests",
+			  st.io_preemptions, st.drop_requests);
+	/* Nothing past what it filled: the canary stays. */
+	end = a->wr < 400 ? a->wr : 400;
+	for (i = fill; i < end; i++)
+		if ((unsigned char)p[i] != 0xA5) {
+			invariant("GET_STATS wrote past the bytes it filled, "
+				  "at offset", i, fill - 1);
+			break;
+		}
 }
 
 /*
@@ -874,16 +996,24 @@ static long do_ioctl(struct worker *w, const struct target *t,
 {
 	unsigned int cmd = (unsigned int)cmd64, g1, g2;
 	int cls = classify(cmd), err, same, ok;
+	long ret, pol_begun = 0, pol_ended = 0, forks = 0, reaped = 0;
+	int setpol = cls == C_SETPOL && !in_child;
 	struct tstate *st, snap;
 	struct eset want;
 	char what[128], ctx[96];
-	long ret;
 
 	if (!wait_ok(w, t, cls)) {
 		cmd64 = cmd = t->dup ? GIL_IOC_GET_VERSION : GIL_IOC_RELEASE;
 		cls = classify(cmd);
 	}
 	prepare_input(a, cls);
+	if (setpol) {
+		/* Every setter that began before us ended before our call. */
+		pol_begun = atomic_fetch_add(&sh->pol_begun[t->s], 1);
+		pol_ended = atomic_load(&sh->pol_ended[t->s]);
+		forks = atomic_load(&sh->forks_begun);
+		reaped = atomic_load(&sh->forks_reaped);
+	}
 	g1 = gen_load(t->s);
 	st = fresh(w, t->s, g1);
 	snap = *st;
@@ -891,6 +1021,8 @@ static long do_ioctl(struct worker *w, const struct target *t,
 	ret = syscall(SYS_ioctl, t->fd, cmd64, a->val);
 	err = errno;
 	g2 = gen_load(t->s);
+	if (setpol)
+		atomic_fetch_add(&sh->pol_ended[t->s], 1);
 	/*
 	 * A slot's call is exact when its generation stayed put and even.  A
 	 * duplicate keeps its GIL, which is the slot's (and our state's) only
@@ -934,6 +1066,19 @@ static long do_ioctl(struct worker *w, const struct target *t,
 	}
 	if (ret == 0 && ok)
 		check_output(w, t, cls, a);
+	if (cls == C_SETPOL && ret == 0 && ok) {
+		atomic_fetch_add_explicit(&sh->policy_sets, 1,
+					  memory_order_relaxed);
+		/*
+		 * The last to set it, alone: all must see its policy (which
+		 * we know unless it came from a page another GIL may change).
+		 */
+		if (setpol && same && pol_begun == pol_ended &&
+		    forks == reaped)
+			policy_agrees(w, t->s, g1, pol_begun + 1, forks,
+				      a->kind == A_GILPAGE ? -1 :
+				      (long)a->pol_val);
+	}
 	return ret;
 }
 
@@ -960,6 +1105,72 @@ static void fill_inputs(struct worker *w, struct arg *a, int cls)
 {
 	a->set_val = cls == C_SETINT ? interval_value(w) : 0;
 	a->stats_size = stats_size(w);
+	a->pol_val = policy_value(w);
+}
+
+/*
+ * While slot @s's GIL is the one of generation @g and no SET_POLICY
+ * (@begun: those begun) or child (@forks: those forked) began since its
+ * policy was last set, GET_POLICY reads that policy (@want, when known)
+ * and the page shows it.  A quiet moment is checked; others are let go.
+ */
+static void policy_agrees(struct worker *w, int s, unsigned int g, long begun,
+			  long forks, long want)
+{
+	struct mapping *m = slot_mapping(w, s, g);
+	__u32 got, page = 0;
+	struct target t;
+	struct arg a;
+
+	if (!w->arena)
+		return;
+	slot_target(&t, s);
+	make_arg(w, &a, A_VALID, C_GETPOL);
+	fill_inputs(w, &a, C_GETPOL);
+	if (do_ioctl(w, &t, GIL_IOC_GET_POLICY, &a))
+		return;
+	memcpy(&got, (const void *)a.val, sizeof(got));
+	if (m)
+		page = PAGE_LOAD(((const struct gil_page *)m->addr)->policy);
+	atomic_thread_fence(memory_order_seq_cst);
+	if (gen_load(s) != g || atomic_load(&sh->pol_begun[s]) != begun ||
+	    atomic_load(&sh->forks_begun) != forks)
+		return;
+	atomic_fetch_add_explicit(&sh->policy_checks, 1, memory_order_relaxed);
+	if (want >= 0 && got != want)
+		invariant("GET_POLICY right after a SET_POLICY", got, want);
+	if (m && page != got)
+		invariant("page policy is GET_POLICY's", page, got);
+}
+
+/*
+ * SET_POLICY, a valid policy mostly (do_ioctl checks that it took); or,
+ * at a quiet moment of slot @t->s, GET_POLICY against the page.
+ */
+static void op_policy(struct worker *w, const struct target *t)
+{
+	long begun, ended, forks, reaped;
+	unsigned int g;
+	struct arg a;
+
+	if (rng_chance(&w->rng, 50) || in_child) {
+		good_arg(w, &a, C_SETPOL);
+		fill_inputs(w, &a, C_SETPOL);
+		do_ioctl(w, t, GIL_IOC_SET_POLICY, &a);
+		return;
+	}
+	g = gen_load(t->s);
+	begun = atomic_load(&sh->pol_begun[t->s]);
+	ended = atomic_load(&sh->pol_ended[t->s]);
+	forks = atomic_load(&sh->forks_begun);
+	reaped = atomic_load(&sh->forks_reaped);
+	if (!(g & 1) && begun == ended && forks == reaped) {
+		policy_agrees(w, t->s, g, begun, forks, -1);
+		return;
+	}
+	good_arg(w, &a, C_GETPOL);
+	fill_inputs(w, &a, C_GETPOL);
+	do_ioctl(w, t, GIL_IOC_GET_POLICY, &a);
 }
 
 /* An argument-less command, with whatever argument. */
@@ -1044,7 +1255,7 @@ static unsigned long mutated_cmd(struct worker *w)
 	static const unsigned int sizes[] = { 0, 1, 4, 8, 16, 327, 329, 1024,
 					      _IOC_SIZEMASK };
 
-	switch (rng_below(&w->rng, 5)) {
+	switch (rng_below(&w->rng, 6)) {
 	case 0:
 		dir = rng_below(&w->rng, 4);
 		break;
@@ -1064,12 +1275,23 @@ static unsigned long mutated_cmd(struct worker *w)
 		if (rng_chance(&w->rng, 50))
 			size = rng_below(&w->rng, 1024);
 		break;
-	default:	/* GET_STATS as built with another struct size */
+	case 4:	/* GET_STATS as built with another struct size */
 		dir = _IOC_READ | _IOC_WRITE;
 		nr = _IOC_NR(GIL_IOC_GET_STATS);
 		size = rng_chance(&w->rng, 50) ?
 		       sizes[rng_below(&w->rng, ARRAY_SIZE(sizes))] :
 		       rng_below(&w->rng, _IOC_SIZEMASK + 1);
+		break;
+	default:
+		/*
+		 * The policy's numbers (0x09, 0x0a) and their neighbours,
+		 * any direction, the right size or another: only the exact
+		 * GET/SET_POLICY (and GET_STATS) are commands.
+		 */
+		nr = _IOC_NR(GIL_IOC_GET_STATS) + rng_below(&w->rng, 5);
+		dir = rng_below(&w->rng, 4);
+		size = rng_chance(&w->rng, 50) ? sizeof(__u32) :
+		       sizes[rng_below(&w->rng, ARRAY_SIZE(sizes))];
 		break;
 	}
 	return ioc(dir, GIL_IOC_MAGIC, nr, size);
@@ -1469,13 +1691,16 @@ static void op_fork(struct worker *w, int kill_it)
 	pid_t pid;
 
 	release_all(w);
+	atomic_fetch_add(&sh->forks_begun, 1);	/* a child may set policies */
 	pthread_mutex_lock(&fd_lock);	/* the child gets whole slots */
 	pid = test_fork(CHILD_TIMEOUT_S);
 	if (pid == 0)
 		child_main(w, quick);
 	pthread_mutex_unlock(&fd_lock);
-	if (pid < 0)
+	if (pid < 0) {
+		atomic_fetch_add(&sh->forks_reaped, 1);
 		return;		/* EAGAIN: not the module's business */
+	}
 	atomic_fetch_add_explicit(&sh->forks, 1, memory_order_relaxed);
 	atomic_store(&w->progress->stamp, 0);	/* waiting, not stuck */
 	if (kill_it) {
@@ -1485,13 +1710,17 @@ static void op_fork(struct worker *w, int kill_it)
 	}
 	if (wait_child(pid, (kill_it ? 10 : CHILD_TIMEOUT_S + 15) * 1000L,
 		       &status)) {
+		/* Never reaped: no quiet moment for the policies any more. */
 		atomic_fetch_add(&sh->child_problems, 1);
 		if (show_finding())
 			out("    finding: child %d did not end%s\n", (int)pid,
 			    kill_it ? " after SIGKILL" : "");
-	} else if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0) &&
-		   !(kill_it && WIFSIGNALED(status) &&
-		     WTERMSIG(status) == SIGKILL)) {
+		progress_stamp(w->progress);
+		return;
+	}
+	atomic_fetch_add(&sh->forks_reaped, 1);
+	if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0) &&
+	    !(kill_it && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)) {
 		atomic_fetch_add(&sh->child_problems, 1);
 		if (show_finding())
 			out("    finding: child %d ended with status %#x%s\n",
@@ -1549,16 +1778,16 @@ static void op_helper(struct worker *w, int s)
 
 enum op {
 	OP_REAL, OP_BAD, OP_MUTATED, OP_RANDOM, OP_EXTREME, OP_MMAP,
-	OP_MPROTECT, OP_MUNMAP, OP_MREMAP, OP_READ, OP_DUP, OP_REPLACE,
-	OP_FORK, OP_HELPER, NR_OPS
+	OP_MPROTECT, OP_MUNMAP, OP_MREMAP, OP_READ, OP_POLICY, OP_DUP,
+	OP_REPLACE, OP_FORK, OP_HELPER, NR_OPS
 };
 
 /* Per mille. */
 static const unsigned int op_weight[NR_OPS] = {
-	[OP_REAL] = 613, [OP_BAD] = 120, [OP_MUTATED] = 80, [OP_RANDOM] = 40,
+	[OP_REAL] = 588, [OP_BAD] = 120, [OP_MUTATED] = 80, [OP_RANDOM] = 40,
 	[OP_EXTREME] = 6, [OP_MMAP] = 45, [OP_MPROTECT] = 15,
-	[OP_MUNMAP] = 20, [OP_MREMAP] = 5, [OP_READ] = 20, [OP_DUP] = 16,
-	[OP_REPLACE] = 12, [OP_FORK] = 5, [OP_HELPER] = 3,
+	[OP_MUNMAP] = 20, [OP_MREMAP] = 5, [OP_READ] = 20, [OP_POLICY] = 25,
+	[OP_DUP] = 16, [OP_REPLACE] = 12, [OP_FORK] = 5, [OP_HELPER] = 3,
 };
 
 static enum op pick_op(struct worker *w, int limited)
@@ -1611,6 +1840,9 @@ static void step_on(struct worker *w, const struct target *t)
 		break;
 	case OP_READ:
 		op_read_pages(w);
+		break;
+	case OP_POLICY:
+		op_policy(w, t);
 		break;
 	case OP_DUP:
 		op_dup(w, t->s);
@@ -1734,14 +1966,30 @@ static int setup_arena(struct worker *w)
 	return 0;
 }
 
-/* A new GIL still works after all that. */
+/*
+ * A new GIL still works after all that, and its policy is what GET_POLICY,
+ * SET_POLICY and the page say.
+ */
 static int after_check(void)
 {
 	const struct gil_page *pg;
 	struct gil_stats st;
+	__u32 pol, bad = GIL_POLICY_COUNT;
 	int fd;
 
 	CHECK(open_mapped(&fd, &pg) == 0);
+	CHECK(ioctl(fd, GIL_IOC_GET_POLICY, &pol) == 0);
+	CHECK_CMP(pol, <, GIL_POLICY_COUNT);
+	CHECK_CMP(PAGE_LOAD(pg->policy), ==, pol);
+	for (__u32 p = 0; p < GIL_POLICY_COUNT; p++) {
+		CHECK(ioctl(fd, GIL_IOC_SET_POLICY, &p) == 0);
+		CHECK(ioctl(fd, GIL_IOC_GET_POLICY, &pol) == 0);
+		CHECK_CMP(pol, ==, p);
+		CHECK_CMP(PAGE_LOAD(pg->policy), ==, p);
+	}
+	CHECK_ERR(ioctl(fd, GIL_IOC_SET_POLICY, &bad), EINVAL);
+	CHECK_CMP(PAGE_LOAD(pg->policy), ==, GIL_POLICY_COUNT - 1);
+	CHECK_ERR(ioctl(fd, GIL_IOC_GET_POLICY, (void *)pg), EFAULT);
 	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
 	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
 	CHECK_CMP(PAGE_LOAD(pg->locked), ==, 1);
@@ -1877,12 +2125,16 @@ int main(int argc, char **argv)
 	       atomic_load(&sh->helpers), atomic_load(&sh->acquired),
 	       atomic_load(&sh->owner_dead), atomic_load(&sh->drop_yields),
 	       longest);
+	printf("#   GET_STATS into a buffer that ends within %zu bytes: %ld\n",
+	       sizeof(struct gil_stats), atomic_load(&sh->stats_tight));
+	printf("#   policies set %ld, checked at quiet moments %ld\n",
+	       atomic_load(&sh->policy_sets), atomic_load(&sh->policy_checks));
 	printf("%s - stress-fuzz: every call returned a documented result "
 	       "(%ld calls, %d not)\n",
 	       atomic_load(&sh->bad_results) ? "not ok" : "ok",
 	       atomic_load(&sh->calls), atomic_load(&sh->bad_results));
 	printf("%s - stress-fuzz: the invariants held (page, version, locked "
-	       "while held, statistics)\n",
+	       "while held, statistics, policy)\n",
 	       atomic_load(&sh->bad_invariants) ? "not ok" : "ok");
 	printf("%s - stress-fuzz: no thread went %d s without progress\n",
 	       stalled >= 0 ? "not ok" : "ok", STALL_BOUND_S);
@@ -1901,11 +2153,13 @@ int main(int argc, char **argv)
 		   atomic_load(&sh->child_problems) + atomic_load(&sh->stuck) +
 		   (stalled >= 0) + unjoined + (!unjoined && after);
 	printf("# stress-fuzz: seconds=%g threads=%d gils=%d calls=%ld "
-	       "mmaps=%ld closes=%ld forks=%ld kills=%ld findings=%d\n",
+	       "mmaps=%ld closes=%ld forks=%ld kills=%ld policy_sets=%ld "
+	       "policy_checks=%ld findings=%d\n",
 	       (double)((now_ns() - start) / 100000000) / 10, o.threads,
 	       o.gils, atomic_load(&sh->calls), atomic_load(&sh->mmaps),
 	       atomic_load(&sh->closes), atomic_load(&sh->forks),
-	       atomic_load(&sh->kills), findings);
+	       atomic_load(&sh->kills), atomic_load(&sh->policy_sets),
+	       atomic_load(&sh->policy_checks), findings);
 	fflush(stdout);
 	/* Threads may still sit in the kernel: exit() ends them. */
 	return findings ? 1 : 0;

@@ -17,15 +17,30 @@
  *     incremented by a read, a pause and a write, so two holders at once
  *     would lose increments; and an "inside" flag must be clear on entry;
  *   - no lost wake-up: every thread gets the GIL again within the stall
- *     bound, for as long as the run lasts;
+ *     bound, for as long as the run lasts.  A waiter's sleep ends after
+ *     the switch interval even if no release wakes it, which would hide
+ *     a lost wake-up; so GIL 0 has the longest interval there is (an
+ *     hour), where only a wake-up ends a wait (and no drop request is
+ *     ever posted, so its cpu threads release when their steps are up);
  *   - the books balance: per GIL, the counter equals the increments the
  *     threads made, and the module's acquisition count and switch_number
- *     agree with what the threads saw.
+ *     agree with what the threads saw, its releases (forced and voluntary)
+ *     with the threads' RELEASEs and YIELDs.
+ *
+ * The GILs start under the three handoff policies in turn (cpython, fifo,
+ * io), and a policy thread moves a random GIL to another policy every few
+ * milliseconds to a tenth of a second, under the load.  No thread dies, so
+ * every handoff goes to a waiter that takes the GIL: switch_number <=
+ * acquisitions, direct_handoffs <= contended and <= switch_number;
+ * io_preemptions <= drop_requests; a GIL never under fifo or io makes no
+ * handoff, one never under io no preemption; GET_POLICY and the page show
+ * the policy set last.
  */
 #include "stress.h"
 
 #define STALL_BOUND_S	30	/* TCG with KASAN is 10-100x slower */
 #define JOIN_BOUND_MS	60000
+#define POLICY_GAP_MS	100	/* a policy changes every 5..POLICY_GAP_MS */
 
 enum part { PART_CPU, PART_IO, PART_BURST, NR_PARTS };
 
@@ -39,6 +54,7 @@ struct load_gil {
 	atomic_long overlaps;		/* entries with "inside" already set */
 	atomic_long increments;		/* what the threads added */
 	atomic_long acquisitions;	/* successful ACQUIREs and YIELDs */
+	atomic_long releases;		/* successful RELEASEs and YIELDs */
 };
 
 struct load_thread {
@@ -53,6 +69,8 @@ struct load_thread {
 
 static atomic_int stop;
 static atomic_long call_failures;
+static struct policy_book *pbook;	/* per GIL; the policy thread's */
+static atomic_long policy_failures;
 /* All threads start together: started ones would starve the creator. */
 static pthread_barrier_t start_line;
 
@@ -104,6 +122,8 @@ static void give(struct load_thread *t)
 	leave(t);
 	if (ioctl(t->gil->fd, GIL_IOC_RELEASE))
 		call_failed(t, "RELEASE");
+	else
+		atomic_fetch_add(&t->gil->releases, 1);
 }
 
 /* Answer a drop request: leave, yield, and count the new entry. */
@@ -114,6 +134,7 @@ static int yield(struct load_thread *t)
 		call_failed(t, "YIELD");
 		return -1;
 	}
+	atomic_fetch_add(&t->gil->releases, 1);
 	t->yields++;
 	enter(t);
 	return 0;
@@ -186,24 +207,64 @@ static void *load_main(void *arg)
 	return NULL;
 }
 
-/* The module's books against the threads': counts that must agree. */
-static int check_books(struct load_gil *g, int i)
+/* Every few milliseconds, a random GIL changes its handoff policy. */
+static void *policy_main(void *arg)
 {
-	struct gil_stats st;
-	long counted = atomic_load(&g->acquisitions);
+	struct stress_opts *o = arg;
+	uint64_t rng = rng_seed(o->seed, o->threads);
 
-	CHECK(gil_stats(g->fd, &st) == 0);
+	while (!atomic_load(&stop)) {
+		sleep_ms(5 + rng_below(&rng, POLICY_GAP_MS - 5));
+		if (atomic_load(&stop) || !policy_change(pbook, o->gils, &rng))
+			continue;
+		if (!atomic_fetch_add(&policy_failures, 1))
+			printf("    SET_POLICY failed: %s\n", strerror(errno));
+	}
+	return NULL;
+}
+
+/* The module's books against the threads': counts that must agree. */
+static int check_books(struct load_gil *g, int i, struct gil_stats *st)
+{
+	long counted = atomic_load(&g->acquisitions);
+	long released = atomic_load(&g->releases);
+	const char *why;
+
+	CHECK(gil_stats(g->fd, st) == 0);
 	if (g->counter != atomic_load(&g->increments) ||
-	    (long)st.acquisitions != counted ||
-	    st.switch_number != PAGE_LOAD(g->page->switch_number) ||
-	    st.switch_number > st.acquisitions) {
+	    (long)st->acquisitions != counted ||
+	    (long)(st->forced_switches + st->voluntary_releases) != released ||
+	    st->switch_number != PAGE_LOAD(g->page->switch_number)) {
 		printf("    GIL %d: counter %ld, increments %ld, "
-		       "acquisitions %ld (module: %llu), switches %llu "
-		       "(page: %llu)\n", i, g->counter,
-		       atomic_load(&g->increments), counted,
-		       (unsigned long long)st.acquisitions,
-		       (unsigned long long)st.switch_number,
+		       "acquisitions %ld (module: %llu), releases %ld (module: "
+		       "%llu forced + %llu voluntary), switches %llu (page: "
+		       "%llu)\n", i, g->counter, atomic_load(&g->increments),
+		       counted, (unsigned long long)st->acquisitions, released,
+		       (unsigned long long)st->forced_switches,
+		       (unsigned long long)st->voluntary_releases,
+		       (unsigned long long)st->switch_number,
 		       (unsigned long long)PAGE_LOAD(g->page->switch_number));
+		return -1;
+	}
+	why = policy_stats(st, pbook[i].had, 0);
+	if (why) {
+		printf("    GIL %d (policies %s): %s: acquisitions %llu, "
+		       "contended %llu, switches %llu, direct handoffs %llu, "
+		       "drop requests %llu (forced %llu, io %llu)\n", i,
+		       pbook[i].history, why,
+		       (unsigned long long)st->acquisitions,
+		       (unsigned long long)st->contended,
+		       (unsigned long long)st->switch_number,
+		       (unsigned long long)st->direct_handoffs,
+		       (unsigned long long)st->drop_requests,
+		       (unsigned long long)st->forced_switches,
+		       (unsigned long long)st->io_preemptions);
+		return -1;
+	}
+	why = policy_final(&pbook[i], g->page);
+	if (why) {
+		printf("    GIL %d: %s (%s)\n", i, why,
+		       policy_names[pbook[i].now]);
 		return -1;
 	}
 	return 0;
@@ -216,16 +277,25 @@ int main(int argc, char **argv)
 	struct load_thread *threads;
 	struct progress *progress;
 	long overlaps = 0, acquisitions = 0, yields = 0, switches = 0;
+	long handoffs = 0, io_preemptions = 0, policy_changes;
 	int stalled = -1, unjoined = 0, books = 0, never = 0, findings;
-	int64_t start = now_ns();
+	int64_t start = now_ns(), join_deadline;
+	uint64_t rng;
+	pthread_t policy_th;
+	int policy_started;
+	int *fds;
+	char mix[64];
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	stress_parse(argc, argv, &o);
 	gils = calloc(o.gils, sizeof(*gils));
 	threads = calloc(o.threads, sizeof(*threads));
 	progress = calloc(o.threads, sizeof(*progress));
-	if (!gils || !threads || !progress)
+	pbook = calloc(o.gils, sizeof(*pbook));
+	fds = calloc(o.gils, sizeof(*fds));
+	if (!gils || !threads || !progress || !pbook || !fds)
 		return 1;
+	rng = rng_seed(o.seed, o.threads + 1);
 
 	for (int i = 0; i < o.gils; i++) {
 		gils[i].fd = open_gil();
@@ -235,6 +305,18 @@ int main(int argc, char **argv)
 			       o.gils, strerror(errno));
 			return 1;
 		}
+		fds[i] = gils[i].fd;
+	}
+	/* Only wake-ups end GIL 0's waits: see the top of the file. */
+	if (gil_set_interval(gils[0].fd, GIL_INTERVAL_MAX_US)) {
+		printf("not ok - stress-load: set GIL 0's interval (%s)\n",
+		       strerror(errno));
+		return 1;
+	}
+	if (policy_deal(pbook, fds, o.gils, &rng)) {
+		printf("not ok - stress-load: set the GILs' policies (%s)\n",
+		       strerror(errno));
+		return 1;
 	}
 	pthread_barrier_init(&start_line, NULL, o.threads + 1);
 	for (int i = 0; i < o.threads; i++) {
@@ -253,15 +335,32 @@ int main(int argc, char **argv)
 	}
 
 	pthread_barrier_wait(&start_line);
+	policy_started = !pthread_create(&policy_th, NULL, policy_main, &o);
+	if (!policy_started)
+		atomic_fetch_add(&policy_failures, 1);
 	stalled = progress_watch(stress_deadline(&o), progress, o.threads,
 				 STALL_BOUND_S * 1000000000LL);
 	atomic_store(&stop, 1);
+	if (policy_started)
+		pthread_join(policy_th, NULL);
+	/* One bound for all: stuck threads must not add up their waits. */
+	join_deadline = now_ns() + JOIN_BOUND_MS * 1000000LL;
 	for (int i = 0; i < o.threads; i++) {
-		if (join_within(threads[i].th, JOIN_BOUND_MS)) {
-			printf("    thread %d (%s) did not end\n", i,
-			       part_names[threads[i].part]);
+		long left = MS(join_deadline - now_ns());
+
+		if (join_within(threads[i].th, left > 0 ? left : 1)) {
+			printf("    thread %d (%s, GIL %d) did not end\n", i,
+			       part_names[threads[i].part], i % o.gils);
 			unjoined++;
 		}
+	}
+	for (int i = 0; i < o.gils && unjoined; i++) {
+		const struct gil_page *pg = gils[i].page;
+
+		printf("    GIL %d: locked %u, switch_number %llu, policy %s "
+		       "(%s)\n", i, PAGE_LOAD(pg->locked),
+		       (unsigned long long)PAGE_LOAD(pg->switch_number),
+		       policy_names[pbook[i].now], pbook[i].history);
 	}
 	/* With threads still inside the kernel, the books cannot balance. */
 	for (int i = 0; i < o.gils && !unjoined; i++) {
@@ -269,10 +368,23 @@ int main(int argc, char **argv)
 
 		overlaps += atomic_load(&gils[i].overlaps);
 		acquisitions += atomic_load(&gils[i].acquisitions);
-		if (check_books(&gils[i], i))
+		memset(&st, 0, sizeof(st));
+		if (check_books(&gils[i], i, &st))
 			books++;
-		if (gil_stats(gils[i].fd, &st) == 0)
-			switches += st.switch_number;
+		switches += st.switch_number;
+		handoffs += st.direct_handoffs;
+		io_preemptions += st.io_preemptions;
+		printf("#   GIL %d: policies %s (%ld changes), acquisitions "
+		       "%llu (contended %llu), switches %llu, direct handoffs "
+		       "%llu, drop requests %llu (io %llu), forced %llu\n", i,
+		       pbook[i].history, pbook[i].changes,
+		       (unsigned long long)st.acquisitions,
+		       (unsigned long long)st.contended,
+		       (unsigned long long)st.switch_number,
+		       (unsigned long long)st.direct_handoffs,
+		       (unsigned long long)st.drop_requests,
+		       (unsigned long long)st.io_preemptions,
+		       (unsigned long long)st.forced_switches);
 		close_gil(gils[i].fd, gils[i].page);
 	}
 	for (int i = 0; i < o.threads; i++) {
@@ -298,14 +410,22 @@ int main(int argc, char **argv)
 	printf("%s - stress-load: every call succeeded (%ld failed)\n",
 	       atomic_load(&call_failures) ? "not ok" : "ok",
 	       atomic_load(&call_failures));
+	printf("%s - stress-load: every policy change succeeded (%ld failed)\n",
+	       atomic_load(&policy_failures) ? "not ok" : "ok",
+	       atomic_load(&policy_failures));
 	printf("%s - stress-load: counters and the module's statistics "
-	       "agree\n", books || unjoined ? "not ok" : "ok");
+	       "agree, under every policy\n",
+	       books || unjoined ? "not ok" : "ok");
 	findings = (overlaps > 0) + (stalled >= 0) + never +
-		   (atomic_load(&call_failures) > 0) + books + unjoined;
+		   (atomic_load(&call_failures) > 0) +
+		   (atomic_load(&policy_failures) > 0) + books + unjoined;
+	policy_changes = policy_mix(pbook, o.gils, mix, sizeof(mix));
 	printf("# stress-load: seconds=%.1f threads=%d gils=%d "
 	       "acquisitions=%ld yields=%ld switches=%ld longest_wait_ms=%ld "
-	       "findings=%d\n", (now_ns() - start) / 1e9, o.threads, o.gils,
-	       acquisitions, yields, switches,
-	       progress_longest_ms(progress, o.threads), findings);
+	       "policies=%s policy_changes=%ld direct_handoffs=%ld "
+	       "io_preemptions=%ld findings=%d\n", (now_ns() - start) / 1e9,
+	       o.threads, o.gils, acquisitions, yields, switches,
+	       progress_longest_ms(progress, o.threads), mix, policy_changes,
+	       handoffs, io_preemptions, findings);
 	return findings ? 1 : 0;
 }

@@ -3,7 +3,8 @@
  * Shared by the stress programs (fuzz.c, chaos.c, load.c), which run in
  * the test guest against /dev/gil: their options, a per-thread random
  * number generator, progress stamps for the "no thread waits forever"
- * checks, and the summary line.
+ * checks, the summary line, and the books of the GILs' handoff policies
+ * (chaos and load).
  *
  * Every program prints TAP lines ("ok - stress-NAME: ..." or "not ok -
  * ...") for what it checked, then one summary line
@@ -191,6 +192,148 @@ static inline int progress_watch(int64_t deadline, struct progress *p, int n,
 			return stalled;
 	}
 	return -1;
+}
+
+/*
+ * Handoff policies (ABI 1.1) over a run, for chaos and load: each GIL
+ * starts under one, dealt round the GILs from a random one on so that
+ * every policy has GILs when there are enough, and changes at random
+ * moments.  One thread sets them; what a GIL has been under bounds what
+ * its statistics may show, and the last policy set is what it has.
+ */
+static const char *const policy_names[GIL_POLICY_COUNT] = {
+	[GIL_POLICY_CPYTHON] = "cpython",
+	[GIL_POLICY_FIFO] = "fifo",
+	[GIL_POLICY_IO] = "io",
+};
+
+struct policy_book {
+	int fd;
+	__u32 now;		/* the policy last set */
+	unsigned int had;	/* bit p: the GIL was under policy p */
+	long periods[GIL_POLICY_COUNT];	/* times it was set to each */
+	long changes;		/* SET_POLICYs after the first */
+	char history[64];	/* "cpython>fifo>io", cut short */
+};
+
+#define POLICY_BIT(p)	(1u << (p))
+#define POLICY_ANY_HANDOFF \
+	(POLICY_BIT(GIL_POLICY_FIFO) | POLICY_BIT(GIL_POLICY_IO))
+
+/* SET_POLICY @policy on @b's GIL, and note it; 0, or -1 with errno. */
+static inline int policy_set(struct policy_book *b, __u32 policy)
+{
+	size_t n = strlen(b->history);
+
+	if (ioctl(b->fd, GIL_IOC_SET_POLICY, &policy))
+		return -1;
+	if (b->had)
+		b->changes++;
+	b->now = policy;
+	b->had |= POLICY_BIT(policy);
+	b->periods[policy]++;
+	if (n + 12 < sizeof(b->history))
+		snprintf(b->history + n, sizeof(b->history) - n, "%s%s",
+			 n ? ">" : "", policy_names[policy]);
+	else if (n + 4 < sizeof(b->history) &&
+		 strcmp(b->history + n - 3, "...") != 0)
+		strcpy(b->history + n, "...");
+	return 0;
+}
+
+/* The first policies of @n GILs, whose descriptors are @fds. */
+static inline int policy_deal(struct policy_book *b, const int *fds, int n,
+			      uint64_t *rng)
+{
+	unsigned int first = rng_below(rng, GIL_POLICY_COUNT);
+
+	for (int i = 0; i < n; i++) {
+		memset(&b[i], 0, sizeof(b[i]));
+		b[i].fd = fds[i];
+		if (policy_set(&b[i], (first + i) % GIL_POLICY_COUNT))
+			return -1;
+	}
+	return 0;
+}
+
+/* A random GIL of @n changes to another policy; 0, or -1 with errno. */
+static inline int policy_change(struct policy_book *b, int n, uint64_t *rng)
+{
+	struct policy_book *g = &b[rng_below(rng, n)];
+	__u32 to = g->now + 1 + rng_below(rng, GIL_POLICY_COUNT - 1);
+
+	return policy_set(g, to % GIL_POLICY_COUNT);
+}
+
+/*
+ * The mix of @n GILs' policies, "cpython:N,fifo:N,io:N" in @buf: how many
+ * times a GIL was put under each (dealt or changed to).  Returns the
+ * number of changes.
+ */
+static inline long policy_mix(const struct policy_book *b, int n, char *buf,
+			      size_t len)
+{
+	long changes = 0, periods[GIL_POLICY_COUNT] = { 0 };
+	size_t o = 0;
+
+	for (int i = 0; i < n; i++) {
+		changes += b[i].changes;
+		for (int p = 0; p < GIL_POLICY_COUNT; p++)
+			periods[p] += b[i].periods[p];
+	}
+	buf[0] = 0;
+	for (int p = 0; p < GIL_POLICY_COUNT && o < len; p++)
+		o += snprintf(buf + o, len - o, "%s%s:%ld", p ? "," : "",
+			      policy_names[p], periods[p]);
+	return changes;
+}
+
+/*
+ * After the run: GET_POLICY and the page (@pg) say the policy last set.
+ * NULL, or what is wrong.
+ */
+static inline const char *policy_final(const struct policy_book *b,
+				       const struct gil_page *pg)
+{
+	__u32 got = GIL_POLICY_COUNT;
+
+	if (ioctl(b->fd, GIL_IOC_GET_POLICY, &got))
+		return "GET_POLICY failed";
+	if (got != b->now)
+		return "GET_POLICY is not the policy last set";
+	if (PAGE_LOAD(pg->policy) != b->now)
+		return "the page's policy is not the policy last set";
+	return NULL;
+}
+
+/*
+ * The statistics of a GIL whose threads all ended, against the policies
+ * it had: NULL, or the rule they break.  @lost is how many threads were
+ * killed waiting in ACQUIRE or YIELD: one of them may have been handed
+ * the GIL (a change of owner, a direct handoff) and died before it took
+ * it (no acquisition).  Every other handoff went to a waiter that took
+ * the GIL, so is one of its contended acquisitions.
+ */
+static inline const char *policy_stats(const struct gil_stats *st,
+				       unsigned int had, long lost)
+{
+	__u64 slack = had & POLICY_ANY_HANDOFF ? (__u64)lost : 0;
+
+	if (st->forced_switches > st->drop_requests)
+		return "forced_switches > drop_requests";
+	if (st->io_preemptions > st->drop_requests)
+		return "io_preemptions > drop_requests";
+	if (st->switch_number > st->acquisitions + slack)
+		return "switch_number > acquisitions (+ waiters killed)";
+	if (st->direct_handoffs > st->switch_number)
+		return "direct_handoffs > switch_number";
+	if (st->direct_handoffs > st->contended + slack)
+		return "direct_handoffs > contended (+ waiters killed)";
+	if (!(had & POLICY_ANY_HANDOFF) && st->direct_handoffs)
+		return "direct handoffs, never under fifo or io";
+	if (!(had & POLICY_BIT(GIL_POLICY_IO)) && st->io_preemptions)
+		return "io preemptions, never under io";
+	return NULL;
 }
 
 #endif
