@@ -25,7 +25,7 @@ kdir=$(kernel_kdir 6.1)
 work=$GIL_BUILD/bench-steps
 rm -rf "$work"
 mkdir -p "$work/guest"
-make -s guest
+make -s BUILD="$GIL_BUILD" guest
 cp -r "$GIL_BUILD/guest/." "$work/guest/"
 i=0
 for rev in "$@"; do

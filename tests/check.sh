@@ -20,7 +20,7 @@ stage "setup"
 tests/setup.sh || die "setup failed"
 
 stage "host: userspace and uapi"
-run_test host "userspace programs build (-Wall -Wextra -Werror)" make -s userspace guest
+run_test host "userspace programs build (-Wall -Wextra -Werror)" make -s BUILD="$GIL_BUILD" userspace guest
 run_test host "uapi header layout, 64-bit" \
 	gcc -m64 -fsyntax-only -Iuapi tests/host/uapi-layout.c
 run_test host "uapi header layout, 32-bit" \

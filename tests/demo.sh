@@ -8,6 +8,6 @@ cd "$GIL_ROOT"
 
 kernel=${GIL_DEMO_KERNEL:-6.1}
 tests/setup.sh
-make -s guest
+make -s BUILD="$GIL_BUILD" guest
 tests/build-module.sh "$kernel" "$(kernel_kdir "$kernel")" >/dev/null
 exec tests/vm/run.sh "$kernel" demo demo

@@ -19,7 +19,7 @@ kernels=${GIL_STRESS_KERNELS:-debug kcsan}
 parts="fuzz chaos load cycles"
 [[ $secs =~ ^[0-9]+$ && $secs -gt 0 ]] || die "usage: stress.sh [SECONDS]"
 
-make -s guest >/dev/null || die "the guest programs do not build"
+make -s BUILD="$GIL_BUILD" guest >/dev/null || die "the guest programs do not build"
 findings=0
 for k in $kernels; do
 	echo "=== stress on the $k kernel, $secs s a part"
