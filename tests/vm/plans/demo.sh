@@ -34,6 +34,14 @@ if ! wait $cpu; then
 fi
 # Beazley's convoy: an I/O thread beside 0, 1, 2, 4 CPU threads.
 demo 120 gil-convoy -b all -d 1
+# The same on /dev/gil under the io handoff policy (new GILs take the
+# module's default_policy): the I/O thread no longer waits an interval.
+p=/sys/module/gil/parameters/default_policy
+echo io >$p
+echo
+echo "\$ echo io >$p"
+demo 120 gil-convoy -b kernel -d 1
+echo cpython >$p
 # The GIL passed back and forth: voluntary and forced handoffs.
 demo 120 gil-handoff -b all -n 100 -c 3
 echo
