@@ -1020,6 +1020,7 @@ int main(int argc, char **argv)
 		long rel = atomic_load(&cg->releases);
 		long extra = cg->counter - atomic_load(&cg->increments);
 		const char *why;
+		char text[200];
 		long mod_rel;
 		int bad_books = 0;
 
@@ -1114,18 +1115,8 @@ int main(int argc, char **argv)
 		why = policy_stats(&st, pbook[g].had, uncounted[g]);
 		if (why)
 			finding(&sh->bad_results, "gil %d (policies %s): %s: "
-				"acquisitions %llu, contended %llu, switches "
-				"%llu, direct handoffs %llu, drop requests "
-				"%llu (forced %llu, io %llu), killed waiting "
-				"%ld", g,
-				pbook[g].history, why,
-				(unsigned long long)st.acquisitions,
-				(unsigned long long)st.contended,
-				(unsigned long long)st.switch_number,
-				(unsigned long long)st.direct_handoffs,
-				(unsigned long long)st.drop_requests,
-				(unsigned long long)st.forced_switches,
-				(unsigned long long)st.io_preemptions,
+				"%s, killed waiting %ld", g, pbook[g].history,
+				why, stats_text(&st, text, sizeof(text)),
 				uncounted[g]);
 	}
 	for (int g = 0; g < ngils; g++)

@@ -229,6 +229,7 @@ static int check_books(struct load_gil *g, int i, struct gil_stats *st)
 	long counted = atomic_load(&g->acquisitions);
 	long released = atomic_load(&g->releases);
 	const char *why;
+	char text[200];
 
 	CHECK(gil_stats(g->fd, st) == 0);
 	if (g->counter != atomic_load(&g->increments) ||
@@ -248,17 +249,8 @@ static int check_books(struct load_gil *g, int i, struct gil_stats *st)
 	}
 	why = policy_stats(st, pbook[i].had, 0);
 	if (why) {
-		printf("    GIL %d (policies %s): %s: acquisitions %llu, "
-		       "contended %llu, switches %llu, direct handoffs %llu, "
-		       "drop requests %llu (forced %llu, io %llu)\n", i,
-		       pbook[i].history, why,
-		       (unsigned long long)st->acquisitions,
-		       (unsigned long long)st->contended,
-		       (unsigned long long)st->switch_number,
-		       (unsigned long long)st->direct_handoffs,
-		       (unsigned long long)st->drop_requests,
-		       (unsigned long long)st->forced_switches,
-		       (unsigned long long)st->io_preemptions);
+		printf("    GIL %d (policies %s): %s: %s\n", i,
+		       pbook[i].history, why, stats_text(st, text, sizeof(text)));
 		return -1;
 	}
 	why = policy_final(&pbook[i], g->page);
@@ -280,6 +272,7 @@ int main(int argc, char **argv)
 	long handoffs = 0, io_preemptions = 0, policy_changes;
 	int stalled = -1, unjoined = 0, books = 0, never = 0, findings;
 	int64_t start = now_ns(), join_deadline;
+	char text[200];
 	uint64_t rng;
 	pthread_t policy_th;
 	int policy_started;
@@ -374,17 +367,9 @@ int main(int argc, char **argv)
 		switches += st.switch_number;
 		handoffs += st.direct_handoffs;
 		io_preemptions += st.io_preemptions;
-		printf("#   GIL %d: policies %s (%ld changes), acquisitions "
-		       "%llu (contended %llu), switches %llu, direct handoffs "
-		       "%llu, drop requests %llu (io %llu), forced %llu\n", i,
+		printf("#   GIL %d: policies %s (%ld changes), %s\n", i,
 		       pbook[i].history, pbook[i].changes,
-		       (unsigned long long)st.acquisitions,
-		       (unsigned long long)st.contended,
-		       (unsigned long long)st.switch_number,
-		       (unsigned long long)st.direct_handoffs,
-		       (unsigned long long)st.drop_requests,
-		       (unsigned long long)st.io_preemptions,
-		       (unsigned long long)st.forced_switches);
+		       stats_text(&st, text, sizeof(text)));
 		close_gil(gils[i].fd, gils[i].page);
 	}
 	for (int i = 0; i < o.threads; i++) {

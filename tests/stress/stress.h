@@ -336,4 +336,20 @@ static inline const char *policy_stats(const struct gil_stats *st,
 	return NULL;
 }
 
+/* The counters policy_stats() looks at, as text for a finding or a summary. */
+static inline const char *stats_text(const struct gil_stats *st, char *buf,
+				     size_t len)
+{
+	snprintf(buf, len, "acquisitions %llu (contended %llu), switches %llu, "
+		 "direct handoffs %llu, drop requests %llu (forced %llu, io %llu)",
+		 (unsigned long long)st->acquisitions,
+		 (unsigned long long)st->contended,
+		 (unsigned long long)st->switch_number,
+		 (unsigned long long)st->direct_handoffs,
+		 (unsigned long long)st->drop_requests,
+		 (unsigned long long)st->forced_switches,
+		 (unsigned long long)st->io_preemptions);
+	return buf;
+}
+
 #endif
