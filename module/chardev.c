@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The /dev/gil misc device: one GIL per open file; flush, mmap and the
+ * The /dev/gil misc device: one GIL per open file; mmap, fdinfo and the
  * ioctl plumbing between userspace and the GIL.
  */
-#include <linux/fdtable.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
@@ -17,7 +16,7 @@ void gil_fill_version(struct gil_version *ver)
 	ver->minor = GIL_ABI_MINOR;
 }
 
-static int gil_open(struct inode *inode, struct file *file)
+static int gil_fop_open(struct inode *inode, struct file *file)
 {
 	struct gil *gil = gil_create();
 
@@ -27,35 +26,21 @@ static int gil_open(struct inode *inode, struct file *file)
 	return 0;
 }
 
-/* The last reference is gone: no descriptor, mapping or ioctl is left. */
-static int gil_release(struct inode *inode, struct file *file)
+/* The last reference is gone: no descriptor, mapping or call is left. */
+static int gil_fop_release(struct inode *inode, struct file *file)
 {
 	gil_destroy(file->private_data);
 	return 0;
 }
 
-static int gil_same_file(const void *file, struct file *f, unsigned int fd)
-{
-	return f == file;
-}
-
-/*
- * Called on every close().  When the closing file table holds no other
- * descriptor of this GIL, its threads are done with it.  The file itself
- * may live on (another process, a mapping, an ioctl in flight).
- */
-static int gil_flush(struct file *file, fl_owner_t id)
-{
-	struct files_struct *files = id;
-
-	if (files && !iterate_fd(files, 0, gil_same_file, file))
-		gil_files_closed(file->private_data, files);
-	return 0;
-}
-
-static int gil_mmap(struct file *file, struct vm_area_struct *vma)
+static int gil_fop_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	return gil_page_mmap(file->private_data, vma);
+}
+
+static void gil_fop_show_fdinfo(struct seq_file *m, struct file *file)
+{
+	gil_show_fdinfo(file->private_data, m);
 }
 
 static long gil_ioctl_get_version(void __user *argp)
@@ -129,7 +114,8 @@ static bool gil_is_get_stats(unsigned int cmd)
 	       _IOC_DIR(cmd) == _IOC_DIR(GIL_IOC_GET_STATS);
 }
 
-static long gil_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+static long gil_fop_ioctl(struct file *file, unsigned int cmd,
+			  unsigned long arg)
 {
 	struct gil *gil = file->private_data;
 	void __user *argp = (void __user *)arg;
@@ -153,6 +139,8 @@ static long gil_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return put_user(gil_get_policy(gil), (u32 __user *)argp);
 	case GIL_IOC_SET_POLICY:
 		return gil_ioctl_set_policy(gil, argp);
+	case GIL_IOC_SHUTDOWN:
+		return gil_shutdown(gil);
 	}
 	if (gil_is_get_stats(cmd))
 		return gil_ioctl_get_stats(gil, argp);
@@ -161,12 +149,12 @@ static long gil_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 
 static const struct file_operations gil_fops = {
 	.owner		= THIS_MODULE,
-	.open		= gil_open,
-	.flush		= gil_flush,
-	.release	= gil_release,
-	.mmap		= gil_mmap,
-	.unlocked_ioctl	= gil_ioctl,
+	.open		= gil_fop_open,
+	.release	= gil_fop_release,
+	.mmap		= gil_fop_mmap,
+	.unlocked_ioctl	= gil_fop_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
+	.show_fdinfo	= gil_fop_show_fdinfo,
 	.llseek		= noop_llseek,
 };
 
@@ -174,11 +162,12 @@ static struct miscdevice gil_miscdev = {
 	.minor	= MISC_DYNAMIC_MINOR,
 	.name	= "gil",
 	.fops	= &gil_fops,
-	.mode	= 0666,
 };
 
-int gil_chardev_register(void)
+/* @mode: of /dev/gil, the module parameter dev_mode */
+int gil_chardev_register(umode_t mode)
 {
+	gil_miscdev.mode = mode;
 	return misc_register(&gil_miscdev);
 }
 

@@ -1,25 +1,43 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * GIL and thread-state lifetime, and the switch interval.
+ * GIL lifetime, thread records, and the switch interval.
  *
- * A thread state (struct gil_thread) is the kernel's record of "OS thread
- * attached to this GIL".  Records live in gil->threads, keyed by tid, and
- * are reference counted: the xarray, gil->holder and every ioctl in flight
- * hold a reference, so a record outlives a concurrent close or detach.
+ * A GIL lives as long as its open file: descriptors, mappings and calls in
+ * flight all hold the file.  Closing a descriptor changes nothing in the
+ * GIL (as with OFD locks, flock() and epoll): the state belongs to the open
+ * file, not to a process's descriptor table, so no close needs to look for
+ * other descriptors of the file.
+ *
+ * A thread record (struct gil_thread) is the kernel's "OS thread attached
+ * to this GIL".  Records live in gil->threads, keyed by tid, and are
+ * reference counted: the xarray, gil->holder, every call in flight and
+ * every pending wake-up hold a reference, so a record outlives a
+ * concurrent detach.  A record names its thread by struct pid and exec id,
+ * never by task_struct, so it pins next to nothing once its thread is
+ * gone.  A record ends:
+ *  - at DETACH;
+ *  - when its thread has exited or exec'd: such records are reaped a few
+ *    at each ATTACH, and all at once when the GIL has gil_max_threads of
+ *    them; a holder among them is noticed at once by lock.c;
+ *  - at SHUTDOWN by a thread of its process;
+ *  - with the GIL.
  */
 #include <linux/atomic.h>
+#include <linux/pid.h>
 #include <linux/sched.h>
-#include <linux/sched/task.h>
 #include <linux/slab.h>
 
 #include "gil.h"
+
+/* Records looked at by each ATTACH for ones whose thread is gone. */
+#define GIL_REAP_BATCH	4
 
 static atomic64_t gil_next_id = ATOMIC64_INIT(0);
 static atomic_long_t gil_live = ATOMIC_LONG_INIT(0);
 
 /*
  * Everything a GIL allocates is charged to the opener's memory cgroup: an
- * unprivileged user can create as many GILs as its fd limit allows.
+ * unprivileged user can create as many as its fd limit allows.
  */
 struct gil *gil_create(void)
 {
@@ -31,9 +49,7 @@ struct gil *gil_create(void)
 		kfree(gil);
 		return NULL;
 	}
-	spin_lock_init(&gil->lock);
-	init_waitqueue_head(&gil->waiters);
-	init_waitqueue_head(&gil->switch_wait);
+	gil_lock_init(gil);
 	xa_init_flags(&gil->threads, XA_FLAGS_ACCOUNT);
 	gil->interval_us = READ_ONCE(gil_default_interval_us);
 	gil->policy = READ_ONCE(gil_default_policy);
@@ -41,24 +57,20 @@ struct gil *gil_create(void)
 	gil->opener_tgid = current->tgid;
 	get_task_comm(gil->opener_comm, current);
 	gil_page_sync(gil);
-	gil_debugfs_add(gil);
 	atomic_long_inc(&gil_live);
 	return gil;
 }
 
-/* Called when nothing can reach the GIL any more: no waiter, no ioctl. */
+/* Called when nothing can reach the GIL any more: no waiter, no call. */
 void gil_destroy(struct gil *gil)
 {
 	struct gil_thread *t;
 	unsigned long tid;
 
-	/* First: waits for the readers of the debugfs file. */
-	gil_debugfs_remove(gil);
+	gil_lock_destroy(gil);
 	xa_for_each(&gil->threads, tid, t)
 		gil_thread_put(t);
 	xa_destroy(&gil->threads);
-	if (gil->holder)
-		gil_thread_put(gil->holder);
 	gil_page_free(gil);
 	kfree(gil);
 	atomic_long_dec(&gil_live);
@@ -102,7 +114,7 @@ static void gil_thread_free_rcu(struct rcu_head *rcu)
 {
 	struct gil_thread *t = container_of(rcu, struct gil_thread, rcu);
 
-	put_task_struct(t->task);
+	put_pid(t->pid);
 	kfree(t);
 }
 
@@ -119,6 +131,30 @@ void gil_thread_put(struct gil_thread *t)
 	kref_put(&t->kref, gil_thread_release);
 }
 
+/* @t is the calling thread's record, in this program (not before an exec). */
+static bool gil_thread_is_current(const struct gil_thread *t)
+{
+	return t->pid == task_pid(current) &&
+	       t->exec_id == READ_ONCE(current->self_exec_id);
+}
+
+/*
+ * The record's thread has exited, or exec'd: it will never release or wait
+ * again.  A zombie leader counts as exited.
+ */
+bool gil_thread_dead(struct gil_thread *t)
+{
+	struct task_struct *task;
+	bool dead;
+
+	rcu_read_lock();
+	task = pid_task(t->pid, PIDTYPE_PID);
+	dead = !task || (READ_ONCE(task->flags) & PF_EXITING) ||
+	       READ_ONCE(task->self_exec_id) != t->exec_id;
+	rcu_read_unlock();
+	return dead;
+}
+
 /* The calling thread's record, with a reference, or NULL if not attached. */
 struct gil_thread *gil_thread_get(struct gil *gil)
 {
@@ -126,110 +162,184 @@ struct gil_thread *gil_thread_get(struct gil *gil)
 
 	rcu_read_lock();
 	t = xa_load(&gil->threads, current->pid);
-	/* A record left by an exited thread whose tid was reused is not ours. */
-	if (t && (t->task != current || !kref_get_unless_zero(&t->kref)))
+	if (t && !kref_get_unless_zero(&t->kref))
 		t = NULL;
+	rcu_read_unlock();
+	/* A record of a thread that had this tid, or of this one before exec. */
+	if (t && !gil_thread_is_current(t)) {
+		gil_thread_put(t);
+		t = NULL;
+	}
+	return t;
+}
+
+/*
+ * Take @t out of gil->threads, unless someone else already did: true if
+ * this call did, and now owns the reference the xarray had.
+ */
+bool gil_thread_unlink(struct gil *gil, struct gil_thread *t)
+{
+	bool unlinked;
+
+	xa_lock(&gil->threads);
+	unlinked = __xa_cmpxchg(&gil->threads, t->tid, t, NULL, 0) == t;
+	if (unlinked)
+		gil->nr_threads--;
+	xa_unlock(&gil->threads);
+	return unlinked;
+}
+
+/* Unlink @t and undo what the algorithm holds of it. */
+static int gil_thread_end(struct gil *gil, struct gil_thread *t)
+{
+	if (!gil_thread_unlink(gil, t))
+		return 0;
+	gil_thread_leave(gil, t, false);
+	gil_thread_put(t);
+	return 1;
+}
+
+/* The first record at a tid of *@tid or above, with a reference. */
+static struct gil_thread *gil_thread_next(struct gil *gil, unsigned long *tid)
+{
+	struct gil_thread *t;
+
+	rcu_read_lock();
+	for (;;) {
+		t = xa_find(&gil->threads, tid, ULONG_MAX, XA_PRESENT);
+		if (!t || kref_get_unless_zero(&t->kref))
+			break;
+		(*tid)++;	/* being freed: skip it */
+	}
 	rcu_read_unlock();
 	return t;
 }
 
-/* Drop the xarray's reference to @t, unless someone else already did. */
-void gil_thread_unlink(struct gil *gil, struct gil_thread *t)
+/*
+ * Look at up to @budget records, from where the last look ended, and end
+ * those whose thread has exited or exec'd.
+ */
+static void gil_reap(struct gil *gil, unsigned long budget)
 {
-	if (xa_cmpxchg(&gil->threads, t->tid, t, NULL, 0) == t)
+	unsigned long tid = READ_ONCE(gil->reap_cursor);
+	bool wrapped = false;
+	struct gil_thread *t;
+
+	while (budget--) {
+		t = gil_thread_next(gil, &tid);
+		if (!t) {
+			if (wrapped || !tid)
+				break;
+			wrapped = true;
+			tid = 0;
+			continue;
+		}
+		if (gil_thread_dead(t))
+			gil_thread_end(gil, t);
 		gil_thread_put(t);
+		tid++;
+	}
+	WRITE_ONCE(gil->reap_cursor, tid);
+}
+
+unsigned long gil_nr_threads(struct gil *gil)
+{
+	return READ_ONCE(gil->nr_threads);
+}
+
+static struct gil_thread *gil_thread_alloc(struct gil *gil)
+{
+	struct gil_thread *t = kzalloc(sizeof(*t), GFP_KERNEL_ACCOUNT);
+
+	if (!t)
+		return NULL;
+	kref_init(&t->kref);
+	t->gil = gil;
+	t->pid = get_pid(task_pid(current));
+	t->exec_id = READ_ONCE(current->self_exec_id);
+	t->tid = current->pid;
+	t->tgid = current->tgid;
+	init_waitqueue_head(&t->wq);
+	INIT_LIST_HEAD(&t->wait_node);
+	return t;
 }
 
 int gil_attach(struct gil *gil)
 {
+	unsigned long max = READ_ONCE(gil_max_threads);
 	struct gil_thread *t, *old;
-	int ret;
+	int ret = 0;
 
-	t = kzalloc(sizeof(*t), GFP_KERNEL_ACCOUNT);
+	t = gil_thread_alloc(gil);
 	if (!t)
 		return -ENOMEM;
-	kref_init(&t->kref);
-	t->gil = gil;
-	t->task = get_task_struct(current);
-	t->files = current->files;
-	t->tid = current->pid;
+	gil_reap(gil, GIL_REAP_BATCH);
+	if (gil_nr_threads(gil) >= max)
+		gil_reap(gil, gil_nr_threads(gil));
 
 	xa_lock(&gil->threads);
 	old = xa_load(&gil->threads, t->tid);
-	if (old && old->task == current) {
+	if (old && gil_thread_is_current(old)) {
 		ret = -EEXIST;
+	} else if (!old && gil->nr_threads >= max) {
+		ret = -ENOSPC;
 	} else {
-		/* Replaces the record of an exited thread that had this tid. */
-		ret = xa_err(__xa_store(&gil->threads, t->tid, t,
-					GFP_KERNEL_ACCOUNT));
+		struct gil_thread *prev;
+
+		/* Counted first: the store may drop the lock to allocate. */
+		if (!old)
+			gil->nr_threads++;
+		prev = __xa_store(&gil->threads, t->tid, t, GFP_KERNEL_ACCOUNT);
+		ret = xa_err(prev);
+		if (ret && !old)
+			gil->nr_threads--;
+		else if (!ret && old && !prev)	/* unlinked meanwhile */
+			gil->nr_threads++;
+		old = ret ? NULL : prev;
 	}
 	xa_unlock(&gil->threads);
 
 	if (ret) {
-		put_task_struct(t->task);
-		kfree(t);
+		gil_thread_put(t);
 		return ret;
 	}
-	if (old)
+	/* It held this tid before an exec, or a thread long gone did. */
+	if (old) {
+		gil_thread_leave(gil, old, false);
 		gil_thread_put(old);
+	}
 	return 0;
 }
 
 int gil_detach(struct gil *gil)
 {
 	struct gil_thread *t = gil_thread_get(gil);
-	struct gil_thread *last_holder = NULL;
+	int ret;
 
 	if (!t)
 		return -EUNATCH;
-	spin_lock(&gil->lock);
-	if (gil_holds(gil, t)) {
-		spin_unlock(&gil->lock);
+	ret = gil_thread_leave(gil, t, true);
+	if (!ret && gil_thread_unlink(gil, t))
 		gil_thread_put(t);
-		return -EBUSY;
-	}
-	/* The next acquirer, whoever it is, counts as a change of owner. */
-	if (gil->holder == t) {
-		last_holder = t;
-		gil->holder = NULL;
-	}
-	spin_unlock(&gil->lock);
-
-	if (last_holder)
-		gil_thread_put(last_holder);
-	gil_thread_unlink(gil, t);
 	gil_thread_put(t);
-	return 0;
+	return ret;
 }
 
 /*
- * A process closed its last descriptor of the GIL (@files no longer refers
- * to it).  Its threads can no longer release or wait: the GIL is taken from
- * a holder among them (the next acquirer is told, as after an owner death),
- * their waits fail, and their records go.
+ * The calling process is done with the GIL: every record of its threads
+ * ends.  Waits among them fail with ESHUTDOWN, and a hold among them ends
+ * as an owner death.
  */
-void gil_files_closed(struct gil *gil, struct files_struct *files)
+int gil_shutdown(struct gil *gil)
 {
+	unsigned long tid = 0;
 	struct gil_thread *t;
-	unsigned long tid;
-	bool found = false;
 
-	spin_lock(&gil->lock);
-	xa_for_each(&gil->threads, tid, t) {
-		if (t->files != files)
-			continue;
-		found = true;
-		t->closed = true;
-		gil_thread_unlink(gil, t);
+	while ((t = gil_thread_next(gil, &tid))) {
+		if (t->tgid == current->tgid)
+			gil_thread_end(gil, t);
+		gil_thread_put(t);
+		tid++;
 	}
-	/* All are marked first, so that none of them is handed the GIL. */
-	if (found && gil->locked && gil->holder->closed) {
-		gil->owner_died = true;
-		gil_release_locked(gil);
-	}
-	if (found) {
-		wake_up_all(&gil->waiters);
-		wake_up_all(&gil->switch_wait);
-	}
-	spin_unlock(&gil->lock);
+	return 0;
 }

@@ -4,32 +4,41 @@
  *
  * The module is split by concern, in the manner of kernel/futex/:
  *   main.c     module init/exit and parameters
- *   chardev.c  the misc device: open/flush/release, mmap and ioctl plumbing
- *   core.c     GIL and thread-state lifetime, the switch interval
- *   lock.c     the algorithm: take, drop, yield, drop requests
+ *   chardev.c  the misc device: open/release, mmap, fdinfo, ioctl plumbing
+ *   core.c     GIL lifetime, thread records (attach, detach, exit, exec,
+ *              shutdown), the switch interval
+ *   lock.c     the algorithm: take, drop, yield, drop requests, owner death
  *   policy.c   handoff policies: who a release hands the GIL to
  *   page.c     the page shared read-only with userspace
  *   stats.c    statistics
- *   debugfs.c  /sys/kernel/debug/gil/<id>: statistics and state per GIL
+ *   fdinfo.c   /proc/<pid>/fdinfo/<fd>: a GIL's statistics and state
  *   trace.c    the tracepoints declared in trace.h (events/gil/)
+ *
+ * Locking, outermost first:
+ *   gil->lock           the algorithm's state: everything in struct gil but
+ *                       @threads, and a record's wait state
+ *   xa_lock(threads)    the records by tid, and gil->nr_threads
+ *   thread->wq.lock     taken by prepare_to_wait() under gil->lock
+ * No wake-up is done under gil->lock: lock.c collects them (struct
+ * gil_wake_q) and wakes once it has let go.
  */
 #ifndef _GIL_H
 #define _GIL_H
 
 #include <linux/kref.h>
 #include <linux/ktime.h>
+#include <linux/list.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 #include <linux/gil.h>
 
-struct dentry;
-struct files_struct;
-struct page;
-struct task_struct;
+struct pid;
+struct seq_file;
 
 /* Counters behind struct gil_stats; protected by gil->lock. */
 struct gil_counters {
@@ -47,52 +56,59 @@ struct gil_counters {
 
 /**
  * struct gil_thread - a thread attached to a GIL (CPython's thread state)
- * @kref: held by gil->threads, by gil->holder, and by each ioctl in flight
+ * @kref: held by gil->threads, by gil->holder, by each call in flight and
+ *	by each pending wake-up
  * @gil: the GIL
- * @task: the thread (a reference is held, to test it for exit)
- * @files: the thread's file table when it attached; compared, never used
+ * @pid: the thread, by its struct pid: a record whose thread has exited
+ *	pins no task_struct
+ * @exec_id: the thread's self_exec_id when it attached: an exec ends the
+ *	attachment (the new program's tid may be another thread's)
  * @tid: key in gil->threads
- * @closed: its process closed the GIL; set under gil->lock
+ * @tgid: the thread's process, for GIL_IOC_SHUTDOWN
+ * @wq: where the thread sleeps, in take or in a forced release; only it
+ *	sleeps here, and it is woken through it after gil->lock is dropped
+ *
+ * Under gil->lock:
+ * @wait_node: on gil->waiters from the first sleep of a take to its end,
+ *	a signal's interruption included
+ * @wait_start: when the take began to wait
+ * @deadline: the end of the timed wait under way (kept across signals)
+ * @wait_switch_number: gil->switch_number when that timed wait began
+ * @woken: a release woke it to take the free GIL; it has not looked yet
+ * @switching: in the forced-switch handshake of a release
+ * @away: its take or handshake was interrupted by a signal: the call will
+ *	be restarted, and meanwhile the thread is in userspace and is passed
+ *	over by handoffs
  * @cpu_bound: its last release answered a drop request (GIL_POLICY_IO's
- *	classification); under gil->lock
+ *	classification)
+ * @gone: the record has left the GIL (detach, exit, exec, shutdown)
+ *
  * @rcu: for the RCU-deferred free
  */
 struct gil_thread {
 	struct kref kref;
 	struct gil *gil;
-	struct task_struct *task;
-	struct files_struct *files;
+	struct pid *pid;
+	u64 exec_id;
 	pid_t tid;
-	bool closed;
+	pid_t tgid;
+	wait_queue_head_t wq;
+	struct list_head wait_node;
+	ktime_t wait_start;
+	ktime_t deadline;
+	u64 wait_switch_number;
+	bool woken;
+	bool switching;
+	bool away;
 	bool cpu_bound;
+	bool gone;
 	struct rcu_head rcu;
 };
 
 /**
- * struct gil_waiter - a thread in the wait loop of take, on gil->waiters
- * @wq: its entry, queued in arrival order for the whole wait
- * @t: the thread
- */
-struct gil_waiter {
-	struct wait_queue_entry wq;
-	struct gil_thread *t;
-};
-
-/**
- * struct gil_wake - the wake-up a release leaves to do (gil_wake())
- * @waiter: threads wait: wake one
- * @owner: the waiter the GIL was handed to, which is the one to wake; NULL
- *	when the release unlocked the GIL instead
- */
-struct gil_wake {
-	bool waiter;
-	struct gil_thread *owner;
-};
-
-/**
  * struct gil - one GIL, created by one open() of /dev/gil
- * @lock: protects every field below but @threads (CPython's gil->mutex and
- *	switch_mutex in one)
+ * @lock: protects every field below but @threads, @nr_threads and
+ *	@reap_cursor (CPython's gil->mutex and switch_mutex in one)
  * @locked: a thread holds the GIL
  * @holder: the thread holding, or that last held, the GIL (CPython's
  *	last_holder); holds a reference
@@ -102,20 +118,23 @@ struct gil_wake {
  *	is told so
  * @interval_us: the switch interval
  * @policy: the handoff policy, GIL_POLICY_*
- * @nr_waiters: threads inside the wait loop of take
+ * @waiters: threads in the wait of take, in arrival order (CPython's
+ *	gil->cond), by struct gil_thread.wait_node
+ * @nr_waiters: threads on @waiters
+ * @nr_away: of those, interrupted by a signal
  * @released_at: time of the last release, for the handoff latency
  * @released_by: tid of the thread that released then, for its trace
- * @waiters: where acquirers sleep, as struct gil_waiter (CPython's
- *	gil->cond)
- * @switch_wait: where a forced releaser sleeps (CPython's switch_cond)
- * @threads: attached threads by tid, under its own lock
+ * @owner_check: notices a dead holder when no waiter's timed wait ends
+ *	soon enough (long intervals)
+ * @threads: attached threads by tid, under the xarray's lock
+ * @nr_threads: records in @threads, under the xarray's lock
+ * @reap_cursor: where the next look for records of exited threads begins
  * @page: the page shared with userspace
  * @shared: its contents
  * @stats: statistics
- * @id: sequence number: names its debugfs file and its trace events
- * @opener_tgid: the process that opened it (for debugfs)
+ * @id: sequence number, for fdinfo and the trace events
+ * @opener_tgid: the process that opened it
  * @opener_comm: that process's name when it opened it
- * @debugfs: its file in /sys/kernel/debug/gil/, or NULL or an error
  */
 struct gil {
 	spinlock_t lock;	/* see above */
@@ -126,24 +145,27 @@ struct gil {
 	bool owner_died;
 	s64 interval_us;
 	u32 policy;
+	struct list_head waiters;
 	unsigned int nr_waiters;
+	unsigned int nr_away;
 	ktime_t released_at;
 	pid_t released_by;
-	wait_queue_head_t waiters;
-	wait_queue_head_t switch_wait;
+	struct delayed_work owner_check;
 	struct xarray threads;
+	unsigned long nr_threads;
+	unsigned long reap_cursor;
 	struct page *page;
 	struct gil_page *shared;
 	struct gil_counters stats;
 	u64 id;
 	pid_t opener_tgid;
 	char opener_comm[TASK_COMM_LEN];
-	struct dentry *debugfs;
 };
 
 /* main.c */
 extern s64 gil_default_interval_us;
 extern u32 gil_default_policy;
+extern unsigned long gil_max_threads;
 int gil_module_setup(void);
 void gil_module_teardown(void);
 
@@ -156,18 +178,21 @@ int gil_set_interval(struct gil *gil, s64 interval_us);
 s64 gil_get_interval(struct gil *gil);
 int gil_attach(struct gil *gil);
 int gil_detach(struct gil *gil);
+int gil_shutdown(struct gil *gil);
 struct gil_thread *gil_thread_get(struct gil *gil);
 void gil_thread_put(struct gil_thread *t);
-void gil_thread_unlink(struct gil *gil, struct gil_thread *t);
-void gil_files_closed(struct gil *gil, struct files_struct *files);
+bool gil_thread_unlink(struct gil *gil, struct gil_thread *t);
+bool gil_thread_dead(struct gil_thread *t);
+unsigned long gil_nr_threads(struct gil *gil);
 
 /* lock.c */
+void gil_lock_init(struct gil *gil);
+void gil_lock_destroy(struct gil *gil);
 int gil_take(struct gil *gil, struct gil_thread *t);
 int gil_drop(struct gil *gil, struct gil_thread *t);
 int gil_yield(struct gil *gil, struct gil_thread *t);
 bool gil_holds(struct gil *gil, struct gil_thread *t);
-struct gil_wake gil_release_locked(struct gil *gil);
-void gil_wake(struct gil *gil, struct gil_wake wake, bool sync);
+int gil_thread_leave(struct gil *gil, struct gil_thread *t, bool unless_held);
 
 /* policy.c */
 const char *gil_policy_name(u32 policy);
@@ -200,14 +225,11 @@ void gil_stats_acquired(struct gil *gil, bool waited, ktime_t wait_start,
 void gil_stats_read_locked(struct gil *gil, struct gil_stats *out);
 void gil_stats_read(struct gil *gil, struct gil_stats *out);
 
-/* debugfs.c */
-void gil_debugfs_init(void);
-void gil_debugfs_exit(void);
-void gil_debugfs_add(struct gil *gil);
-void gil_debugfs_remove(struct gil *gil);
+/* fdinfo.c */
+void gil_show_fdinfo(struct gil *gil, struct seq_file *m);
 
 /* chardev.c */
-int gil_chardev_register(void);
+int gil_chardev_register(umode_t mode);
 void gil_chardev_unregister(void);
 void gil_fill_version(struct gil_version *ver);
 

@@ -1,31 +1,50 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The GIL algorithm: CPython's take_gil() and drop_gil()
- * (Python/ceval_gil.c) on one spinlock, two wait queues and an
+ * (Python/ceval_gil.c) on one spinlock, a queue of waiting threads and an
  * hrtimer-bounded sleep.
  *
  * CPython's gil->mutex and switch_mutex become gil->lock; its condition
- * variables become the wait queues gil->waiters (cond) and
- * gil->switch_wait (switch_cond); its timed wait becomes an exclusive,
- * hrtimer-bounded sleep.  What differs, and why:
- *  - A waiter sleeps in an exclusive wait queue, queued once in arrival
- *    order, so a release wakes the longest waiter asleep where
- *    pthread_cond_signal wakes an unspecified one.
- *  - The waiter is woken after the releaser drops gil->lock.
+ * variables become the module's own queue gil->waiters (cond) and each
+ * thread's own wait queue head (where it sleeps, for cond and for
+ * switch_cond); its timed wait becomes an hrtimer-bounded sleep.  What
+ * differs, and why:
+ *  - Waiters are queued once, in arrival order, so a release wakes the
+ *    longest waiter asleep where pthread_cond_signal wakes an unspecified
+ *    one.
+ *  - The queue is walked only under gil->lock, and a waiter is woken only
+ *    after the waker drops gil->lock (woken under it, it would spin on the
+ *    lock until the waker lets go, the longer if the waker is preempted).
+ *    A pending wake-up holds a reference to the record, whose wait queue
+ *    head it wakes, so the waiter may have gone meanwhile: as with futexes,
+ *    a wake-up may be spurious, never lost.
  *  - Under GIL_POLICY_FIFO and GIL_POLICY_IO (policy.c) a release may hand
  *    the GIL to a chosen waiter instead of unlocking it.
+ *  - Waits sleep interruptibly and freezably, as futex waits do: a thread
+ *    waiting for the GIL can be stopped (SIGSTOP, ptrace), frozen (cgroup
+ *    freezer, suspend) and run signal handlers.  On a signal the call
+ *    returns -ERESTARTNOINTR and is restarted once the signal is handled,
+ *    so ACQUIRE still never fails on a signal.  The interrupted wait keeps
+ *    its place in the queue, its deadline and its switch_number: a signal
+ *    is no wake-up in CPython's sense (pthread_cond_timedwait resumes with
+ *    its absolute deadline).  While away the thread is passed over by
+ *    handoffs, and a forced releaser does not wait for it.  A fatal signal
+ *    ends the wait.
  *  - The forced releaser also stops waiting when no thread waits any more
- *    (a waiter was killed, or its process closed the GIL): CPython's
- *    untimed wait would hang there (gh-96387).
- *  - A holder that exits, or whose process closes the GIL, while holding
- *    it does not wedge the GIL: waiters recover it, as robust mutexes do.
+ *    (a waiter was killed, or is away): CPython's untimed wait would hang
+ *    there (gh-96387).
+ *  - A holder that exits or execs holding the GIL does not wedge it: it is
+ *    noticed by the next waiter whose timed wait ends, or within
+ *    GIL_OWNER_CHECK_MS by gil->owner_check when the interval is longer,
+ *    and the GIL is released as the policy says (under fifo, to the
+ *    longest waiter); the next owner gets EOWNERDEAD, as from a robust
+ *    mutex.
  *
  * The tracepoints of trace.h mark acquisitions, releases, drop requests
  * and handoffs, under gil->lock; when disabled each is a patched-out
  * branch.
  */
 #include <linux/errno.h>
-#include <linux/freezer.h>
 #include <linux/hrtimer.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
@@ -33,10 +52,64 @@
 #include "gil.h"
 #include "trace.h"
 
+/* How often a dead holder is looked for when no timed wait ends sooner. */
+#define GIL_OWNER_CHECK_MS	10
+
+#define GIL_SLEEP	(TASK_INTERRUPTIBLE | TASK_FREEZABLE)
+
+/*
+ * The wake-ups a change of state leaves to do once gil->lock is dropped
+ * (kernel/futex/'s wake_q, which modules cannot use).  No operation needs
+ * more than two: a waiter, and a forced releaser or the new owner.
+ */
+struct gil_wake_q {
+	struct gil_thread *t[2];
+	unsigned int n;
+	bool sync;
+};
+
+static void gil_wake_q_add(struct gil_wake_q *q, struct gil_thread *t)
+{
+	if (WARN_ON_ONCE(q->n == ARRAY_SIZE(q->t)))
+		return;
+	kref_get(&t->kref);
+	q->t[q->n++] = t;
+}
+
+/*
+ * @q->sync: the caller is about to sleep until the woken thread runs (a
+ * forced switch).  WF_SYNC then lets the scheduler run it on this CPU, as
+ * a direct handoff would.
+ */
+static void gil_wake_up(struct gil_wake_q *q)
+{
+	unsigned int i;
+
+	for (i = 0; i < q->n; i++) {
+		if (q->sync)
+			wake_up_interruptible_sync(&q->t[i]->wq);
+		else
+			wake_up_interruptible(&q->t[i]->wq);
+		gil_thread_put(q->t[i]);
+	}
+	q->n = 0;
+}
+
 bool gil_holds(struct gil *gil, struct gil_thread *t)
 {
 	lockdep_assert_held(&gil->lock);
 	return gil->locked && gil->holder == t;
+}
+
+static bool gil_queued(const struct gil_thread *t)
+{
+	return !list_empty(&t->wait_node);
+}
+
+/* Waiters in the wait loop now, not away handling a signal. */
+static unsigned int gil_nr_present(const struct gil *gil)
+{
+	return gil->nr_waiters - gil->nr_away;
 }
 
 /*
@@ -61,125 +134,213 @@ static void gil_clear_drop_request(struct gil *gil)
 
 /*
  * Make @t the owner: CPython's "locked = 1; last_holder = tstate", a change
- * of owner counted once.  A drop request pending is for the old owner.
+ * of owner counted once.  A drop request pending is for the old owner,
+ * and a forced release of the old owner waits for exactly this change.
  */
-static void gil_set_owner(struct gil *gil, struct gil_thread *t)
+static void gil_set_owner(struct gil *gil, struct gil_thread *t,
+			  struct gil_wake_q *q)
 {
+	struct gil_thread *old = gil->holder;
+
 	gil->locked = true;
-	if (gil->holder != t) {
-		if (gil->holder)
-			gil_thread_put(gil->holder);
+	if (old != t) {
+		if (old) {
+			if (old->switching && !old->away)
+				gil_wake_q_add(q, old);
+			gil_thread_put(old);
+		}
 		kref_get(&t->kref);
 		gil->holder = t;
 		gil->switch_number++;
-		/* A forced releaser waits for exactly this change. */
-		wake_up_all(&gil->switch_wait);
 	}
 	gil_clear_drop_request(gil);
 }
 
-/*
- * The part of drop_gil() under the mutex: unlock, or, as the policy says,
- * hand the GIL straight to a waiter (gil_next_owner()).  The caller wakes
- * the waiter with gil_wake() once it has dropped gil->lock: woken under
- * it, the waiter would spin on the lock until the releaser lets go, the
- * longer if the releaser is preempted.
- */
-struct gil_wake gil_release_locked(struct gil *gil)
+/* Wake the longest waiter still asleep: a free GIL needs a taker. */
+static void gil_wake_next(struct gil *gil, struct gil_wake_q *q)
 {
-	struct gil_wake wake = { };
+	struct gil_thread *w;
 
-	lockdep_assert_held(&gil->lock);
-	if (gil->nr_waiters) {
+	list_for_each_entry(w, &gil->waiters, wait_node) {
+		if (w->away || w->woken || w->gone)
+			continue;
+		w->woken = true;
+		gil_wake_q_add(q, w);
+		return;
+	}
+}
+
+/* A forced releaser waits while threads wait: tell it when none does. */
+static void gil_wake_switcher(struct gil *gil, struct gil_wake_q *q)
+{
+	struct gil_thread *r = gil->holder;
+
+	if (!gil_nr_present(gil) && r && r->switching && !r->away)
+		gil_wake_q_add(q, r);
+}
+
+/*
+ * The part of drop_gil() under the mutex, also the end of a dead holder's
+ * hold: unlock the GIL and wake a waiter, or, as the policy says, hand the
+ * GIL straight to one.
+ */
+static void gil_release_locked(struct gil *gil, struct gil_wake_q *q)
+{
+	struct gil_thread *next = NULL;
+
+	if (gil_nr_present(gil)) {
 		/* Only a waiter's handoff latency is measured from here. */
 		gil->released_at = ktime_get();
 		gil->released_by = gil->holder->tid;
-		wake.waiter = true;
-		wake.owner = gil_next_owner(gil);
+		next = gil_next_owner(gil);
 	}
-	if (wake.owner) {
-		gil_set_owner(gil, wake.owner);
+	if (next) {
+		gil_set_owner(gil, next, q);
 		gil->stats.direct_handoffs++;
+		gil_wake_q_add(q, next);
 	} else {
 		gil->locked = false;
+		gil_wake_next(gil, q);
 	}
 	gil_page_sync(gil);
-	return wake;
 }
 
-/*
- * A waiter's wake function.  A handoff wakes its new owner (the key), and
- * only it; any other wake-up wakes the first waiter still asleep, or all.
- */
-static int gil_waiter_wake(struct wait_queue_entry *wq, unsigned int mode,
-			   int flags, void *key)
+/* A new timed wait: the interval restarts after every wake-up. */
+static void gil_arm(struct gil *gil, struct gil_thread *t, ktime_t now)
 {
-	struct gil_waiter *w = container_of(wq, struct gil_waiter, wq);
-
-	if (!key)
-		return default_wake_function(wq, mode, flags, key);
-	if (key != w->t)
-		return 0;
-	default_wake_function(wq, mode, flags, key);
-	return 1;
+	t->deadline = ktime_add_us(now, gil->interval_us);
+	t->wait_switch_number = gil->switch_number;
 }
 
-/*
- * Do the wake-up a release asked for, without gil->lock.  No wake-up is
- * lost: a waiter sets its task state under gil->lock before it tests for
- * the GIL.  The owner is only compared, never dereferenced: it may have
- * run and gone by now.
- *
- * @sync: the caller is about to sleep until the waiter runs (a forced
- * switch).  WF_SYNC then lets the scheduler run the waiter on this CPU, as
- * a direct handoff would; WF_CURRENT_CPU, which forces that, is not
- * exported to modules.
- */
-void gil_wake(struct gil *gil, struct gil_wake wake, bool sync)
+static void gil_enqueue(struct gil *gil, struct gil_thread *t)
 {
-	if (!wake.waiter)
-		return;
-	if (sync)
-		__wake_up_sync_key(&gil->waiters, TASK_NORMAL, wake.owner);
-	else
-		__wake_up(&gil->waiters, TASK_NORMAL, 1, wake.owner);
-}
+	ktime_t now = ktime_get();
 
-/*
- * A waiter stays queued, in arrival order, from its first sleep to the end
- * of its wait, so that gil_next_owner() finds the longest waiter first.
- */
-static void gil_enqueue(struct gil *gil, struct gil_waiter *w)
-{
-	init_waitqueue_func_entry(&w->wq, gil_waiter_wake);
-	w->wq.private = current;
-	add_wait_queue_exclusive(&gil->waiters, &w->wq);
+	list_add_tail(&t->wait_node, &gil->waiters);
 	gil->nr_waiters++;
-}
-
-static void gil_dequeue(struct gil *gil, struct gil_waiter *w)
-{
-	remove_wait_queue(&gil->waiters, &w->wq);
-	gil->nr_waiters--;
-}
-
-/* The holder is exiting: it will never release the GIL. */
-static bool gil_holder_gone(struct gil *gil)
-{
-	return READ_ONCE(gil->holder->task->flags) & PF_EXITING;
+	t->wait_start = now;
+	gil_arm(gil, t, now);
+	if (gil_io_preempts(gil, t)) {
+		gil_post_drop_request(gil, t);
+		gil->stats.io_preemptions++;
+	}
 }
 
 /*
- * Take the GIL away from a holder that exited holding it.  Its record is
- * unlinked too: nothing can use it any more.
+ * The end of a wait without the GIL: for good (@away false), or for the
+ * time a signal takes.  A wake-up it may have consumed goes on to the next
+ * waiter, a request no one waits for any more is withdrawn (gh-96387), and
+ * a forced releaser left with no waiter stops waiting.
  */
-static void gil_recover(struct gil *gil)
+static void gil_wait_end(struct gil *gil, struct gil_thread *t, bool away,
+			 struct gil_wake_q *q)
+{
+	if (away) {
+		t->away = true;
+		gil->nr_away++;
+	} else {
+		list_del_init(&t->wait_node);
+		gil->nr_waiters--;
+		if (t->away)
+			gil->nr_away--;
+		t->away = false;
+	}
+	if (!gil->locked && t->woken)
+		gil_wake_next(gil, q);
+	t->woken = false;
+	if (!gil->nr_waiters)
+		gil_clear_drop_request(gil);
+	gil_wake_switcher(gil, q);
+}
+
+/*
+ * Record @t leaving the GIL (detach, exit, exec, shutdown): a hold it has
+ * ends as an owner death, a wait it is away from ends, and a wait it
+ * sleeps in is woken to end itself (it sees @gone).  With @unless_held, a
+ * holder stays (DETACH fails with EBUSY).
+ */
+static int gil_thread_leave_locked(struct gil *gil, struct gil_thread *t,
+				   bool unless_held, struct gil_wake_q *q)
+{
+	if (gil_holds(gil, t)) {
+		if (unless_held)
+			return -EBUSY;
+		gil->owner_died = true;
+		gil_release_locked(gil, q);
+	}
+	if (t->gone)
+		return 0;
+	t->gone = true;
+	if (t->away && gil_queued(t))
+		gil_wait_end(gil, t, false, q);
+	else if ((gil_queued(t) || t->switching) && !t->away)
+		gil_wake_q_add(q, t);
+	t->switching = false;
+	/* The next acquirer, whoever it is, counts as a change of owner. */
+	if (gil->holder == t && !gil->locked) {
+		gil->holder = NULL;
+		gil_thread_put(t);
+	}
+	return 0;
+}
+
+/* For core.c: undo what the algorithm holds of a record that goes. */
+int gil_thread_leave(struct gil *gil, struct gil_thread *t, bool unless_held)
+{
+	struct gil_wake_q q = { };
+	int ret;
+
+	spin_lock(&gil->lock);
+	ret = gil_thread_leave_locked(gil, t, unless_held, &q);
+	spin_unlock(&gil->lock);
+	gil_wake_up(&q);
+	return ret;
+}
+
+/* The holder exited or exec'd holding the GIL: release it for them. */
+static void gil_recover(struct gil *gil, struct gil_wake_q *q)
 {
 	struct gil_thread *dead = gil->holder;
+	/* Whoever else unlinks it leaves it too, in vain: once is enough. */
+	bool unlinked = gil_thread_unlink(gil, dead);
 
-	gil->locked = false;
-	gil->owner_died = true;
-	gil_thread_unlink(gil, dead);
+	gil_thread_leave_locked(gil, dead, false, q);
+	if (unlinked)
+		gil_thread_put(dead);
+}
+
+static void gil_owner_check(struct work_struct *work)
+{
+	struct gil *gil = container_of(to_delayed_work(work), struct gil,
+				       owner_check);
+	struct gil_wake_q q = { };
+	bool again;
+
+	spin_lock(&gil->lock);
+	if (gil->locked && gil_thread_dead(gil->holder))
+		gil_recover(gil, &q);
+	again = gil->locked && gil_nr_present(gil) &&
+		gil->interval_us > GIL_OWNER_CHECK_MS * USEC_PER_MSEC;
+	spin_unlock(&gil->lock);
+	gil_wake_up(&q);
+	if (again)
+		queue_delayed_work(system_wq, &gil->owner_check,
+				   msecs_to_jiffies(GIL_OWNER_CHECK_MS));
+}
+
+void gil_lock_init(struct gil *gil)
+{
+	spin_lock_init(&gil->lock);
+	INIT_LIST_HEAD(&gil->waiters);
+	INIT_DELAYED_WORK(&gil->owner_check, gil_owner_check);
+}
+
+/* No call is in flight: only the owner check may still be pending. */
+void gil_lock_destroy(struct gil *gil)
+{
+	cancel_delayed_work_sync(&gil->owner_check);
+	if (gil->holder)
+		gil_thread_put(gil->holder);
 }
 
 /*
@@ -187,19 +348,19 @@ static void gil_recover(struct gil *gil)
  * the GIL was handed to owns it already.
  */
 static int gil_acquire_locked(struct gil *gil, struct gil_thread *t,
-			      bool waited, ktime_t wait_start)
+			      bool waited, struct gil_wake_q *q)
 {
 	struct gil_acquire_times times;
 	int ret = 0;
 
 	if (!gil_holds(gil, t))
-		gil_set_owner(gil, t);
+		gil_set_owner(gil, t, q);
 	if (gil->owner_died) {
 		gil->owner_died = false;
 		gil->stats.owner_deaths++;
 		ret = -EOWNERDEAD;
 	}
-	gil_stats_acquired(gil, waited, wait_start, &times);
+	gil_stats_acquired(gil, waited, t->wait_start, &times);
 	gil_page_sync(gil);
 	trace_gil_acquire(gil, t->tid, waited, times.wait_ns,
 			  ret == -EOWNERDEAD);
@@ -210,106 +371,133 @@ static int gil_acquire_locked(struct gil *gil, struct gil_thread *t,
 }
 
 /*
- * Where acquirers and forced releasers sleep.  Ordinary signals do not end
- * the sleep: their handlers run once the call returns, and no signal makes
- * a waiter start its interval again (CPython's timed condition wait also
- * resumes with its deadline after a handler).  Fatal signals end it.
+ * The wait of take_gil(), until the GIL is taken (0) or the wait ends
+ * otherwise (a fatal signal, a shutdown, or -ERESTARTNOINTR for a signal to
+ * handle, with the wait kept).  Returns with gil->lock held.
  */
-#define GIL_SLEEP	TASK_KILLABLE
+static int gil_wait(struct gil *gil, struct gil_thread *t,
+		    struct gil_wake_q *q)
+{
+	DEFINE_WAIT(wait);
+	ktime_t deadline;
+	bool timed_out;
+
+	for (;;) {
+		if (gil_holds(gil, t))		/* handed over as it slept */
+			return 0;
+		if (!gil->locked)
+			return 0;
+		if (gil_thread_dead(gil->holder)) {
+			gil_recover(gil, q);
+			continue;
+		}
+		if (!gil_queued(t))
+			gil_enqueue(gil, t);
+		t->woken = false;
+		deadline = t->deadline;
+		prepare_to_wait(&t->wq, &wait, GIL_SLEEP);
+		if (ktime_ms_delta(deadline, ktime_get()) > GIL_OWNER_CHECK_MS)
+			queue_delayed_work(system_wq, &gil->owner_check,
+					   msecs_to_jiffies(GIL_OWNER_CHECK_MS));
+		spin_unlock(&gil->lock);
+		gil_wake_up(q);
+
+		timed_out = !schedule_hrtimeout_range(&deadline,
+						      current->timer_slack_ns,
+						      HRTIMER_MODE_ABS);
+		finish_wait(&t->wq, &wait);
+		spin_lock(&gil->lock);
+
+		if (t->gone)
+			return -ESHUTDOWN;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		if (gil_holds(gil, t))
+			return 0;
+		if (signal_pending(current))
+			return -ERESTARTNOINTR;
+		/* Ask only if no one else got the GIL during this wait. */
+		if (timed_out && gil->locked &&
+		    gil->switch_number == t->wait_switch_number)
+			gil_post_drop_request(gil, t);
+		gil_arm(gil, t, ktime_get());
+	}
+}
 
 /*
  * take_gil().  A thread the GIL is handed to while it waits (GIL_POLICY_FIFO,
- * GIL_POLICY_IO) finds itself the holder when it wakes.
+ * GIL_POLICY_IO) finds itself the holder when it wakes.  A call restarted
+ * after a signal finds its wait queued and goes on with it.
  */
 int gil_take(struct gil *gil, struct gil_thread *t)
 {
-	struct gil_waiter w = { .t = t };
-	struct gil_wake wake = { };
-	ktime_t wait_start = 0;
-	bool waited = false, requested = false;
-	int ret = 0;
+	struct gil_wake_q q = { };
+	bool waited;
+	int ret;
 
 	spin_lock(&gil->lock);
-	if (t->closed) {
-		ret = -EBADF;
+	if (t->gone) {
+		ret = -ESHUTDOWN;
 		goto out;
 	}
 	if (gil_holds(gil, t)) {
 		ret = -EDEADLK;
 		goto out;
 	}
-	while (gil->locked && !gil_holds(gil, t)) {
-		u64 switch_number = gil->switch_number;
-		ktime_t now, expires;
-		bool timed_out;
-
-		if (gil_holder_gone(gil)) {
-			gil_recover(gil);
-			break;
+	/* Back from a signal; or a forced release interrupted for good. */
+	if (t->away && gil_queued(t))
+		gil->nr_away--;
+	t->away = false;
+	t->switching = false;
+	ret = gil_wait(gil, t, &q);
+	waited = gil_queued(t);
+	if (ret == -ERESTARTNOINTR) {
+		gil_wait_end(gil, t, true, &q);
+	} else if (ret) {
+		gil_wait_end(gil, t, false, &q);
+		/* Leaving without the GIL: hand it on if it was handed over. */
+		if (gil_holds(gil, t))
+			gil_release_locked(gil, &q);
+	} else {
+		if (waited) {
+			list_del_init(&t->wait_node);
+			gil->nr_waiters--;
+			t->woken = false;
 		}
-		now = ktime_get();
-		if (!waited) {
-			waited = true;
-			wait_start = now;
-			gil_enqueue(gil, &w);
-			if (gil_io_preempts(gil, t)) {
-				gil_post_drop_request(gil, t);
-				gil->stats.io_preemptions++;
-				requested = true;
-			}
-		}
-		set_current_state(GIL_SLEEP);
-		expires = ktime_add_us(now, gil->interval_us);
-		spin_unlock(&gil->lock);
-
-		timed_out = !schedule_hrtimeout_range(&expires,
-						      current->timer_slack_ns,
-						      HRTIMER_MODE_ABS);
-		/*
-		 * A killable sleeper is not frozen for suspend on its own; a
-		 * waiter whose holder is frozen must freeze too.  Not when a
-		 * release woke it: a forced releaser waits for it.
-		 */
-		if (timed_out)
-			try_to_freeze();
-
-		spin_lock(&gil->lock);
-		if (t->closed) {
-			ret = -EBADF;
-			break;
-		}
-		if (fatal_signal_pending(current)) {
-			ret = -EINTR;
-			break;
-		}
-		/* Ask only if no one else got the GIL during this wait. */
-		if (timed_out && gil->locked && !gil_holds(gil, t) &&
-		    gil->switch_number == switch_number) {
-			gil_post_drop_request(gil, t);
-			requested = true;
-		}
-	}
-	if (waited)
-		gil_dequeue(gil, &w);
-	if (!ret) {
-		ret = gil_acquire_locked(gil, t, waited, wait_start);
-		goto out;
-	}
-
-	/* Leaving without the GIL: hand it on if it was just handed over. */
-	if (gil_holds(gil, t))
-		wake = gil_release_locked(gil);
-	else if (!gil->locked)	/* pass on a wake-up it may have consumed */
-		wake.waiter = gil->nr_waiters > 0;
-	if (!gil->nr_waiters) {
-		/* No one is left to take over (gh-96387). */
-		if (requested)
-			gil_clear_drop_request(gil);
-		wake_up_all(&gil->switch_wait);
+		ret = gil_acquire_locked(gil, t, waited, &q);
 	}
 out:
 	spin_unlock(&gil->lock);
-	gil_wake(gil, wake, false);
+	gil_wake_up(&q);
+	return ret;
+}
+
+/*
+ * The handshake of a forced release: wait until another thread has taken
+ * the GIL, or none waits any more.  Resumable after a signal, as the wait
+ * of take is.
+ */
+static int gil_switch_wait(struct gil *gil, struct gil_thread *t,
+			   struct gil_wake_q *q)
+{
+	DEFINE_WAIT(wait);
+	int ret = 0;
+
+	while (gil->holder == t && gil_nr_present(gil)) {
+		prepare_to_wait(&t->wq, &wait, GIL_SLEEP);
+		spin_unlock(&gil->lock);
+		gil_wake_up(q);
+		schedule();
+		finish_wait(&t->wq, &wait);
+		spin_lock(&gil->lock);
+		if (t->gone || fatal_signal_pending(current))
+			break;
+		if (signal_pending(current)) {
+			t->away = true;
+			return -ERESTARTNOINTR;
+		}
+	}
+	t->switching = false;
 	return ret;
 }
 
@@ -317,54 +505,61 @@ out:
  * drop_gil().  With a drop request pending this is a forced switch: the
  * releaser waits until another thread has taken the GIL, so that it cannot
  * win the GIL straight back (FORCE_SWITCHING).  A handoff makes that wait
- * empty: the new owner owns before the releaser returns.
+ * empty: the new owner owns before the releaser returns.  A call restarted
+ * after a signal goes on with its handshake.
  */
 int gil_drop(struct gil *gil, struct gil_thread *t)
 {
-	DEFINE_WAIT(wait);
-	struct gil_wake wake;
+	struct gil_wake_q q = { };
 	bool forced;
+	int ret = 0;
 
 	spin_lock(&gil->lock);
-	if (!gil_holds(gil, t)) {
-		spin_unlock(&gil->lock);
-		return -EPERM;
-	}
-	forced = gil->drop_request;
-	/* Beazley's classification, for GIL_POLICY_IO. */
-	t->cpu_bound = forced;
-	if (forced) {
-		gil_clear_drop_request(gil);
-		gil->stats.forced_switches++;
+	if (t->switching) {
+		t->away = false;
+	} else if (!gil_holds(gil, t)) {
+		ret = -EPERM;
+		goto out;
 	} else {
-		gil->stats.voluntary_releases++;
+		forced = gil->drop_request;
+		/* Beazley's classification, for GIL_POLICY_IO. */
+		t->cpu_bound = forced;
+		if (forced) {
+			gil_clear_drop_request(gil);
+			gil->stats.forced_switches++;
+		} else {
+			gil->stats.voluntary_releases++;
+		}
+		gil_release_locked(gil, &q);
+		trace_gil_release(gil, t->tid, forced);
+		if (!forced)
+			goto out;
+		t->switching = true;
+		q.sync = true;
 	}
-	wake = gil_release_locked(gil);
-	trace_gil_release(gil, t->tid, forced);
+	ret = gil_switch_wait(gil, t, &q);
+out:
 	spin_unlock(&gil->lock);
-	gil_wake(gil, wake, forced);
-	if (!forced)
-		return 0;
-
-	spin_lock(&gil->lock);
-	while (gil->holder == t && gil->nr_waiters && !t->closed &&
-	       !fatal_signal_pending(current)) {
-		prepare_to_wait(&gil->switch_wait, &wait, GIL_SLEEP);
-		spin_unlock(&gil->lock);
-		schedule();
-		spin_lock(&gil->lock);
-	}
-	finish_wait(&gil->switch_wait, &wait);
-	spin_unlock(&gil->lock);
-	return 0;
+	gil_wake_up(&q);
+	return ret;
 }
 
-/* Answer a drop request: release (with the handshake), take again. */
+/*
+ * Answer a drop request: release (with the handshake), take again.  A call
+ * restarted after a signal in the take goes on with the take.
+ */
 int gil_yield(struct gil *gil, struct gil_thread *t)
 {
-	int ret = gil_drop(gil, t);
+	bool taking;
+	int ret;
 
-	if (ret)
-		return ret;
+	spin_lock(&gil->lock);
+	taking = gil_queued(t);
+	spin_unlock(&gil->lock);
+	if (!taking) {
+		ret = gil_drop(gil, t);
+		if (ret)
+			return ret;
+	}
 	return gil_take(gil, t);
 }

@@ -69,26 +69,35 @@ module_param_cb(default_policy, &gil_policy_param_ops, NULL, 0644);
 MODULE_PARM_DESC(default_policy,
 		 "Handoff policy of new GILs: cpython (default), fifo or io");
 
+unsigned long gil_max_threads = 65536;
+module_param_named(max_threads, gil_max_threads, ulong, 0644);
+MODULE_PARM_DESC(max_threads,
+		 "Records of attached threads one GIL may have; ATTACH fails with ENOSPC beyond (default 65536)");
+
+/*
+ * Who may create GILs.  Each open makes a GIL of its own, charged to the
+ * opener's memory cgroup, and shared only through its descriptor: safe
+ * for every user (see README).
+ */
+static ushort dev_mode = 0666;
+module_param(dev_mode, ushort, 0444);
+MODULE_PARM_DESC(dev_mode, "Mode of /dev/gil (default 0666)");
+
 /*
  * Setup and teardown live outside the __init/__exit sections so that the
  * KUnit suites, which run before module init, can exercise them.
  */
 int gil_module_setup(void)
 {
-	int ret;
-
-	gil_debugfs_init();
-	ret = gil_chardev_register();
-	if (ret)
-		gil_debugfs_exit();
-	return ret;
+	if (dev_mode & ~0777)
+		return -EINVAL;
+	return gil_chardev_register(dev_mode);
 }
 
 void gil_module_teardown(void)
 {
 	gil_chardev_unregister();
-	gil_debugfs_exit();
-	/* Thread states are freed by RCU callbacks in this module's text. */
+	/* Thread records are freed by RCU callbacks in this module's text. */
 	rcu_barrier();
 }
 

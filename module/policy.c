@@ -49,21 +49,21 @@ u32 gil_get_policy(struct gil *gil)
 /*
  * The waiter a release hands the GIL to, or NULL to let the waiters compete
  * for it (GIL_POLICY_CPYTHON).  Waiters are queued in arrival order, so the
- * first one that qualifies has waited longest.  One whose process closed
- * the GIL is about to fail and is passed over.
+ * first one that qualifies has waited longest.  One away handling a signal,
+ * or whose record is going, is passed over.
  */
 struct gil_thread *gil_next_owner(struct gil *gil)
 {
-	struct gil_waiter *w;
+	struct gil_thread *w;
 
 	lockdep_assert_held(&gil->lock);
 	if (gil->policy == GIL_POLICY_CPYTHON)
 		return NULL;
-	list_for_each_entry(w, &gil->waiters.head, wq.entry) {
-		if (w->t->closed)
+	list_for_each_entry(w, &gil->waiters, wait_node) {
+		if (w->away || w->gone)
 			continue;
-		if (gil->policy == GIL_POLICY_FIFO || !w->t->cpu_bound)
-			return w->t;
+		if (gil->policy == GIL_POLICY_FIFO || !w->cpu_bound)
+			return w;
 	}
 	return NULL;
 }

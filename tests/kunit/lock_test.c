@@ -29,7 +29,9 @@
 #include <linux/ktime.h>
 #include <linux/module.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/sched/task.h>
+#include <linux/signal.h>
 #include <linux/slab.h>
 #include <linux/wait.h>
 
@@ -148,10 +150,6 @@ struct gil_lt_ctx {
 	struct gil_lt_detach detach;
 	unsigned int count;
 };
-
-/* A files_struct no thread has: lets one agent's process "close" the GIL. */
-static char gil_lt_files_cookie;
-#define GIL_LT_COOKIE_FILES ((struct files_struct *)&gil_lt_files_cookie)
 
 static void gil_lt_snapshot(struct gil *gil, struct gil_thread *t,
 			    struct gil_lt_snap *s)
@@ -489,12 +487,13 @@ static void gil_lt_queue(struct kunit *test, struct gil_lt_agent *a,
 			      "%s is not waiting", a->name);
 }
 
-/* Give @a a process of its own (the records compare, never use it). */
-static void gil_lt_own_process(struct gil *gil, struct gil_lt_agent *a)
+/*
+ * Count @a among the threads of the case's process, so that the case's
+ * gil_shutdown() ends @a's record (and no other agent's).
+ */
+static void gil_lt_join_case_process(struct gil_lt_agent *a)
 {
-	spin_lock(&gil->lock);
-	a->t->files = GIL_LT_COOKIE_FILES;
-	spin_unlock(&gil->lock);
+	WRITE_ONCE(a->t->tgid, current->tgid);
 }
 
 /* Functions the agents run. */
@@ -1096,8 +1095,8 @@ static void gil_test_voluntary_release(struct kunit *test)
 
 /*
  * A drop request was posted, then its waiter left without the GIL (its
- * process closed the GIL: EBADF).  No one is left to take over, so the
- * release must not wait for one.
+ * process shut the GIL down: ESHUTDOWN).  No one is left to take over, so
+ * the release must not wait for one.
  */
 static void gil_test_release_after_waiter_left(struct kunit *test)
 {
@@ -1109,17 +1108,17 @@ static void gil_test_release_after_waiter_left(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, gil_set_interval(gil, 1000), 0);
 	a = gil_lt_start(test, "holder");
 	c = gil_lt_start(test, "leaver");
-	gil_lt_own_process(gil, c);
+	gil_lt_join_case_process(c);
 
 	KUNIT_ASSERT_EQ(test, gil_lt_do(test, a, GIL_LT_TAKE), 0);
 	gil_lt_post(c, GIL_LT_TAKE);
 	KUNIT_ASSERT_TRUE_MSG(test, gil_lt_poll(gil_lt_requested(gil), 10000),
 			      "no drop request within 10 s of a 1 ms interval");
 
-	gil_files_closed(gil, GIL_LT_COOKIE_FILES);
+	KUNIT_EXPECT_EQ(test, gil_shutdown(gil), 0);
 	KUNIT_ASSERT_TRUE_MSG(test, gil_lt_wait(c, GIL_LT_OP_MS),
-			      "a waiter whose process closed the GIL kept waiting");
-	KUNIT_EXPECT_EQ(test, c->ret, -EBADF);
+			      "a waiter whose process shut the GIL down kept waiting");
+	KUNIT_EXPECT_EQ(test, c->ret, -ESHUTDOWN);
 	KUNIT_EXPECT_FALSE(test, c->after.held);
 
 	KUNIT_EXPECT_EQ(test, gil_lt_do(test, a, GIL_LT_DROP), 0);
@@ -1137,12 +1136,14 @@ static void gil_test_release_after_waiter_left(struct kunit *test)
 
 struct gil_lt_death_mode {
 	bool waiter_first;
+	s64 interval_us;
 	const char *name;
 };
 
 static const struct gil_lt_death_mode gil_lt_death_modes[] = {
-	{ true, "waiter already waiting" },
-	{ false, "holder gone before the take" },
+	{ true, 2000, "waiter already waiting" },
+	{ false, 2000, "holder gone before the take" },
+	{ true, GIL_INTERVAL_MAX_US, "waiter waiting, an hour's interval" },
 };
 
 static void gil_lt_death_mode_desc(const struct gil_lt_death_mode *m,
@@ -1156,13 +1157,15 @@ KUNIT_ARRAY_PARAM(gil_lt_death_modes, gil_lt_death_modes,
 
 /*
  * A holder exits holding the GIL: the next acquirer gets it, with
- * EOWNERDEAD, within about an interval; and only that acquirer is told.
+ * EOWNERDEAD, within about an interval or, with a long interval, within
+ * the owner check's period; and only that acquirer is told.
  */
 static void gil_test_owner_death(struct kunit *test)
 {
 	const struct gil_lt_death_mode *mode = test->param_value;
-	const s64 interval = 2000;
-	const s64 bound_us = interval * 10 + 2 * USEC_PER_SEC;
+	const s64 interval = mode->interval_us;
+	const s64 bound_us = min_t(s64, interval, 10 * USEC_PER_MSEC) * 10 +
+			     2 * USEC_PER_SEC;
 	struct gil_lt_ctx *ctx = test->priv;
 	struct gil *gil = ctx->gil;
 	struct gil_lt_agent *a, *b;
@@ -1175,11 +1178,13 @@ static void gil_test_owner_death(struct kunit *test)
 	b = gil_lt_start(test, "heir");
 	KUNIT_ASSERT_EQ(test, gil_lt_do(test, a, GIL_LT_TAKE), 0);
 
-	if (mode->waiter_first) {
+	if (mode->waiter_first && interval < USEC_PER_SEC) {
 		gil_lt_post(b, GIL_LT_TAKE);
 		/* b asks the (live) holder to drop: a request is pending. */
 		KUNIT_ASSERT_TRUE(test, gil_lt_poll(gil_lt_requested(gil),
 						    10000));
+	} else if (mode->waiter_first) {
+		gil_lt_queue(test, b, 1);
 	}
 	gil_lt_post(a, GIL_LT_EXIT_HOLDING);
 	KUNIT_ASSERT_TRUE(test, gil_lt_wait_exit(a, GIL_LT_OP_MS));
@@ -1213,6 +1218,219 @@ static void gil_test_owner_death(struct kunit *test)
 	gil_lt_read_stats(gil, &st);
 	KUNIT_EXPECT_EQ(test, st.owner_deaths, 1);
 	KUNIT_EXPECT_EQ(test, st.acquisitions, 3);
+}
+
+/* What a take interrupted by a signal left behind, and the take again. */
+struct gil_lt_restart {
+	int first;		/* the interrupted call */
+	bool queued;		/* its wait kept its place */
+	bool away;
+	ktime_t deadline;
+	u64 wait_switch_number;
+	int second;		/* the call made again */
+};
+
+static void gil_lt_wait_state(struct gil *gil, struct gil_thread *t,
+			      struct gil_lt_restart *r)
+{
+	spin_lock(&gil->lock);
+	r->queued = !list_empty(&t->wait_node);
+	r->away = t->away;
+	r->deadline = t->deadline;
+	r->wait_switch_number = t->wait_switch_number;
+	spin_unlock(&gil->lock);
+}
+
+static int gil_lt_fn_take_twice(struct gil_lt_agent *a, void *arg)
+{
+	struct gil_lt_restart *r = arg;
+	struct gil *gil = a->ctx->gil;
+
+	int ret;
+
+	allow_signal(SIGUSR1);
+	ret = gil_take(gil, a->t);
+	gil_lt_wait_state(gil, a->t, r);
+	/* Publish the state before the result; pairs with the case's poll. */
+	smp_store_release(&r->first, ret);
+	flush_signals(current);
+	disallow_signal(SIGUSR1);
+	r->second = gil_take(gil, a->t);
+	return r->second;
+}
+
+/*
+ * A signal interrupts a take: it returns -ERESTARTNOINTR (the syscall is
+ * restarted once the signal is handled) with its wait kept, in place, with
+ * its deadline and switch_number; the call made again goes on with that
+ * wait, as one wait, and takes the GIL.
+ */
+static void gil_test_take_restarts_after_signal(struct kunit *test)
+{
+	struct gil_lt_ctx *ctx = test->priv;
+	struct gil *gil = ctx->gil;
+	struct gil_lt_restart before = { }, r = { };
+	struct gil_lt_agent *a, *b;
+	struct gil_stats st;
+
+	KUNIT_ASSERT_EQ(test, gil_set_interval(gil, GIL_INTERVAL_MAX_US), 0);
+	a = gil_lt_start(test, "holder");
+	b = gil_lt_start(test, "signalled");
+	KUNIT_ASSERT_EQ(test, gil_lt_do(test, a, GIL_LT_TAKE), 0);
+	gil_lt_post_fn(b, gil_lt_fn_take_twice, &r);
+	KUNIT_ASSERT_TRUE(test, gil_lt_poll(gil_lt_nr_waiters(gil) == 1, 10000));
+	gil_lt_wait_state(gil, b->t, &before);
+	KUNIT_ASSERT_EQ(test, send_sig(SIGUSR1, b->task, 0), 0);
+	/* Pairs with the agent's release: its snapshot is visible. */
+	KUNIT_ASSERT_TRUE(test, gil_lt_poll(smp_load_acquire(&r.first), 10000));
+	KUNIT_EXPECT_EQ(test, r.first, -ERESTARTNOINTR);
+	KUNIT_EXPECT_TRUE(test, r.queued);
+	KUNIT_EXPECT_TRUE(test, r.away);
+	KUNIT_EXPECT_EQ(test, ktime_to_ns(r.deadline),
+			ktime_to_ns(before.deadline));
+	KUNIT_EXPECT_EQ(test, r.wait_switch_number, before.wait_switch_number);
+
+	gil_lt_pass(test, a, b);
+	KUNIT_EXPECT_EQ(test, r.second, 0);
+	gil_lt_read_stats(gil, &st);
+	KUNIT_EXPECT_EQ(test, st.contended, 1);
+	KUNIT_EXPECT_EQ(test, gil_lt_nr_waiters(gil), 0);
+	KUNIT_EXPECT_EQ(test, gil_lt_do(test, b, GIL_LT_DROP), 0);
+}
+
+/* What a forced release interrupted by a signal left behind. */
+struct gil_lt_switch_restart {
+	int first;
+	bool switching;
+	bool away;
+	int second;
+};
+
+static int gil_lt_fn_drop_twice(struct gil_lt_agent *a, void *arg)
+{
+	struct gil_lt_switch_restart *r = arg;
+	struct gil *gil = a->ctx->gil;
+
+	int ret;
+
+	allow_signal(SIGUSR1);
+	ret = gil_drop(gil, a->t);
+	spin_lock(&gil->lock);
+	r->switching = a->t->switching;
+	r->away = a->t->away;
+	spin_unlock(&gil->lock);
+	/* Publish the state before the result; pairs with the case's poll. */
+	smp_store_release(&r->first, ret);
+	flush_signals(current);
+	disallow_signal(SIGUSR1);
+	r->second = gil_drop(gil, a->t);
+	return r->second;
+}
+
+/*
+ * A waiter that never runs: the case's own record, queued by hand, so that
+ * a forced release waits in its handshake for as long as the case likes.
+ */
+static void gil_lt_phantom_waiter(struct gil *gil, struct gil_thread *t,
+				  bool queued)
+{
+	spin_lock(&gil->lock);
+	if (queued) {
+		list_add_tail(&t->wait_node, &gil->waiters);
+		gil->nr_waiters++;
+		t->woken = true;	/* not to be woken: nobody sleeps */
+	} else {
+		list_del_init(&t->wait_node);
+		gil->nr_waiters--;
+	}
+	spin_unlock(&gil->lock);
+}
+
+/*
+ * A signal interrupts the handshake of a forced release: the release
+ * returns -ERESTARTNOINTR with the handshake kept; the call made again does
+ * not fail (EPERM: it no longer holds) but waits on, until no thread waits.
+ */
+static void gil_test_forced_release_restarts_after_signal(struct kunit *test)
+{
+	struct gil_lt_ctx *ctx = test->priv;
+	struct gil *gil = ctx->gil;
+	struct gil_lt_switch_restart r = { };
+	struct gil_thread *me;
+	struct gil_lt_agent *a;
+
+	KUNIT_ASSERT_EQ(test, gil_set_interval(gil, GIL_INTERVAL_MAX_US), 0);
+	a = gil_lt_start(test, "releaser");
+	KUNIT_ASSERT_EQ(test, gil_attach(gil), 0);
+	me = gil_thread_get(gil);
+	KUNIT_ASSERT_NOT_NULL(test, me);
+	KUNIT_ASSERT_EQ(test, gil_lt_do(test, a, GIL_LT_TAKE), 0);
+	gil_lt_phantom_waiter(gil, me, true);
+	spin_lock(&gil->lock);
+	gil->drop_request = true;
+	spin_unlock(&gil->lock);
+
+	gil_lt_post_fn(a, gil_lt_fn_drop_twice, &r);
+	KUNIT_ASSERT_TRUE(test, gil_lt_poll(READ_ONCE(a->t->switching), 10000));
+	KUNIT_ASSERT_EQ(test, send_sig(SIGUSR1, a->task, 0), 0);
+	/* Pairs with the agent's release: its snapshot is visible. */
+	KUNIT_ASSERT_TRUE(test, gil_lt_poll(smp_load_acquire(&r.first), 10000));
+	KUNIT_EXPECT_EQ(test, r.first, -ERESTARTNOINTR);
+	KUNIT_EXPECT_TRUE(test, r.switching);
+	KUNIT_EXPECT_TRUE(test, r.away);
+	/* The call made again waits on in the handshake. */
+	msleep(50);
+	KUNIT_EXPECT_FALSE(test, gil_lt_idle(a));
+
+	gil_lt_phantom_waiter(gil, me, false);
+	wake_up_interruptible(&a->t->wq);
+	KUNIT_ASSERT_TRUE(test, gil_lt_wait(a, GIL_LT_OP_MS));
+	KUNIT_EXPECT_EQ(test, r.second, 0);
+	KUNIT_EXPECT_FALSE(test, READ_ONCE(a->t->switching));
+	gil_thread_put(me);
+	KUNIT_EXPECT_EQ(test, gil_detach(gil), 0);
+}
+
+/*
+ * Records of exited threads go as new threads attach, and no more than
+ * gil_max_threads records of live threads exist: ENOSPC beyond.
+ */
+static void gil_test_records_reaped_and_bounded(struct kunit *test)
+{
+	struct gil_lt_ctx *ctx = test->priv;
+	unsigned long saved_max = gil_max_threads;
+	struct gil *gil = ctx->gil;
+	struct gil_lt_agent *x;
+	int full, reaped;
+
+	x = gil_lt_start(test, "exits");
+	gil_lt_start(test, "stays");
+	KUNIT_EXPECT_EQ(test, gil_nr_threads(gil), 2);
+	gil_lt_post(x, GIL_LT_EXIT_HOLDING);	/* not holding: just exits */
+	KUNIT_ASSERT_TRUE(test, gil_lt_wait_exit(x, GIL_LT_OP_MS));
+	KUNIT_ASSERT_TRUE(test, gil_lt_poll(READ_ONCE(x->task->exit_state),
+					    GIL_LT_OP_MS));
+	/* Not noticed yet: nothing looked. */
+	KUNIT_EXPECT_EQ(test, gil_nr_threads(gil), 2);
+
+	/* The case attaches at the limit: x's record is reaped for it. */
+	WRITE_ONCE(gil_max_threads, 2);
+	reaped = gil_attach(gil);
+	WRITE_ONCE(gil_max_threads, saved_max);
+	KUNIT_EXPECT_EQ(test, reaped, 0);
+	KUNIT_EXPECT_EQ(test, gil_nr_threads(gil), 2);
+	KUNIT_EXPECT_EQ(test, gil_detach(gil), 0);
+	KUNIT_EXPECT_EQ(test, gil_nr_threads(gil), 1);
+
+	/* y and z live: a third finds no room. */
+	gil_lt_start(test, "third");
+	WRITE_ONCE(gil_max_threads, 2);
+	full = gil_attach(gil);
+	WRITE_ONCE(gil_max_threads, saved_max);
+	if (!full)
+		gil_detach(gil);
+	KUNIT_EXPECT_EQ(test, full, -ENOSPC);
+	KUNIT_EXPECT_EQ(test, gil_nr_threads(gil), 2);
 }
 
 /* A wait already begun keeps its deadline; later waits use the new one. */
@@ -1278,8 +1496,8 @@ static void gil_test_policy_names(struct kunit *test)
 
 /*
  * GIL_POLICY_FIFO: each release hands the GIL to the longest waiter,
- * passing over one whose process closed the GIL, so the GIL is never free
- * and the releaser, asking again at once, comes last.
+ * passing over one whose process shut the GIL down, so the GIL is never
+ * free and the releaser, asking again at once, comes last.
  */
 static void gil_test_fifo_order(struct kunit *test)
 {
@@ -1294,15 +1512,15 @@ static void gil_test_fifo_order(struct kunit *test)
 	b = gil_lt_start(test, "first");
 	c = gil_lt_start(test, "closer");
 	d = gil_lt_start(test, "third");
-	gil_lt_own_process(gil, c);
+	gil_lt_join_case_process(c);
 
 	KUNIT_ASSERT_EQ(test, gil_lt_do(test, a, GIL_LT_TAKE), 0);
 	gil_lt_queue(test, b, 1);
 	gil_lt_queue(test, c, 2);
 	gil_lt_queue(test, d, 3);
-	gil_files_closed(gil, GIL_LT_COOKIE_FILES);
+	KUNIT_EXPECT_EQ(test, gil_shutdown(gil), 0);
 	KUNIT_ASSERT_TRUE(test, gil_lt_wait(c, GIL_LT_OP_MS));
-	KUNIT_EXPECT_EQ(test, c->ret, -EBADF);
+	KUNIT_EXPECT_EQ(test, c->ret, -ESHUTDOWN);
 
 	gil_lt_post(a, GIL_LT_DROP_TAKE);
 	KUNIT_ASSERT_TRUE(test, gil_lt_wait(b, GIL_LT_OP_MS));
@@ -1387,6 +1605,9 @@ static struct kunit_case gil_lock_cases[] = {
 	KUNIT_CASE(gil_test_release_after_waiter_left),
 	KUNIT_CASE_PARAM(gil_test_owner_death, gil_lt_death_modes_gen_params),
 	KUNIT_CASE(gil_test_interval_change_keeps_deadline),
+	KUNIT_CASE(gil_test_take_restarts_after_signal),
+	KUNIT_CASE(gil_test_forced_release_restarts_after_signal),
+	KUNIT_CASE(gil_test_records_reaped_and_bounded),
 	KUNIT_CASE(gil_test_policy_names),
 	KUNIT_CASE(gil_test_fifo_order),
 	KUNIT_CASE(gil_test_io_priority),

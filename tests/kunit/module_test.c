@@ -1,20 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit: the module as userspace sees it after init, the GIL object
- * lifetime behind open/release and its debugfs file, and the version
- * ioctl path, including the copy to user memory.
+ * lifetime behind open/release, its fdinfo, and the version ioctl path,
+ * including the copy to user memory.
  *
  * Linked into gil.ko when built with GIL_KUNIT=y; the suites run when the
  * module is loaded into a kernel with CONFIG_KUNIT=y, before its init
  * function, so the suite sets the module up and tears it down itself.
  */
 #include <kunit/test.h>
-#include <linux/debugfs.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/kthread.h>
 #include <linux/mman.h>
 #include <linux/sched/mm.h>
+#include <linux/seq_file.h>
 #include <linux/uaccess.h>
 
 #include "gil.h"
@@ -182,55 +182,43 @@ static void gil_test_unknown_ioctl(struct kunit *test)
 	close_dev_gil(file);
 }
 
-/* Whether /sys/kernel/debug/gil/@name exists (@name NULL: the directory). */
-static bool gil_debugfs_has(const char *name)
+/* The fdinfo lines of @file, into @buf. */
+static void gil_fdinfo(struct file *file, char *buf, size_t size)
 {
-	struct dentry *dir = debugfs_lookup("gil", NULL), *d;
+	struct seq_file m = { .buf = buf, .size = size };
 
-	if (IS_ERR_OR_NULL(dir))
-		return false;
-	if (!name) {
-		dput(dir);
-		return true;
-	}
-	d = debugfs_lookup(name, dir);
-	dput(dir);
-	if (IS_ERR_OR_NULL(d))
-		return false;
-	dput(d);
-	return true;
+	file->f_op->show_fdinfo(&m, file);
+	buf[min(m.count, size - 1)] = 0;
 }
 
 /*
- * Each GIL has its debugfs file from its open to its release; module
- * teardown removes the directory; a GIL created outside module setup (as
- * the lock suite's are) gets no file.
+ * A descriptor's fdinfo names its GIL and shows its state and counters,
+ * attached threads among them.
  */
-static void gil_test_debugfs_file_per_gil(struct kunit *test)
+static void gil_test_fdinfo(struct kunit *test)
 {
+	const size_t size = 2048;
+	char *buf = kunit_kzalloc(test, size, GFP_KERNEL);
 	struct file *file;
 	struct gil *gil;
-	char name[24];
+	char line[40];
 
-	if (!debugfs_initialized())
-		kunit_skip(test, "debugfs is not available");
-	KUNIT_EXPECT_TRUE(test, gil_debugfs_has(NULL));
+	KUNIT_ASSERT_NOT_NULL(test, buf);
 	file = open_dev_gil(test);
 	gil = file->private_data;
-	snprintf(name, sizeof(name), "%llu", gil->id);
-	KUNIT_EXPECT_TRUE(test, gil_debugfs_has(name));
+	KUNIT_ASSERT_EQ(test, gil_attach(gil), 0);
+	gil_fdinfo(file, buf, size);
+	snprintf(line, sizeof(line), "id:\t%llu\n", gil->id);
+	KUNIT_EXPECT_NOT_NULL(test, strstr(buf, line));
+	KUNIT_EXPECT_NOT_NULL(test, strstr(buf, "\nthreads:\t1\n"));
+	KUNIT_EXPECT_NOT_NULL(test, strstr(buf, "\nlocked:\t0\n"));
+	KUNIT_EXPECT_NOT_NULL(test, strstr(buf, "\ninterval_us:\t5000\n"));
+	KUNIT_EXPECT_NOT_NULL(test, strstr(buf, "\npolicy:\tcpython\n"));
+	KUNIT_EXPECT_NOT_NULL(test, strstr(buf, "\nacquisitions:\t0\n"));
+	KUNIT_EXPECT_EQ(test, gil_detach(gil), 0);
+	gil_fdinfo(file, buf, size);
+	KUNIT_EXPECT_NOT_NULL(test, strstr(buf, "\nthreads:\t0\n"));
 	close_dev_gil(file);
-	KUNIT_EXPECT_FALSE(test, gil_debugfs_has(name));
-
-	gil_module_teardown();
-	KUNIT_EXPECT_FALSE(test, gil_debugfs_has(NULL));
-	gil = gil_create();
-	if (gil) {
-		KUNIT_EXPECT_PTR_EQ(test, gil->debugfs, NULL);
-		gil_destroy(gil);
-	}
-	KUNIT_ASSERT_EQ(test, gil_module_setup(), 0);
-	KUNIT_ASSERT_NOT_NULL(test, gil);
 }
 
 static void gil_test_fill_version(struct kunit *test)
@@ -247,7 +235,7 @@ static struct kunit_case gil_module_cases[] = {
 	KUNIT_CASE(gil_test_teardown_removes_device),
 	KUNIT_CASE(gil_test_open_creates_independent_gils),
 	KUNIT_CASE(gil_test_release_frees_the_gil),
-	KUNIT_CASE(gil_test_debugfs_file_per_gil),
+	KUNIT_CASE(gil_test_fdinfo),
 	KUNIT_CASE(gil_test_fill_version),
 	KUNIT_CASE(gil_test_version_ioctl),
 	KUNIT_CASE(gil_test_version_ioctl_bad_pointer),

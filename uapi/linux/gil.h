@@ -43,6 +43,37 @@
  * Everything else (the drop request after an interval, switch_number,
  * the forced-switch guarantee, the errors) holds under every policy.
  *
+ * Waiting (ABI 2.0).  ACQUIRE, and RELEASE in a forced switch, sleep as a
+ * futex wait does (state S): a waiting thread can be stopped (SIGSTOP,
+ * ptrace), frozen (the cgroup freezer, suspend) and killed, and runs its
+ * signal handlers during the wait.  The call is then restarted by the
+ * kernel, whether or not the handler has SA_RESTART, and goes on with its
+ * wait: the same place in line, the same deadline for the drop request,
+ * the same switch_number.  So no signal makes these calls fail or delays a
+ * drop request.  While a waiter is away handling a signal, a release does
+ * not hand it the GIL and a forced releaser does not wait for it.  A
+ * thread whose handler does not return (siglongjmp) finds its wait pending
+ * at its next ACQUIRE or YIELD.
+ *
+ * Lifetime (ABI 2.0).  A GIL lives as long as its open file: every
+ * descriptor, mapping and call in flight holds it.  Its state belongs to
+ * the open file, not to a descriptor table, as with OFD locks and flock():
+ * closing a descriptor, or unshare(CLONE_FILES), changes nothing in it; a
+ * thread waiting when its process closes its descriptor goes on waiting.
+ * A process ends its part with GIL_IOC_SHUTDOWN.  A thread's attachment
+ * ends at DETACH, at SHUTDOWN, when the thread exits, and when it execs
+ * (the new program starts unattached, whatever its tid).  A thread that
+ * exits or execs holding the GIL is an owner death: while threads wait,
+ * the module looks for it every 10 ms whatever the interval, releases the
+ * GIL as the policy says (under fifo, to the longest waiter), and the next
+ * owner gets EOWNERDEAD.  The records
+ * of exited threads are reclaimed as other threads attach; a GIL has at
+ * most max_threads records (a module parameter, 65536 by default).
+ *
+ * Observing.  /proc/<pid>/fdinfo/<fd> of a GIL's descriptor has its id,
+ * state and statistics as "key:\tvalue" lines, readable by the process's
+ * owner; the tracepoints in events/gil/ mark what it does.
+ *
  * All ioctls return 0 on success or -1 with errno set.  Besides the errors
  * listed per call, every call may fail with:
  *   ENOTTY   the command is not a /dev/gil ioctl
@@ -59,10 +90,12 @@
 
 /*
  * ABI version.  The major number changes on incompatible changes, the
- * minor number when calls or fields are added.
+ * minor number when calls or fields are added.  2.0: closing a descriptor
+ * no longer ends waits (SHUTDOWN does), waits are interruptible and
+ * restarted, attachments end at exit and exec, ENOSPC.
  */
-#define GIL_ABI_MAJOR 1
-#define GIL_ABI_MINOR 1
+#define GIL_ABI_MAJOR 2
+#define GIL_ABI_MINOR 0
 
 /* Free in Documentation/userspace-api/ioctl/ioctl-number.rst up to 6.12. */
 #define GIL_IOC_MAGIC 0xBD
@@ -180,9 +213,10 @@ struct gil_stats {
 
 /*
  * GIL_IOC_ATTACH - attach the calling thread to this GIL.
- * Every call below but GET_VERSION, GET/SET_INTERVAL, GET_STATS and
- * GET/SET_POLICY needs it.  A thread attaches once per GIL.
- * Errors: EEXIST (already attached), ENOMEM.
+ * Every call below but GET_VERSION, GET/SET_INTERVAL, GET_STATS,
+ * GET/SET_POLICY and SHUTDOWN needs it.  A thread attaches once per GIL.
+ * Errors: EEXIST (already attached), ENOMEM, ENOSPC (the GIL has
+ * max_threads records of live threads: ABI 2.0).
  */
 #define GIL_IOC_ATTACH		_IO(GIL_IOC_MAGIC, 0x01)
 
@@ -194,25 +228,26 @@ struct gil_stats {
 
 /*
  * GIL_IOC_ACQUIRE - take the GIL (CPython's take_gil), waiting as long as
- * it takes.  Ordinary signals do not make it fail: their handlers run once
- * the GIL is taken, as CPython's acquire is infallible to its callers.  A
- * waiting thread stays killable.
+ * it takes.  Signals do not make it fail (see "Waiting" above), as
+ * CPython's acquire is infallible to its callers.
  * Errors:
  *   EUNATCH     the thread is not attached
  *   EDEADLK     the thread already holds the GIL
- *   EOWNERDEAD  the GIL is taken, but the previous holder exited (or its
- *               process closed the GIL) while holding it, as robust
- *               mutexes report it: the state it protected may be
+ *   EOWNERDEAD  the GIL is taken, but the previous holder exited or
+ *               exec'd holding it, or its process shut the GIL down, as
+ *               robust mutexes report it: the state it protected may be
  *               inconsistent
- *   EBADF       this process closed its last descriptor of the GIL while
- *               the thread waited
+ *   ESHUTDOWN   this process shut the GIL down (SHUTDOWN) while the
+ *               thread waited (ABI 2.0; ABI 1 failed with EBADF when the
+ *               process closed its last descriptor)
  */
 #define GIL_IOC_ACQUIRE		_IO(GIL_IOC_MAGIC, 0x03)
 
 /*
  * GIL_IOC_RELEASE - drop the GIL (CPython's drop_gil).  Wakes one waiter.
  * Blocks only for a forced switch: with a drop request pending, until
- * another thread has taken the GIL or none waits any more.
+ * another thread has taken the GIL or none waits any more (see "Waiting":
+ * a restarted RELEASE goes on with that wait).
  * Errors: EUNATCH (not attached), EPERM (the thread does not hold the GIL).
  */
 #define GIL_IOC_RELEASE		_IO(GIL_IOC_MAGIC, 0x04)
@@ -251,5 +286,15 @@ struct gil_stats {
  */
 #define GIL_IOC_GET_POLICY	_IOR(GIL_IOC_MAGIC, 0x09, __u32)
 #define GIL_IOC_SET_POLICY	_IOW(GIL_IOC_MAGIC, 0x0a, __u32)
+
+/*
+ * GIL_IOC_SHUTDOWN - the calling process is done with this GIL (ABI 2.0):
+ * the records of all its threads end, as if each had detached.  Those
+ * waiting in ACQUIRE or YIELD fail with ESHUTDOWN; one holding the GIL
+ * loses it as if it had exited (the next acquirer gets EOWNERDEAD); one
+ * in a forced release returns from it.  Threads of other processes
+ * sharing the GIL are not affected.  Needs no attachment.  No errors.
+ */
+#define GIL_IOC_SHUTDOWN	_IO(GIL_IOC_MAGIC, 0x0b)
 
 #endif /* _UAPI_LINUX_GIL_H */

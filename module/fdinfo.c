@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /proc/<pid>/fdinfo/<fd> of a /dev/gil descriptor: after the lines every
+ * file has (pos, flags, mnt_id, ino), "key:\tvalue" lines, readable by
+ * whoever may read the process's fdinfo (its owner, without root):
+ *
+ *   id, opener_pid, opener_comm  the GIL (the id its trace events carry)
+ *                                and the process that opened it
+ *   locked, holder               whether it is held, and by which tid (0:
+ *                                none)
+ *   nr_waiters, threads          threads waiting in ACQUIRE; records of
+ *                                attached threads
+ *   interval_us                  the switch interval
+ *   policy                       the handoff policy, by name
+ *   acquisitions, ...,           the counters of struct gil_stats, in its
+ *     io_preemptions             order, switch_number among them
+ *   handoff_ns_hist_<i>          a nonzero bucket of the handoff histogram:
+ *                                n handoffs of [2^i, 2^(i+1)) ns
+ *
+ * The counters and the live state are one snapshot, under gil->lock.  The
+ * file pins the GIL while it is read, as every fdinfo reader pins its file.
+ */
+#include <linux/seq_file.h>
+
+#include "gil.h"
+
+/* The state shown besides struct gil_stats, read with it. */
+struct gil_fdinfo_state {
+	bool locked;
+	pid_t holder;
+	unsigned int nr_waiters;
+	s64 interval_us;
+	u32 policy;
+};
+
+void gil_show_fdinfo(struct gil *gil, struct seq_file *m)
+{
+	struct gil_fdinfo_state s;
+	struct gil_stats st;
+	unsigned int i;
+
+	spin_lock(&gil->lock);
+	gil_stats_read_locked(gil, &st);
+	s.locked = gil->locked;
+	s.holder = gil->locked ? gil->holder->tid : 0;
+	s.nr_waiters = gil->nr_waiters;
+	s.interval_us = gil->interval_us;
+	s.policy = gil->policy;
+	spin_unlock(&gil->lock);
+
+	seq_printf(m, "id:\t%llu\n", gil->id);
+	seq_printf(m, "opener_pid:\t%d\n", gil->opener_tgid);
+	seq_printf(m, "opener_comm:\t%s\n", gil->opener_comm);
+	seq_printf(m, "locked:\t%d\n", s.locked);
+	seq_printf(m, "holder:\t%d\n", s.holder);
+	seq_printf(m, "nr_waiters:\t%u\n", s.nr_waiters);
+	seq_printf(m, "threads:\t%lu\n", gil_nr_threads(gil));
+	seq_printf(m, "interval_us:\t%lld\n", s.interval_us);
+	seq_printf(m, "policy:\t%s\n", gil_policy_name(s.policy));
+	seq_printf(m, "acquisitions:\t%llu\n", st.acquisitions);
+	seq_printf(m, "contended:\t%llu\n", st.contended);
+	seq_printf(m, "drop_requests:\t%llu\n", st.drop_requests);
+	seq_printf(m, "forced_switches:\t%llu\n", st.forced_switches);
+	seq_printf(m, "voluntary_releases:\t%llu\n", st.voluntary_releases);
+	seq_printf(m, "switch_number:\t%llu\n", st.switch_number);
+	seq_printf(m, "owner_deaths:\t%llu\n", st.owner_deaths);
+	seq_printf(m, "wait_ns:\t%llu\n", st.wait_ns);
+	seq_printf(m, "direct_handoffs:\t%llu\n", st.direct_handoffs);
+	seq_printf(m, "io_preemptions:\t%llu\n", st.io_preemptions);
+	for (i = 0; i < GIL_STATS_HIST_BUCKETS; i++)
+		if (st.handoff_ns_hist[i])
+			seq_printf(m, "handoff_ns_hist_%u:\t%llu\n", i,
+				   st.handoff_ns_hist[i]);
+}
