@@ -16,7 +16,7 @@
  * detach_close_gil), a "waiter" thread that attaches, acquires and records
  * what it saw, an "agent" thread driven call by call, the bookkeeping
  * of threads or processes that contend for one GIL, and the reading of
- * debugfs and tracefs files.
+ * fdinfo and tracefs files.
  *
  * Helpers that check return 0, or -1 after a CHECK() failed: call them as
  * CHECK(helper(...) == 0), or return what they return at the end of a test.
@@ -40,11 +40,9 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <linux/gil.h>
-#include <linux/magic.h>
 
 static int harness_failures;
 
@@ -955,9 +953,8 @@ static inline void holder_leave(struct holder_log *l)
 	atomic_store(&l->inside, 0);
 }
 
-/* ---- debugfs and tracefs ------------------------------------------------- */
+/* ---- fdinfo and tracefs -------------------------------------------------- */
 
-#define GIL_DEBUGFS "/sys/kernel/debug/gil"
 
 /* All that can be read from @fd, NUL-terminated, from malloc(); or NULL. */
 static inline char *read_all(int fd)
@@ -1020,18 +1017,18 @@ static inline int write_text(const char *path, const char *s)
 	return ret;
 }
 
-/* Whether debugfs is mounted at /sys/kernel/debug. */
-static inline int debugfs_mounted(void)
+/* /proc/<pid>/fdinfo/<fd>, from malloc(); NULL on error, errno set. */
+static inline char *fdinfo_text(pid_t pid, int fd)
 {
-	struct statfs sfs;
+	char path[64];
 
-	return !statfs("/sys/kernel/debug", &sfs) &&
-	       sfs.f_type == DEBUGFS_MAGIC;
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int)pid, fd);
+	return read_file(path);
 }
 
 /*
- * The value of @key in "key value" lines (a GIL's debugfs file): 0 and
- * *v set, or -1 when the key is missing.
+ * The value of @key in "key:\tvalue" lines (a GIL's fdinfo): 0 and *v set,
+ * or -1 when the key is missing.
  */
 static inline int kv_get(const char *text, const char *key, long long *v)
 {
@@ -1039,7 +1036,7 @@ static inline int kv_get(const char *text, const char *key, long long *v)
 	const char *p = text;
 
 	while (p && *p) {
-		if (!strncmp(p, key, klen) && p[klen] == ' ') {
+		if (!strncmp(p, key, klen) && p[klen] == ':') {
 			*v = strtoll(p + klen + 1, NULL, 10);
 			return 0;
 		}
@@ -1050,45 +1047,22 @@ static inline int kv_get(const char *text, const char *key, long long *v)
 	return -1;
 }
 
-/* The ids in /sys/kernel/debug/gil/, into ids[max]; their number or -1. */
-static inline int debugfs_gil_ids(long long *ids, int max)
+/* A value of the fdinfo of our descriptor @fd, or -1. */
+static inline long long fdinfo_value(int fd, const char *key)
 {
-	DIR *d = opendir(GIL_DEBUGFS);
-	struct dirent *e;
-	int n = 0;
+	char *text = fdinfo_text(getpid(), fd);
+	long long v;
 
-	if (!d)
-		return -1;
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		if (n < max)
-			ids[n] = strtoll(e->d_name, NULL, 10);
-		n++;
-	}
-	closedir(d);
-	return n;
+	if (!text || kv_get(text, key, &v))
+		v = -1;
+	free(text);
+	return v;
 }
 
-/*
- * The id of the GIL this process opened last, the largest id whose file
- * names this process as its opener; -1 if there is none.
- */
-static inline long long debugfs_my_gil(void)
+/* The id of the GIL behind @fd, as its trace events name it; or -1. */
+static inline long long gil_id(int fd)
 {
-	long long ids[256], best = -1, pid;
-	char path[64], *text;
-	int i, n = debugfs_gil_ids(ids, ARRAY_SIZE(ids));
-
-	for (i = 0; i < n && i < (int)ARRAY_SIZE(ids); i++) {
-		snprintf(path, sizeof(path), GIL_DEBUGFS "/%lld", ids[i]);
-		text = read_file(path);
-		if (text && !kv_get(text, "opener_pid", &pid) &&
-		    pid == getpid() && ids[i] > best)
-			best = ids[i];
-		free(text);
-	}
-	return best;
+	return fdinfo_value(fd, "id");
 }
 
 #endif

@@ -3,8 +3,9 @@
  * gilstat (userspace/tools/gilstat.c), run on two GILs of this process: a
  * held one with a waiter and a busy one, each sampled twice.  Every line
  * must show the right GIL, opener, holder, waiters, threads and name, and
- * acquisitions on the busy GIL only.  Runs the gilstat in $PATH (the
- * guest's /bin); skipped when debugfs is not mounted.
+ * acquisitions on the busy GIL only.  And run by an unprivileged user, it
+ * shows that user's GILs, from fdinfo, without root.  Runs the gilstat in
+ * $PATH (the guest's /bin).
  */
 #include "harness.h"
 
@@ -29,7 +30,7 @@ static int parse_row(const char *line, struct row *r)
 }
 
 /* gilstat -p -n 2 -i 0.3 on GILs @a and @b; its stdout in *out. */
-static pid_t start_gilstat(long long a, long long b, int *out)
+static pid_t start_gilstat(long long a, long long b, int *out, uid_t uid)
 {
 	char ida[24], idb[24];
 	int pfd[2];
@@ -41,6 +42,8 @@ static pid_t start_gilstat(long long a, long long b, int *out)
 		return -1;
 	pid = test_fork(30);
 	if (pid == 0) {
+		if (uid && setuid(uid))
+			_exit(126);
 		dup2(pfd[1], STDOUT_FILENO);
 		close(pfd[0]);
 		close(pfd[1]);
@@ -54,7 +57,8 @@ static pid_t start_gilstat(long long a, long long b, int *out)
 	return pid;
 }
 
-static int check_rows(char *text, long long held, long long busy)
+static int check_rows(char *text, long long held, long long busy,
+		      const char *comm)
 {
 	int n_held = 0, n_busy = 0;
 	char *line, *p;
@@ -68,7 +72,7 @@ static int check_rows(char *text, long long held, long long busy)
 		*p++ = 0;
 		CHECK(parse_row(line, &r) == 0);
 		CHECK_CMP(r.pid, ==, getpid());
-		CHECK(!strcmp(r.comm, "test-gilstat"));
+		CHECK(!strcmp(r.comm, comm));
 		if (r.gil == held) {
 			n_held++;
 			CHECK(!strcmp(r.policy, "io"));
@@ -93,7 +97,8 @@ static int check_rows(char *text, long long held, long long busy)
 	return 0;
 }
 
-static int gilstat_shows_open_gils(void)
+/* Run gilstat on a held GIL (a waiter behind it) and a busy one. */
+static int gilstat_run(uid_t uid, const char *comm)
 {
 	const struct gil_page *pg;
 	long long held, busy;
@@ -102,13 +107,11 @@ static int gilstat_shows_open_gils(void)
 	char *text, *line, *p;
 	pid_t pid;
 
-	if (!debugfs_mounted())
-		SKIP("debugfs is not mounted at /sys/kernel/debug");
 	CHECK(open_mapped(&fd, &pg) == 0);
-	held = debugfs_my_gil();
 	fd2 = open_gil();
 	CHECK(fd2 >= 0);
-	busy = debugfs_my_gil();
+	held = gil_id(fd);
+	busy = gil_id(fd2);
 	CHECK(held > 0 && busy > held);
 	CHECK(gil_set_interval(fd, 10000000) == 0);
 	CHECK(ioctl(fd, GIL_IOC_SET_POLICY, &(__u32){ GIL_POLICY_IO }) == 0);
@@ -117,7 +120,7 @@ static int gilstat_shows_open_gils(void)
 	CHECK(waiter_start_blocked(&w, fd, pg, 0) == 0);
 	CHECK(ioctl(fd2, GIL_IOC_ATTACH) == 0);
 
-	pid = start_gilstat(held, busy, &out);
+	pid = start_gilstat(held, busy, &out, uid);
 	CHECK(pid > 0);
 	/* Keep the busy GIL busy until gilstat is done. */
 	while (waitpid(pid, &status, WNOHANG) == 0) {
@@ -135,7 +138,7 @@ static int gilstat_shows_open_gils(void)
 			p++;
 	}
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	CHECK(check_rows(text, held, busy) == 0);
+	CHECK(check_rows(text, held, busy, comm) == 0);
 	free(text);
 
 	CHECK(release_to_waiter(fd, &w) == 0);
@@ -143,8 +146,34 @@ static int gilstat_shows_open_gils(void)
 	return detach_close_gil(fd, pg);
 }
 
+static int gilstat_shows_open_gils(void)
+{
+	return gilstat_run(0, "test-gilstat");
+}
+
+/*
+ * A user who is not root sees the GILs of their own processes: fdinfo
+ * needs no privilege.  Both this process and gilstat run as nobody.
+ */
+static int gilstat_needs_no_root(void)
+{
+	pid_t pid = test_fork(60);
+
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		/* Dumpable again after setuid, as a process started as nobody is. */
+		if (prctl(PR_SET_NAME, "gilstat-nobody") || setgid(65534) ||
+		    setuid(65534) || prctl(PR_SET_DUMPABLE, 1))
+			_exit(2);
+		_exit(gilstat_run(65534, "gilstat-nobody") ? 3 : 0);
+	}
+	CHECK(child_ok(pid, 60000));
+	return 0;
+}
+
 int main(void)
 {
 	RUN(gilstat_shows_open_gils);
+	RUN(gilstat_needs_no_root);
 	return harness_exit();
 }

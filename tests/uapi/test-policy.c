@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Handoff policies (ABI 1.1): GET/SET_POLICY and their errors, the page
- * and debugfs, the module parameter default_policy, and what each policy
+ * and fdinfo, the module parameter default_policy, and what each policy
  * does that the others do not: fifo hands the GIL over in arrival order,
  * with no barging and no free moment; io lets an I/O-bound waiter ask a
  * CPU-bound holder at once and hands it the GIL.
@@ -27,20 +27,13 @@ static long long gil_get_policy(int fd)
 	return policy;
 }
 
-/* Without debugfs there is nothing to compare; with it, the name shows. */
-static int debugfs_shows_policy(const char *name)
+/* The descriptor's fdinfo names the policy. */
+static int fdinfo_shows_policy(int fd, const char *name)
 {
-	char path[64], want[32], *text;
-	long long id;
+	char want[32], *text = fdinfo_text(getpid(), fd);
 
-	if (!debugfs_mounted())
-		return 0;
-	id = debugfs_my_gil();
-	CHECK(id > 0);
-	snprintf(path, sizeof(path), GIL_DEBUGFS "/%lld", id);
-	snprintf(want, sizeof(want), "\npolicy %s\n", name);
-	text = read_file(path);
 	CHECK(text);
+	snprintf(want, sizeof(want), "\npolicy:\t%s\n", name);
 	CHECK(strstr(text, want));
 	free(text);
 	return 0;
@@ -78,11 +71,11 @@ static int policy_default_from_parameter(void)
 	CHECK(open_mapped(&fd, &pg) == 0);
 	CHECK_CMP(gil_get_policy(fd), ==, policy);
 	CHECK_CMP(PAGE_LOAD(pg->policy), ==, policy);
-	CHECK(debugfs_shows_policy(names[policy]) == 0);
+	CHECK(fdinfo_shows_policy(fd, names[policy]) == 0);
 	return close_gil(fd, pg);
 }
 
-/* No attach needed; the page and debugfs follow; bad values change nothing. */
+/* No attach needed; the page and fdinfo follow; bad values change nothing. */
 static int policy_set_reads_back(void)
 {
 	static const __u32 bad[] = { GIL_POLICY_COUNT, 100, ~0u };
@@ -95,7 +88,7 @@ static int policy_set_reads_back(void)
 		CHECK(gil_set_policy(fd, i) == 0);
 		CHECK_CMP(gil_get_policy(fd), ==, i);
 		CHECK_CMP(PAGE_LOAD(pg->policy), ==, i);
-		CHECK(debugfs_shows_policy(names[i]) == 0);
+		CHECK(fdinfo_shows_policy(fd, names[i]) == 0);
 	}
 	CHECK(gil_set_policy(fd, GIL_POLICY_IO) == 0);
 	for (i = 0; i < ARRAY_SIZE(bad); i++)

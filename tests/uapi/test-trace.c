@@ -8,6 +8,8 @@
  */
 #include <stdarg.h>
 #include <stddef.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 
 #include "harness.h"
 
@@ -260,15 +262,13 @@ static int count_events(struct trace *t, long long id, const char *fmt, ...)
 
 /*
  * The id of our GIL: that of the first acquisition by thread @tid.  The
- * debugfs file of the GIL, which was still open, bears the same id.
+ * fdinfo of the GIL, which was still open, bears the same id.
  */
-static long long trace_gil_id(struct trace *t, pid_t tid, long long dbg_id)
+static long long trace_gil_id(struct trace *t, pid_t tid, long long fd_id)
 {
 	int i = find_event(t, 0, -1, "gil_acquire: tid=%d", tid);
 
-	if (i < 0)
-		return -1;
-	if (dbg_id > 0 && dbg_id != t->ev[i].gil)
+	if (i < 0 || fd_id != t->ev[i].gil)
 		return -1;
 	return t->ev[i].gil;
 }
@@ -386,7 +386,7 @@ static int expect_voluntary_handoff(struct trace *t, pid_t me, pid_t waiter,
  * We take the GIL and a waiter thread gets it from us: by a forced switch
  * (a 2 ms interval; the waiter's drop request) or voluntarily (a long
  * interval; the waiter sleeps in ACQUIRE until we release); then the
- * trace.  The forced switch also checks that debugfs names the same GIL.
+ * trace, which names the GIL as fdinfo does.
  */
 static int trace_handoff(int forced)
 {
@@ -394,7 +394,7 @@ static int trace_handoff(int forced)
 	const struct gil_page *pg;
 	struct gil_stats st;
 	struct waiter w;
-	long long dbg_id = -1, id;
+	long long fd_id, id;
 	pid_t me = gettid_();
 	int fd, ret;
 
@@ -403,8 +403,8 @@ static int trace_handoff(int forced)
 	CHECK(t);
 	CHECK(trace_begin() == 0);
 	CHECK(open_mapped(&fd, &pg) == 0);
-	if (forced && debugfs_mounted())
-		dbg_id = debugfs_my_gil();
+	fd_id = gil_id(fd);
+	CHECK(fd_id > 0);
 	CHECK(gil_set_interval(fd, forced ? 2000 : 10000000) == 0);
 	CHECK(attach_acquire(fd) == 0);
 	if (forced)
@@ -416,7 +416,7 @@ static int trace_handoff(int forced)
 	CHECK(detach_close_gil(fd, pg) == 0);
 	CHECK(trace_end(t) == 0);
 
-	id = trace_gil_id(t, me, dbg_id);
+	id = trace_gil_id(t, me, fd_id);
 	if (id < 0)
 		ret = -1;
 	else if (forced)
@@ -424,8 +424,8 @@ static int trace_handoff(int forced)
 	else
 		ret = expect_voluntary_handoff(t, me, w.tid, id, &st);
 	if (ret) {
-		printf("    gil id %lld (debugfs: %lld), tids %d and %d\n", id,
-		       dbg_id, (int)me, (int)w.tid);
+		printf("    gil id %lld (fdinfo: %lld), tids %d and %d\n", id,
+		       fd_id, (int)me, (int)w.tid);
 		print_trace(t);
 		return -1;
 	}

@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /proc/<pid>/fdinfo/<fd> of a GIL: its id, opener, live state and
+ * counters (equal to GIL_IOC_GET_STATS), shared by every descriptor of the
+ * GIL, readable by the descriptor's owner without root and by no other
+ * user, and safe to read while the GIL is closed under the reader.
+ */
+#include "harness.h"
+
+/* @key in @text must be @want. */
+static int expect_kv(const char *text, const char *key, long long want)
+{
+	long long v;
+
+	if (kv_get(text, key, &v)) {
+		printf("    no '%s' line in:\n%s", key, text);
+		return -1;
+	}
+	if (v != want) {
+		printf("    %s is %lld, expected %lld\n", key, v, want);
+		return -1;
+	}
+	return 0;
+}
+
+/* A new GIL: its id, its opener, nothing held, nothing counted. */
+static int fdinfo_of_a_new_gil(void)
+{
+	long long id, id2;
+	char *text;
+	int fd, fd2;
+
+	fd = open_gil();
+	fd2 = open_gil();
+	CHECK(fd >= 0 && fd2 >= 0);
+	id = gil_id(fd);
+	id2 = gil_id(fd2);
+	CHECK(id > 0);
+	CHECK_CMP(id2, >, id);
+	text = fdinfo_text(getpid(), fd);
+	CHECK(text);
+	/* The lines every file has come first. */
+	CHECK(!strncmp(text, "pos:", 4));
+	CHECK(expect_kv(text, "opener_pid", getpid()) == 0);
+	CHECK(strstr(text, "\nopener_comm:\ttest-fdinfo\n"));
+	CHECK(expect_kv(text, "locked", 0) == 0);
+	CHECK(expect_kv(text, "holder", 0) == 0);
+	CHECK(expect_kv(text, "nr_waiters", 0) == 0);
+	CHECK(expect_kv(text, "threads", 0) == 0);
+	CHECK(expect_kv(text, "interval_us", gil_get_interval(fd)) == 0);
+	CHECK(strstr(text, "\npolicy:\t"));
+	CHECK(expect_kv(text, "acquisitions", 0) == 0);
+	CHECK(expect_kv(text, "switch_number", 0) == 0);
+	/* No handoff yet: no histogram line. */
+	CHECK(!strstr(text, "handoff_ns_hist_"));
+	free(text);
+	CHECK(close(fd2) == 0);
+	return close(fd) == 0 ? 0 : -1;
+}
+
+/* Holder, waiters and threads while a waiter sleeps in ACQUIRE. */
+static int fdinfo_live_state(void)
+{
+	const struct gil_page *pg;
+	struct waiter w;
+	char *text;
+	int fd;
+
+	CHECK(open_mapped(&fd, &pg) == 0);
+	CHECK(gil_set_interval(fd, 10000000) == 0);
+	CHECK(attach_acquire(fd) == 0);
+	CHECK(waiter_start_blocked(&w, fd, pg, 0) == 0);
+
+	text = fdinfo_text(getpid(), fd);
+	CHECK(text);
+	CHECK(expect_kv(text, "locked", 1) == 0);
+	CHECK(expect_kv(text, "holder", gettid_()) == 0);
+	CHECK(expect_kv(text, "nr_waiters", 1) == 0);
+	CHECK(expect_kv(text, "threads", 2) == 0);
+	CHECK(expect_kv(text, "interval_us", 10000000) == 0);
+	free(text);
+
+	CHECK(release_to_waiter(fd, &w) == 0);
+	text = fdinfo_text(getpid(), fd);
+	CHECK(text);
+	CHECK(expect_kv(text, "locked", 0) == 0);
+	CHECK(expect_kv(text, "holder", 0) == 0);
+	CHECK(expect_kv(text, "nr_waiters", 0) == 0);
+	/* The waiter detached. */
+	CHECK(expect_kv(text, "threads", 1) == 0);
+	free(text);
+	return detach_close_gil(fd, pg);
+}
+
+/* The counters and histogram, against GET_STATS. */
+static int expect_stats(const char *text, const struct gil_stats *st)
+{
+	char key[32];
+	long long v;
+	int i;
+
+	CHECK(expect_kv(text, "acquisitions", st->acquisitions) == 0);
+	CHECK(expect_kv(text, "contended", st->contended) == 0);
+	CHECK(expect_kv(text, "drop_requests", st->drop_requests) == 0);
+	CHECK(expect_kv(text, "forced_switches", st->forced_switches) == 0);
+	CHECK(expect_kv(text, "voluntary_releases",
+			st->voluntary_releases) == 0);
+	CHECK(expect_kv(text, "switch_number", st->switch_number) == 0);
+	CHECK(expect_kv(text, "owner_deaths", st->owner_deaths) == 0);
+	CHECK(expect_kv(text, "wait_ns", st->wait_ns) == 0);
+	CHECK(expect_kv(text, "direct_handoffs", st->direct_handoffs) == 0);
+	CHECK(expect_kv(text, "io_preemptions", st->io_preemptions) == 0);
+	for (i = 0; i < GIL_STATS_HIST_BUCKETS; i++) {
+		snprintf(key, sizeof(key), "handoff_ns_hist_%d", i);
+		if (st->handoff_ns_hist[i])
+			CHECK(expect_kv(text, key, st->handoff_ns_hist[i]) == 0);
+		else
+			CHECK(kv_get(text, key, &v) == -1);
+	}
+	return 0;
+}
+
+/*
+ * Some of everything: uncontended takes, a handoff on a voluntary release,
+ * a forced switch, an owner death; then fdinfo equals GET_STATS, through
+ * every descriptor of the GIL, a forked child's among them.
+ */
+static int fdinfo_counters_equal_get_stats(void)
+{
+	const struct gil_page *pg;
+	struct gil_stats st;
+	struct waiter w;
+	char *text;
+	int fd, dupfd, i;
+	pid_t child;
+
+	CHECK(open_mapped(&fd, &pg) == 0);
+	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
+	for (i = 0; i < 5; i++) {
+		CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
+		CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
+	}
+
+	/* A voluntary handoff. */
+	CHECK(gil_set_interval(fd, 10000000) == 0);
+	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
+	CHECK(waiter_start_blocked(&w, fd, pg, 0) == 0);
+	CHECK(release_to_waiter(fd, &w) == 0);
+
+	/* A forced switch. */
+	CHECK(gil_set_interval(fd, 2000) == 0);
+	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
+	CHECK(waiter_start_requesting(&w, fd, pg, 0) == 0);
+	CHECK(release_to_waiter(fd, &w) == 0);
+
+	/* A child that dies holding it; we recover it. */
+	CHECK(child_dies_holding(fd) > 0);
+	CHECK_ERR(ioctl(fd, GIL_IOC_ACQUIRE), EOWNERDEAD);
+	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
+
+	CHECK(gil_stats(fd, &st) == 0);
+	CHECK_CMP(st.owner_deaths, ==, 1);
+	CHECK_CMP(st.forced_switches, ==, 1);
+	CHECK_CMP(hist_sum(&st), >=, 2);
+	text = fdinfo_text(getpid(), fd);
+	CHECK(text);
+	CHECK(expect_stats(text, &st) == 0);
+	free(text);
+
+	dupfd = dup(fd);
+	CHECK(dupfd >= 0);
+	text = fdinfo_text(getpid(), dupfd);
+	CHECK(text);
+	CHECK(expect_stats(text, &st) == 0);
+	free(text);
+	/* A child's descriptor, read by us: the same GIL. */
+	child = test_fork(10);
+	CHECK(child >= 0);
+	if (child == 0) {
+		pause();
+		_exit(0);
+	}
+	text = fdinfo_text(child, fd);
+	CHECK(sigkill_child(child) == 0);
+	CHECK(text);
+	CHECK(expect_kv(text, "id", gil_id(fd)) == 0);
+	CHECK(expect_stats(text, &st) == 0);
+	free(text);
+	CHECK(close(dupfd) == 0);
+	return detach_close_gil(fd, pg);
+}
+
+/*
+ * Its owner reads it without root; another user cannot.  A child of
+ * nobody opens a GIL and reads its fdinfo; a child of another uid may not.
+ */
+static int fdinfo_is_the_owners(void)
+{
+	int *shared = shared_zalloc(3 * sizeof(int));
+	pid_t owner, other;
+	char *text;
+	int fd;
+
+	CHECK(shared);
+	owner = test_fork(20);
+	CHECK(owner >= 0);
+	if (owner == 0) {
+		if (setgid(65534) || setuid(65534) ||
+		    prctl(PR_SET_DUMPABLE, 1))
+			_exit(2);
+		fd = open_gil();
+		if (fd < 0)
+			_exit(3);
+		text = fdinfo_text(getpid(), fd);
+		shared[1] = text && strstr(text, "\nid:\t");
+		free(text);
+		shared[0] = fd;
+		__atomic_store_n(&shared[2], 1, __ATOMIC_RELEASE);
+		pause();
+		_exit(0);
+	}
+	while (!__atomic_load_n(&shared[2], __ATOMIC_ACQUIRE))
+		sleep_ms(1);
+	other = test_fork(20);
+	CHECK(other >= 0);
+	if (other == 0) {
+		if (setgid(65533) || setuid(65533))
+			_exit(2);
+		errno = 0;
+		text = fdinfo_text(owner, shared[0]);
+		_exit(!text && (errno == EACCES || errno == EPERM) ? 0 : 4);
+	}
+	CHECK(child_ok(other, 20000));
+	CHECK(sigkill_child(owner) == 0);
+	CHECK(shared[1]);
+	munmap(shared, 3 * sizeof(int));
+	return 0;
+}
+
+struct reader {
+	int fd;
+	atomic_int stop;
+	atomic_long reads, gone;
+};
+
+/* Read a descriptor's fdinfo over and over, as gilstat does. */
+static void *reader_main(void *arg)
+{
+	struct reader *r = arg;
+	char *text;
+
+	while (!atomic_load(&r->stop)) {
+		text = fdinfo_text(getpid(), r->fd);
+		if (text && strstr(text, "\nid:\t"))
+			atomic_fetch_add(&r->reads, 1);
+		else
+			atomic_fetch_add(&r->gone, 1);
+		free(text);
+	}
+	return NULL;
+}
+
+/*
+ * GILs used and replaced at one number (each replacement closes the last
+ * descriptor of a GIL) while two threads read its fdinfo.
+ */
+static int fdinfo_reads_race_closes(void)
+{
+	struct reader r = { .fd = -1 };
+	pthread_t th[2];
+	int i, fd, nfd;
+
+	fd = open_gil();
+	CHECK(fd >= 0);
+	r.fd = fd;
+	for (i = 0; i < 2; i++)
+		CHECK(pthread_create(&th[i], NULL, reader_main, &r) == 0);
+	for (i = 0; i < 300; i++) {
+		CHECK(attach_acquire(fd) == 0);
+		CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
+		nfd = open_gil();
+		CHECK(nfd >= 0);
+		CHECK(dup2(nfd, fd) == fd);
+		CHECK(close(nfd) == 0);
+	}
+	atomic_store(&r.stop, 1);
+	for (i = 0; i < 2; i++)
+		CHECK(join_within(th[i], 10000) == 0);
+	printf("    %ld reads, %ld of a descriptor closed meanwhile\n",
+	       atomic_load(&r.reads), atomic_load(&r.gone));
+	CHECK_CMP(atomic_load(&r.reads), >, 0);
+	return close(fd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+	RUN(fdinfo_of_a_new_gil);
+	RUN(fdinfo_live_state);
+	RUN(fdinfo_counters_equal_get_stats);
+	RUN(fdinfo_is_the_owners);
+	RUN(fdinfo_reads_race_closes);
+	return harness_exit();
+}

@@ -1,0 +1,463 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Threads that wait for the GIL can be stopped, traced and frozen, as
+ * threads in pthread_cond_wait() can: job control (SIGSTOP/SIGCONT),
+ * ptrace (PTRACE_SEIZE + PTRACE_INTERRUPT, what gdb -p and strace -p do),
+ * the cgroup v2 freezer, and signal handlers that run during the wait.
+ * The wait sleeps interruptibly (state S, not D, so it does not count in
+ * the load average) and is restarted after each of these: it keeps its
+ * deadline, so a signal storm does not delay its drop request, and it
+ * still ends with the GIL.
+ *
+ * A forced releaser, which waits for another thread to take the GIL, stops
+ * the same way; to keep it in that wait the test starves the waiter's CPU
+ * with a SCHED_FIFO thread.
+ */
+#include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include "harness.h"
+
+#define STOP_BOUND_MS	1000
+
+/*
+ * A child process that attaches to @fd and waits in ACQUIRE (its parent
+ * holds the GIL), then checks it holds, releases and exits 0.  Its result
+ * is its exit status: 2 attach, 3 acquire, 4 not holding after, 5 release.
+ */
+static pid_t fork_waiting_child(int fd, const struct gil_page *pg)
+{
+	pid_t pid = test_fork(60);
+
+	if (pid == 0) {
+		if (ioctl(fd, GIL_IOC_ATTACH))
+			_exit(2);
+		if (ioctl(fd, GIL_IOC_ACQUIRE))
+			_exit(3);
+		if (!PAGE_LOAD(pg->locked))
+			_exit(4);
+		if (ioctl(fd, GIL_IOC_RELEASE))
+			_exit(5);
+		_exit(0);
+	}
+	return pid;
+}
+
+/* Wait for @pid to report a stop (WUNTRACED, or a ptrace stop). */
+static int stopped_within(pid_t pid, long ms, int *status, int flags)
+{
+	int64_t deadline = now_ns() + ms * 1000000;
+	pid_t r;
+
+	for (;;) {
+		r = waitpid(pid, status, WNOHANG | flags);
+		if (r == pid && WIFSTOPPED(*status))
+			return 0;
+		if (r == pid) {
+			printf("    child ended instead (status 0x%x)\n", *status);
+			return -1;
+		}
+		if (r < 0 || now_ns() > deadline)
+			return -1;
+		sleep_us(1000);
+	}
+}
+
+static int waiter_state_is_s(void)
+{
+	const struct gil_page *pg;
+	struct waiter w;
+	char s;
+	int fd;
+
+	CHECK(open_mapped(&fd, &pg) == 0);
+	CHECK(attach_acquire(fd) == 0);
+	CHECK(waiter_start_blocked(&w, fd, pg, 0) == 0);
+	s = task_state(getpid(), w.tid);
+	CHECK(release_to_waiter(fd, &w) == 0);
+	printf("    a waiter's state: %c\n", s);
+	CHECK_CMP(s, ==, 'S');
+	return detach_close_gil(fd, pg);
+}
+
+/* Ctrl-Z on a process whose thread waits: the stop is reported at once. */
+static int sigstop_stops_a_waiting_process(void)
+{
+	const struct gil_page *pg;
+	int64_t t;
+	int fd, status;
+	pid_t pid;
+
+	CHECK(open_mapped(&fd, &pg) == 0);
+	CHECK(attach_acquire(fd) == 0);
+	pid = fork_waiting_child(fd, pg);
+	CHECK(pid > 0);
+	CHECK(wait_in_ioctl(pid, pid, GIL_IOC_ACQUIRE, 5000) == 0);
+	t = now_ns();
+	CHECK(kill(pid, SIGSTOP) == 0);
+	if (stopped_within(pid, STOP_BOUND_MS, &status, WUNTRACED)) {
+		ioctl(fd, GIL_IOC_RELEASE);
+		sigkill_child(pid);
+		CHECK(!"the stop was not reported");
+	}
+	printf("    stopped after %lld ms\n", (long long)MS(now_ns() - t));
+	CHECK_CMP(WSTOPSIG(status), ==, SIGSTOP);
+	CHECK(kill(pid, SIGCONT) == 0);
+	/* It waits again, and takes the GIL when it is released. */
+	CHECK(wait_in_ioctl(pid, pid, GIL_IOC_ACQUIRE, 5000) == 0);
+	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
+	CHECK(child_ok(pid, 10000));
+	return detach_close_gil(fd, pg);
+}
+
+/* What gdb -p and strace -p do to a thread: it stops at once. */
+static int ptrace_interrupt_of_a_waiter(void)
+{
+	const struct gil_page *pg;
+	int fd, status;
+	pid_t pid;
+
+	CHECK(open_mapped(&fd, &pg) == 0);
+	CHECK(attach_acquire(fd) == 0);
+	pid = fork_waiting_child(fd, pg);
+	CHECK(pid > 0);
+	CHECK(wait_in_ioctl(pid, pid, GIL_IOC_ACQUIRE, 5000) == 0);
+	CHECK(ptrace(PTRACE_SEIZE, pid, 0, 0) == 0);
+	CHECK(ptrace(PTRACE_INTERRUPT, pid, 0, 0) == 0);
+	if (stopped_within(pid, STOP_BOUND_MS, &status, __WALL)) {
+		ioctl(fd, GIL_IOC_RELEASE);
+		sigkill_child(pid);
+		CHECK(!"PTRACE_INTERRUPT did not stop the waiter");
+	}
+	CHECK_CMP(status >> 16, ==, PTRACE_EVENT_STOP);
+	CHECK(ptrace(PTRACE_DETACH, pid, 0, 0) == 0);
+	CHECK(wait_in_ioctl(pid, pid, GIL_IOC_ACQUIRE, 5000) == 0);
+	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
+	CHECK(child_ok(pid, 10000));
+	return detach_close_gil(fd, pg);
+}
+
+static atomic_int handled;
+
+static void count_signal(int sig)
+{
+	(void)sig;
+	atomic_fetch_add(&handled, 1);
+}
+
+/*
+ * A handler runs 1000 times during one wait (no SA_RESTART: the wait is
+ * restarted anyway).  The drop request still comes one interval after the
+ * wait began, give or take one more interval, and the wait ends with the
+ * GIL, not an error.
+ */
+static int signals_1000_times_during_one_wait(void)
+{
+	/* Long enough for 1000 round trips on the debug kernel (~1.2 s). */
+	const long interval_us = 3000000;
+	struct sigaction sa = { .sa_handler = count_signal };
+	const struct gil_page *pg;
+	int64_t requested_at;
+	struct waiter w;
+	int i, fd, sent = 0;
+
+	CHECK(open_mapped(&fd, &pg) == 0);
+	CHECK(gil_set_interval(fd, interval_us) == 0);
+	CHECK(sigaction(SIGUSR1, &sa, NULL) == 0);
+	atomic_store(&handled, 0);
+	CHECK(attach_acquire(fd) == 0);
+	CHECK(waiter_start_blocked(&w, fd, pg, 0) == 0);
+	for (i = 0; i < 1000 && !drop_requested(pg); i++) {
+		int64_t deadline = now_ns() + 200000000;
+
+		CHECK(pthread_kill(w.th, SIGUSR1) == 0);
+		sent++;
+		while (atomic_load(&handled) < sent && now_ns() < deadline)
+			;
+		if (atomic_load(&handled) < sent)
+			break;
+	}
+	printf("    %d signals handled in %lld ms of the wait\n",
+	       atomic_load(&handled),
+	       (long long)MS(now_ns() - w.t_before_acquire));
+	CHECK(wait_drop_request(pg, 5000) == 0);
+	requested_at = now_ns();
+	CHECK(release_to_waiter(fd, &w) == 0);
+	signal(SIGUSR1, SIG_DFL);
+	printf("    drop request %lld ms after the wait began (interval %ld ms)\n",
+	       (long long)MS(requested_at - w.t_before_acquire),
+	       interval_us / 1000);
+	CHECK_CMP(atomic_load(&handled), >=, 1000);
+	CHECK_CMP(requested_at - w.t_before_acquire, <, 2 * interval_us * 1000);
+	CHECK_CMP(w.acq_ret, ==, 0);
+	return detach_close_gil(fd, pg);
+}
+
+/* Under fifo a waiter interrupted by signals keeps its place in line. */
+static int interrupted_waiter_keeps_its_place(void)
+{
+	struct sigaction sa = { .sa_handler = count_signal };
+	const struct gil_page *pg;
+	struct waiter first, second;
+	__u32 fifo = GIL_POLICY_FIFO;
+	int i, fd;
+
+	CHECK(open_mapped(&fd, &pg) == 0);
+	CHECK(ioctl(fd, GIL_IOC_SET_POLICY, &fifo) == 0);
+	CHECK(gil_set_interval(fd, 3600000000ll) == 0);
+	CHECK(sigaction(SIGUSR1, &sa, NULL) == 0);
+	atomic_store(&handled, 0);
+	CHECK(attach_acquire(fd) == 0);
+	CHECK(waiter_start_blocked(&first, fd, pg, 1) == 0);
+	CHECK(waiter_start_blocked(&second, fd, pg, 0) == 0);
+	for (i = 1; i <= 100; i++) {
+		int64_t deadline = now_ns() + 200000000;
+
+		CHECK(pthread_kill(first.th, SIGUSR1) == 0);
+		while (atomic_load(&handled) < i && now_ns() < deadline)
+			;
+		CHECK_CMP(atomic_load(&handled), ==, i);
+	}
+	CHECK(wait_in_ioctl(getpid(), first.tid, GIL_IOC_ACQUIRE, 5000) == 0);
+	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
+	CHECK(waiter_reach(&first, W_HOLDING, 5000) == 0);
+	CHECK_CMP(first.acq_ret, ==, 0);
+	CHECK_CMP(atomic_load(&second.state), ==, W_ACQUIRING);
+	CHECK(waiter_let_go(&first) == 0);
+	CHECK(join_within(second.th, 5000) == 0);
+	CHECK_CMP(second.acq_ret, ==, 0);
+	signal(SIGUSR1, SIG_DFL);
+	return detach_close_gil(fd, pg);
+}
+
+#define CG_DIR "/sys/fs/cgroup/gil-freeze-test"
+
+static int cgroup_frozen(int want, long ms)
+{
+	int64_t deadline = now_ns() + ms * 1000000;
+	char want_line[16];
+
+	snprintf(want_line, sizeof(want_line), "frozen %d", want);
+	for (;;) {
+		char *ev = read_file(CG_DIR "/cgroup.events");
+		int ok = ev && strstr(ev, want_line);
+
+		free(ev);
+		if (ok)
+			return 0;
+		if (now_ns() > deadline)
+			return -1;
+		sleep_ms(5);
+	}
+}
+
+struct freeze_child {
+	int fd;
+	atomic_int waiting;
+	atomic_int failed;
+};
+
+static void *freeze_child_thread(void *arg)
+{
+	struct freeze_child *fc = arg;
+
+	if (ioctl(fc->fd, GIL_IOC_ATTACH)) {
+		atomic_store(&fc->failed, 1);
+		return NULL;
+	}
+	atomic_fetch_add(&fc->waiting, 1);
+	if (ioctl(fc->fd, GIL_IOC_ACQUIRE) || ioctl(fc->fd, GIL_IOC_RELEASE))
+		atomic_store(&fc->failed, 1);
+	return NULL;
+}
+
+/* docker pause, systemd freeze: the cgroup v2 freezer. */
+static int cgroup_freezer_freezes_waiters(void)
+{
+	const struct gil_page *pg;
+	int fd, frozen, thawed, i;
+	char pid_s[16];
+	pid_t pid;
+
+	if (access("/sys/fs/cgroup/cgroup.controllers", F_OK))
+		SKIP("no cgroup2 at /sys/fs/cgroup");
+	rmdir(CG_DIR);
+	CHECK(mkdir(CG_DIR, 0755) == 0);
+	CHECK(open_mapped(&fd, &pg) == 0);
+	CHECK(attach_acquire(fd) == 0);
+	pid = test_fork(60);
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		struct freeze_child fc = { .fd = fd };
+		pthread_t th[3];
+
+		snprintf(pid_s, sizeof(pid_s), "%d", (int)getpid());
+		if (write_text(CG_DIR "/cgroup.procs", pid_s))
+			_exit(2);
+		for (i = 0; i < 3; i++)
+			if (pthread_create(&th[i], NULL, freeze_child_thread, &fc))
+				_exit(3);
+		for (i = 0; i < 3; i++)
+			pthread_join(th[i], NULL);
+		_exit(atomic_load(&fc.failed) ? 4 : 0);
+	}
+	/* Three threads of the child wait in ACQUIRE. */
+	for (i = 0; i < 500; i++) {
+		char path[64];
+		DIR *d;
+		struct dirent *de;
+		int n = 0;
+
+		snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+		d = opendir(path);
+		while (d && (de = readdir(d)))
+			if (de->d_name[0] != '.' &&
+			    task_in_ioctl(pid, atoi(de->d_name), GIL_IOC_ACQUIRE))
+				n++;
+		if (d)
+			closedir(d);
+		if (n == 3)
+			break;
+		sleep_ms(10);
+	}
+	CHECK_CMP(i, <, 500);
+	CHECK(write_text(CG_DIR "/cgroup.freeze", "1") == 0);
+	frozen = cgroup_frozen(1, STOP_BOUND_MS);
+	CHECK(write_text(CG_DIR "/cgroup.freeze", "0") == 0);
+	thawed = cgroup_frozen(0, 5000);
+	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
+	CHECK(child_ok(pid, 10000));
+	for (i = 0; i < 100 && rmdir(CG_DIR) && errno == EBUSY; i++)
+		sleep_ms(20);
+	CHECK_CMP(frozen, ==, 0);
+	CHECK_CMP(thawed, ==, 0);
+	return detach_close_gil(fd, pg);
+}
+
+/* ---- a forced releaser, kept in its wait ---------------------------------- */
+
+static int pin_to(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
+}
+
+struct handshake {
+	atomic_int hog_ready;
+	atomic_int hog_stop;
+	atomic_int holder_ready;
+	atomic_int go;
+	int release_ret, release_errno;
+};
+
+/* SCHED_FIFO on CPU 1 until told to stop (10 s at most). */
+static void hog(struct handshake *h)
+{
+	struct sched_param sp = { .sched_priority = 50 };
+	int64_t end = now_ns() + 10000000000ll;
+
+	if (pin_to(1) || sched_setscheduler(0, SCHED_FIFO, &sp))
+		_exit(2);
+	atomic_store(&h->hog_ready, 1);
+	while (!atomic_load(&h->hog_stop) && now_ns() < end)
+		;
+	_exit(0);
+}
+
+/* On CPU 0: take the GIL; once told, answer the drop request (forced). */
+static void forced_releaser(struct handshake *h, int fd,
+			    const struct gil_page *pg)
+{
+	if (pin_to(0) || ioctl(fd, GIL_IOC_ATTACH) ||
+	    ioctl(fd, GIL_IOC_ACQUIRE))
+		_exit(2);
+	atomic_store(&h->holder_ready, 1);
+	while (!atomic_load(&h->go) || !drop_requested(pg))
+		;
+	errno = 0;
+	h->release_ret = ioctl(fd, GIL_IOC_RELEASE);
+	h->release_errno = errno;
+	_exit(0);
+}
+
+/*
+ * The releaser waits for the waiter, which cannot run (the hog has its
+ * CPU); SIGSTOP stops the releaser there, SIGCONT and the hog's end let
+ * the handshake finish.
+ */
+static int forced_releaser_stops(void)
+{
+	const char *rt = "/proc/sys/kernel/sched_rt_runtime_us";
+	char *rt_saved = read_file(rt);
+	const struct gil_page *pg;
+	struct handshake *h;
+	pid_t hog_pid, rel_pid;
+	struct waiter w;
+	int fd, status, stopped;
+
+	if (!rt_saved)
+		SKIP("no sched_rt_runtime_us");
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		SKIP("needs 2 CPUs");
+	h = shared_zalloc(sizeof(*h));
+	CHECK(h);
+	CHECK(open_mapped(&fd, &pg) == 0);
+	CHECK(gil_set_interval(fd, 1000) == 0);
+	/* Under fifo and io the release would hand the GIL over: no wait. */
+	CHECK(ioctl(fd, GIL_IOC_SET_POLICY, &(__u32){ GIL_POLICY_CPYTHON }) == 0);
+	rel_pid = test_fork(60);
+	CHECK(rel_pid >= 0);
+	if (rel_pid == 0)
+		forced_releaser(h, fd, pg);
+	while (!atomic_load(&h->holder_ready))
+		sleep_us(500);
+
+	/* The waiter: a thread of ours on CPU 1, where the hog will run. */
+	CHECK(pin_to(1) == 0);
+	waiter_init(&w, fd, pg, 0);
+	CHECK(waiter_start(&w) == 0);
+	CHECK(pin_to(0) == 0);
+	CHECK(waiter_blocked(&w, 5000) == 0);
+	CHECK(wait_drop_request(pg, 5000) == 0);
+	/* No RT throttling: the waiter must not run while the hog spins. */
+	CHECK(write_text(rt, "-1") == 0);
+	hog_pid = test_fork(60);
+	CHECK(hog_pid >= 0);
+	if (hog_pid == 0)
+		hog(h);
+	while (!atomic_load(&h->hog_ready))
+		sleep_us(500);
+	/* The forced release, and the handshake the waiter cannot end. */
+	atomic_store(&h->go, 1);
+	CHECK(wait_in_ioctl(rel_pid, rel_pid, GIL_IOC_RELEASE, 5000) == 0);
+	CHECK(kill(rel_pid, SIGSTOP) == 0);
+	stopped = stopped_within(rel_pid, STOP_BOUND_MS, &status, WUNTRACED);
+	CHECK(kill(rel_pid, SIGCONT) == 0);
+	atomic_store(&h->hog_stop, 1);
+	CHECK(child_ok(hog_pid, 10000));
+	write_text(rt, rt_saved);
+	free(rt_saved);
+	CHECK(child_ok(rel_pid, 10000));
+	CHECK(join_within(w.th, 5000) == 0);
+	CHECK_CMP(stopped, ==, 0);
+	CHECK_CMP(h->release_ret, ==, 0);
+	CHECK_CMP(w.acq_ret, ==, 0);
+	munmap(h, sizeof(*h));
+	return close_gil(fd, pg);
+}
+
+int main(void)
+{
+	RUN(waiter_state_is_s);
+	RUN(sigstop_stops_a_waiting_process);
+	RUN(ptrace_interrupt_of_a_waiter);
+	RUN(signals_1000_times_during_one_wait);
+	RUN(interrupted_waiter_keeps_its_place);
+	RUN(cgroup_freezer_freezes_waiters);
+	RUN(forced_releaser_stops);
+	return harness_exit();
+}

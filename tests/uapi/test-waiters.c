@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Many waiters on one GIL: 128 and 512 threads under every handoff policy,
+ * with a 1 us switch interval, so that every release, handoff and drop
+ * request happens with a long queue behind it.
+ *
+ * All but two threads are CPU-bound, as in an eval loop: they hold the GIL
+ * until a drop request shows in the page and answer it with YIELD (so the
+ * io policy classifies them CPU-bound).  Two threads are I/O-bound: they
+ * take the GIL, release it at once and sleep a little, again and again.
+ * Under io a release then hands the GIL to an I/O thread queued behind
+ * dozens of CPU-bound waiters, which is what crashed 6.1 when the module
+ * walked the wait queue's internals (issue 12).
+ *
+ * Checked: mutual exclusion throughout; the module counts exactly the
+ * acquisitions the threads made; and once told to stop, every thread takes
+ * the GIL once more and ends (a lost wake-up would strand one).  For the
+ * stop the interval becomes an hour, so that the waiters' timeouts, a herd
+ * with 512 threads at 1 us, no longer crowd out the handoffs: each ends by
+ * a release waking it.
+ */
+#include "harness.h"
+
+#define IO_THREADS	2
+#define RUN_MS		1500
+#define STOP_BOUND_MS	120000	/* 512 handoffs under TCG with KASAN */
+
+struct crowd;
+
+struct member {
+	struct crowd *c;
+	int id;
+	int io;
+	pthread_t th;
+	long acquisitions;	/* its own count: ACQUIRE and YIELD that took */
+	int err;		/* first unexpected errno */
+	atomic_int got_it;
+	atomic_int done;
+};
+
+struct crowd {
+	int fd;
+	const struct gil_page *pg;
+	int n;
+	atomic_int stop;
+	atomic_int ready;
+	atomic_int inside;	/* id of the holder in its critical section, or -1 */
+	atomic_long violations;
+	atomic_int have_had_it;	/* threads that got the GIL at least once */
+	struct member *m;
+};
+
+static void enter(struct member *me)
+{
+	int expect = -1;
+
+	if (!atomic_compare_exchange_strong(&me->c->inside, &expect, me->id))
+		atomic_fetch_add(&me->c->violations, 1);
+	if (!atomic_exchange(&me->got_it, 1))
+		atomic_fetch_add(&me->c->have_had_it, 1);
+}
+
+static void leave(struct member *me)
+{
+	int expect = me->id;
+
+	if (!atomic_compare_exchange_strong(&me->c->inside, &expect, -1))
+		atomic_fetch_add(&me->c->violations, 1);
+}
+
+static int gil_call(struct member *me, unsigned long cmd)
+{
+	if (ioctl(me->c->fd, cmd) == 0)
+		return 0;
+	if (!me->err)
+		me->err = errno;
+	return -1;
+}
+
+/* Hold the GIL until asked to drop it, as an eval loop does; YIELD then. */
+static void cpu_bound(struct member *me)
+{
+	struct crowd *c = me->c;
+
+	if (gil_call(me, GIL_IOC_ACQUIRE))
+		return;
+	me->acquisitions++;
+	for (;;) {
+		enter(me);
+		while (!drop_requested(c->pg) && !atomic_load(&c->stop))
+			;
+		leave(me);
+		if (atomic_load(&c->stop))
+			break;
+		if (gil_call(me, GIL_IOC_YIELD))
+			return;
+		me->acquisitions++;
+	}
+	gil_call(me, GIL_IOC_RELEASE);
+}
+
+/* Take the GIL, let it go at once, block a little outside it. */
+static void io_bound(struct member *me)
+{
+	struct crowd *c = me->c;
+
+	while (!atomic_load(&c->stop)) {
+		if (gil_call(me, GIL_IOC_ACQUIRE))
+			return;
+		me->acquisitions++;
+		enter(me);
+		leave(me);
+		if (gil_call(me, GIL_IOC_RELEASE))
+			return;
+		sleep_us(50);
+	}
+}
+
+static void *member_main(void *arg)
+{
+	struct member *me = arg;
+
+	if (!gil_call(me, GIL_IOC_ATTACH)) {
+		atomic_fetch_add(&me->c->ready, 1);
+		while (atomic_load(&me->c->ready) < me->c->n)
+			sleep_us(1000);
+		if (me->io)
+			io_bound(me);
+		else
+			cpu_bound(me);
+		gil_call(me, GIL_IOC_DETACH);
+	} else {
+		atomic_fetch_add(&me->c->ready, 1);
+	}
+	atomic_store(&me->done, 1);
+	return NULL;
+}
+
+static int crowd_run(unsigned int policy, int n)
+{
+	struct crowd c = { .n = n };
+	struct gil_stats st;
+	long total = 0, errors = 0;
+	int64_t start, stop;
+	pthread_attr_t attr;
+	__u32 p = policy;
+	int i, started = 0, had_it;
+
+	CHECK(open_mapped(&c.fd, &c.pg) == 0);
+	CHECK(gil_set_interval(c.fd, 1) == 0);
+	CHECK(ioctl(c.fd, GIL_IOC_SET_POLICY, &p) == 0);
+	atomic_init(&c.inside, -1);
+	c.m = calloc(n, sizeof(*c.m));
+	CHECK(c.m);
+	/* Small stacks: 512 threads in a small guest. */
+	CHECK(pthread_attr_init(&attr) == 0);
+	CHECK(pthread_attr_setstacksize(&attr, 64 * 1024) == 0);
+	for (i = 0; i < n; i++) {
+		c.m[i].c = &c;
+		c.m[i].id = i;
+		c.m[i].io = i < IO_THREADS;
+		if (pthread_create(&c.m[i].th, &attr, member_main, &c.m[i]))
+			break;
+		started++;
+	}
+	pthread_attr_destroy(&attr);
+	if (started < n) {
+		/* Let those started finish: they wait for all n to be ready. */
+		atomic_store(&c.stop, 1);
+		atomic_fetch_add(&c.ready, n - started);
+	}
+
+	start = now_ns();
+	if (started == n)
+		sleep_ms(RUN_MS);
+	had_it = atomic_load(&c.have_had_it);
+	CHECK(gil_set_interval(c.fd, 3600000000ll) == 0);
+	atomic_store(&c.stop, 1);
+	stop = now_ns();
+	for (i = 0; i < started; i++) {
+		CHECK(join_within(c.m[i].th,
+				  STOP_BOUND_MS - MS(now_ns() - stop)) == 0);
+		total += c.m[i].acquisitions;
+		if (c.m[i].err) {
+			if (!errors)
+				printf("    thread %d: %s\n", i,
+				       strerror(c.m[i].err));
+			errors++;
+		}
+	}
+	CHECK(gil_stats(c.fd, &st) == 0);
+	printf("    %d threads: %d had the GIL in %lld ms; %ld acquisitions, "
+	       "%llu forced switches, %llu direct handoffs; all ended %lld ms "
+	       "after the stop\n", n, had_it, (long long)MS(stop - start),
+	       total, (unsigned long long)st.forced_switches,
+	       (unsigned long long)st.direct_handoffs,
+	       (long long)MS(now_ns() - stop));
+	CHECK_CMP(started, ==, n);
+	CHECK_CMP(errors, ==, 0);
+	CHECK_CMP(atomic_load(&c.violations), ==, 0);
+	CHECK_CMP(atomic_load(&c.have_had_it), ==, n);
+	CHECK_CMP(st.forced_switches, >, 0);
+	CHECK_CMP(st.acquisitions, ==, total);
+	CHECK_CMP(st.owner_deaths, ==, 0);
+	free(c.m);
+	return close_gil(c.fd, c.pg);
+}
+
+#define CROWD(pol, n)							\
+	static int pol##_##n##_waiters(void)				\
+	{								\
+		return crowd_run(GIL_POLICY_##pol, n);			\
+	}
+
+CROWD(CPYTHON, 128)
+CROWD(FIFO, 128)
+CROWD(IO, 128)
+CROWD(CPYTHON, 512)
+CROWD(FIFO, 512)
+CROWD(IO, 512)
+
+int main(void)
+{
+	harness_timeout_s = 240;
+	RUN(CPYTHON_128_waiters);
+	RUN(FIFO_128_waiters);
+	RUN(IO_128_waiters);
+	RUN(CPYTHON_512_waiters);
+	RUN(FIFO_512_waiters);
+	RUN(IO_512_waiters);
+	return harness_exit();
+}
