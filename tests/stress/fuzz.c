@@ -15,7 +15,10 @@
  *   - dup of a GIL's descriptor, calls on the duplicate, close;
  *   - racing close: a slot's GIL is replaced under the other threads'
  *     calls, by dup2() of a new GIL onto its number, or by close() and a
- *     reopen into the same number (calls in between see EBADF);
+ *     reopen into the same number (calls in between see EBADF), then shut
+ *     down (GIL_IOC_SHUTDOWN) through a descriptor kept for it, which
+ *     ends the waits and holds our threads had there (ESHUTDOWN, and an
+ *     owner death for the next taker);
  *   - fork: a child uses the inherited GILs for a few calls and exits
  *     (sometimes holding a GIL), or is SIGKILLed at a random moment;
  *   - a helper thread that attaches, acquires and exits holding the GIL;
@@ -29,7 +32,7 @@
  * is odd while its GIL is being replaced and moves on with every
  * replacement; a call during which it moved may have landed on either
  * GIL, or on a closed descriptor, and is held to the union of what any
- * state allows, plus EBADF.  A result outside the allowed set, or a
+ * state allows, plus EBADF and ESHUTDOWN.  A result outside the allowed set, or a
  * broken invariant (the page's size and policy fields, the ABI major,
  * "locked" while we hold it, the statistics' sizes and sums, bytes written
  * past what GET_STATS reports), is a finding.  GET_STATS fills and reports
@@ -107,6 +110,7 @@ enum cls {
 	C_BADNR = NR_REAL,	/* another number (or dir) under 0xBD */
 	C_FOREIGN,		/* another magic */
 	C_MMAP, C_MPROTECT, C_MUNMAP, C_MREMAP,
+	C_SHUTDOWN,		/* only by op_replace: see do_ioctl() */
 	NCLS
 };
 
@@ -114,7 +118,7 @@ static const char *const cls_names[NCLS] = {
 	"GET_VERSION", "ATTACH", "DETACH", "ACQUIRE", "RELEASE", "YIELD",
 	"GET_INTERVAL", "SET_INTERVAL", "GET_STATS", "GET_POLICY",
 	"SET_POLICY", "other 0xBD", "foreign",
-	"mmap", "mprotect", "munmap", "mremap",
+	"mmap", "mprotect", "munmap", "mremap", "SHUTDOWN",
 };
 
 static const unsigned int real_cmds[NR_REAL] = {
@@ -351,6 +355,8 @@ static int classify(unsigned int cmd)
 	    _IOC_NR(cmd) == _IOC_NR(GIL_IOC_GET_STATS) &&
 	    _IOC_DIR(cmd) == _IOC_DIR(GIL_IOC_GET_STATS))
 		return C_STATS;
+	if (cmd == GIL_IOC_SHUTDOWN)
+		return C_SHUTDOWN;
 	return _IOC_TYPE(cmd) == GIL_IOC_MAGIC ? C_BADNR : C_FOREIGN;
 }
 
@@ -1006,6 +1012,14 @@ static long do_ioctl(struct worker *w, const struct target *t,
 		cmd64 = cmd = t->dup ? GIL_IOC_GET_VERSION : GIL_IOC_RELEASE;
 		cls = classify(cmd);
 	}
+	/*
+	 * A SHUTDOWN drawn at random would end every thread's records at
+	 * once; op_replace() is where that happens, under a generation.
+	 */
+	if (cls == C_SHUTDOWN) {
+		cmd64 = cmd = GIL_IOC_GET_VERSION;
+		cls = C_VERSION;
+	}
 	prepare_input(a, cls);
 	if (setpol) {
 		/* Every setter that began before us ended before our call. */
@@ -1032,8 +1046,10 @@ static long do_ioctl(struct worker *w, const struct target *t,
 	if (!same)
 		snap.attached = snap.holding = UNK;
 	want = expected(cls, &snap, a);
-	if (!same && !t->dup)
+	if (!same && !t->dup) {
 		es_add(&want, EBADF);	/* closed under us, or the new GIL's */
+		es_add(&want, ESHUTDOWN);	/* the old GIL, shut down */
+	}
 	snprintf(what, sizeof(what), "cmd=0x%x arg=%s", cmd, a->desc);
 	snprintf(ctx, sizeof(ctx),
 		 "(%s%sslot %d%s, gen %u..%u, attached %c, holding %c)",
@@ -1575,15 +1591,18 @@ static int open_retry(void)
 
 /*
  * Replace a slot's GIL under the other threads' calls: they see EBADF, or
- * land on the new GIL; a thread waiting on the old one gets EBADF.
+ * land on the new GIL.  Then shut the old one down: a thread waiting there
+ * gets ESHUTDOWN, and what our threads held there goes to its next taker
+ * as an owner death (a call in flight may still be on it).
  */
 static void op_replace(struct worker *w, int s)
 {
 	struct slot *sl = &slots[s];
-	int nfd, i;
+	int nfd, old, i;
 
 	pthread_mutex_lock(&fd_lock);
 	atomic_fetch_add(&sl->gen, 1);
+	old = dup(sl->fd);
 	if (rng_chance(&w->rng, 50)) {
 		nfd = open_retry();
 		dup2(nfd, sl->fd);
@@ -1598,6 +1617,12 @@ static void op_replace(struct worker *w, int s)
 			close(nfd);
 		}
 	}
+	if (old >= 0 && ioctl(old, GIL_IOC_SHUTDOWN)) {
+		atomic_fetch_add(&sh->bad_results, 1);
+		if (show_finding())
+			out("    finding: SHUTDOWN: %s\n", ename(errno));
+	}
+	close(old);
 	atomic_fetch_add(&sl->gen, 1);
 	pthread_mutex_unlock(&fd_lock);
 	atomic_fetch_add_explicit(&sh->closes, 1, memory_order_relaxed);
@@ -1626,10 +1651,7 @@ static void op_dup(struct worker *w, int s)
 	atomic_fetch_add_explicit(&sh->dups, 1, memory_order_relaxed);
 	for (n = 1 + rng_below(&w->rng, 4); n > 0; n--)
 		step_on(w, &t);
-	/*
-	 * The last descriptor of a GIL the slot no longer has: its close
-	 * releases what our threads still held there.
-	 */
+	/* Perhaps the last descriptor of a GIL the slot no longer has. */
 	pthread_mutex_lock(&fd_lock);
 	close(t.fd);
 	pthread_mutex_unlock(&fd_lock);
