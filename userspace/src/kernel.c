@@ -59,14 +59,16 @@ static int kernel_open(struct gil *gil)
 }
 
 /*
- * Closing the descriptor makes the kernel fail this process's waiters with
- * EBADF.  Replacing it with /dev/null closes it without freeing the number,
+ * SHUTDOWN fails this process's waiters (ESHUTDOWN, which kernel_ioctl()
+ * reports as EBADF once closed) and ends its threads' records.  Replacing
+ * the descriptor with /dev/null then closes it without freeing the number,
  * so a racing call can never reach a file opened later under that number.
  */
 static void kernel_close(struct gil *gil)
 {
 	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
+	ioctl(kgil(gil)->fd, GIL_IOC_SHUTDOWN);
 	if (null >= 0) {
 		dup3(null, kgil(gil)->fd, O_CLOEXEC);
 		close(null);

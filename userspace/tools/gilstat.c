@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
- * gilstat: the GILs of /dev/gil live, from their debugfs files.
+ * gilstat: the GILs of /dev/gil live, from their descriptors' fdinfo.
  *
- * Every interval it reads /sys/kernel/debug/gil/<id> (one file of "key
- * value" lines per GIL, see module/debugfs.c) and prints one line per GIL:
+ * Every interval it finds the descriptors of /dev/gil in /proc/<pid>/fd/
+ * of every process it may look at (its own user's, or all as root), reads
+ * their /proc/<pid>/fdinfo/<fd> ("key:\tvalue" lines, see
+ * module/fdinfo.c), one per GIL however many descriptors share it, and
+ * prints one line per GIL:
  * rates over the interval (acquisitions, changes of owner, drop requests,
  * forced switches per second), the mean wait of the acquisitions that
  * waited, the handoff latency's p50 and p99 estimated from the histogram's
@@ -26,7 +29,7 @@
 #include <unistd.h>
 #include <linux/gil.h>
 
-#define DEFAULT_DIR "/sys/kernel/debug/gil"
+#define PROC "/proc"
 #define NSEC_PER_SEC 1000000000LL
 #define HIST_BUCKETS GIL_STATS_HIST_BUCKETS
 
@@ -50,7 +53,6 @@ struct snapshot {
 };
 
 struct options {
-	const char *dir;
 	double interval;
 	long count;		/* samples to print; 0: until interrupted */
 	bool plain;
@@ -118,23 +120,26 @@ static void parse_line(struct sample *s, const char *key, const char *val)
 }
 
 /*
- * Read one GIL's file.  Returns 0, or -1 when it is gone (closed since the
- * directory was listed: ENOENT, or EIO for a read cut off by the removal).
+ * Read the GIL behind /proc/@pid/fdinfo/@fd.  Returns 0, or -1 when it is
+ * not there any more (closed, or the process gone, since it was listed).
  */
-static int read_sample(const char *path, struct sample *s)
+static int read_sample(const char *pid, const char *fd, struct sample *s)
 {
-	char line[256], *val;
-	FILE *f = fopen(path, "re");
+	char path[300], line[256], *val;
+	FILE *f;
 
+	snprintf(path, sizeof(path), PROC "/%s/fdinfo/%s", pid, fd);
+	f = fopen(path, "re");
 	if (!f)
 		return -1;
 	memset(s, 0, sizeof(*s));
 	while (fgets(line, sizeof(line), f)) {
 		line[strcspn(line, "\n")] = 0;
-		val = strchr(line, ' ');
+		val = strchr(line, ':');
 		if (!val)
 			continue;
 		*val++ = 0;
+		val += strspn(val, "\t ");
 		parse_line(s, line, val);
 	}
 	if (ferror(f)) {
@@ -142,7 +147,21 @@ static int read_sample(const char *path, struct sample *s)
 		return -1;
 	}
 	fclose(f);
-	return 0;
+	return s->id ? 0 : -1;
+}
+
+/* /proc/@pid/fd/@fd is a descriptor of /dev/gil. */
+static bool is_gil(const char *pid, const char *fd)
+{
+	char path[300], target[32];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), PROC "/%s/fd/%s", pid, fd);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return false;
+	target[n] = 0;
+	return !strcmp(target, "/dev/gil");
 }
 
 static bool wanted(const struct options *o, unsigned long long id)
@@ -165,41 +184,76 @@ static int cmp_sample(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Read every GIL's file into @snap.  Returns 0, or -1 (errno set). */
+static struct sample *snapshot_slot(struct snapshot *snap)
+{
+	struct sample *s;
+	size_t cap;
+
+	if (snap->n < snap->cap)
+		return &snap->s[snap->n];
+	cap = snap->cap ? 2 * snap->cap : 16;
+	s = realloc(snap->s, cap * sizeof(*s));
+	if (!s)
+		return NULL;
+	snap->s = s;
+	snap->cap = cap;
+	return &snap->s[snap->n];
+}
+
+/* The GILs behind the descriptors of process @pid, into @snap. */
+static int snapshot_process(const struct options *o, struct snapshot *snap,
+			    const char *pid)
+{
+	char path[300];
+	struct dirent *e;
+	struct sample *s;
+	DIR *d;
+
+	snprintf(path, sizeof(path), PROC "/%s/fd", pid);
+	d = opendir(path);
+	if (!d)
+		return 0;	/* gone, or not ours to look at */
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.' || !is_gil(pid, e->d_name))
+			continue;
+		s = snapshot_slot(snap);
+		if (!s) {
+			closedir(d);
+			return -1;
+		}
+		if (!read_sample(pid, e->d_name, s) && wanted(o, s->id))
+			snap->n++;
+	}
+	closedir(d);
+	return 0;
+}
+
+/* Every GIL in sight into @snap, once each.  0, or -1 (errno set). */
 static int take_snapshot(const struct options *o, struct snapshot *snap)
 {
-	char path[512];
 	struct dirent *e;
-	DIR *d = opendir(o->dir);
+	DIR *d = opendir(PROC);
+	size_t i, n;
 
 	if (!d)
 		return -1;
 	snap->n = 0;
 	snap->t_ns = now_ns();
 	while ((e = readdir(d))) {
-		struct sample *s;
-
 		if (e->d_name[0] < '0' || e->d_name[0] > '9')
 			continue;
-		if (!wanted(o, strtoull(e->d_name, NULL, 10)))
-			continue;
-		if (snap->n == snap->cap) {
-			size_t cap = snap->cap ? 2 * snap->cap : 16;
-
-			s = realloc(snap->s, cap * sizeof(*s));
-			if (!s) {
-				closedir(d);
-				return -1;
-			}
-			snap->s = s;
-			snap->cap = cap;
+		if (snapshot_process(o, snap, e->d_name)) {
+			closedir(d);
+			return -1;
 		}
-		snprintf(path, sizeof(path), "%s/%s", o->dir, e->d_name);
-		if (!read_sample(path, &snap->s[snap->n]))
-			snap->n++;
 	}
 	closedir(d);
 	qsort(snap->s, snap->n, sizeof(*snap->s), cmp_sample);
+	/* Descriptors that share a GIL (dup, fork) show it once. */
+	for (i = n = 0; i < snap->n; i++)
+		if (!n || snap->s[n - 1].id != snap->s[i].id)
+			snap->s[n++] = snap->s[i];
+	snap->n = n;
 	return 0;
 }
 
@@ -320,9 +374,7 @@ static int run(const struct options *o)
 	size_t i;
 
 	if (take_snapshot(o, prev)) {
-		fprintf(stderr, "%s: %s: %s%s\n", prog, o->dir, strerror(errno),
-			errno == ENOENT ? " (is gil.ko loaded, and debugfs mounted?)" :
-			errno == EACCES ? " (run as root)" : "");
+		fprintf(stderr, "%s: %s: %s\n", prog, PROC, strerror(errno));
 		ret = 1;
 		goto out;
 	}
@@ -334,7 +386,7 @@ static int run(const struct options *o)
 		sleep_until(next);
 		cur = prev == &snaps[0] ? &snaps[1] : &snaps[0];
 		if (take_snapshot(o, cur)) {
-			fprintf(stderr, "%s: %s: %s\n", prog, o->dir,
+			fprintf(stderr, "%s: %s: %s\n", prog, PROC,
 				strerror(errno));
 			ret = 1;
 			goto out;
@@ -363,22 +415,23 @@ out:
 static int usage(int status)
 {
 	fprintf(status ? stderr : stdout,
-		"usage: %s [-i seconds] [-n count] [-p] [-d dir] [id...]\n"
+		"usage: %s [-i seconds] [-n count] [-p] [id...]\n"
 		"  -i SECONDS  sampling interval (default 1)\n"
 		"  -n COUNT    print COUNT samples, then exit (default: until interrupted)\n"
 		"  -p          plain output for logs: no redrawing, header once\n"
-		"  -d DIR      the debugfs directory (default " DEFAULT_DIR ")\n"
-		"  id...       only these GILs\n", prog);
+		"  id...       only these GILs\n"
+		"GILs of processes it may not look at are not shown: run as root to see all.\n",
+		prog);
 	return status;
 }
 
 int main(int argc, char **argv)
 {
-	struct options o = { .dir = DEFAULT_DIR, .interval = 1.0 };
+	struct options o = { .interval = 1.0 };
 	char *end;
 	int opt, i, ret;
 
-	while ((opt = getopt(argc, argv, "i:n:pd:h")) != -1) {
+	while ((opt = getopt(argc, argv, "i:n:ph")) != -1) {
 		switch (opt) {
 		case 'i':
 			o.interval = strtod(optarg, &end);
@@ -392,9 +445,6 @@ int main(int argc, char **argv)
 			break;
 		case 'p':
 			o.plain = true;
-			break;
-		case 'd':
-			o.dir = optarg;
 			break;
 		case 'h':
 			return usage(0);
