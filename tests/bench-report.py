@@ -61,6 +61,9 @@ def reference(name, backend, rows):
     def row(n, b="-"):
         return rows.get((n, b))
 
+    if name.startswith("handoff-waiters-"):
+        r = row("floor-futex-cross")
+        return ("floor-futex-cross", r) if r else None
     if name.startswith("handoff-") or name in ("floor-pipe-same", "floor-pipe-cross"):
         pin = name.rsplit("-", 1)[1]
         r = row("floor-futex-" + pin)
@@ -341,6 +344,8 @@ PLOTS = [
     ("floors", ["floor-futex-same", "floor-futex-cross", "floor-pipe-same", "floor-pipe-cross"]),
     ("handoff-voluntary-same", ["handoff-voluntary-same", "floor-futex-same"]),
     ("handoff-voluntary-cross", ["handoff-voluntary-cross", "floor-futex-cross"]),
+    ("handoff-waiters", ["handoff-waiters-1", "handoff-waiters-8", "handoff-waiters-64",
+                         "floor-futex-cross"]),
     ("handoff-forced-same", ["handoff-forced-same", "floor-futex-same"]),
     ("handoff-forced-cross", ["handoff-forced-cross", "floor-futex-cross"]),
     ("slice-1ms", ["slice-1ms"]),

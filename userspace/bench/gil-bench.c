@@ -31,6 +31,10 @@
  *                             the holder releases while the other thread
  *                             sleeps in gil_acquire: from the release
  *                             until the waiter returns holding the GIL (us)
+ *   handoff-waiters-{1,8,64}  N+1 threads, not pinned, take turns: the
+ *                             holder releases once the other N sleep in
+ *                             gil_acquire; from the release until one of
+ *                             them returns holding the GIL (us)
  *   handoff-forced-{same,cross}
  *                             two CPU-bound eval loops: from the moment the
  *                             holder's gil_check sees the drop request
@@ -345,6 +349,7 @@ static const char *const figure_names[] = {
 	"floor-futex-same", "floor-futex-cross", "floor-pipe-same",
 	"floor-pipe-cross", "floor-mutex", "floor-syscall", "clock-read",
 	"handoff-voluntary-same", "handoff-voluntary-cross",
+	"handoff-waiters-1", "handoff-waiters-8", "handoff-waiters-64",
 	"handoff-forced-same", "handoff-forced-cross",
 	"slice-1ms", "slice-5ms", "slice-20ms",
 	"convoy-0", "convoy-1", "convoy-2", "convoy-4",
@@ -373,6 +378,7 @@ static int per_round(int total)
 #define FLOOR_SAMPLES		3200
 #define VOLUNTARY_SAMPLES	1600
 #define FORCED_SAMPLES		800
+#define WAITERS_SAMPLES		400
 #define SLICE5_SAMPLES		240
 #define SLICE20_SAMPLES		96
 #define CONVOY0_SAMPLES		800
@@ -685,6 +691,111 @@ static void run_voluntary(const struct variant *var, const char *name, int cpu0,
 	add(series(name, var->label, "us"), v.lat, (size_t)v.n);
 	gil_done(v.gil, series(name, var->label, "us"));
 	free(v.lat);
+}
+
+/* ------------------------------------------------ a queue of waiters */
+
+/*
+ * N+1 threads take turns.  The holder waits until the other N have queued
+ * in gil_acquire (the last of them asleep), notes the time and releases;
+ * whichever waiter returns holding the GIL takes the time and holds in
+ * turn, and the releaser queues again once it has.  So every sample is a
+ * release with N threads asleep behind it.  The switch interval is long
+ * enough that no drop request is posted.
+ */
+struct queue {
+	struct gil *gil;
+	uint32_t waiters;	/* N */
+	uint32_t n;		/* samples */
+	uint32_t holding;	/* the first holder holds */
+	uint32_t queued;	/* threads in (or about to call) gil_acquire */
+	pid_t last_tid;		/* the last of them */
+	uint32_t got;		/* samples taken */
+	int64_t t0;
+	int64_t *lat;
+};
+
+struct queue_arg {
+	struct queue *q;
+	bool first;
+};
+
+/* Wait for the queue to fill, release, wait until a waiter has the GIL. */
+static void queue_release(struct queue *q, struct gil_tstate *ts)
+{
+	uint32_t k = load(&q->got);
+
+	while (load(&q->queued) < q->waiters)
+		sleep_ns(10000);
+	wait_sleeping(__atomic_load_n(&q->last_tid, __ATOMIC_ACQUIRE));
+	store64(&q->t0, now_ns());
+	check("gil_release", gil_release(ts));
+	wait_ge(&q->got, k + 1);
+}
+
+static void *queue_thread(void *arg)
+{
+	struct queue_arg *a = arg;
+	struct queue *q = a->q;
+	struct gil_tstate *ts = tstate(q->gil);
+	bool holds = a->first;
+	int64_t t1;
+	uint32_t k;
+
+	if (holds) {
+		check("gil_acquire", gil_acquire(ts));
+		publish(&q->holding, 1);
+	}
+	for (;;) {
+		if (holds) {
+			queue_release(q, ts);
+			holds = false;
+		}
+		__atomic_store_n(&q->last_tid, gettid_(), __ATOMIC_RELEASE);
+		publish_add(&q->queued);
+		check("gil_acquire", gil_acquire(ts));
+		t1 = now_ns();
+		__atomic_sub_fetch(&q->queued, 1, __ATOMIC_ACQ_REL);
+		k = load(&q->got);
+		if (k < q->n) {
+			q->lat[k] = t1 - load64(&q->t0);
+			publish(&q->got, k + 1);
+		}
+		if (k + 1 >= q->n) {
+			/* Done: each thread takes the GIL once more and ends. */
+			check("gil_release", gil_release(ts));
+			break;
+		}
+		holds = true;
+	}
+	tstate_done(ts);
+	return NULL;
+}
+
+static void run_waiters(const struct variant *var, uint32_t waiters)
+{
+	struct queue q = { .waiters = waiters,
+			   .n = (uint32_t)per_round(WAITERS_SAMPLES) };
+	struct queue_arg *args = xcalloc(waiters + 1, sizeof(*args));
+	pthread_t *t = xcalloc(waiters + 1, sizeof(*t));
+	char name[32];
+
+	snprintf(name, sizeof(name), "handoff-waiters-%u", waiters);
+	q.gil = gil_new(var, 60.0);
+	q.lat = xcalloc(q.n, sizeof(*q.lat));
+	for (uint32_t i = 0; i <= waiters; i++) {
+		args[i] = (struct queue_arg){ &q, i == 0 };
+		t[i] = spawn(queue_thread, &args[i]);
+		if (i == 0)
+			wait_ge(&q.holding, 1);
+	}
+	for (uint32_t i = 0; i <= waiters; i++)
+		pthread_join(t[i], NULL);
+	add(series(name, var->label, "us"), q.lat, q.n);
+	gil_done(q.gil, series(name, var->label, "us"));
+	free(q.lat);
+	free(args);
+	free(t);
 }
 
 /* ------------------------------------------------ two CPU-bound threads */
@@ -1212,13 +1323,15 @@ static int policies[GIL_POLICY_COUNT];	/* the kernel backend's */
 static int npolicies;
 
 enum bench_id {
-	B_VOL_SAME, B_VOL_CROSS, B_FORCED_SAME, B_SLICE1, B_SLICE5, B_SLICE20,
+	B_VOL_SAME, B_VOL_CROSS, B_WAITERS1, B_WAITERS8, B_WAITERS64,
+	B_FORCED_SAME, B_SLICE1, B_SLICE5, B_SLICE20,
 	B_CONVOY0, B_CONVOY1, B_CONVOY2, B_CONVOY4, B_TPUT, B_FAIR2, B_FAIR4,
 	B_FAIR2IO, B_UNCONTENDED, NR_BENCH
 };
 
 static const char *const bench_names[NR_BENCH] = {
 	"handoff-voluntary-same", "handoff-voluntary-cross",
+	"handoff-waiters-1", "handoff-waiters-8", "handoff-waiters-64",
 	"handoff-forced-same", "slice-1ms + handoff-forced-cross",
 	"slice-5ms", "slice-20ms", "convoy-0", "convoy-1", "convoy-2",
 	"convoy-4", "throughput-1/2/4", "fairness-2", "fairness-4",
@@ -1247,6 +1360,15 @@ static void run_bench(int id, const struct variant *var)
 		break;
 	case B_VOL_CROSS:
 		run_voluntary(var, "handoff-voluntary-cross", 0, 1);
+		break;
+	case B_WAITERS1:
+		run_waiters(var, 1);
+		break;
+	case B_WAITERS8:
+		run_waiters(var, 8);
+		break;
+	case B_WAITERS64:
+		run_waiters(var, 64);
 		break;
 	case B_FORCED_SAME:
 		run_spinners(var, 0.001, 0, 0, per_round(FORCED_SAMPLES),
