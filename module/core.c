@@ -25,6 +25,7 @@
 #include <linux/atomic.h>
 #include <linux/pid.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 
 #include "gil.h"
@@ -37,7 +38,8 @@ static atomic_long_t gil_live = ATOMIC_LONG_INIT(0);
 
 /*
  * Everything a GIL allocates is charged to the opener's memory cgroup: an
- * unprivileged user can create as many as its fd limit allows.
+ * unprivileged user can create as many as its limits let it keep files
+ * open (descriptors, mappings, descriptors in flight).
  */
 struct gil *gil_create(void)
 {
@@ -54,7 +56,7 @@ struct gil *gil_create(void)
 	gil->interval_us = READ_ONCE(gil_default_interval_us);
 	gil->policy = READ_ONCE(gil_default_policy);
 	gil->id = atomic64_inc_return(&gil_next_id);
-	gil->opener_tgid = current->tgid;
+	gil->opener = get_pid(task_tgid(current));
 	get_task_comm(gil->opener_comm, current);
 	gil_page_sync(gil);
 	atomic_long_inc(&gil_live);
@@ -71,6 +73,7 @@ void gil_destroy(struct gil *gil)
 	xa_for_each(&gil->threads, tid, t)
 		gil_thread_put(t);
 	xa_destroy(&gil->threads);
+	put_pid(gil->opener);
 	gil_page_free(gil);
 	kfree(gil);
 	atomic_long_dec(&gil_live);
@@ -115,6 +118,7 @@ static void gil_thread_free_rcu(struct rcu_head *rcu)
 	struct gil_thread *t = container_of(rcu, struct gil_thread, rcu);
 
 	put_pid(t->pid);
+	put_pid(t->tgid);
 	kfree(t);
 }
 
@@ -184,7 +188,7 @@ bool gil_thread_unlink(struct gil *gil, struct gil_thread *t)
 	xa_lock(&gil->threads);
 	unlinked = __xa_cmpxchg(&gil->threads, t->tid, t, NULL, 0) == t;
 	if (unlinked)
-		gil->nr_threads--;
+		WRITE_ONCE(gil->nr_threads, gil->nr_threads - 1);
 	xa_unlock(&gil->threads);
 	return unlinked;
 }
@@ -238,6 +242,7 @@ static void gil_reap(struct gil *gil, unsigned long budget)
 			gil_thread_end(gil, t);
 		gil_thread_put(t);
 		tid++;
+		cond_resched();
 	}
 	WRITE_ONCE(gil->reap_cursor, tid);
 }
@@ -258,7 +263,7 @@ static struct gil_thread *gil_thread_alloc(struct gil *gil)
 	t->pid = get_pid(task_pid(current));
 	t->exec_id = READ_ONCE(current->self_exec_id);
 	t->tid = current->pid;
-	t->tgid = current->tgid;
+	t->tgid = get_pid(task_tgid(current));
 	init_waitqueue_head(&t->wq);
 	INIT_LIST_HEAD(&t->wait_node);
 	return t;
@@ -288,13 +293,13 @@ int gil_attach(struct gil *gil)
 
 		/* Counted first: the store may drop the lock to allocate. */
 		if (!old)
-			gil->nr_threads++;
+			WRITE_ONCE(gil->nr_threads, gil->nr_threads + 1);
 		prev = __xa_store(&gil->threads, t->tid, t, GFP_KERNEL_ACCOUNT);
 		ret = xa_err(prev);
 		if (ret && !old)
-			gil->nr_threads--;
+			WRITE_ONCE(gil->nr_threads, gil->nr_threads - 1);
 		else if (!ret && old && !prev)	/* unlinked meanwhile */
-			gil->nr_threads++;
+			WRITE_ONCE(gil->nr_threads, gil->nr_threads + 1);
 		old = ret ? NULL : prev;
 	}
 	xa_unlock(&gil->threads);
@@ -336,10 +341,11 @@ int gil_shutdown(struct gil *gil)
 	struct gil_thread *t;
 
 	while ((t = gil_thread_next(gil, &tid))) {
-		if (t->tgid == current->tgid)
+		if (t->tgid == task_tgid(current))
 			gil_thread_end(gil, t);
 		gil_thread_put(t);
 		tid++;
+		cond_resched();
 	}
 	return 0;
 }

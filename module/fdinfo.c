@@ -7,8 +7,9 @@
  *   id, opener_pid, opener_comm  the GIL (the id its trace events carry)
  *                                and the process that opened it
  *   locked, holder               whether it is held, and by which tid (0:
- *                                none)
- *   nr_waiters, threads          threads waiting in ACQUIRE; records of
+ *                                none, or not in the reader's namespace)
+ *   nr_waiters, threads          threads waiting in ACQUIRE (those away
+ *                                handling a signal too); records of
  *                                attached threads
  *   interval_us                  the switch interval
  *   policy                       the handoff policy, by name
@@ -17,9 +18,14 @@
  *   handoff_ns_hist_<i>          a nonzero bucket of the handoff histogram:
  *                                n handoffs of [2^i, 2^(i+1)) ns
  *
- * The counters and the live state are one snapshot, under gil->lock.  The
- * file pins the GIL while it is read, as every fdinfo reader pins its file.
+ * Pids are in the pid namespace of the procfs read, as pidfd's fdinfo has
+ * them.  The counters and the live state are one snapshot, under
+ * gil->lock; threads is read apart from them.  The file pins the GIL while
+ * it is read, as every fdinfo reader pins its file.
  */
+#include <linux/pid.h>
+#include <linux/pid_namespace.h>
+#include <linux/proc_fs.h>
 #include <linux/seq_file.h>
 
 #include "gil.h"
@@ -35,6 +41,7 @@ struct gil_fdinfo_state {
 
 void gil_show_fdinfo(struct gil *gil, struct seq_file *m)
 {
+	struct pid_namespace *ns = proc_pid_ns(file_inode(m->file)->i_sb);
 	struct gil_fdinfo_state s;
 	struct gil_stats st;
 	unsigned int i;
@@ -42,14 +49,14 @@ void gil_show_fdinfo(struct gil *gil, struct seq_file *m)
 	spin_lock(&gil->lock);
 	gil_stats_read_locked(gil, &st);
 	s.locked = gil->locked;
-	s.holder = gil->locked ? gil->holder->tid : 0;
+	s.holder = gil->locked ? pid_nr_ns(gil->holder->pid, ns) : 0;
 	s.nr_waiters = gil->nr_waiters;
 	s.interval_us = gil->interval_us;
 	s.policy = gil->policy;
 	spin_unlock(&gil->lock);
 
 	seq_printf(m, "id:\t%llu\n", gil->id);
-	seq_printf(m, "opener_pid:\t%d\n", gil->opener_tgid);
+	seq_printf(m, "opener_pid:\t%d\n", pid_nr_ns(gil->opener, ns));
 	seq_printf(m, "opener_comm:\t%s\n", gil->opener_comm);
 	seq_printf(m, "locked:\t%d\n", s.locked);
 	seq_printf(m, "holder:\t%d\n", s.holder);

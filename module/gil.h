@@ -18,7 +18,9 @@
  *   gil->lock           the algorithm's state: everything in struct gil but
  *                       @threads, and a record's wait state
  *   xa_lock(threads)    the records by tid, and gil->nr_threads
- *   thread->wq.lock     taken by prepare_to_wait() under gil->lock
+ *   thread->wq.lock     taken by prepare_to_wait() under gil->lock (no
+ *                       wake-up takes it under gil->lock but on a
+ *                       struct gil_wake_q overflow, which cannot happen)
  * No wake-up is done under gil->lock: lock.c collects them (struct
  * gil_wake_q) and wakes once it has let go.
  */
@@ -33,7 +35,6 @@
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
-#include <linux/workqueue.h>
 #include <linux/xarray.h>
 #include <linux/gil.h>
 
@@ -63,8 +64,8 @@ struct gil_counters {
  *	pins no task_struct
  * @exec_id: the thread's self_exec_id when it attached: an exec ends the
  *	attachment (the new program's tid may be another thread's)
- * @tid: key in gil->threads
- * @tgid: the thread's process, for GIL_IOC_SHUTDOWN
+ * @tid: key in gil->threads (in the initial pid namespace)
+ * @tgid: the thread's process, for GIL_IOC_SHUTDOWN (a reference)
  * @wq: where the thread sleeps, in take or in a forced release; only it
  *	sleeps here, and it is woken through it after gil->lock is dropped
  *
@@ -91,7 +92,7 @@ struct gil_thread {
 	struct pid *pid;
 	u64 exec_id;
 	pid_t tid;
-	pid_t tgid;
+	struct pid *tgid;
 	wait_queue_head_t wq;
 	struct list_head wait_node;
 	ktime_t wait_start;
@@ -124,8 +125,6 @@ struct gil_thread {
  * @nr_away: of those, interrupted by a signal
  * @released_at: time of the last release, for the handoff latency
  * @released_by: tid of the thread that released then, for its trace
- * @owner_check: notices a dead holder when no waiter's timed wait ends
- *	soon enough (long intervals)
  * @threads: attached threads by tid, under the xarray's lock
  * @nr_threads: records in @threads, under the xarray's lock
  * @reap_cursor: where the next look for records of exited threads begins
@@ -133,7 +132,7 @@ struct gil_thread {
  * @shared: its contents
  * @stats: statistics
  * @id: sequence number, for fdinfo and the trace events
- * @opener_tgid: the process that opened it
+ * @opener: the process that opened it (a reference)
  * @opener_comm: that process's name when it opened it
  */
 struct gil {
@@ -150,7 +149,6 @@ struct gil {
 	unsigned int nr_away;
 	ktime_t released_at;
 	pid_t released_by;
-	struct delayed_work owner_check;
 	struct xarray threads;
 	unsigned long nr_threads;
 	unsigned long reap_cursor;
@@ -158,7 +156,7 @@ struct gil {
 	struct gil_page *shared;
 	struct gil_counters stats;
 	u64 id;
-	pid_t opener_tgid;
+	struct pid *opener;
 	char opener_comm[TASK_COMM_LEN];
 };
 

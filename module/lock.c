@@ -28,17 +28,26 @@
  *    its place in the queue, its deadline and its switch_number: a signal
  *    is no wake-up in CPython's sense (pthread_cond_timedwait resumes with
  *    its absolute deadline).  While away the thread is passed over by
- *    handoffs, and a forced releaser does not wait for it.  A fatal signal
- *    ends the wait.
+ *    handoffs; a forced releaser waits for it, as CPython's does for a
+ *    waiter running a handler.  A fatal signal ends the wait.
  *  - The forced releaser also stops waiting when no thread waits any more
- *    (a waiter was killed, or is away): CPython's untimed wait would hang
- *    there (gh-96387).
- *  - A holder that exits or execs holding the GIL does not wedge it: it is
- *    noticed by the next waiter whose timed wait ends, or within
- *    GIL_OWNER_CHECK_MS by gil->owner_check when the interval is longer,
- *    and the GIL is released as the policy says (under fifo, to the
- *    longest waiter); the next owner gets EOWNERDEAD, as from a robust
- *    mutex.
+ *    (a waiter was killed, or exited while away): CPython's untimed wait
+ *    would hang there (gh-96387).  A waiter that exits while away leaves
+ *    no trace to wake anyone by, so while some are away the releaser
+ *    looks for them every GIL_OWNER_CHECK_MS.
+ *  - A holder that exits or execs holding the GIL does not wedge it: the
+ *    first waiter in line sleeps at most GIL_OWNER_CHECK_MS at a time and
+ *    looks at the holder each time, whatever the interval (the others
+ *    sleep until their deadlines; the cost is the waiters' own), and the
+ *    GIL is released as the policy says (under fifo, to the longest
+ *    waiter); the next owner gets EOWNERDEAD, as from a robust mutex.
+ *  - Only a timeout or a release's wake-up restarts the interval; any
+ *    other wake-up (a look at the holder, the freezer's thaw) goes on with
+ *    the same deadline.
+ *
+ * What a thread's record is and when it ends (exit, exec, DETACH,
+ * SHUTDOWN; at most max_threads of them) is core.c's; what fdinfo shows of
+ * a GIL is fdinfo.c's.
  *
  * The tracepoints of trace.h mark acquisitions, releases, drop requests
  * and handoffs, under gil->lock; when disabled each is a patched-out
@@ -52,7 +61,7 @@
 #include "gil.h"
 #include "trace.h"
 
-/* How often a dead holder is looked for when no timed wait ends sooner. */
+/* How often the first waiter looks for a dead holder, at the longest. */
 #define GIL_OWNER_CHECK_MS	10
 
 #define GIL_SLEEP	(TASK_INTERRUPTIBLE | TASK_FREEZABLE)
@@ -60,18 +69,22 @@
 /*
  * The wake-ups a change of state leaves to do once gil->lock is dropped
  * (kernel/futex/'s wake_q, which modules cannot use).  No operation needs
- * more than two: a waiter, and a forced releaser or the new owner.
+ * more than three: a waiter to take the GIL, a forced releaser, and the
+ * new first waiter in line.
  */
 struct gil_wake_q {
-	struct gil_thread *t[2];
+	struct gil_thread *t[3];
 	unsigned int n;
 	bool sync;
 };
 
 static void gil_wake_q_add(struct gil_wake_q *q, struct gil_thread *t)
 {
-	if (WARN_ON_ONCE(q->n == ARRAY_SIZE(q->t)))
+	/* Never lost: at worst woken under the lock. */
+	if (WARN_ON_ONCE(q->n == ARRAY_SIZE(q->t))) {
+		wake_up_interruptible(&t->wq);
 		return;
+	}
 	kref_get(&t->kref);
 	q->t[q->n++] = t;
 }
@@ -109,7 +122,37 @@ static bool gil_queued(const struct gil_thread *t)
 /* Waiters in the wait loop now, not away handling a signal. */
 static unsigned int gil_nr_present(const struct gil *gil)
 {
+	if (WARN_ON_ONCE(gil->nr_away > gil->nr_waiters))
+		return 0;
 	return gil->nr_waiters - gil->nr_away;
+}
+
+/* The first waiter in line that is not away: it watches the holder. */
+static struct gil_thread *gil_head(struct gil *gil)
+{
+	struct gil_thread *w;
+
+	list_for_each_entry(w, &gil->waiters, wait_node)
+		if (!w->away && !w->gone)
+			return w;
+	return NULL;
+}
+
+/*
+ * The line changed (@old_head was first): a new first waiter takes over
+ * watching the holder, and must wake up to shorten its sleep, if that
+ * goes past the next look.
+ */
+static void gil_wake_new_head(struct gil *gil, struct gil_thread *old_head,
+			      struct gil_wake_q *q)
+{
+	struct gil_thread *h = gil_head(gil);
+
+	if (!h || h == old_head || !gil->locked || h->woken)
+		return;
+	if (ktime_after(h->deadline,
+			ktime_add_ms(ktime_get(), GIL_OWNER_CHECK_MS)))
+		gil_wake_q_add(q, h);
 }
 
 /*
@@ -139,6 +182,7 @@ static void gil_clear_drop_request(struct gil *gil)
  */
 static void gil_set_owner(struct gil *gil, struct gil_thread *t,
 			  struct gil_wake_q *q)
+	__must_hold(&gil->lock)
 {
 	struct gil_thread *old = gil->holder;
 
@@ -175,7 +219,7 @@ static void gil_wake_switcher(struct gil *gil, struct gil_wake_q *q)
 {
 	struct gil_thread *r = gil->holder;
 
-	if (!gil_nr_present(gil) && r && r->switching && !r->away)
+	if (!gil->nr_waiters && r && r->switching && !r->away)
 		gil_wake_q_add(q, r);
 }
 
@@ -185,6 +229,7 @@ static void gil_wake_switcher(struct gil *gil, struct gil_wake_q *q)
  * GIL straight to one.
  */
 static void gil_release_locked(struct gil *gil, struct gil_wake_q *q)
+	__must_hold(&gil->lock)
 {
 	struct gil_thread *next = NULL;
 
@@ -227,14 +272,36 @@ static void gil_enqueue(struct gil *gil, struct gil_thread *t)
 }
 
 /*
+ * Waiters that exited while away, their handlers never back: they never
+ * will be, so they leave the line (their records are core.c's to reap).
+ */
+static void gil_prune_away(struct gil *gil)
+{
+	struct gil_thread *w, *next;
+
+	list_for_each_entry_safe(w, next, &gil->waiters, wait_node) {
+		if (!w->away || !gil_thread_dead(w))
+			continue;
+		list_del_init(&w->wait_node);
+		gil->nr_waiters--;
+		gil->nr_away--;
+		w->away = false;
+	}
+}
+
+/*
  * The end of a wait without the GIL: for good (@away false), or for the
  * time a signal takes.  A wake-up it may have consumed goes on to the next
- * waiter, a request no one waits for any more is withdrawn (gh-96387), and
- * a forced releaser left with no waiter stops waiting.
+ * waiter, the next in line watches the holder, a request no one waits for
+ * any more is withdrawn (gh-96387), and a forced releaser left with no
+ * waiter stops waiting.
  */
 static void gil_wait_end(struct gil *gil, struct gil_thread *t, bool away,
 			 struct gil_wake_q *q)
+	__must_hold(&gil->lock)
 {
+	struct gil_thread *head = gil_head(gil);
+
 	if (away) {
 		t->away = true;
 		gil->nr_away++;
@@ -248,9 +315,14 @@ static void gil_wait_end(struct gil *gil, struct gil_thread *t, bool away,
 	if (!gil->locked && t->woken)
 		gil_wake_next(gil, q);
 	t->woken = false;
-	if (!gil->nr_waiters)
+	if (head == t)
+		gil_wake_new_head(gil, t, q);
+	if (!gil_nr_present(gil))
+		gil_prune_away(gil);
+	if (!gil->nr_waiters) {
 		gil_clear_drop_request(gil);
-	gil_wake_switcher(gil, q);
+		gil_wake_switcher(gil, q);
+	}
 }
 
 /*
@@ -261,6 +333,7 @@ static void gil_wait_end(struct gil *gil, struct gil_thread *t, bool away,
  */
 static int gil_thread_leave_locked(struct gil *gil, struct gil_thread *t,
 				   bool unless_held, struct gil_wake_q *q)
+	__must_hold(&gil->lock)
 {
 	if (gil_holds(gil, t)) {
 		if (unless_held)
@@ -299,6 +372,7 @@ int gil_thread_leave(struct gil *gil, struct gil_thread *t, bool unless_held)
 
 /* The holder exited or exec'd holding the GIL: release it for them. */
 static void gil_recover(struct gil *gil, struct gil_wake_q *q)
+	__must_hold(&gil->lock)
 {
 	struct gil_thread *dead = gil->holder;
 	/* Whoever else unlinks it leaves it too, in vain: once is enough. */
@@ -309,36 +383,15 @@ static void gil_recover(struct gil *gil, struct gil_wake_q *q)
 		gil_thread_put(dead);
 }
 
-static void gil_owner_check(struct work_struct *work)
-{
-	struct gil *gil = container_of(to_delayed_work(work), struct gil,
-				       owner_check);
-	struct gil_wake_q q = { };
-	bool again;
-
-	spin_lock(&gil->lock);
-	if (gil->locked && gil_thread_dead(gil->holder))
-		gil_recover(gil, &q);
-	again = gil->locked && gil_nr_present(gil) &&
-		gil->interval_us > GIL_OWNER_CHECK_MS * USEC_PER_MSEC;
-	spin_unlock(&gil->lock);
-	gil_wake_up(&q);
-	if (again)
-		queue_delayed_work(system_wq, &gil->owner_check,
-				   msecs_to_jiffies(GIL_OWNER_CHECK_MS));
-}
-
 void gil_lock_init(struct gil *gil)
 {
 	spin_lock_init(&gil->lock);
 	INIT_LIST_HEAD(&gil->waiters);
-	INIT_DELAYED_WORK(&gil->owner_check, gil_owner_check);
 }
 
-/* No call is in flight: only the owner check may still be pending. */
+/* No call is in flight: drop the last holder's reference. */
 void gil_lock_destroy(struct gil *gil)
 {
-	cancel_delayed_work_sync(&gil->owner_check);
 	if (gil->holder)
 		gil_thread_put(gil->holder);
 }
@@ -349,6 +402,7 @@ void gil_lock_destroy(struct gil *gil)
  */
 static int gil_acquire_locked(struct gil *gil, struct gil_thread *t,
 			      bool waited, struct gil_wake_q *q)
+	__must_hold(&gil->lock)
 {
 	struct gil_acquire_times times;
 	int ret = 0;
@@ -373,14 +427,15 @@ static int gil_acquire_locked(struct gil *gil, struct gil_thread *t,
 /*
  * The wait of take_gil(), until the GIL is taken (0) or the wait ends
  * otherwise (a fatal signal, a shutdown, or -ERESTARTNOINTR for a signal to
- * handle, with the wait kept).  Returns with gil->lock held.
+ * handle, with the wait kept).
  */
 static int gil_wait(struct gil *gil, struct gil_thread *t,
 		    struct gil_wake_q *q)
+	__must_hold(&gil->lock)
 {
 	DEFINE_WAIT(wait);
-	ktime_t deadline;
-	bool timed_out;
+	ktime_t until, check;
+	bool expired;
 
 	for (;;) {
 		if (gil_holds(gil, t))		/* handed over as it slept */
@@ -394,17 +449,19 @@ static int gil_wait(struct gil *gil, struct gil_thread *t,
 		if (!gil_queued(t))
 			gil_enqueue(gil, t);
 		t->woken = false;
-		deadline = t->deadline;
+		until = t->deadline;
+		if (gil_head(gil) == t) {
+			check = ktime_add_ms(ktime_get(), GIL_OWNER_CHECK_MS);
+			if (ktime_before(check, until))
+				until = check;
+		}
 		prepare_to_wait(&t->wq, &wait, GIL_SLEEP);
-		if (ktime_ms_delta(deadline, ktime_get()) > GIL_OWNER_CHECK_MS)
-			queue_delayed_work(system_wq, &gil->owner_check,
-					   msecs_to_jiffies(GIL_OWNER_CHECK_MS));
 		spin_unlock(&gil->lock);
 		gil_wake_up(q);
 
-		timed_out = !schedule_hrtimeout_range(&deadline,
-						      current->timer_slack_ns,
-						      HRTIMER_MODE_ABS);
+		expired = !schedule_hrtimeout_range(&until,
+						    current->timer_slack_ns,
+						    HRTIMER_MODE_ABS);
 		finish_wait(&t->wq, &wait);
 		spin_lock(&gil->lock);
 
@@ -416,11 +473,15 @@ static int gil_wait(struct gil *gil, struct gil_thread *t,
 			return 0;
 		if (signal_pending(current))
 			return -ERESTARTNOINTR;
-		/* Ask only if no one else got the GIL during this wait. */
-		if (timed_out && gil->locked &&
-		    gil->switch_number == t->wait_switch_number)
-			gil_post_drop_request(gil, t);
-		gil_arm(gil, t, ktime_get());
+		if (expired && !ktime_before(until, t->deadline)) {
+			/* Ask only if no one else got the GIL meanwhile. */
+			if (gil->locked &&
+			    gil->switch_number == t->wait_switch_number)
+				gil_post_drop_request(gil, t);
+			gil_arm(gil, t, ktime_get());
+		} else if (t->woken) {
+			gil_arm(gil, t, ktime_get());
+		}
 	}
 }
 
@@ -459,12 +520,16 @@ int gil_take(struct gil *gil, struct gil_thread *t)
 		if (gil_holds(gil, t))
 			gil_release_locked(gil, &q);
 	} else {
+		bool was_head = waited && gil_head(gil) == t;
+
 		if (waited) {
 			list_del_init(&t->wait_node);
 			gil->nr_waiters--;
 			t->woken = false;
 		}
 		ret = gil_acquire_locked(gil, t, waited, &q);
+		if (was_head)
+			gil_wake_new_head(gil, t, &q);
 	}
 out:
 	spin_unlock(&gil->lock);
@@ -474,20 +539,29 @@ out:
 
 /*
  * The handshake of a forced release: wait until another thread has taken
- * the GIL, or none waits any more.  Resumable after a signal, as the wait
- * of take is.
+ * the GIL, or none waits any more (one away may have exited: look every
+ * GIL_OWNER_CHECK_MS).  Resumable after a signal, as the wait of take is.
  */
 static int gil_switch_wait(struct gil *gil, struct gil_thread *t,
 			   struct gil_wake_q *q)
+	__must_hold(&gil->lock)
 {
 	DEFINE_WAIT(wait);
-	int ret = 0;
+	ktime_t until;
+	bool away;
 
-	while (gil->holder == t && gil_nr_present(gil)) {
+	while (gil->holder == t && gil->nr_waiters) {
+		away = gil->nr_away;
+		if (away)
+			until = ktime_add_ms(ktime_get(), GIL_OWNER_CHECK_MS);
 		prepare_to_wait(&t->wq, &wait, GIL_SLEEP);
 		spin_unlock(&gil->lock);
 		gil_wake_up(q);
-		schedule();
+		if (away)
+			schedule_hrtimeout_range(&until, current->timer_slack_ns,
+						 HRTIMER_MODE_ABS);
+		else
+			schedule();
 		finish_wait(&t->wq, &wait);
 		spin_lock(&gil->lock);
 		if (t->gone || fatal_signal_pending(current))
@@ -496,9 +570,11 @@ static int gil_switch_wait(struct gil *gil, struct gil_thread *t,
 			t->away = true;
 			return -ERESTARTNOINTR;
 		}
+		if (gil->nr_away)
+			gil_prune_away(gil);
 	}
 	t->switching = false;
-	return ret;
+	return 0;
 }
 
 /*
@@ -535,7 +611,8 @@ int gil_drop(struct gil *gil, struct gil_thread *t)
 		if (!forced)
 			goto out;
 		t->switching = true;
-		q.sync = true;
+		/* It sleeps until the woken thread runs: say so, if it will. */
+		q.sync = gil->holder == t && gil->nr_waiters;
 	}
 	ret = gil_switch_wait(gil, t, &q);
 out:

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Tracepoints of the GIL: /sys/kernel/tracing/events/gil/, and perf's
- * gil:* events.  Each names its GIL by the id of its debugfs file
- * (/sys/kernel/debug/gil/<id>) and its threads by tid.
+ * gil:* events.  Each names its GIL by the id its descriptors' fdinfo
+ * shows (/proc/<pid>/fdinfo/<fd>) and its threads by tid (in the initial
+ * pid namespace, as sched events do).
  *
  *   gil_acquire       a thread took the GIL (ACQUIRE, or the take of YIELD)
  *   gil_release       a thread released it (RELEASE, or the drop of YIELD)
@@ -10,8 +11,8 @@
  *   gil_handoff       a waiter took the GIL a release let go: the latency
  *                     the statistics' histogram counts
  *
- * A holder that exits, or whose process closes the GIL, while holding it
- * has no gil_release; the next gil_acquire says owner_died=1.
+ * A holder that exits or execs holding the GIL, or whose process shuts it
+ * down, has no gil_release; the next gil_acquire says owner_died=1.
  */
 #undef TRACE_SYSTEM
 #define TRACE_SYSTEM gil

@@ -493,7 +493,10 @@ static void gil_lt_queue(struct kunit *test, struct gil_lt_agent *a,
  */
 static void gil_lt_join_case_process(struct gil_lt_agent *a)
 {
-	WRITE_ONCE(a->t->tgid, current->tgid);
+	struct pid *old = a->t->tgid;
+
+	WRITE_ONCE(a->t->tgid, get_pid(task_tgid(current)));
+	put_pid(old);
 }
 
 /* Functions the agents run. */
@@ -1328,20 +1331,25 @@ static int gil_lt_fn_drop_twice(struct gil_lt_agent *a, void *arg)
 }
 
 /*
- * A waiter that never runs: the case's own record, queued by hand, so that
- * a forced release waits in its handshake for as long as the case likes.
+ * A waiter that never runs: the case's own record, queued by hand (@away:
+ * as one in its signal handler), so that a forced release waits in its
+ * handshake for as long as the case likes.
  */
 static void gil_lt_phantom_waiter(struct gil *gil, struct gil_thread *t,
-				  bool queued)
+				  bool queued, bool away)
 {
 	spin_lock(&gil->lock);
 	if (queued) {
 		list_add_tail(&t->wait_node, &gil->waiters);
 		gil->nr_waiters++;
 		t->woken = true;	/* not to be woken: nobody sleeps */
+		t->away = away;
+		gil->nr_away += away;
 	} else {
 		list_del_init(&t->wait_node);
 		gil->nr_waiters--;
+		gil->nr_away -= t->away;
+		t->away = false;
 	}
 	spin_unlock(&gil->lock);
 }
@@ -1365,7 +1373,7 @@ static void gil_test_forced_release_restarts_after_signal(struct kunit *test)
 	me = gil_thread_get(gil);
 	KUNIT_ASSERT_NOT_NULL(test, me);
 	KUNIT_ASSERT_EQ(test, gil_lt_do(test, a, GIL_LT_TAKE), 0);
-	gil_lt_phantom_waiter(gil, me, true);
+	gil_lt_phantom_waiter(gil, me, true, false);
 	spin_lock(&gil->lock);
 	gil->drop_request = true;
 	spin_unlock(&gil->lock);
@@ -1382,11 +1390,46 @@ static void gil_test_forced_release_restarts_after_signal(struct kunit *test)
 	msleep(50);
 	KUNIT_EXPECT_FALSE(test, gil_lt_idle(a));
 
-	gil_lt_phantom_waiter(gil, me, false);
+	gil_lt_phantom_waiter(gil, me, false, false);
 	wake_up_interruptible(&a->t->wq);
 	KUNIT_ASSERT_TRUE(test, gil_lt_wait(a, GIL_LT_OP_MS));
 	KUNIT_EXPECT_EQ(test, r.second, 0);
 	KUNIT_EXPECT_FALSE(test, READ_ONCE(a->t->switching));
+	gil_thread_put(me);
+	KUNIT_EXPECT_EQ(test, gil_detach(gil), 0);
+}
+
+/*
+ * A forced releaser waits for a waiter away in its signal handler, as
+ * CPython's waits for one whose condition wait runs a handler: it will be
+ * back for the GIL.  (Only one that exits is not waited for.)
+ */
+static void gil_test_forced_release_waits_for_away_waiter(struct kunit *test)
+{
+	struct gil_lt_ctx *ctx = test->priv;
+	struct gil *gil = ctx->gil;
+	struct gil_thread *me;
+	struct gil_lt_agent *a;
+
+	KUNIT_ASSERT_EQ(test, gil_set_interval(gil, GIL_INTERVAL_MAX_US), 0);
+	a = gil_lt_start(test, "releaser");
+	KUNIT_ASSERT_EQ(test, gil_attach(gil), 0);
+	me = gil_thread_get(gil);
+	KUNIT_ASSERT_NOT_NULL(test, me);
+	KUNIT_ASSERT_EQ(test, gil_lt_do(test, a, GIL_LT_TAKE), 0);
+	gil_lt_phantom_waiter(gil, me, true, true);
+	spin_lock(&gil->lock);
+	gil->drop_request = true;
+	spin_unlock(&gil->lock);
+
+	gil_lt_post(a, GIL_LT_DROP);
+	msleep(100);
+	KUNIT_EXPECT_FALSE_MSG(test, gil_lt_idle(a),
+			       "the forced release did not wait for the waiter");
+	gil_lt_phantom_waiter(gil, me, false, false);
+	wake_up_interruptible(&a->t->wq);
+	KUNIT_ASSERT_TRUE(test, gil_lt_wait(a, GIL_LT_OP_MS));
+	KUNIT_EXPECT_EQ(test, a->ret, 0);
 	gil_thread_put(me);
 	KUNIT_EXPECT_EQ(test, gil_detach(gil), 0);
 }
@@ -1607,6 +1650,7 @@ static struct kunit_case gil_lock_cases[] = {
 	KUNIT_CASE(gil_test_interval_change_keeps_deadline),
 	KUNIT_CASE(gil_test_take_restarts_after_signal),
 	KUNIT_CASE(gil_test_forced_release_restarts_after_signal),
+	KUNIT_CASE(gil_test_forced_release_waits_for_away_waiter),
 	KUNIT_CASE(gil_test_records_reaped_and_bounded),
 	KUNIT_CASE(gil_test_policy_names),
 	KUNIT_CASE(gil_test_fifo_order),

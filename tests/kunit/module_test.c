@@ -182,10 +182,14 @@ static void gil_test_unknown_ioctl(struct kunit *test)
 	close_dev_gil(file);
 }
 
-/* The fdinfo lines of @file, into @buf. */
-static void gil_fdinfo(struct file *file, char *buf, size_t size)
+/*
+ * The fdinfo lines of @file, into @buf, as a read of procfs (@proc, a file
+ * of it: its pid namespace is the reader's) shows them.
+ */
+static void gil_fdinfo(struct file *proc, struct file *file, char *buf,
+		       size_t size)
 {
-	struct seq_file m = { .buf = buf, .size = size };
+	struct seq_file m = { .buf = buf, .size = size, .file = proc };
 
 	file->f_op->show_fdinfo(&m, file);
 	buf[min(m.count, size - 1)] = 0;
@@ -199,15 +203,18 @@ static void gil_test_fdinfo(struct kunit *test)
 {
 	const size_t size = 2048;
 	char *buf = kunit_kzalloc(test, size, GFP_KERNEL);
-	struct file *file;
+	struct file *file, *proc;
 	struct gil *gil;
 	char line[40];
 
 	KUNIT_ASSERT_NOT_NULL(test, buf);
+	proc = filp_open("/proc/version", O_RDONLY, 0);
+	if (IS_ERR(proc))
+		kunit_skip(test, "no procfs at /proc");
 	file = open_dev_gil(test);
 	gil = file->private_data;
 	KUNIT_ASSERT_EQ(test, gil_attach(gil), 0);
-	gil_fdinfo(file, buf, size);
+	gil_fdinfo(proc, file, buf, size);
 	snprintf(line, sizeof(line), "id:\t%llu\n", gil->id);
 	KUNIT_EXPECT_NOT_NULL(test, strstr(buf, line));
 	KUNIT_EXPECT_NOT_NULL(test, strstr(buf, "\nthreads:\t1\n"));
@@ -215,10 +222,14 @@ static void gil_test_fdinfo(struct kunit *test)
 	KUNIT_EXPECT_NOT_NULL(test, strstr(buf, "\ninterval_us:\t5000\n"));
 	KUNIT_EXPECT_NOT_NULL(test, strstr(buf, "\npolicy:\tcpython\n"));
 	KUNIT_EXPECT_NOT_NULL(test, strstr(buf, "\nacquisitions:\t0\n"));
+	snprintf(line, sizeof(line), "\nopener_pid:\t%d\n",
+		 task_tgid_nr(current));
+	KUNIT_EXPECT_NOT_NULL(test, strstr(buf, line));
 	KUNIT_EXPECT_EQ(test, gil_detach(gil), 0);
-	gil_fdinfo(file, buf, size);
+	gil_fdinfo(proc, file, buf, size);
 	KUNIT_EXPECT_NOT_NULL(test, strstr(buf, "\nthreads:\t0\n"));
 	close_dev_gil(file);
+	filp_close(proc, NULL);
 }
 
 static void gil_test_fill_version(struct kunit *test)

@@ -5,6 +5,9 @@
  * GIL, readable by the descriptor's owner without root and by no other
  * user, and safe to read while the GIL is closed under the reader.
  */
+#include <sys/mount.h>
+#include <sys/stat.h>
+
 #include "harness.h"
 
 /* @key in @text must be @want. */
@@ -237,6 +240,99 @@ static int fdinfo_is_the_owners(void)
 	return 0;
 }
 
+/*
+ * Pids are the reader's: a process that is pid 1 in a pid namespace of its
+ * own holds a GIL; its own procfs shows it as 1, ours as its real pid.
+ */
+static int fdinfo_pids_in_the_readers_namespace(void)
+{
+	struct ns_result {
+		int fd;
+		pid_t pid;	/* the holder, in our namespace */
+		long long own_holder, own_opener;
+		int ready;
+	} *r = shared_zalloc(sizeof(*r));
+	long long holder, opener;
+	pid_t child, gchild;
+	int status;
+	char *text;
+
+	CHECK(r);
+	child = test_fork(20);
+	CHECK(child >= 0);
+	if (child == 0) {
+		if (unshare(CLONE_NEWPID))
+			_exit(2);
+		gchild = fork();
+		if (gchild < 0)
+			_exit(3);
+		if (gchild) {
+			int status;
+
+			waitpid(gchild, &status, 0);
+			_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 4);
+		}
+		/* pid 1 of the new namespace, with a procfs of its own. */
+		if (unshare(CLONE_NEWNS) ||
+		    mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+		    (mkdir("/gil-proc", 0755) && errno != EEXIST) ||
+		    mount("proc", "/gil-proc", "proc", 0, NULL))
+			_exit(5);
+		r->fd = open_gil();
+		if (r->fd < 0 || attach_acquire(r->fd))
+			_exit(6);
+		r->own_holder = r->own_opener = -2;
+		{
+			char path[64], *t;
+
+			snprintf(path, sizeof(path), "/gil-proc/self/fdinfo/%d",
+				 r->fd);
+			t = read_file(path);
+			if (!t || kv_get(t, "holder", &r->own_holder) ||
+			    kv_get(t, "opener_pid", &r->own_opener))
+				_exit(7);
+			free(t);
+		}
+		__atomic_store_n(&r->ready, 1, __ATOMIC_RELEASE);
+		pause();
+		_exit(0);
+	}
+	while (!__atomic_load_n(&r->ready, __ATOMIC_ACQUIRE)) {
+		if (waitpid(child, NULL, WNOHANG) == child)
+			CHECK(!"the child in its own pid namespace failed");
+		sleep_ms(1);
+	}
+	/* The holder's pid here: the only process that is its child's child. */
+	gchild = -1;
+	{
+		char path[64], *t;
+
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/children",
+			 (int)child, (int)child);
+		t = read_file(path);
+		if (t)
+			gchild = atoi(t);
+		free(t);
+	}
+	CHECK(gchild > 0);
+	text = fdinfo_text(gchild, r->fd);
+	CHECK(text);
+	CHECK(!kv_get(text, "holder", &holder));
+	CHECK(!kv_get(text, "opener_pid", &opener));
+	free(text);
+	kill(gchild, SIGKILL);
+	CHECK(wait_child(child, 10000, &status) == 0);
+	printf("    holder and opener: %lld and %lld in its namespace, "
+	       "%lld and %lld in ours (pid %d)\n", r->own_holder,
+	       r->own_opener, holder, opener, (int)gchild);
+	CHECK_CMP(r->own_holder, ==, 1);
+	CHECK_CMP(r->own_opener, ==, 1);
+	CHECK_CMP(holder, ==, gchild);
+	CHECK_CMP(opener, ==, gchild);
+	munmap(r, sizeof(*r));
+	return 0;
+}
+
 struct reader {
 	int fd;
 	atomic_int stop;
@@ -298,6 +394,7 @@ int main(void)
 	RUN(fdinfo_live_state);
 	RUN(fdinfo_counters_equal_get_stats);
 	RUN(fdinfo_is_the_owners);
+	RUN(fdinfo_pids_in_the_readers_namespace);
 	RUN(fdinfo_reads_race_closes);
 	return harness_exit();
 }

@@ -231,6 +231,58 @@ static int interrupted_waiter_keeps_its_place(void)
 	return detach_close_gil(fd, pg);
 }
 
+/* A thread that exits from its signal handler, never back in its wait. */
+static void exit_thread(int sig)
+{
+	(void)sig;
+	syscall(SYS_exit, 0);
+}
+
+/*
+ * A waiter exits while away from its wait (in its handler); the other
+ * waiter is killed.  No one waits any more: the drop request is withdrawn
+ * and no waiter is left counted.
+ */
+static int waiter_that_exits_while_away_leaves_the_line(void)
+{
+	struct sigaction sa = { .sa_handler = exit_thread };
+	const struct gil_page *pg;
+	struct waiter w;
+	long long n = -1;
+	int fd, withdrawn;
+	pid_t pid;
+
+	CHECK(open_mapped(&fd, &pg) == 0);
+	CHECK(gil_set_interval(fd, 1000) == 0);
+	CHECK(sigaction(SIGUSR2, &sa, NULL) == 0);
+	CHECK(attach_acquire(fd) == 0);
+	waiter_init(&w, fd, pg, 0);
+	CHECK(waiter_start(&w) == 0);
+	CHECK(waiter_blocked(&w, 5000) == 0);
+	CHECK(wait_drop_request(pg, 5000) == 0);
+	/* The child attaches first: an ATTACH would reap the dead record. */
+	pid = fork_waiting_child(fd, pg);
+	CHECK(pid > 0);
+	CHECK(wait_in_ioctl(pid, pid, GIL_IOC_ACQUIRE, 5000) == 0);
+	CHECK(pthread_kill(w.th, SIGUSR2) == 0);
+	/* The thread is gone: /proc no longer has it. */
+	for (withdrawn = 0; task_state(getpid(), w.tid) != '?'; withdrawn++) {
+		CHECK_CMP(withdrawn, <, 5000);
+		sleep_ms(1);
+	}
+	CHECK(sigkill_child(pid) == 0);
+	for (withdrawn = 0; withdrawn < 1000 && drop_requested(pg); withdrawn++)
+		sleep_ms(1);
+	n = fdinfo_value(fd, "nr_waiters");
+	signal(SIGUSR2, SIG_DFL);
+	printf("    request %s, %lld waiters counted\n",
+	       drop_requested(pg) ? "still posted" : "withdrawn", n);
+	CHECK(!drop_requested(pg));
+	CHECK_CMP(n, ==, 0);
+	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
+	return detach_close_gil(fd, pg);
+}
+
 #define CG_DIR "/sys/fs/cgroup/gil-freeze-test"
 
 static int cgroup_frozen(int want, long ms)
@@ -457,6 +509,7 @@ int main(void)
 	RUN(ptrace_interrupt_of_a_waiter);
 	RUN(signals_1000_times_during_one_wait);
 	RUN(interrupted_waiter_keeps_its_place);
+	RUN(waiter_that_exits_while_away_leaves_the_line);
 	RUN(cgroup_freezer_freezes_waiters);
 	RUN(forced_releaser_stops);
 	return harness_exit();

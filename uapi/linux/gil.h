@@ -51,9 +51,17 @@
  * wait: the same place in line, the same deadline for the drop request,
  * the same switch_number.  So no signal makes these calls fail or delays a
  * drop request.  While a waiter is away handling a signal, a release does
- * not hand it the GIL and a forced releaser does not wait for it.  A
- * thread whose handler does not return (siglongjmp) finds its wait pending
- * at its next ACQUIRE or YIELD.
+ * not hand it the GIL; a forced releaser waits for it, unless it exits.  The
+ * restarted call acts on the GIL as it is then: after a SHUTDOWN or DETACH
+ * meanwhile it fails with EUNATCH (the record is gone), and after a close
+ * of its descriptor with EBADF.  A thread whose handler does not return
+ * (siglongjmp), or calls the GIL itself, acts on its pending wait (and a
+ * forced releaser waits for it until it does, or exits): its
+ * next ACQUIRE or YIELD goes on with an interrupted take; its next RELEASE
+ * goes on with an interrupted handshake (returning 0, where a thread
+ * holding nothing would get EPERM), and its next ACQUIRE gives that
+ * handshake up.  As in CPython, nothing but SIGKILL (or siglongjmp) ends
+ * a wait early: a timeout belongs around ACQUIRE, not in it.
  *
  * Lifetime (ABI 2.0).  A GIL lives as long as its open file: every
  * descriptor, mapping and call in flight holds it.  Its state belongs to
@@ -63,16 +71,17 @@
  * A process ends its part with GIL_IOC_SHUTDOWN.  A thread's attachment
  * ends at DETACH, at SHUTDOWN, when the thread exits, and when it execs
  * (the new program starts unattached, whatever its tid).  A thread that
- * exits or execs holding the GIL is an owner death: while threads wait,
- * the module looks for it every 10 ms whatever the interval, releases the
- * GIL as the policy says (under fifo, to the longest waiter), and the next
- * owner gets EOWNERDEAD.  The records
+ * exits or execs holding the GIL is an owner death: the first thread
+ * waiting looks for it every 10 ms whatever the interval, the GIL is
+ * released as the policy says (under fifo, to the longest waiter), and the
+ * next owner gets EOWNERDEAD.  The records
  * of exited threads are reclaimed as other threads attach; a GIL has at
  * most max_threads records (a module parameter, 65536 by default).
  *
  * Observing.  /proc/<pid>/fdinfo/<fd> of a GIL's descriptor has its id,
  * state and statistics as "key:\tvalue" lines, readable by the process's
- * owner; the tracepoints in events/gil/ mark what it does.
+ * owner, with pids in the reader's pid namespace; the tracepoints in
+ * events/gil/ mark what it does.
  *
  * All ioctls return 0 on success or -1 with errno set.  Besides the errors
  * listed per call, every call may fail with:
@@ -175,7 +184,8 @@ struct gil_page {
  * @voluntary_releases: releases with no drop request pending
  * @switch_number: changes of owner
  * @owner_deaths: acquisitions that recovered the GIL from a holder that
- *	exited, or closed the GIL, while holding it
+ *	exited or exec'd holding it, or whose process shut it down (in ABI
+ *	1, closed it)
  * @wait_ns: total time acquirers spent waiting, in nanoseconds
  * @handoff_ns_hist: handoff latency (from a release to the acquisition by
  *	a thread that was waiting), bucket i counting latencies in
