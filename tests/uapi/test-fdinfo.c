@@ -269,6 +269,8 @@ static int fdinfo_pids_in_the_readers_namespace(void)
 		if (gchild) {
 			int status;
 
+			/* As our namespace numbers it. */
+			__atomic_store_n(&r->pid, gchild, __ATOMIC_RELEASE);
 			waitpid(gchild, &status, 0);
 			_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 4);
 		}
@@ -297,23 +299,13 @@ static int fdinfo_pids_in_the_readers_namespace(void)
 		pause();
 		_exit(0);
 	}
-	while (!__atomic_load_n(&r->ready, __ATOMIC_ACQUIRE)) {
+	while (!__atomic_load_n(&r->ready, __ATOMIC_ACQUIRE) ||
+	       !__atomic_load_n(&r->pid, __ATOMIC_ACQUIRE)) {
 		if (waitpid(child, NULL, WNOHANG) == child)
 			CHECK(!"the child in its own pid namespace failed");
 		sleep_ms(1);
 	}
-	/* The holder's pid here: the only process that is its child's child. */
-	gchild = -1;
-	{
-		char path[64], *t;
-
-		snprintf(path, sizeof(path), "/proc/%d/task/%d/children",
-			 (int)child, (int)child);
-		t = read_file(path);
-		if (t)
-			gchild = atoi(t);
-		free(t);
-	}
+	gchild = r->pid;
 	CHECK(gchild > 0);
 	text = fdinfo_text(gchild, r->fd);
 	CHECK(text);

@@ -2,9 +2,7 @@
 /*
  * Many waiters on one GIL: 128 and 512 threads under every handoff policy,
  * with a 1 us switch interval, so that every release, handoff and drop
- * request happens with a long queue behind it.  GIL_TEST_INTERVAL_US
- * overrides the interval: on the debug kernel the timeouts of 512 waiters
- * at 1 us are a timer storm that leaves the holder no CPU.
+ * request happens with a long queue behind it.
  *
  * All but two threads are CPU-bound, as in an eval loop: they hold the GIL
  * until a drop request shows in the page and answer it with YIELD (so the
@@ -45,7 +43,10 @@ struct crowd {
 	const struct gil_page *pg;
 	int n;
 	atomic_int stop;
-	atomic_int ready;
+	atomic_int ready;	/* threads attached (or failed to) */
+	pthread_mutex_t go_lock;
+	pthread_cond_t go_cond;
+	int go;			/* all started: run */
 	atomic_int inside;	/* id of the holder in its critical section, or -1 */
 	atomic_long violations;
 	atomic_int have_had_it;	/* threads that got the GIL at least once */
@@ -118,21 +119,28 @@ static void io_bound(struct member *me)
 	}
 }
 
+/* Wait for the word to start: 512 threads polling would be a storm. */
+static void wait_for_go(struct crowd *c)
+{
+	pthread_mutex_lock(&c->go_lock);
+	while (!c->go)
+		pthread_cond_wait(&c->go_cond, &c->go_lock);
+	pthread_mutex_unlock(&c->go_lock);
+}
+
 static void *member_main(void *arg)
 {
 	struct member *me = arg;
+	int attached = !gil_call(me, GIL_IOC_ATTACH);
 
-	if (!gil_call(me, GIL_IOC_ATTACH)) {
-		atomic_fetch_add(&me->c->ready, 1);
-		while (atomic_load(&me->c->ready) < me->c->n)
-			sleep_us(1000);
+	atomic_fetch_add(&me->c->ready, 1);
+	wait_for_go(me->c);
+	if (attached) {
 		if (me->io)
 			io_bound(me);
 		else
 			cpu_bound(me);
 		gil_call(me, GIL_IOC_DETACH);
-	} else {
-		atomic_fetch_add(&me->c->ready, 1);
 	}
 	atomic_store(&me->done, 1);
 	return NULL;
@@ -140,19 +148,20 @@ static void *member_main(void *arg)
 
 static int crowd_run(unsigned int policy, int n)
 {
-	const char *interval = getenv("GIL_TEST_INTERVAL_US");
 	struct crowd c = { .n = n };
 	struct gil_stats st;
 	long total = 0, errors = 0;
-	int64_t start, stop;
+	int64_t begin = now_ns(), start, stop;
 	pthread_attr_t attr;
 	__u32 p = policy;
 	int i, started = 0, had_it;
 
 	CHECK(open_mapped(&c.fd, &c.pg) == 0);
-	CHECK(gil_set_interval(c.fd, interval ? atoll(interval) : 1) == 0);
+	CHECK(gil_set_interval(c.fd, 1) == 0);
 	CHECK(ioctl(c.fd, GIL_IOC_SET_POLICY, &p) == 0);
 	atomic_init(&c.inside, -1);
+	pthread_mutex_init(&c.go_lock, NULL);
+	pthread_cond_init(&c.go_cond, NULL);
 	c.m = calloc(n, sizeof(*c.m));
 	CHECK(c.m);
 	/* Small stacks: 512 threads in a small guest. */
@@ -167,12 +176,14 @@ static int crowd_run(unsigned int policy, int n)
 		started++;
 	}
 	pthread_attr_destroy(&attr);
-	if (started < n) {
-		/* Let those started finish: they wait for all n to be ready. */
+	if (started < n)	/* let those started finish at once */
 		atomic_store(&c.stop, 1);
-		atomic_fetch_add(&c.ready, n - started);
-	}
-
+	while (atomic_load(&c.ready) < started)
+		sleep_ms(1);
+	pthread_mutex_lock(&c.go_lock);
+	c.go = 1;
+	pthread_cond_broadcast(&c.go_cond);
+	pthread_mutex_unlock(&c.go_lock);
 	start = now_ns();
 	if (started == n)
 		sleep_ms(RUN_MS);
@@ -192,10 +203,12 @@ static int crowd_run(unsigned int policy, int n)
 		}
 	}
 	CHECK(gil_stats(c.fd, &st) == 0);
-	printf("    %d threads: %d had the GIL in %lld ms; %ld acquisitions, "
-	       "%llu forced switches, %llu direct handoffs; all ended %lld ms "
-	       "after the stop\n", n, had_it, (long long)MS(stop - start),
-	       total, (unsigned long long)st.forced_switches,
+	printf("    %d threads attached in %lld ms; %d had the GIL in %lld ms; "
+	       "%ld acquisitions, %llu forced switches, %llu direct handoffs; "
+	       "all ended %lld ms after the stop\n", n,
+	       (long long)MS(start - begin), had_it,
+	       (long long)MS(stop - start), total,
+	       (unsigned long long)st.forced_switches,
 	       (unsigned long long)st.direct_handoffs,
 	       (long long)MS(now_ns() - stop));
 	CHECK_CMP(started, ==, n);
@@ -206,6 +219,8 @@ static int crowd_run(unsigned int policy, int n)
 	CHECK_CMP(st.acquisitions, ==, total);
 	CHECK_CMP(st.owner_deaths, ==, 0);
 	free(c.m);
+	pthread_cond_destroy(&c.go_cond);
+	pthread_mutex_destroy(&c.go_lock);
 	return close_gil(c.fd, c.pg);
 }
 
