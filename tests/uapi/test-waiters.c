@@ -4,10 +4,10 @@
  * with a 1 us switch interval, so that every release, handoff and drop
  * request happens with a long queue behind it.
  *
- * All but two threads are CPU-bound, as in an eval loop: they hold the GIL
+ * All but four threads are CPU-bound, as in an eval loop: they hold the GIL
  * until a drop request shows in the page and answer it with YIELD (so the
- * io policy classifies them CPU-bound).  Two threads are I/O-bound: they
- * take the GIL, release it at once and sleep a little, again and again.
+ * io policy classifies them CPU-bound).  Four threads are I/O-bound: they
+ * take the GIL and release it at once, again and again.
  * Under io a release then hands the GIL to an I/O thread queued behind
  * dozens of CPU-bound waiters, which is what crashed 6.1 when the module
  * walked the wait queue's internals (issue 12).
@@ -21,8 +21,9 @@
  */
 #include "harness.h"
 
-#define IO_THREADS	2
+#define IO_THREADS	4
 #define RUN_MS		1500
+#define IO_RUN_MS	6000	/* the crash's shape: long enough to hit it */
 #define STOP_BOUND_MS	120000	/* 512 handoffs under TCG with KASAN */
 
 struct crowd;
@@ -102,7 +103,7 @@ static void cpu_bound(struct member *me)
 	gil_call(me, GIL_IOC_RELEASE);
 }
 
-/* Take the GIL, let it go at once, block a little outside it. */
+/* Take the GIL, let it go at once, and again. */
 static void io_bound(struct member *me)
 {
 	struct crowd *c = me->c;
@@ -115,7 +116,7 @@ static void io_bound(struct member *me)
 		leave(me);
 		if (gil_call(me, GIL_IOC_RELEASE))
 			return;
-		sleep_us(50);
+		sched_yield();
 	}
 }
 
@@ -186,7 +187,7 @@ static int crowd_run(unsigned int policy, int n)
 	pthread_mutex_unlock(&c.go_lock);
 	start = now_ns();
 	if (started == n)
-		sleep_ms(RUN_MS);
+		sleep_ms(policy == GIL_POLICY_IO ? IO_RUN_MS : RUN_MS);
 	had_it = atomic_load(&c.have_had_it);
 	CHECK(gil_set_interval(c.fd, 3600000000ll) == 0);
 	atomic_store(&c.stop, 1);
