@@ -1223,11 +1223,13 @@ static void gil_test_owner_death(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st.acquisitions, 3);
 }
 
-/* What a take interrupted by a signal left behind, and the take again. */
+/* A call interrupted by a signal, what it left behind, and the call again. */
 struct gil_lt_restart {
+	int (*call)(struct gil *gil, struct gil_thread *t);
 	int first;		/* the interrupted call */
 	bool queued;		/* its wait kept its place */
 	bool away;
+	bool switching;		/* its handshake is kept */
 	ktime_t deadline;
 	u64 wait_switch_number;
 	int second;		/* the call made again */
@@ -1239,26 +1241,27 @@ static void gil_lt_wait_state(struct gil *gil, struct gil_thread *t,
 	spin_lock(&gil->lock);
 	r->queued = !list_empty(&t->wait_node);
 	r->away = t->away;
+	r->switching = t->switching;
 	r->deadline = t->deadline;
 	r->wait_switch_number = t->wait_switch_number;
 	spin_unlock(&gil->lock);
 }
 
-static int gil_lt_fn_take_twice(struct gil_lt_agent *a, void *arg)
+/* Make r->call, which a SIGUSR1 will interrupt, then make it again. */
+static int gil_lt_fn_call_twice(struct gil_lt_agent *a, void *arg)
 {
 	struct gil_lt_restart *r = arg;
 	struct gil *gil = a->ctx->gil;
-
 	int ret;
 
 	allow_signal(SIGUSR1);
-	ret = gil_take(gil, a->t);
+	ret = r->call(gil, a->t);
 	gil_lt_wait_state(gil, a->t, r);
 	/* Publish the state before the result; pairs with the case's poll. */
 	smp_store_release(&r->first, ret);
 	flush_signals(current);
 	disallow_signal(SIGUSR1);
-	r->second = gil_take(gil, a->t);
+	r->second = r->call(gil, a->t);
 	return r->second;
 }
 
@@ -1272,7 +1275,7 @@ static void gil_test_take_restarts_after_signal(struct kunit *test)
 {
 	struct gil_lt_ctx *ctx = test->priv;
 	struct gil *gil = ctx->gil;
-	struct gil_lt_restart before = { }, r = { };
+	struct gil_lt_restart before = { }, r = { .call = gil_take };
 	struct gil_lt_agent *a, *b;
 	struct gil_stats st;
 
@@ -1280,7 +1283,7 @@ static void gil_test_take_restarts_after_signal(struct kunit *test)
 	a = gil_lt_start(test, "holder");
 	b = gil_lt_start(test, "signalled");
 	KUNIT_ASSERT_EQ(test, gil_lt_do(test, a, GIL_LT_TAKE), 0);
-	gil_lt_post_fn(b, gil_lt_fn_take_twice, &r);
+	gil_lt_post_fn(b, gil_lt_fn_call_twice, &r);
 	KUNIT_ASSERT_TRUE(test, gil_lt_poll(gil_lt_nr_waiters(gil) == 1, 10000));
 	gil_lt_wait_state(gil, b->t, &before);
 	KUNIT_ASSERT_EQ(test, send_sig(SIGUSR1, b->task, 0), 0);
@@ -1299,35 +1302,6 @@ static void gil_test_take_restarts_after_signal(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st.contended, 1);
 	KUNIT_EXPECT_EQ(test, gil_lt_nr_waiters(gil), 0);
 	KUNIT_EXPECT_EQ(test, gil_lt_do(test, b, GIL_LT_DROP), 0);
-}
-
-/* What a forced release interrupted by a signal left behind. */
-struct gil_lt_switch_restart {
-	int first;
-	bool switching;
-	bool away;
-	int second;
-};
-
-static int gil_lt_fn_drop_twice(struct gil_lt_agent *a, void *arg)
-{
-	struct gil_lt_switch_restart *r = arg;
-	struct gil *gil = a->ctx->gil;
-
-	int ret;
-
-	allow_signal(SIGUSR1);
-	ret = gil_drop(gil, a->t);
-	spin_lock(&gil->lock);
-	r->switching = a->t->switching;
-	r->away = a->t->away;
-	spin_unlock(&gil->lock);
-	/* Publish the state before the result; pairs with the case's poll. */
-	smp_store_release(&r->first, ret);
-	flush_signals(current);
-	disallow_signal(SIGUSR1);
-	r->second = gil_drop(gil, a->t);
-	return r->second;
 }
 
 /*
@@ -1355,30 +1329,56 @@ static void gil_lt_phantom_waiter(struct gil *gil, struct gil_thread *t,
 }
 
 /*
+ * A forced release about to happen: "releaser" holds the GIL with a drop
+ * request pending, and the case's own record waits behind it as a phantom
+ * (@away: in its signal handler) that will never take the GIL.
+ */
+static struct gil_lt_agent *gil_lt_phantom_start(struct kunit *test,
+						 bool away,
+						 struct gil_thread **me)
+{
+	struct gil_lt_ctx *ctx = test->priv;
+	struct gil *gil = ctx->gil;
+	struct gil_lt_agent *a;
+
+	KUNIT_ASSERT_EQ(test, gil_set_interval(gil, GIL_INTERVAL_MAX_US), 0);
+	a = gil_lt_start(test, "releaser");
+	KUNIT_ASSERT_EQ(test, gil_attach(gil), 0);
+	*me = gil_thread_get(gil);
+	KUNIT_ASSERT_NOT_NULL(test, *me);
+	KUNIT_ASSERT_EQ(test, gil_lt_do(test, a, GIL_LT_TAKE), 0);
+	gil_lt_phantom_waiter(gil, *me, true, away);
+	spin_lock(&gil->lock);
+	gil->drop_request = true;
+	spin_unlock(&gil->lock);
+	return a;
+}
+
+/* The phantom leaves: @a's forced release, waiting for it, must end. */
+static void gil_lt_phantom_end(struct kunit *test, struct gil_lt_agent *a,
+			       struct gil_thread *me)
+{
+	struct gil *gil = a->ctx->gil;
+
+	gil_lt_phantom_waiter(gil, me, false, false);
+	wake_up_interruptible(&a->t->wq);
+	KUNIT_ASSERT_TRUE(test, gil_lt_wait(a, GIL_LT_OP_MS));
+	gil_thread_put(me);
+	KUNIT_EXPECT_EQ(test, gil_detach(gil), 0);
+}
+
+/*
  * A signal interrupts the handshake of a forced release: the release
  * returns -ERESTARTNOINTR with the handshake kept; the call made again does
  * not fail (EPERM: it no longer holds) but waits on, until no thread waits.
  */
 static void gil_test_forced_release_restarts_after_signal(struct kunit *test)
 {
-	struct gil_lt_ctx *ctx = test->priv;
-	struct gil *gil = ctx->gil;
-	struct gil_lt_switch_restart r = { };
+	struct gil_lt_restart r = { .call = gil_drop };
 	struct gil_thread *me;
-	struct gil_lt_agent *a;
+	struct gil_lt_agent *a = gil_lt_phantom_start(test, false, &me);
 
-	KUNIT_ASSERT_EQ(test, gil_set_interval(gil, GIL_INTERVAL_MAX_US), 0);
-	a = gil_lt_start(test, "releaser");
-	KUNIT_ASSERT_EQ(test, gil_attach(gil), 0);
-	me = gil_thread_get(gil);
-	KUNIT_ASSERT_NOT_NULL(test, me);
-	KUNIT_ASSERT_EQ(test, gil_lt_do(test, a, GIL_LT_TAKE), 0);
-	gil_lt_phantom_waiter(gil, me, true, false);
-	spin_lock(&gil->lock);
-	gil->drop_request = true;
-	spin_unlock(&gil->lock);
-
-	gil_lt_post_fn(a, gil_lt_fn_drop_twice, &r);
+	gil_lt_post_fn(a, gil_lt_fn_call_twice, &r);
 	KUNIT_ASSERT_TRUE(test, gil_lt_poll(READ_ONCE(a->t->switching), 10000));
 	KUNIT_ASSERT_EQ(test, send_sig(SIGUSR1, a->task, 0), 0);
 	/* Pairs with the agent's release: its snapshot is visible. */
@@ -1390,13 +1390,9 @@ static void gil_test_forced_release_restarts_after_signal(struct kunit *test)
 	msleep(50);
 	KUNIT_EXPECT_FALSE(test, gil_lt_idle(a));
 
-	gil_lt_phantom_waiter(gil, me, false, false);
-	wake_up_interruptible(&a->t->wq);
-	KUNIT_ASSERT_TRUE(test, gil_lt_wait(a, GIL_LT_OP_MS));
+	gil_lt_phantom_end(test, a, me);
 	KUNIT_EXPECT_EQ(test, r.second, 0);
 	KUNIT_EXPECT_FALSE(test, READ_ONCE(a->t->switching));
-	gil_thread_put(me);
-	KUNIT_EXPECT_EQ(test, gil_detach(gil), 0);
 }
 
 /*
@@ -1406,32 +1402,15 @@ static void gil_test_forced_release_restarts_after_signal(struct kunit *test)
  */
 static void gil_test_forced_release_waits_for_away_waiter(struct kunit *test)
 {
-	struct gil_lt_ctx *ctx = test->priv;
-	struct gil *gil = ctx->gil;
 	struct gil_thread *me;
-	struct gil_lt_agent *a;
-
-	KUNIT_ASSERT_EQ(test, gil_set_interval(gil, GIL_INTERVAL_MAX_US), 0);
-	a = gil_lt_start(test, "releaser");
-	KUNIT_ASSERT_EQ(test, gil_attach(gil), 0);
-	me = gil_thread_get(gil);
-	KUNIT_ASSERT_NOT_NULL(test, me);
-	KUNIT_ASSERT_EQ(test, gil_lt_do(test, a, GIL_LT_TAKE), 0);
-	gil_lt_phantom_waiter(gil, me, true, true);
-	spin_lock(&gil->lock);
-	gil->drop_request = true;
-	spin_unlock(&gil->lock);
+	struct gil_lt_agent *a = gil_lt_phantom_start(test, true, &me);
 
 	gil_lt_post(a, GIL_LT_DROP);
 	msleep(100);
 	KUNIT_EXPECT_FALSE_MSG(test, gil_lt_idle(a),
 			       "the forced release did not wait for the waiter");
-	gil_lt_phantom_waiter(gil, me, false, false);
-	wake_up_interruptible(&a->t->wq);
-	KUNIT_ASSERT_TRUE(test, gil_lt_wait(a, GIL_LT_OP_MS));
+	gil_lt_phantom_end(test, a, me);
 	KUNIT_EXPECT_EQ(test, a->ret, 0);
-	gil_thread_put(me);
-	KUNIT_EXPECT_EQ(test, gil_detach(gil), 0);
 }
 
 /*

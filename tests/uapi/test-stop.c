@@ -44,6 +44,39 @@ static pid_t fork_waiting_child(int fd, const struct gil_page *pg)
 	return pid;
 }
 
+/*
+ * Open a GIL, take it, and fork a child that waits for it: *pidp, once it
+ * sleeps in ACQUIRE.
+ */
+static int start_waiting_child(int *fd, const struct gil_page **pg,
+			       pid_t *pidp)
+{
+	CHECK(open_mapped(fd, pg) == 0);
+	CHECK(attach_acquire(*fd) == 0);
+	*pidp = fork_waiting_child(*fd, *pg);
+	CHECK(*pidp > 0);
+	CHECK(wait_in_ioctl(*pidp, *pidp, GIL_IOC_ACQUIRE, 5000) == 0);
+	return 0;
+}
+
+/* The child waits again; given the GIL, it takes it and exits 0. */
+static int finish_waiting_child(int fd, const struct gil_page *pg, pid_t pid)
+{
+	CHECK(wait_in_ioctl(pid, pid, GIL_IOC_ACQUIRE, 5000) == 0);
+	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
+	CHECK(child_ok(pid, 10000));
+	return detach_close_gil(fd, pg);
+}
+
+/* The check @why failed: end the waiting child, fail the test. */
+static int give_up_on_child(int fd, pid_t pid, const char *why)
+{
+	ioctl(fd, GIL_IOC_RELEASE);
+	sigkill_child(pid);
+	printf("    %s\n", why);
+	return -1;
+}
+
 /* Wait for @pid to report a stop (WUNTRACED, or a ptrace stop). */
 static int stopped_within(pid_t pid, long ms, int *status, int flags)
 {
@@ -89,26 +122,15 @@ static int sigstop_stops_a_waiting_process(void)
 	int fd, status;
 	pid_t pid;
 
-	CHECK(open_mapped(&fd, &pg) == 0);
-	CHECK(attach_acquire(fd) == 0);
-	pid = fork_waiting_child(fd, pg);
-	CHECK(pid > 0);
-	CHECK(wait_in_ioctl(pid, pid, GIL_IOC_ACQUIRE, 5000) == 0);
+	CHECK(start_waiting_child(&fd, &pg, &pid) == 0);
 	t = now_ns();
 	CHECK(kill(pid, SIGSTOP) == 0);
-	if (stopped_within(pid, STOP_BOUND_MS, &status, WUNTRACED)) {
-		ioctl(fd, GIL_IOC_RELEASE);
-		sigkill_child(pid);
-		CHECK(!"the stop was not reported");
-	}
+	if (stopped_within(pid, STOP_BOUND_MS, &status, WUNTRACED))
+		return give_up_on_child(fd, pid, "the stop was not reported");
 	printf("    stopped after %lld ms\n", (long long)MS(now_ns() - t));
 	CHECK_CMP(WSTOPSIG(status), ==, SIGSTOP);
 	CHECK(kill(pid, SIGCONT) == 0);
-	/* It waits again, and takes the GIL when it is released. */
-	CHECK(wait_in_ioctl(pid, pid, GIL_IOC_ACQUIRE, 5000) == 0);
-	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
-	CHECK(child_ok(pid, 10000));
-	return detach_close_gil(fd, pg);
+	return finish_waiting_child(fd, pg, pid);
 }
 
 /* What gdb -p and strace -p do to a thread: it stops at once. */
@@ -118,24 +140,15 @@ static int ptrace_interrupt_of_a_waiter(void)
 	int fd, status;
 	pid_t pid;
 
-	CHECK(open_mapped(&fd, &pg) == 0);
-	CHECK(attach_acquire(fd) == 0);
-	pid = fork_waiting_child(fd, pg);
-	CHECK(pid > 0);
-	CHECK(wait_in_ioctl(pid, pid, GIL_IOC_ACQUIRE, 5000) == 0);
+	CHECK(start_waiting_child(&fd, &pg, &pid) == 0);
 	CHECK(ptrace(PTRACE_SEIZE, pid, 0, 0) == 0);
 	CHECK(ptrace(PTRACE_INTERRUPT, pid, 0, 0) == 0);
-	if (stopped_within(pid, STOP_BOUND_MS, &status, __WALL)) {
-		ioctl(fd, GIL_IOC_RELEASE);
-		sigkill_child(pid);
-		CHECK(!"PTRACE_INTERRUPT did not stop the waiter");
-	}
+	if (stopped_within(pid, STOP_BOUND_MS, &status, __WALL))
+		return give_up_on_child(fd, pid,
+					"PTRACE_INTERRUPT did not stop the waiter");
 	CHECK_CMP(status >> 16, ==, PTRACE_EVENT_STOP);
 	CHECK(ptrace(PTRACE_DETACH, pid, 0, 0) == 0);
-	CHECK(wait_in_ioctl(pid, pid, GIL_IOC_ACQUIRE, 5000) == 0);
-	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
-	CHECK(child_ok(pid, 10000));
-	return detach_close_gil(fd, pg);
+	return finish_waiting_child(fd, pg, pid);
 }
 
 static atomic_int handled;
