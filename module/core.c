@@ -108,9 +108,15 @@ int gil_set_interval(struct gil *gil, s64 interval_us)
 	return 0;
 }
 
+/* Under the lock: an s64 may tear on a 32-bit kernel. */
 s64 gil_get_interval(struct gil *gil)
 {
-	return READ_ONCE(gil->interval_us);
+	s64 interval_us;
+
+	spin_lock(&gil->lock);
+	interval_us = gil->interval_us;
+	spin_unlock(&gil->lock);
+	return interval_us;
 }
 
 static void gil_thread_free_rcu(struct rcu_head *rcu)

@@ -18,9 +18,9 @@
  *   gil->lock           the algorithm's state: everything in struct gil but
  *                       @threads, and a record's wait state
  *   xa_lock(threads)    the records by tid, and gil->nr_threads
- *   thread->wq.lock     taken by prepare_to_wait() under gil->lock (no
- *                       wake-up takes it under gil->lock but on a
- *                       struct gil_wake_q overflow, which cannot happen)
+ *   thread->wq.lock     taken by prepare_to_wait() under gil->lock; a
+ *                       wake-up takes it under gil->lock only on a
+ *                       struct gil_wake_q overflow, never expected
  * No wake-up is done under gil->lock: lock.c collects them (struct
  * gil_wake_q) and wakes once it has let go.
  */
@@ -71,7 +71,8 @@ struct gil_counters {
  *
  * Under gil->lock:
  * @wait_node: on gil->waiters from the first sleep of a take to its end,
- *	a signal's interruption included
+ *	a signal's interruption included; holds no reference: a record
+ *	leaves the line (lock.c) before its xarray reference is dropped
  * @wait_start: when the take began to wait
  * @deadline: the end of the timed wait under way (kept across signals)
  * @wait_switch_number: gil->switch_number when that timed wait began

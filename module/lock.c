@@ -20,9 +20,9 @@
  *    a wake-up may be spurious, never lost.
  *  - Under GIL_POLICY_FIFO and GIL_POLICY_IO (policy.c) a release may hand
  *    the GIL to a chosen waiter instead of unlocking it.
- *  - Waits sleep interruptibly and freezably, as futex waits do: a thread
- *    waiting for the GIL can be stopped (SIGSTOP, ptrace), frozen (cgroup
- *    freezer, suspend) and run signal handlers.  On a signal the call
+ *  - Waits sleep interruptibly, as futex waits do: a thread waiting for
+ *    the GIL can be stopped (SIGSTOP, ptrace), frozen (the freezers reach
+ *    it as a signal does) and run signal handlers.  On a signal the call
  *    returns -ERESTARTNOINTR and is restarted once the signal is handled,
  *    so ACQUIRE still never fails on a signal.  The interrupted wait keeps
  *    its place in the queue, its deadline and its switch_number: a signal
@@ -63,14 +63,19 @@
 
 /* How often the first waiter looks for a dead holder, at the longest. */
 #define GIL_OWNER_CHECK_MS	10
+#define GIL_WATCH_SLACK_NS	(NSEC_PER_MSEC / 2)
 
-#define GIL_SLEEP	(TASK_INTERRUPTIBLE | TASK_FREEZABLE)
+/*
+ * Not TASK_FREEZABLE: frozen in place, the first waiter would still count
+ * as the one watching the holder.  Through the signal path it is away.
+ */
+#define GIL_SLEEP	TASK_INTERRUPTIBLE
 
 /*
  * The wake-ups a change of state leaves to do once gil->lock is dropped
  * (kernel/futex/'s wake_q, which modules cannot use).  No operation needs
- * more than three: a waiter to take the GIL, a forced releaser, and the
- * new first waiter in line.
+ * more than two (say, a waiter leaving with the GIL handed to it: the next
+ * owner, and the new first waiter in line); the third slot is to spare.
  */
 struct gil_wake_q {
 	struct gil_thread *t[3];
@@ -127,11 +132,16 @@ static unsigned int gil_nr_present(const struct gil *gil)
 	return gil->nr_waiters - gil->nr_away;
 }
 
-/* The first waiter in line that is not away: it watches the holder. */
+/*
+ * The first waiter in line that is not away: it watches the holder.  The
+ * walk passes the waiters away in their handlers, threads of the GIL's own
+ * users, as a futex wake passes the waiters of other futexes in its bucket.
+ */
 static struct gil_thread *gil_head(struct gil *gil)
 {
 	struct gil_thread *w;
 
+	lockdep_assert_held(&gil->lock);
 	list_for_each_entry(w, &gil->waiters, wait_node)
 		if (!w->away && !w->gone)
 			return w;
@@ -145,6 +155,7 @@ static struct gil_thread *gil_head(struct gil *gil)
  */
 static void gil_wake_new_head(struct gil *gil, struct gil_thread *old_head,
 			      struct gil_wake_q *q)
+	__must_hold(&gil->lock)
 {
 	struct gil_thread *h = gil_head(gil);
 
@@ -202,6 +213,7 @@ static void gil_set_owner(struct gil *gil, struct gil_thread *t,
 
 /* Wake the longest waiter still asleep: a free GIL needs a taker. */
 static void gil_wake_next(struct gil *gil, struct gil_wake_q *q)
+	__must_hold(&gil->lock)
 {
 	struct gil_thread *w;
 
@@ -214,12 +226,16 @@ static void gil_wake_next(struct gil *gil, struct gil_wake_q *q)
 	}
 }
 
-/* A forced releaser waits while threads wait: tell it when none does. */
+/*
+ * A forced releaser waits while threads wait: tell it when none is left
+ * present, to stop or to start looking for the away ones' exits.
+ */
 static void gil_wake_switcher(struct gil *gil, struct gil_wake_q *q)
+	__must_hold(&gil->lock)
 {
 	struct gil_thread *r = gil->holder;
 
-	if (!gil->nr_waiters && r && r->switching && !r->away)
+	if (r && r->switching && !r->away && !gil->locked)
 		gil_wake_q_add(q, r);
 }
 
@@ -258,6 +274,7 @@ static void gil_arm(struct gil *gil, struct gil_thread *t, ktime_t now)
 }
 
 static void gil_enqueue(struct gil *gil, struct gil_thread *t)
+	__must_hold(&gil->lock)
 {
 	ktime_t now = ktime_get();
 
@@ -276,6 +293,7 @@ static void gil_enqueue(struct gil *gil, struct gil_thread *t)
  * will be, so they leave the line (their records are core.c's to reap).
  */
 static void gil_prune_away(struct gil *gil)
+	__must_hold(&gil->lock)
 {
 	struct gil_thread *w, *next;
 
@@ -317,12 +335,12 @@ static void gil_wait_end(struct gil *gil, struct gil_thread *t, bool away,
 	t->woken = false;
 	if (head == t)
 		gil_wake_new_head(gil, t, q);
-	if (!gil_nr_present(gil))
+	if (!gil_nr_present(gil)) {
 		gil_prune_away(gil);
-	if (!gil->nr_waiters) {
-		gil_clear_drop_request(gil);
 		gil_wake_switcher(gil, q);
 	}
+	if (!gil->nr_waiters)
+		gil_clear_drop_request(gil);
 }
 
 /*
@@ -335,19 +353,27 @@ static int gil_thread_leave_locked(struct gil *gil, struct gil_thread *t,
 				   bool unless_held, struct gil_wake_q *q)
 	__must_hold(&gil->lock)
 {
-	if (gil_holds(gil, t)) {
-		if (unless_held)
-			return -EBUSY;
+	bool held = gil_holds(gil, t), was_head;
+
+	if (held && unless_held)
+		return -EBUSY;
+	/* Whoever set @gone undid all the rest. */
+	if (t->gone)
+		return 0;
+	was_head = gil_head(gil) == t;
+	/* First: a release passes over it, not back to it. */
+	t->gone = true;
+	if (held) {
 		gil->owner_died = true;
 		gil_release_locked(gil, q);
 	}
-	if (t->gone)
-		return 0;
-	t->gone = true;
-	if (t->away && gil_queued(t))
+	if (t->away && gil_queued(t)) {
 		gil_wait_end(gil, t, false, q);
-	else if ((gil_queued(t) || t->switching) && !t->away)
+	} else if ((gil_queued(t) || t->switching) && !t->away) {
 		gil_wake_q_add(q, t);
+		if (was_head)
+			gil_wake_new_head(gil, t, q);
+	}
 	t->switching = false;
 	/* The next acquirer, whoever it is, counts as a change of owner. */
 	if (gil->holder == t && !gil->locked) {
@@ -436,6 +462,7 @@ static int gil_wait(struct gil *gil, struct gil_thread *t,
 	DEFINE_WAIT(wait);
 	ktime_t until, check;
 	bool expired;
+	u64 slack;
 
 	for (;;) {
 		if (gil_holds(gil, t))		/* handed over as it slept */
@@ -450,17 +477,20 @@ static int gil_wait(struct gil *gil, struct gil_thread *t,
 			gil_enqueue(gil, t);
 		t->woken = false;
 		until = t->deadline;
+		slack = current->timer_slack_ns;
 		if (gil_head(gil) == t) {
 			check = ktime_add_ms(ktime_get(), GIL_OWNER_CHECK_MS);
-			if (ktime_before(check, until))
+			if (ktime_before(check, until)) {
 				until = check;
+				/* The watch is for everyone: no user's slack. */
+				slack = min_t(u64, slack, GIL_WATCH_SLACK_NS);
+			}
 		}
 		prepare_to_wait(&t->wq, &wait, GIL_SLEEP);
 		spin_unlock(&gil->lock);
 		gil_wake_up(q);
 
-		expired = !schedule_hrtimeout_range(&until,
-						    current->timer_slack_ns,
+		expired = !schedule_hrtimeout_range(&until, slack,
 						    HRTIMER_MODE_ABS);
 		finish_wait(&t->wq, &wait);
 		spin_lock(&gil->lock);
@@ -547,7 +577,7 @@ static int gil_switch_wait(struct gil *gil, struct gil_thread *t,
 	__must_hold(&gil->lock)
 {
 	DEFINE_WAIT(wait);
-	ktime_t until;
+	ktime_t until = 0;
 	bool away;
 
 	while (gil->holder == t && gil->nr_waiters) {
@@ -558,7 +588,7 @@ static int gil_switch_wait(struct gil *gil, struct gil_thread *t,
 		spin_unlock(&gil->lock);
 		gil_wake_up(q);
 		if (away)
-			schedule_hrtimeout_range(&until, current->timer_slack_ns,
+			schedule_hrtimeout_range(&until, GIL_WATCH_SLACK_NS,
 						 HRTIMER_MODE_ABS);
 		else
 			schedule();

@@ -35,7 +35,7 @@ int gil_set_policy(struct gil *gil, u32 policy)
 	if (policy >= GIL_POLICY_COUNT)
 		return -EINVAL;
 	spin_lock(&gil->lock);
-	gil->policy = policy;
+	WRITE_ONCE(gil->policy, policy);
 	gil_page_sync(gil);
 	spin_unlock(&gil->lock);
 	return 0;

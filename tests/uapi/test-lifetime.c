@@ -717,6 +717,48 @@ static int shutdown_by_a_holder_is_an_owner_death(void)
 	return close(fd) == 0 ? 0 : -1;
 }
 
+/*
+ * The first waiter in line watches the holder.  A SHUTDOWN ends it; the
+ * next in line, a forked child's thread, must take over the watch: the
+ * holder, another child, then dies, and at an hour's interval only the
+ * watch can notice.
+ */
+static int shutdown_of_the_first_waiter_hands_on_the_watch(void)
+{
+	const struct gil_page *pg;
+	struct holder_child hc;
+	struct waiter w;
+	int64_t t, took;
+	pid_t next;
+	int fd, status;
+
+	CHECK(open_mapped(&fd, &pg) == 0);
+	CHECK(gil_set_interval(fd, HOUR_US) == 0);
+	CHECK(fork_holder(fd, &hc, child_waits_for_exit) == 0);
+	waiter_init(&w, fd, pg, 0);
+	w.no_detach = 1;
+	CHECK(waiter_start(&w) == 0);
+	CHECK(waiter_blocked(&w, 5000) == 0);
+	next = test_fork(20);
+	CHECK(next >= 0);
+	if (next == 0)
+		_exit(child_waits_for_owner_death(fd));
+	CHECK(wait_in_ioctl(next, next, GIL_IOC_ACQUIRE, 5000) == 0);
+	CHECK(ioctl(fd, GIL_IOC_SHUTDOWN) == 0);
+	CHECK(join_within(w.th, 5000) == 0);
+	CHECK_CMP(w.acq_errno, ==, ESHUTDOWN);
+	t = now_ns();
+	CHECK(sigkill_child(hc.pid) == 0);
+	CHECK(wait_child(next, 5000, &status) == 0);
+	took = now_ns() - t;
+	printf("    the next in line recovered the GIL %lld us after the "
+	       "SIGKILL\n", (long long)took / 1000);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	CHECK_CMP(took, <, DEATH_BOUND_NS);
+	close_pipes(&hc);
+	return close_gil(fd, pg);
+}
+
 #define COST_GILS	1000
 #define COST_FDS	10000
 
@@ -790,6 +832,7 @@ int main(void)
 	RUN(unshared_files_keep_their_gil);
 	RUN(shutdown_ends_the_process_waits);
 	RUN(shutdown_by_a_holder_is_an_owner_death);
+	RUN(shutdown_of_the_first_waiter_hands_on_the_watch);
 	RUN(close_cost_does_not_grow_with_open_files);
 	return harness_exit();
 }

@@ -272,7 +272,7 @@ static int io_bound_waiter_preempts_cpu_bound_holder(void)
 	const struct gil_page *pg;
 	struct gil_stats st;
 	struct waiter w;
-	__u64 sn, requests;
+	__u64 sn, requests, forced;
 	int fd;
 
 	CHECK(open_mapped(&fd, &pg) == 0);
@@ -280,9 +280,13 @@ static int io_bound_waiter_preempts_cpu_bound_holder(void)
 	CHECK(attach_acquire(fd) == 0);
 	CHECK(become_cpu_bound(fd, pg) == 0);
 	sn = PAGE_LOAD(pg->switch_number);
-	/* A slow YIELD lets the 1 ms waiter ask more than once: count from here. */
+	/*
+	 * A slow YIELD lets the 1 ms waiter ask more than once, and our wait
+	 * for it to release ask it in turn: count from here.
+	 */
 	CHECK(gil_stats(fd, &st) == 0);
 	requests = st.drop_requests;
+	forced = st.forced_switches;
 	CHECK(waiter_start_requesting(&w, fd, pg, 1) == 0);
 	CHECK(gil_stats(fd, &st) == 0);
 	CHECK_CMP(st.io_preemptions, ==, 1);
@@ -296,7 +300,7 @@ static int io_bound_waiter_preempts_cpu_bound_holder(void)
 	CHECK(gil_stats(fd, &st) == 0);
 	/* To the first waiter (I/O-bound too), then to this one. */
 	CHECK_CMP(st.direct_handoffs, ==, 2);
-	CHECK_CMP(st.forced_switches, ==, 2);
+	CHECK_CMP(st.forced_switches, ==, forced + 1);
 	return detach_close_gil(fd, pg);
 }
 

@@ -162,18 +162,19 @@ static void count_signal(int sig)
 /*
  * A handler runs 1000 times during one wait (no SA_RESTART: the wait is
  * restarted anyway).  The drop request still comes one interval after the
- * wait began, give or take one more interval, and the wait ends with the
- * GIL, not an error.
+ * wait began, give or take one more interval, though the signals come far
+ * more often than that; and the wait ends with the GIL, not an error.
+ * The wait goes on after the request, until we release: as long as the
+ * 1000 round trips take (seconds, on a loaded host).
  */
 static int signals_1000_times_during_one_wait(void)
 {
-	/* Long enough for 1000 round trips on the debug kernel (~1.2 s). */
-	const long interval_us = 3000000;
+	const long interval_us = 500000;
 	struct sigaction sa = { .sa_handler = count_signal };
 	const struct gil_page *pg;
-	int64_t requested_at;
+	int64_t requested_at = 0;
 	struct waiter w;
-	int i, fd, sent = 0;
+	int i, fd;
 
 	CHECK(open_mapped(&fd, &pg) == 0);
 	CHECK(gil_set_interval(fd, interval_us) == 0);
@@ -181,27 +182,27 @@ static int signals_1000_times_during_one_wait(void)
 	atomic_store(&handled, 0);
 	CHECK(attach_acquire(fd) == 0);
 	CHECK(waiter_start_blocked(&w, fd, pg, 0) == 0);
-	for (i = 0; i < 1000 && !drop_requested(pg); i++) {
-		int64_t deadline = now_ns() + 200000000;
+	for (i = 1; i <= 1000; i++) {
+		int64_t deadline = now_ns() + 2000000000ll;
 
 		CHECK(pthread_kill(w.th, SIGUSR1) == 0);
-		sent++;
-		while (atomic_load(&handled) < sent && now_ns() < deadline)
-			;
-		if (atomic_load(&handled) < sent)
-			break;
+		while (atomic_load(&handled) < i && now_ns() < deadline)
+			if (!requested_at && drop_requested(pg))
+				requested_at = now_ns();
+		CHECK_CMP(atomic_load(&handled), ==, i);
+		CHECK_CMP(atomic_load(&w.state), ==, W_ACQUIRING);
 	}
-	printf("    %d signals handled in %lld ms of the wait\n",
-	       atomic_load(&handled),
+	printf("    1000 signals handled in %lld ms of the wait\n",
 	       (long long)MS(now_ns() - w.t_before_acquire));
-	CHECK(wait_drop_request(pg, 5000) == 0);
-	requested_at = now_ns();
+	if (!requested_at) {
+		CHECK(wait_drop_request(pg, 5000) == 0);
+		requested_at = now_ns();
+	}
 	CHECK(release_to_waiter(fd, &w) == 0);
 	signal(SIGUSR1, SIG_DFL);
 	printf("    drop request %lld ms after the wait began (interval %ld ms)\n",
 	       (long long)MS(requested_at - w.t_before_acquire),
 	       interval_us / 1000);
-	CHECK_CMP(atomic_load(&handled), >=, 1000);
 	CHECK_CMP(requested_at - w.t_before_acquire, <, 2 * interval_us * 1000);
 	CHECK_CMP(w.acq_ret, ==, 0);
 	return detach_close_gil(fd, pg);
@@ -449,70 +450,124 @@ static void forced_releaser(struct handshake *h, int fd,
 	_exit(0);
 }
 
-/*
- * The releaser waits for the waiter, which cannot run (the hog has its
- * CPU); SIGSTOP stops the releaser there, SIGCONT and the hog's end let
- * the handshake finish.
- */
-static int forced_releaser_stops(void)
-{
-	const char *rt = "/proc/sys/kernel/sched_rt_runtime_us";
-	char *rt_saved = read_file(rt);
-	const struct gil_page *pg;
-	struct handshake *h;
-	pid_t hog_pid, rel_pid;
-	struct waiter w;
-	int fd, status, stopped;
+#define RT_RUNTIME "/proc/sys/kernel/sched_rt_runtime_us"
 
-	if (!rt_saved)
+/*
+ * A forced release stuck in its handshake: a child (on CPU 0) released the
+ * GIL forced, for a waiter thread of ours on CPU 1 that cannot run, as a
+ * SCHED_FIFO hog has that CPU (RT throttling off).  Returns 0, or -1 (or
+ * SKIP) before any of it.
+ */
+struct stuck {
+	struct handshake *h;
+	int fd;
+	const struct gil_page *pg;
+	pid_t rel_pid, hog_pid;
+	struct waiter w;
+	char *rt_saved;
+};
+
+static int stuck_handshake(struct stuck *st)
+{
+	st->rt_saved = read_file(RT_RUNTIME);
+	if (!st->rt_saved)
 		SKIP("no sched_rt_runtime_us");
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
 		SKIP("needs 2 CPUs");
-	h = shared_zalloc(sizeof(*h));
-	CHECK(h);
-	CHECK(open_mapped(&fd, &pg) == 0);
-	CHECK(gil_set_interval(fd, 1000) == 0);
+	st->h = shared_zalloc(sizeof(*st->h));
+	CHECK(st->h);
+	CHECK(open_mapped(&st->fd, &st->pg) == 0);
+	CHECK(gil_set_interval(st->fd, 1000) == 0);
 	/* Under fifo and io the release would hand the GIL over: no wait. */
-	CHECK(ioctl(fd, GIL_IOC_SET_POLICY, &(__u32){ GIL_POLICY_CPYTHON }) == 0);
-	rel_pid = test_fork(60);
-	CHECK(rel_pid >= 0);
-	if (rel_pid == 0)
-		forced_releaser(h, fd, pg);
-	while (!atomic_load(&h->holder_ready))
+	CHECK(ioctl(st->fd, GIL_IOC_SET_POLICY,
+		    &(__u32){ GIL_POLICY_CPYTHON }) == 0);
+	st->rel_pid = test_fork(60);
+	CHECK(st->rel_pid >= 0);
+	if (st->rel_pid == 0)
+		forced_releaser(st->h, st->fd, st->pg);
+	while (!atomic_load(&st->h->holder_ready))
 		sleep_us(500);
 
 	/* The waiter: a thread of ours on CPU 1, where the hog will run. */
 	CHECK(pin_to(1) == 0);
-	waiter_init(&w, fd, pg, 0);
-	CHECK(waiter_start(&w) == 0);
+	waiter_init(&st->w, st->fd, st->pg, 0);
+	CHECK(waiter_start(&st->w) == 0);
 	CHECK(pin_to(0) == 0);
-	CHECK(waiter_blocked(&w, 5000) == 0);
-	CHECK(wait_drop_request(pg, 5000) == 0);
-	/* No RT throttling: the waiter must not run while the hog spins. */
-	CHECK(write_text(rt, "-1") == 0);
-	hog_pid = test_fork(60);
-	CHECK(hog_pid >= 0);
-	if (hog_pid == 0)
-		hog(h);
-	while (!atomic_load(&h->hog_ready))
+	CHECK(waiter_blocked(&st->w, 5000) == 0);
+	CHECK(wait_drop_request(st->pg, 5000) == 0);
+	CHECK(write_text(RT_RUNTIME, "-1") == 0);
+	st->hog_pid = test_fork(60);
+	CHECK(st->hog_pid >= 0);
+	if (st->hog_pid == 0)
+		hog(st->h);
+	while (!atomic_load(&st->h->hog_ready))
 		sleep_us(500);
 	/* The forced release, and the handshake the waiter cannot end. */
-	atomic_store(&h->go, 1);
-	CHECK(wait_in_ioctl(rel_pid, rel_pid, GIL_IOC_RELEASE, 5000) == 0);
-	CHECK(kill(rel_pid, SIGSTOP) == 0);
-	stopped = stopped_within(rel_pid, STOP_BOUND_MS, &status, WUNTRACED);
-	CHECK(kill(rel_pid, SIGCONT) == 0);
-	atomic_store(&h->hog_stop, 1);
-	CHECK(child_ok(hog_pid, 10000));
-	write_text(rt, rt_saved);
-	free(rt_saved);
-	CHECK(child_ok(rel_pid, 10000));
-	CHECK(join_within(w.th, 5000) == 0);
+	atomic_store(&st->h->go, 1);
+	CHECK(wait_in_ioctl(st->rel_pid, st->rel_pid, GIL_IOC_RELEASE,
+			    5000) == 0);
+	return 0;
+}
+
+/* Let the waiter run again, and put RT throttling back. */
+static int unstick(struct stuck *st)
+{
+	atomic_store(&st->h->hog_stop, 1);
+	CHECK(child_ok(st->hog_pid, 10000));
+	CHECK(write_text(RT_RUNTIME, st->rt_saved) == 0);
+	free(st->rt_saved);
+	return 0;
+}
+
+/*
+ * SIGSTOP stops the releaser in its handshake; SIGCONT and the hog's end
+ * let the handshake finish.
+ */
+static int forced_releaser_stops(void)
+{
+	struct stuck st;
+	int ret, status, stopped;
+
+	ret = stuck_handshake(&st);
+	if (ret)
+		return ret;
+	CHECK(kill(st.rel_pid, SIGSTOP) == 0);
+	stopped = stopped_within(st.rel_pid, STOP_BOUND_MS, &status,
+				 WUNTRACED);
+	CHECK(kill(st.rel_pid, SIGCONT) == 0);
+	CHECK(unstick(&st) == 0);
+	CHECK(child_ok(st.rel_pid, 10000));
+	CHECK(join_within(st.w.th, 5000) == 0);
 	CHECK_CMP(stopped, ==, 0);
-	CHECK_CMP(h->release_ret, ==, 0);
-	CHECK_CMP(w.acq_ret, ==, 0);
-	munmap(h, sizeof(*h));
-	return close_gil(fd, pg);
+	CHECK_CMP(st.h->release_ret, ==, 0);
+	CHECK_CMP(st.w.acq_ret, ==, 0);
+	munmap(st.h, sizeof(*st.h));
+	return close_gil(st.fd, st.pg);
+}
+
+/*
+ * The releaser sleeps in its handshake for a waiter that, woken at last,
+ * goes away for a signal and exits from its handler: nobody is left to
+ * take the GIL, and the release must end.
+ */
+static int forced_releaser_outlives_its_waiter(void)
+{
+	struct sigaction sa = { .sa_handler = exit_thread };
+	struct stuck st;
+	int ret;
+
+	CHECK(sigaction(SIGUSR2, &sa, NULL) == 0);
+	ret = stuck_handshake(&st);
+	if (ret)
+		return ret;
+	/* Pending when the waiter wakes: it goes away before it takes. */
+	CHECK(pthread_kill(st.w.th, SIGUSR2) == 0);
+	CHECK(unstick(&st) == 0);
+	CHECK(child_ok(st.rel_pid, 10000));
+	signal(SIGUSR2, SIG_DFL);
+	CHECK_CMP(st.h->release_ret, ==, 0);
+	munmap(st.h, sizeof(*st.h));
+	return close_gil(st.fd, st.pg);
 }
 
 int main(void)
@@ -525,5 +580,6 @@ int main(void)
 	RUN(waiter_that_exits_while_away_leaves_the_line);
 	RUN(cgroup_freezer_freezes_waiters);
 	RUN(forced_releaser_stops);
+	RUN(forced_releaser_outlives_its_waiter);
 	return harness_exit();
 }
