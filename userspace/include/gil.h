@@ -85,6 +85,28 @@ int gil_acquire(struct gil_tstate *ts);
 int gil_release(struct gil_tstate *ts);
 int gil_yield(struct gil_tstate *ts);
 
+/*
+ * In the child of a fork(), by the thread that forked, before anything else
+ * uses the GIL there (CPython's PyOS_AfterFork_Child): the GIL becomes a
+ * new one of the same backend, switch interval and policy, held by @ts if
+ * @ts held the GIL at fork(), and free otherwise.  @ts stays attached to
+ * the calling thread; every other thread state of the GIL is detached, as
+ * its thread does not exist in the child, and can only be freed.  The
+ * parent's GIL is not touched (the kernel backend's descriptor of it is
+ * closed in the child, which changes nothing in that GIL).
+ * Errors: -EPERM (@ts is not the calling thread's), -EBADF (closed), and
+ * those of gil_open and gil_acquire: the GIL is then unusable.
+ */
+int gil_after_fork_child(struct gil_tstate *ts);
+
+/*
+ * The word where drop requests are published, for an eval loop that polls
+ * it itself (gil_check() does so through the thread state): nonzero bits
+ * GIL_EVAL_BREAKER_DROP_REQUEST while a drop request is pending.  Read it
+ * with relaxed atomic loads.  It moves at gil_after_fork_child().
+ */
+const uint32_t *gil_eval_breaker(struct gil *gil);
+
 /* Do not use directly: the start of every thread state, for gil_check(). */
 struct gil_tstate_head {
 	const uint32_t *eval_breaker;

@@ -186,6 +186,12 @@ static void cpython_free(struct gil *gil)
 }
 
 /* Nothing to record: gil.c keeps the binding of thread state to thread. */
+/* Its mutexes may be held by threads the child does not have: no destroy. */
+static void cpython_fork_child(struct gil *gil)
+{
+	free(cgil(gil));
+}
+
 static int cpython_attach(struct gil_tstate *ts)
 {
 	(void)ts;
@@ -390,6 +396,7 @@ const struct gil_ops gil_cpython_ops = {
 	.open = cpython_open,
 	.close = cpython_close,
 	.free = cpython_free,
+	.fork_child = cpython_fork_child,
 	.attach = cpython_attach,
 	.detach = cpython_detach,
 	.acquire = cpython_acquire,

@@ -600,6 +600,7 @@ const struct gil_ops gil_futex_ops = {
 	.open = futex_open,
 	.close = futex_close,
 	.free = futex_free,
+	.fork_child = futex_free,	/* only words: nothing to destroy */
 	.attach = futex_attach,
 	.detach = futex_detach,
 	.acquire = futex_acquire,

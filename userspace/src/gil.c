@@ -308,6 +308,58 @@ int gil_ensure_release(struct gil *gil, enum gil_ensure_state state)
 	return ret;
 }
 
+const uint32_t *gil_eval_breaker(struct gil *gil)
+{
+	return gil->eval_breaker;
+}
+
+/*
+ * The GIL as the parent left it is unusable here: its lock and the
+ * backend's may be held by threads the child does not have, and the kernel
+ * backend's descriptor is the parent's GIL.  So everything but the thread
+ * states' memory starts again.
+ */
+int gil_after_fork_child(struct gil_tstate *ts)
+{
+	struct gil *gil = ts->gil;
+	int64_t interval_us;
+	struct gil_tstate *t;
+	bool held = ts->holds;
+	int policy, ret;
+
+	if (gil_closed(gil))
+		return -EBADF;
+	if (!ts->attached || !pthread_equal(ts->owner, pthread_self()))
+		return -EPERM;
+	interval_us = gil->ops->get_interval(gil);
+	policy = gil_get_policy(gil);
+	pthread_mutex_init(&gil->lock, NULL);
+	gil->ops->fork_child(gil);
+	for (t = gil->tstates; t; t = t->next) {
+		t->attached = false;
+		t->holds = false;
+	}
+	ret = gil->ops->open(gil);
+	if (ret)
+		return ret;
+	for (t = gil->tstates; t; t = t->next)
+		t->head.eval_breaker = gil->eval_breaker;
+	ret = gil->ops->set_interval(gil, interval_us);
+	if (!ret && gil->ops->set_policy)
+		ret = gil->ops->set_policy(gil, (unsigned int)policy);
+	if (!ret)
+		ret = gil->ops->attach(ts);
+	if (ret)
+		return ret;
+	ts->attached = true;
+	if (!held)
+		return 0;
+	ret = gil->ops->acquire(ts);
+	if (!ret)
+		ts->holds = true;
+	return ret;
+}
+
 int gil_set_switch_interval(struct gil *gil, double seconds)
 {
 	double us = seconds * 1e6;

@@ -19,6 +19,9 @@
  * @open: set up gil->backend_data and the eval-breaker word
  * @close: make every waiter and later call fail with -EBADF
  * @free: release what open set up; no thread uses the GIL any more
+ * @fork_child: in a fork's child, let go of what open set up in the parent
+ *	without touching the parent's GIL: memory may be freed, but a lock
+ *	another thread held at fork() must not be used
  * @attach, @detach: bind the thread state to / unbind it from the caller
  * @tstate_size: bytes of backend data after struct gil_tstate
  * @acquire, @release, @yield: take_gil, drop_gil, and both
@@ -33,6 +36,7 @@ struct gil_ops {
 	int (*open)(struct gil *gil);
 	void (*close)(struct gil *gil);
 	void (*free)(struct gil *gil);
+	void (*fork_child)(struct gil *gil);
 	int (*attach)(struct gil_tstate *ts);
 	int (*detach)(struct gil_tstate *ts);
 	int (*acquire)(struct gil_tstate *ts);

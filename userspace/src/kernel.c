@@ -75,7 +75,11 @@ static void kernel_close(struct gil *gil)
 	}
 }
 
-/* The page stays mapped until here: thread states point into it. */
+/*
+ * The page stays mapped until here: thread states point into it.  In a
+ * fork's child this closes the child's descriptor of the parent's GIL,
+ * which changes nothing in that GIL (ABI 2.0).
+ */
 static void kernel_free(struct gil *gil)
 {
 	struct kernel_gil *k = kgil(gil);
@@ -149,6 +153,7 @@ const struct gil_ops gil_kernel_ops = {
 	.open = kernel_open,
 	.close = kernel_close,
 	.free = kernel_free,
+	.fork_child = kernel_free,
 	.attach = kernel_attach,
 	.detach = kernel_detach,
 	.acquire = kernel_acquire,

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/wait.h>
 
 #include "helpers.h"
 #include "../src/internal.h"	/* only to see gil_ensure free its tstate */
@@ -1369,6 +1370,73 @@ static void test_stats(void)
 	close_gil(gil);
 }
 
+/*
+ * fork() while we hold the GIL and another thread waits (what os.fork()
+ * does): the child's GIL is a new one, held by the forking thread, with the
+ * interval and policy it had; a thread of the child takes part in it; the
+ * parent's GIL is as it was, and its waiter gets it when we release.
+ */
+static int fork_child(struct gil *gil, struct gil_tstate *ts, int policy)
+{
+	struct worker w = { .gil = gil };
+	struct gil_stats st;
+	double interval;
+
+	if (gil_after_fork_child(ts))
+		return 2;
+	if (gil_get_switch_interval(gil, &interval) || interval != 0.25)
+		return 3;
+	if (gil_get_policy(gil) != policy)
+		return 4;
+	if (gil_get_stats(gil, &st) || st.acquisitions > 1 || st.contended)
+		return 5;
+#ifdef __SANITIZE_THREAD__
+	/* ThreadSanitizer cannot start threads after a multi-threaded fork. */
+	return gil_release(ts) || gil_acquire(ts) || gil_release(ts) ? 9 : 0;
+#endif
+	/* It holds the new GIL: a thread of the child waits for it. */
+	w.thread = start_thread(acquire_once_thread, &w);
+	SPIN_UNTIL(atomic_load(&w.started), 5000);
+	sleep_ms(20);
+	if (atomic_load(&w.done))
+		return 6;
+	if (gil_release(ts))
+		return 7;
+	join_thread(w.thread);
+	if (w.count != 1 || gil_acquire(ts) || gil_release(ts))
+		return 8;
+	return 0;
+}
+
+static void test_fork(void)
+{
+	struct gil *gil = open_gil();
+	struct gil_tstate *ts = new_tstate(gil);
+	struct worker w = { .gil = gil };
+	int policy = gil_get_policy(gil), status;
+	pid_t pid;
+
+	set_interval(gil, 0.25);
+	CHECK_OK(gil_acquire(ts));
+	w.thread = start_thread(acquire_once_thread, &w);
+	SPIN_UNTIL(atomic_load(&w.started), 5000);
+	sleep_ms(10);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0)
+		_exit(fork_child(gil, ts, policy));
+	CHECK_CMP(waitpid(pid, &status, 0), ==, pid);
+	CHECK(WIFEXITED(status));
+	CHECK_CMP(WEXITSTATUS(status), ==, 0);
+	/* Ours held on all along, with the waiter waiting. */
+	CHECK(!atomic_load(&w.done));
+	CHECK_OK(gil_release(ts));
+	join_thread(w.thread);
+	CHECK_CMP(w.count, ==, 1);
+	free_tstate(ts);
+	close_gil(gil);
+}
+
 static const struct test_case cases[] = {
 	{ "mutual exclusion under contention", test_mutual_exclusion },
 	{ "drop request only after the interval", test_drop_request_timing },
@@ -1396,6 +1464,8 @@ static const struct test_case cases[] = {
 	  test_close_wakes_waiters },
 	{ "close racing with busy threads", test_close_race },
 	{ "statistics", test_stats },
+	{ "fork: the child gets a new GIL, the forking thread holding it",
+	  test_fork },
 };
 
 int main(int argc, char **argv)
