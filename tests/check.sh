@@ -90,7 +90,11 @@ for k in 6.1 6.12 debug; do
 		result "vm-$k" 1 "gil.ko for $k exists"
 		continue
 	fi
-	if ! tests/vm/run.sh "$k" test &&
+	# KASAN and lockdep under TCG: the debug kernel's plan takes 10 to 15
+	# minutes, the Debian kernels' 2.
+	timeout_s=900
+	[[ $k == debug ]] && timeout_s=2700
+	if ! GIL_VM_TIMEOUT=$timeout_s tests/vm/run.sh "$k" test &&
 	   ! grep -qs '^not ok' "$GIL_RESULTS/vm-$k.tap"; then
 		result "vm-$k" 1 "the VM runner ran"
 	fi

@@ -108,7 +108,7 @@ run_userspace_tests() {
 	# 100,000 threads would take 20 minutes on the debug kernel, and an
 	# owner death is noticed in up to 60 ms there, not 10 to 20.
 	if [ -d /sys/kernel/debug/kunit ]; then
-		export GIL_TEST_THREADS=20000 GIL_TEST_DEATH_BOUND_MS=500
+		export GIL_TEST_THREADS=10000 GIL_TEST_DEATH_BOUND_MS=500
 	fi
 	for t in /bin/test-*; do
 		case " $* " in
