@@ -1,7 +1,9 @@
 #!/bin/bash
 # Install what building and testing kgil needs, from Debian 12's archive,
 # and unpack the 6.1 kernel source (checkpatch, kunit.py, the debug
-# kernel) under build/src.  Idempotent: quick when everything is present.
+# kernel) under build/src; add Debian trixie's source packages to apt, for
+# CPython 3.13 (userspace/cpython/build.sh).  Idempotent: quick when
+# everything is present.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -11,6 +13,7 @@ packages=(
 	qemu-system-x86 busybox-static
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1
 	linux-source-6.12
+	dpkg-dev libffi-dev zlib1g-dev
 )
 
 installed() {
@@ -52,6 +55,23 @@ if ! debian_kernel_release 6.12 >/dev/null; then
 	fi
 	read -ra k612_pkgs <<<"$k612"
 	missing+=("${k612_pkgs[@]}")
+fi
+
+# Sources only: no binary package comes from trixie.
+trixie_src=/etc/apt/sources.list.d/kgil-trixie-src.sources
+if [[ ! -f $trixie_src ]]; then
+	echo "setup: adding Debian trixie's source packages (deb-src) for python3.13"
+	cat >"$trixie_src" <<'EOF'
+# kgil: Debian trixie's source packages, for apt-get source python3.13
+# (userspace/cpython/build.sh).  Sources only: no binary package.
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: trixie
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+EOF
+	updated=0
+	apt_update
 fi
 
 if ((${#missing[@]})); then
