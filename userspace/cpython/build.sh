@@ -1,0 +1,77 @@
+#!/bin/bash
+# Build CPython 3.13 with kgil's pluggable GIL (PYTHONGIL=cpython|kernel|
+# kernel:POLICY|futex), once: Debian's python3.13 source package, gil.patch,
+# the glue beside it (kgil.c, pycore_kgil.h), linked with libgil.
+#
+# Cached in $GIL_BUILD/cpython on the hashes of the source package, the
+# patch, the glue and the configure line: a change to any of them builds
+# anew (configure and make -j2 take 6 to 10 minutes here); otherwise the
+# build tree is reused, relinked when libgil changed.
+#
+# Output:
+#   $GIL_BUILD/cpython/stage/opt/kgil-python   the installed tree (prefix
+#                                             /opt/kgil-python)
+#   $GIL_BUILD/cpython/guest                  a trimmed copy of it with its
+#                                             shared libraries, for the VM's
+#                                             initramfs (tests/vm/run.sh)
+#   $GIL_BUILD/cpython/obj/python             the build tree's interpreter
+#
+# Needs the trixie deb-src entry and the build dependencies (tests/setup.sh).
+set -euo pipefail
+. "$(dirname "$0")/../../tests/lib.sh"
+
+here=$GIL_ROOT/userspace/cpython
+out=$GIL_BUILD/cpython
+prefix=/opt/kgil-python
+pkg=python3.13
+mkdir -p "$out/dl"
+
+# The source package: fetched once.
+dsc=$(ls "$out"/dl/${pkg}_*.dsc 2>/dev/null | tail -n 1 || true)
+if [[ -z $dsc ]]; then
+	echo "cpython: fetching Debian's $pkg source package"
+	(cd "$out/dl" && apt-get source -qq --download-only "$pkg" 2>&1 |
+		grep -v 'couldn.t be accessed by user' || true)
+	dsc=$(ls "$out"/dl/${pkg}_*.dsc 2>/dev/null | tail -n 1 || true)
+	[[ -n $dsc ]] || die "cpython: apt-get source $pkg failed (is the trixie deb-src entry there? make setup)"
+fi
+
+configure=(--prefix="$prefix" --without-ensurepip
+	CPPFLAGS="-I$GIL_ROOT/userspace/include -I$GIL_ROOT/uapi"
+	LIBS="$GIL_BUILD/userspace/libgil.a -lpthread")
+key=$( { cat "$dsc" "$here/gil.patch" "$here/kgil.c" "$here/pycore_kgil.h"
+	echo "${configure[*]}"; } | sha256sum | cut -c1-16)
+if [[ $(cat "$out/key" 2>/dev/null) != "$key" ]]; then
+	echo "cpython: building anew ($(basename "$dsc"), key $key)"
+	rm -rf "$out/src" "$out/obj" "$out/stage" "$out/guest" "$out/key"
+	dpkg-source -x "$dsc" "$out/src" >/dev/null
+	cp "$here/kgil.c" "$out/src/Python/kgil.c"
+	cp "$here/pycore_kgil.h" "$out/src/Include/internal/pycore_kgil.h"
+	patch -d "$out/src" -p1 -s <"$here/gil.patch"
+	mkdir -p "$out/obj"
+	start=$SECONDS
+	(cd "$out/obj" &&
+		"$out/src/configure" "${configure[@]}" >configure.log 2>&1) ||
+		die "cpython: configure failed (see $out/obj/configure.log)"
+	echo "cpython: configured in $((SECONDS - start)) s"
+	echo "$key" >"$out/key"
+fi
+
+# libgil, linked in statically: a newer one relinks the interpreter.
+make -s -C "$GIL_ROOT" BUILD="$GIL_BUILD" userspace >/dev/null
+if [[ -f $out/obj/python && $GIL_BUILD/userspace/libgil.a -nt $out/obj/python ]]; then
+	rm -f "$out/obj/python"
+fi
+
+start=$SECONDS
+make -C "$out/obj" -j2 >"$out/obj/make.log" 2>&1 ||
+	die "cpython: make failed (see $out/obj/make.log)"
+if [[ ! -f $out/guest/.stamp || $out/obj/python -nt $out/guest/.stamp ]]; then
+	echo "cpython: built in $((SECONDS - start)) s; installing"
+	rm -rf "$out/stage" "$out/guest"
+	make -C "$out/obj" install DESTDIR="$out/stage" >"$out/obj/install.log" 2>&1 ||
+		die "cpython: make install failed (see $out/obj/install.log)"
+	"$here/trim.sh" "$out/stage$prefix" "$out/guest" "$prefix"
+	touch "$out/guest/.stamp"
+	echo "cpython: guest tree $(du -sh "$out/guest" | cut -f1) in $out/guest"
+fi
