@@ -8,6 +8,11 @@
 # anew (configure and make -j2 take 6 to 10 minutes here); otherwise the
 # build tree is reused, relinked when libgil changed.
 #
+# usage: build.sh [stock]
+#   stock: the same source and configure line without gil.patch, into
+#   $GIL_BUILD/cpython-stock, prefix /opt/stock-python: the baseline that
+#   measures what the patch costs a single thread.
+#
 # Output:
 #   $GIL_BUILD/cpython/stage/opt/kgil-python   the installed tree (prefix
 #                                             /opt/kgil-python)
@@ -21,33 +26,45 @@ set -euo pipefail
 . "$(dirname "$0")/../../tests/lib.sh"
 
 here=$GIL_ROOT/userspace/cpython
-out=$GIL_BUILD/cpython
-prefix=/opt/kgil-python
+variant=${1:-patched}
+case $variant in
+patched) out=$GIL_BUILD/cpython prefix=/opt/kgil-python
+	patches=("$here/gil.patch" "$here/kgil.c" "$here/pycore_kgil.h") ;;
+stock) out=$GIL_BUILD/cpython-stock prefix=/opt/stock-python patches=() ;;
+*) die "usage: build.sh [stock]" ;;
+esac
 pkg=python3.13
-mkdir -p "$out/dl"
+dl=$GIL_BUILD/cpython/dl
+mkdir -p "$dl" "$out"
 
 # The source package: fetched once.
-dsc=$(ls "$out"/dl/${pkg}_*.dsc 2>/dev/null | tail -n 1 || true)
+dsc=$(ls "$dl"/${pkg}_*.dsc 2>/dev/null | tail -n 1 || true)
 if [[ -z $dsc ]]; then
 	echo "cpython: fetching Debian's $pkg source package"
-	(cd "$out/dl" && apt-get source -qq --download-only "$pkg" 2>&1 |
+	(cd "$dl" && apt-get source -qq --download-only "$pkg" 2>&1 |
 		grep -v 'couldn.t be accessed by user' || true)
-	dsc=$(ls "$out"/dl/${pkg}_*.dsc 2>/dev/null | tail -n 1 || true)
+	dsc=$(ls "$dl"/${pkg}_*.dsc 2>/dev/null | tail -n 1 || true)
 	[[ -n $dsc ]] || die "cpython: apt-get source $pkg failed (is the trixie deb-src entry there? make setup)"
 fi
 
 configure=(--prefix="$prefix" --without-ensurepip
 	CPPFLAGS="-I$GIL_ROOT/userspace/include -I$GIL_ROOT/uapi"
 	LIBS="$GIL_BUILD/userspace/libgil.a -lpthread")
-key=$( { cat "$dsc" "$here/gil.patch" "$here/kgil.c" "$here/pycore_kgil.h"
-	echo "${configure[*]}"; } | sha256sum | cut -c1-16)
+key=$( { cat "$dsc" "${patches[@]}"; echo "${configure[*]}"; } |
+	sha256sum | cut -c1-16)
 if [[ $(cat "$out/key" 2>/dev/null) != "$key" ]]; then
-	echo "cpython: building anew ($(basename "$dsc"), key $key)"
+	echo "cpython: building $variant anew ($(basename "$dsc"), key $key)"
 	rm -rf "$out/src" "$out/obj" "$out/stage" "$out/guest" "$out/key"
-	dpkg-source -x "$dsc" "$out/src" >/dev/null
-	cp "$here/kgil.c" "$out/src/Python/kgil.c"
-	cp "$here/pycore_kgil.h" "$out/src/Include/internal/pycore_kgil.h"
-	patch -d "$out/src" -p1 -s <"$here/gil.patch"
+	# apt-get source checked the files against the archive's signed index;
+	# dpkg-source's own check of the .dsc's signature, which needs
+	# debian-keyring, would only warn.
+	dpkg-source -x "$dsc" "$out/src" >"$out/dpkg-source.log" 2>&1 ||
+		die "cpython: dpkg-source -x failed (see $out/dpkg-source.log)"
+	if [[ $variant == patched ]]; then
+		cp "$here/kgil.c" "$out/src/Python/kgil.c"
+		cp "$here/pycore_kgil.h" "$out/src/Include/internal/pycore_kgil.h"
+		patch -d "$out/src" -p1 -s <"$here/gil.patch"
+	fi
 	mkdir -p "$out/obj"
 	start=$SECONDS
 	(cd "$out/obj" &&
