@@ -4,6 +4,8 @@
 #   make check        every test: host, module builds, static checks, VM, KUnit
 #   make demo         boot a VM, load the module, run the demos
 #   make bench        the kernel-vs-userspace benchmark, in a VM
+#   make cpython-test CPython 3.13's thread tests on every GIL, in a VM
+#                     (KERNEL=6.1|6.12|debug)
 #   make stress       fuzzing, kill chaos, load, insmod/rmmod, debug+KCSAN
 #                     kernels (STRESS_SECONDS=60: how long each part runs)
 #   make setup        install the Debian packages the above need
@@ -27,7 +29,7 @@ STRESS_SRCS	:= $(wildcard tests/stress/*.c)
 GUEST_STRESS	:= $(patsubst tests/stress/%.c,$(BUILD)/guest/stress-%,$(STRESS_SRCS))
 
 .PHONY: all module userspace libgil guest modules kunit-kernel kcsan-kernel check demo \
-	bench stress setup \
+	bench cpython cpython-test cpython-cost stress setup \
 	install-deps install clean distclean help
 
 all: userspace
@@ -46,6 +48,8 @@ help:
 	@echo "make kunit-kernel build (once) the debug/KUnit kernel"
 	@echo "make kcsan-kernel build (once) the KCSAN kernel"
 	@echo "make guest        the static programs the VM runs"
+	@echo "make cpython      CPython 3.13 with PYTHONGIL (cached in $(BUILD)/cpython)"
+	@echo "make cpython-cost what the CPython patch costs one thread (valgrind)"
 	@echo "make clean        remove build output (keeps cached kernels)"
 
 module:
@@ -97,6 +101,18 @@ demo:
 
 bench:
 	tests/bench.sh
+
+# CPython 3.13 with PYTHONGIL, built once into $(BUILD)/cpython.
+cpython: userspace
+	GIL_BUILD=$(abspath $(BUILD)) userspace/cpython/build.sh
+
+cpython-test:
+	tests/cpython-test.sh
+
+# What gil.patch costs one thread, in instructions (valgrind), beside
+# stock CPython built from the same source (cached in $(BUILD)/cpython-stock).
+cpython-cost:
+	tests/cpython-cost.sh
 
 STRESS_SECONDS ?= 60
 stress:

@@ -2,11 +2,13 @@
 # make check: every test of the project, stage by stage, then one summary
 # line "N passed, N failed" counting every test that ran.
 #
-# Stages: host (userspace builds, uapi layout), build (gil.ko for Debian
+# Stages: host (userspace builds, uapi layout), cpython (the patched
+# CPython 3.13, userspace/cpython/build.sh), build (gil.ko for Debian
 # 6.1 and 6.12 with W=1 and sparse), static (checkpatch --strict), the
 # debug/KUnit kernel, vm-6.1 and vm-6.12 (userspace tests in a guest),
 # vm-debug (KUnit suites, then the userspace tests, under lockdep, KASAN,
-# kmemleak and friends), stress-debug (make stress for 5 s a part).
+# kmemleak and friends), vm-6.1-cpython (CPython 3.13's test_thread and
+# test_threading on /dev/gil), stress-debug (make stress for 5 s a part).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$GIL_ROOT"
@@ -66,6 +68,10 @@ run_test lib "gil-bench (short) on cpython and futex, and its report renders" \
 run_test lib "make install DESTDIR=..., then an example builds with pkg-config" \
 	tests/install-check.sh
 
+stage "cpython: CPython 3.13 with PYTHONGIL (built once, then cached)"
+run_test cpython "the patched CPython builds (userspace/cpython/build.sh)" \
+	userspace/cpython/build.sh
+
 stage "build: gil.ko with W=1 and sparse"
 for k in 6.1 6.12; do
 	run_test build "gil.ko builds for $k: no compiler or sparse warning" \
@@ -103,6 +109,19 @@ for k in 6.1 6.12 debug; do
 		tests/kunit/parse.sh "$GIL_BUILD/vm/vm-debug/output.txt"
 	fi
 done
+
+stage "vm-6.1-cpython: CPython's thread tests on /dev/gil"
+if [[ -f $GIL_BUILD/cpython/guest/.stamp && -f $GIL_BUILD/kmod/6.1/gil.ko ]]; then
+	# make cpython-test runs the whole list, on every GIL.
+	GIL_VM_PYTHON=1 GIL_VM_MEM=2048 GIL_VM_TIMEOUT=1200 \
+		GIL_VM_ENV="GIL_CPYTHON_GILS=kernel GIL_CPYTHON_TESTS=test_thread,test_threading" \
+		tests/vm/run.sh 6.1 cpython-test vm-6.1-cpython ||
+		grep -qs '^not ok' "$GIL_RESULTS/vm-6.1-cpython.tap" ||
+		result vm-6.1-cpython 1 "the VM runner ran"
+	grep -s '^not ok' "$GIL_RESULTS/vm-6.1-cpython.tap" | sed 's/^/  /'
+else
+	result vm-6.1-cpython 1 "the patched CPython and gil.ko for 6.1 exist"
+fi
 
 stage "stress: the short run, under the debug kernel"
 GIL_STRESS_KERNELS=debug tests/stress.sh 5 >"$GIL_RESULTS/logs/stress.log" 2>&1 ||

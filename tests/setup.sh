@@ -13,7 +13,7 @@ packages=(
 	qemu-system-x86 busybox-static
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1
 	linux-source-6.12
-	dpkg-dev libffi-dev zlib1g-dev
+	dpkg-dev libffi-dev zlib1g-dev valgrind
 )
 
 installed() {

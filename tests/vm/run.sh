@@ -12,6 +12,11 @@
 #   GIL_VM_MEM      guest memory in MiB (default 1024)
 #   GIL_VM_KMOD     which build/kmod/NAME/gil.ko to load (default KERNEL)
 #   GIL_VM_ENV      NAME=VALUE words for the plan's environment
+#   GIL_VM_PYTHON   1: pack the patched CPython too (userspace/cpython/
+#                   build.sh builds it), at /opt/kgil-python, and its
+#                   Python programs in /opt/kgil-python/share/kgil
+#   GIL_VM_PYTHON_STOCK  1: and stock CPython (build.sh stock), at
+#                   /opt/stock-python
 #
 # Needs build/kmod/KERNEL/gil.ko and the guest programs in build/guest/.
 set -euo pipefail
@@ -40,6 +45,18 @@ cp "$plan_file" "$root/plan.sh"
 cp "$ko" "$root/lib/gil/"
 if [[ -d $GIL_BUILD/guest ]]; then
 	cp -r "$GIL_BUILD/guest/." "$root/bin/"
+fi
+if [[ ${GIL_VM_PYTHON:-0} == 1 ]]; then
+	[[ -f $GIL_BUILD/cpython/guest/.stamp ]] ||
+		die "no CPython for the guest: run userspace/cpython/build.sh"
+	cp -a "$GIL_BUILD/cpython/guest/." "$root/"
+	mkdir -p "$root/opt/kgil-python/share/kgil"
+	cp "$GIL_ROOT"/userspace/cpython/*.py "$root/opt/kgil-python/share/kgil/"
+fi
+if [[ ${GIL_VM_PYTHON_STOCK:-0} == 1 ]]; then
+	[[ -f $GIL_BUILD/cpython-stock/guest/.stamp ]] ||
+		die "no stock CPython for the guest: run userspace/cpython/build.sh stock"
+	cp -a "$GIL_BUILD/cpython-stock/guest/." "$root/"
 fi
 (cd "$root" && find . | cpio -o -H newc --quiet) >"$work/initramfs.cpio"
 
