@@ -8,8 +8,11 @@ with gnuplot.
 usage: bench-report.py OUTPUT.txt OUTDIR [HOST-ENV-FILE]
 
 OUTPUT.txt is build/vm/<stage>/output.txt; gil-bench printed its results
-there between marker lines (see userspace/bench/gil-bench.c).  A row's
-"backend" is gil-bench's variant: cpython, futex, or kernel-POLICY.
+there between marker lines (see userspace/bench/gil-bench.c), and the
+patched CPython's workloads (userspace/cpython/workloads.py) their raw
+samples, whose rows ("py-...") this computes.  A row's "backend" is
+gil-bench's variant: cpython, futex, or kernel-POLICY; for "py-" rows, the
+GIL the interpreter ran on, "cpython" being stock CPython's own.
 Writes, in OUTDIR: results.csv (gil-bench's own rows), results.json
 (environment, rows, ratios, the GILs' counters), samples.csv (every raw
 sample), stats.csv (the GILs' counters per figure and variant), table.txt
@@ -38,7 +41,7 @@ def blocks(lines):
         line = line.rstrip("\r\n")
         if line.startswith("GIL-BENCH-") and line.endswith("-BEGIN"):
             name = line[len("GIL-BENCH-"):-len("-BEGIN")]
-            out[name] = []
+            out.setdefault(name, [])  # PYSAMPLES: a block per run
         elif name and line == "GIL-BENCH-%s-END" % name:
             name = None
         elif name:
@@ -61,6 +64,8 @@ def reference(name, backend, rows):
     def row(n, b="-"):
         return rows.get((n, b))
 
+    if name.startswith("py-"):
+        return py_reference(name, backend, rows)
     if name.startswith("handoff-waiters-"):
         r = row("floor-futex-cross")
         return ("floor-futex-cross", r) if r else None
@@ -87,6 +92,43 @@ def reference(name, backend, rows):
         r = row("floor-mutex")
         return ("floor-mutex", r) if r else None
     return None  # floor-mutex, -syscall, clock-read, fairness-*
+
+
+def py_reference(name, backend, rows):
+    """The Python workloads' references: the same workload with no
+    contention (1 thread, no CPU-bound thread), or the switch interval."""
+    base, _, last = name.rpartition("-")
+    if name.startswith("py-slice-"):
+        ms = float(last[:-len("ms")])
+        return ("interval %g ms" % ms, ms)
+    first = {"py-countdown": "1", "py-convoy": "0", "py-convoy-rps": "0"}.get(base)
+    if first is None or last == first:
+        return None
+    r = rows.get((base + "-" + first, backend))
+    return (base + "-" + first, r) if r else None
+
+
+def py_rows(lines, rows, order, samples):
+    """Rows in gil-bench's form from workloads.py's raw samples, "name
+    label unit v v ..." lines, a series over the rounds; into @samples (ns)
+    too, where the unit is a time, so that countdown pairs by round."""
+    series = {}
+    for line in lines:
+        parts = line.split()
+        if len(parts) < 4:
+            continue
+        key = (parts[0], parts[1])
+        series.setdefault(key, (parts[2], []))[1].extend(float(v) for v in parts[3:])
+    for (name, backend), (unit, vals) in series.items():
+        v = sorted(vals)
+        rows[(name, backend)] = {
+            "name": name, "backend": backend, "unit": unit,
+            "p50": nearest_rank(v, .5), "p90": nearest_rank(v, .9),
+            "p99": nearest_rank(v, .99), "max": v[-1], "mean": sum(v) / len(v),
+            "n": len(v), "min": v[0]}
+        order.append((name, backend))
+        if unit in UNIT_NS:
+            samples[(name, backend)] = (unit, [int(x * UNIT_NS[unit]) for x in vals])
 
 
 def nearest_rank(sorted_vals, p):
@@ -137,6 +179,8 @@ def render(table, left, groups=True):
     lines, prev = [], None
     for i, row in enumerate(table):
         group = row[0].split("-")[0].replace("clock", "floor")
+        if group == "py":
+            group = "-".join(row[0].split("-")[:2])
         if groups and i > 1 and group != prev:
             lines.append("")
         prev = group if i else None
@@ -225,6 +269,16 @@ def main():
             continue
         samples.setdefault((parts[0], parts[1]), (parts[2], []))[1].extend(
             int(v) for v in parts[3:])
+    # Real CPython's figures (userspace/cpython/workloads.py).
+    py_order = []
+    py_rows(b.get("PYSAMPLES", []), rows, py_order, samples)
+    order += py_order
+    with open(os.path.join(outdir, "results.csv"), "a") as f:
+        for key in py_order:
+            r = rows[key]
+            f.write("%s,%s,%s,%.6g,%.6g,%.6g,%.6g,%.6g,%d,%.6g\n" % tuple(
+                r[k] for k in ("name", "backend", "unit", "p50", "p90", "p99",
+                               "max", "mean", "n", "min")))
     with open(os.path.join(outdir, "samples.csv"), "w") as f:
         f.write("name,backend,ns\n")  # J: in millionths
         for (name, backend), (_, vals) in samples.items():
@@ -247,7 +301,7 @@ def main():
         ref = reference(r["name"], r["backend"], rows)
         r["ref"] = ref[0] if ref else None
         pair = None
-        if r["name"].startswith("throughput-") and ref:
+        if r["name"].startswith(("throughput-", "py-countdown-")) and ref:
             # Measured back to back in each round: divide pairwise.
             pair = paired(samples, key, (ref[0], r["backend"]))
         if pair:

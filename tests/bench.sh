@@ -7,7 +7,13 @@
 #
 # Results go to build/bench/ (results.csv, results.json, samples.csv,
 # stats.csv, table.txt, table.md, *.svg, output.txt, host-env.txt).
+# Then the patched CPython's workloads (userspace/cpython/workloads.py) run
+# on every GIL in the same boot, stock CPython's GIL (PYTHONGIL=cpython)
+# among them, and their figures ("py-...") join gil-bench's.  When stock
+# CPython is built (userspace/cpython/build.sh stock, or make cpython-cost),
+# its single-thread loop (py-loop, backend "stock") is timed there too.
 # Environment: GIL_BENCH_ARGS (passed to gil-bench, e.g. "-r 3 -s 0.5"),
+# GIL_PY_ROUNDS (rounds of the Python workloads, default 3; 0: none),
 # GIL_VM_TIMEOUT (seconds, default 1800).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -29,11 +35,13 @@ if ! command -v gnuplot >/dev/null; then
 fi
 command -v python3 >/dev/null || die "python3 is missing (make setup)"
 
-echo "bench: building the guest programs and gil.ko for $kernel"
+echo "bench: building the guest programs, gil.ko for $kernel and CPython"
 make -s BUILD="$GIL_BUILD" guest
 tests/build-module.sh "$kernel" "$(kernel_kdir "$kernel")" >/dev/null
-# The plan reads gil-bench's arguments from the initramfs.
+userspace/cpython/build.sh
+# The plan reads its arguments from the initramfs.
 printf '%s\n' "${GIL_BENCH_ARGS:-}" >"$GIL_BUILD/guest/gil-bench.args"
+printf '%s\n' "${GIL_PY_ROUNDS:-3}" >"$GIL_BUILD/guest/py-bench.rounds"
 
 rm -rf "$out"
 mkdir -p "$out"
@@ -42,7 +50,7 @@ mkdir -p "$out"
 	echo "cpus=$(nproc)"
 	echo "kernel=$(uname -r)"
 	echo "qemu=$(qemu-system-x86_64 --version | head -n 1)"
-	echo "qemu_args=-accel tcg -smp 2 -m ${GIL_VM_MEM:-1024}"
+	echo "qemu_args=-accel tcg -smp 2 -m ${GIL_VM_MEM:-2048}"
 	echo "loadavg_before=$(cut -d' ' -f1-3 /proc/loadavg)"
 } >"$out/host-env.txt"
 
@@ -50,9 +58,12 @@ mkdir -p "$out"
 # bulk of the results, which go to files instead of the terminal.
 vm_start=$SECONDS
 vm_rc=0
-GIL_VM_TIMEOUT=${GIL_VM_TIMEOUT:-1800} tests/vm/run.sh "$kernel" bench bench |
-	awk '/^GIL-BENCH-(CSV|STATS|SAMPLES)-BEGIN$/ { skip = 1; n = 0; next }
-	     /^GIL-BENCH-(CSV|STATS|SAMPLES)-END$/ {
+stock=0
+[[ ! -f $GIL_BUILD/cpython-stock/guest/.stamp ]] || stock=1
+GIL_VM_PYTHON=1 GIL_VM_PYTHON_STOCK=$stock GIL_VM_MEM=${GIL_VM_MEM:-2048} GIL_VM_TIMEOUT=${GIL_VM_TIMEOUT:-1800} \
+	tests/vm/run.sh "$kernel" bench bench |
+	awk '/^GIL-BENCH-(CSV|STATS|SAMPLES|PYSAMPLES)-BEGIN$/ { skip = 1; n = 0; next }
+	     /^GIL-BENCH-(CSV|STATS|SAMPLES|PYSAMPLES)-END$/ {
 		skip = 0
 		printf "(%d lines of %s, for the host)\n", n, \
 			($0 ~ /CSV/ ? "results" : $0 ~ /STATS/ ? "GIL counters" : \

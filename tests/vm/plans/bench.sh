@@ -17,6 +17,29 @@ else
 	echo "not ok - gil-bench ran to completion (exit $?)"
 	gil_failed=1
 fi
+# Real CPython's threads (userspace/cpython/workloads.py) on every GIL, a
+# round of each in turn, beside stock CPython's (PYTHONGIL=cpython).
+py=/opt/kgil-python/bin/python3
+if [ -x $py ]; then
+	rounds=$(cat /bin/py-bench.rounds 2>/dev/null || echo 3)
+	r=1
+	while [ "$r" -le "$rounds" ]; do
+		for g in cpython kernel:cpython kernel:fifo kernel:io futex; do
+			label=$(echo "$g" | tr : -)
+			echo "py-bench: round $r of $rounds, PYTHONGIL=$g"
+			PYTHONGIL=$g $py /opt/kgil-python/share/kgil/workloads.py "$label" \
+				2>/dev/null || { echo "not ok - py-bench: PYTHONGIL=$g round $r"; gil_failed=1; }
+		done
+		# Stock CPython, unpatched, when packed: the single thread's loop.
+		stock=/opt/stock-python/bin/python3
+		if [ -x $stock ]; then
+			echo "py-bench: round $r of $rounds, stock CPython"
+			$stock /opt/kgil-python/share/kgil/workloads.py -g py-loop stock \
+				2>/dev/null || { echo "not ok - py-bench: stock round $r"; gil_failed=1; }
+		fi
+		r=$((r + 1))
+	done
+fi
 guest_test "rmmod gil" rmmod gil
 guest_test "kernel log clean" kernel_log_clean
 return $gil_failed
