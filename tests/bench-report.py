@@ -390,7 +390,9 @@ def main():
     plots = plot(samples, outdir)
     print("results: %s (results.csv, results.json, samples.csv%s, table.txt, table.md%s)"
           % (outdir, ", stats.csv" if counters else "",
-             ", %d plots *.svg" % plots if plots else ", no plots: gnuplot missing"))
+             ", %d plots *.svg" % plots if plots
+             else ", no plots: gnuplot missing" if not shutil.which("gnuplot")
+             else ", no plots"))
 
 
 # One plot per figure: the CDF of each variant, with its floor.
@@ -412,6 +414,11 @@ PLOTS = [
     ("fairness-2", ["fairness-2"]),
     ("fairness-4", ["fairness-4"]),
     ("fairness-2+io", ["fairness-2+io"]),
+    ("py-convoy-0", ["py-convoy-0"]),
+    ("py-convoy-1", ["py-convoy-1"]),
+    ("py-convoy-2", ["py-convoy-2"]),
+    ("py-convoy-4", ["py-convoy-4"]),
+    ("py-slice-5ms", ["py-slice-5ms"]),
 ]
 
 
@@ -458,7 +465,7 @@ def plot(samples, outdir):
             "set grid",
             "set key %s" % ("top left" if unit == "J" else "bottom right"),
         ] + (["set arrow from %s, graph 0 to %s, graph 1 nohead dashtype 3"
-              % (title[6:-2], title[6:-2])] if title.startswith("slice-") else []) + [
+              % ((title.split("-")[-1][:-2],) * 2)] if "slice-" in title else []) + [
             "plot " + ", \\\n     ".join(cmds),
         ]) + "\n"
         gp = os.path.join(datadir, title + ".gp")
