@@ -1,7 +1,8 @@
 #!/bin/bash
 # make demo: set up what is missing, build gil.ko for Debian's 6.1 kernel and
-# the demo programs, boot that kernel under QEMU, load the module, run the
-# demos.  GIL_DEMO_KERNEL=6.12 picks the other kernel.
+# the demo programs and the patched CPython, boot that kernel under QEMU,
+# load the module, run the demos (C, then Python on /dev/gil).
+# GIL_DEMO_KERNEL=6.12 picks the other kernel.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$GIL_ROOT"
@@ -10,4 +11,5 @@ kernel=${GIL_DEMO_KERNEL:-6.1}
 tests/setup.sh
 make -s BUILD="$GIL_BUILD" guest
 tests/build-module.sh "$kernel" "$(kernel_kdir "$kernel")" >/dev/null
-exec tests/vm/run.sh "$kernel" demo demo
+userspace/cpython/build.sh
+GIL_VM_PYTHON=1 GIL_VM_MEM=${GIL_VM_MEM:-2048} exec tests/vm/run.sh "$kernel" demo demo
