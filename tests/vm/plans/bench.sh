@@ -27,8 +27,11 @@ if [ -x $py ]; then
 		for g in cpython kernel:cpython kernel:fifo kernel:io futex; do
 			label=$(echo "$g" | tr : -)
 			echo "py-bench: round $r of $rounds, PYTHONGIL=$g"
-			PYTHONGIL=$g $py /opt/kgil-python/share/kgil/workloads.py "$label" \
-				2>/dev/null || { echo "not ok - py-bench: PYTHONGIL=$g round $r"; gil_failed=1; }
+			# The single thread's loop in a process of its own, as stock's.
+			for w in py-loop py-countdown,py-convoy,py-reacquire,py-slice,py-pool; do
+				PYTHONGIL=$g $py /opt/kgil-python/share/kgil/workloads.py -g $w "$label" \
+					2>/dev/null || { echo "not ok - py-bench: PYTHONGIL=$g $w round $r"; gil_failed=1; }
+			done
 		done
 		# Stock CPython, unpatched, when packed: the single thread's loop.
 		stock=/opt/stock-python/bin/python3
