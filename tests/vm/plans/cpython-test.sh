@@ -16,7 +16,7 @@ share=/opt/kgil-python/share/kgil
 # calls takes 1.4 to 4.6 ms here.  They are left out; the others run.
 ignore="-i test_timerfd_initval -i test_timerfd_interval -i test_timerfd_select
 	-i test_timerfd_poll -i test_timerfd_TFD_TIMER_ABSTIME -i test_timerfd_ns_*"
-cd /tmp
+cd /tmp || return 1
 for g in $all_gils; do
 	guest_test "PYTHONGIL=$g: CPython runs on that GIL (backend_check.py)" \
 		env PYTHONGIL="$g" $py $share/backend_check.py
