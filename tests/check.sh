@@ -2,8 +2,8 @@
 # make check: every test of the project, stage by stage, then one summary
 # line "N passed, N failed" counting every test that ran.
 #
-# Stages: host (userspace builds, uapi layout), cpython (the patched
-# CPython 3.13, userspace/cpython/build.sh), build (gil.ko for Debian
+# Stages: cpython (the patched CPython 3.13, userspace/cpython/build.sh),
+# host (userspace builds, uapi layout), build (gil.ko for Debian
 # 6.1 and 6.12 with W=1 and sparse), static (checkpatch --strict), the
 # debug/KUnit kernel, vm-6.1 and vm-6.12 (userspace tests in a guest),
 # vm-debug (KUnit suites, then the userspace tests, under lockdep, KASAN,
@@ -20,6 +20,12 @@ stage() { echo; echo "=== $* ($((SECONDS - start))s)"; }
 
 stage "setup"
 tests/setup.sh || die "setup failed"
+
+# First, so that a fresh clone's CI builds it as a user would, with nothing
+# built before it (build.sh builds the libgil it links).
+stage "cpython: CPython 3.13 with PYTHONGIL (built once, then cached)"
+run_test cpython "the patched CPython builds (userspace/cpython/build.sh)" \
+	userspace/cpython/build.sh
 
 stage "host: userspace and uapi"
 run_test host "userspace programs build (-Wall -Wextra -Werror)" make -s BUILD="$GIL_BUILD" userspace guest
@@ -67,10 +73,6 @@ run_test lib "gil-bench (short) on cpython and futex, and its report renders" \
 		'$GIL_BUILD/results/bench-smoke'"
 run_test lib "make install DESTDIR=..., then an example builds with pkg-config" \
 	tests/install-check.sh
-
-stage "cpython: CPython 3.13 with PYTHONGIL (built once, then cached)"
-run_test cpython "the patched CPython builds (userspace/cpython/build.sh)" \
-	userspace/cpython/build.sh
 
 stage "build: gil.ko with W=1 and sparse"
 for k in 6.1 6.12; do

@@ -47,6 +47,10 @@ if [[ -z $dsc ]]; then
 	[[ -n $dsc ]] || die "cpython: apt-get source $pkg failed (is the trixie deb-src entry there? make setup)"
 fi
 
+# libgil, linked in statically (configure links test programs with it too):
+# a newer one relinks the interpreter.
+make -s -C "$GIL_ROOT" BUILD="$GIL_BUILD" userspace >/dev/null
+
 configure=(--prefix="$prefix" --without-ensurepip
 	CPPFLAGS="-I$GIL_ROOT/userspace/include -I$GIL_ROOT/uapi"
 	LIBS="$GIL_BUILD/userspace/libgil.a -lpthread")
@@ -74,8 +78,6 @@ if [[ $(cat "$out/key" 2>/dev/null) != "$key" ]]; then
 	echo "$key" >"$out/key"
 fi
 
-# libgil, linked in statically: a newer one relinks the interpreter.
-make -s -C "$GIL_ROOT" BUILD="$GIL_BUILD" userspace >/dev/null
 if [[ -f $out/obj/python && $GIL_BUILD/userspace/libgil.a -nt $out/obj/python ]]; then
 	rm -f "$out/obj/python"
 fi
