@@ -5,7 +5,7 @@
 #
 # Cached in $GIL_BUILD/cpython on the hashes of the source package, the
 # patch, the glue and the configure line: a change to any of them builds
-# anew (configure and make -j2 take 6 to 10 minutes here); otherwise the
+# anew (configure and make -j2 take 5 to 10 minutes here); otherwise the
 # build tree is reused, relinked when libgil changed.
 #
 # usage: build.sh [stock]
