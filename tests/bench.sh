@@ -60,7 +60,7 @@ vm_start=$SECONDS
 vm_rc=0
 stock=0
 [[ ! -f $GIL_BUILD/cpython-stock/guest/.stamp ]] || stock=1
-GIL_VM_PYTHON=1 GIL_VM_PYTHON_STOCK=$stock GIL_VM_MEM=${GIL_VM_MEM:-2048} GIL_VM_TIMEOUT=${GIL_VM_TIMEOUT:-1800} \
+GIL_VM_PYTHON=1 GIL_VM_PYTHON_STOCK=$stock GIL_VM_TIMEOUT=${GIL_VM_TIMEOUT:-1800} \
 	tests/vm/run.sh "$kernel" bench bench |
 	awk '/^GIL-BENCH-(CSV|STATS|SAMPLES|PYSAMPLES)-BEGIN$/ { skip = 1; n = 0; next }
 	     /^GIL-BENCH-(CSV|STATS|SAMPLES|PYSAMPLES)-END$/ {

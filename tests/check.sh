@@ -115,7 +115,7 @@ done
 stage "vm-6.1-cpython: CPython's thread tests on /dev/gil"
 if [[ -f $GIL_BUILD/cpython/guest/.stamp && -f $GIL_BUILD/kmod/6.1/gil.ko ]]; then
 	# make cpython-test runs the whole list, on every GIL.
-	GIL_VM_PYTHON=1 GIL_VM_MEM=2048 GIL_VM_TIMEOUT=1200 \
+	GIL_VM_PYTHON=1 GIL_VM_TIMEOUT=1200 \
 		GIL_VM_ENV="GIL_CPYTHON_GILS=kernel GIL_CPYTHON_TESTS=test_thread,test_threading" \
 		tests/vm/run.sh 6.1 cpython-test vm-6.1-cpython ||
 		grep -qs '^not ok' "$GIL_RESULTS/vm-6.1-cpython.tap" ||

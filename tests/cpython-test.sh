@@ -31,7 +31,7 @@ for v in GIL_CPYTHON_GILS GIL_CPYTHON_TESTS; do
 	[[ -z ${!v:-} ]] || env+=" $v=${!v}"
 done
 # Under TCG the whole list takes 10 to 20 minutes a GIL; KASAN triples it.
-GIL_VM_PYTHON=1 GIL_VM_MEM=2048 GIL_VM_TIMEOUT=${GIL_VM_TIMEOUT:-14400} \
+GIL_VM_PYTHON=1 GIL_VM_TIMEOUT=${GIL_VM_TIMEOUT:-14400} \
 	GIL_VM_ENV="${env# }" tests/vm/run.sh "$kernel" cpython-test "$stage" || true
 
 passed=$(grep -c '^ok - ' "$GIL_RESULTS/$stage.tap" || true)

@@ -12,4 +12,4 @@ tests/setup.sh
 make -s BUILD="$GIL_BUILD" guest
 tests/build-module.sh "$kernel" "$(kernel_kdir "$kernel")" >/dev/null
 userspace/cpython/build.sh
-GIL_VM_PYTHON=1 GIL_VM_MEM=${GIL_VM_MEM:-2048} exec tests/vm/run.sh "$kernel" demo demo
+GIL_VM_PYTHON=1 exec tests/vm/run.sh "$kernel" demo demo

@@ -9,7 +9,7 @@
 #   STAGE   name under which results are recorded (default vm-KERNEL)
 # Environment:
 #   GIL_VM_TIMEOUT  seconds before the guest is killed (default 900)
-#   GIL_VM_MEM      guest memory in MiB (default 1024)
+#   GIL_VM_MEM      guest memory in MiB (default 1024; 2048 with CPython)
 #   GIL_VM_KMOD     which build/kmod/NAME/gil.ko to load (default KERNEL)
 #   GIL_VM_ENV      NAME=VALUE words for the plan's environment
 #   GIL_VM_PYTHON   1: pack the patched CPython too (userspace/cpython/
@@ -59,6 +59,9 @@ if [[ ${GIL_VM_PYTHON_STOCK:-0} == 1 ]]; then
 	cp -a "$GIL_BUILD/cpython-stock/guest/." "$root/"
 fi
 (cd "$root" && find . | cpio -o -H newc --quiet) >"$work/initramfs.cpio"
+# CPython's tree and its tests' processes need more than the C programs.
+mem=${GIL_VM_MEM:-1024}
+[[ ${GIL_VM_PYTHON:-0} != 1 ]] || mem=${GIL_VM_MEM:-2048}
 
 : >"$work/console.log"
 : >"$work/output.log"
@@ -66,7 +69,7 @@ fi
 echo "== $stage: booting $(basename "$image") with plan '$plan'"
 
 qemu_rc=0
-timeout "$timeout_s" qemu-system-x86_64 -accel tcg -smp 2 -m "${GIL_VM_MEM:-1024}" \
+timeout "$timeout_s" qemu-system-x86_64 -accel tcg -smp 2 -m "$mem" \
 	-nodefaults -display none -no-reboot \
 	-kernel "$image" -initrd "$work/initramfs.cpio" \
 	-append "console=ttyS0 loglevel=5 oops=panic panic=-1 log_buf_len=8M ${GIL_VM_ENV:-}" \

@@ -185,13 +185,13 @@ static void cpython_free(struct gil *gil)
 	free(c);
 }
 
-/* Nothing to record: gil.c keeps the binding of thread state to thread. */
 /* Its mutexes may be held by threads the child does not have: no destroy. */
 static void cpython_fork_child(struct gil *gil)
 {
 	free(cgil(gil));
 }
 
+/* Nothing to record: gil.c keeps the binding of thread state to thread. */
 static int cpython_attach(struct gil_tstate *ts)
 {
 	(void)ts;
