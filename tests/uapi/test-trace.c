@@ -99,8 +99,9 @@ static int tracefs_mounted(void)
 	return !statfs(TRACEFS, &sfs) && sfs.f_type == TRACEFS_MAGIC;
 }
 
-/* The trace clock found on entry, restored by trace_cleanup(). */
+/* The trace clock and record-cmd found on entry, restored by trace_cleanup(). */
 static char saved_clock[32];
+static char saved_record_cmd[4];
 
 static int trace_clear(void)
 {
@@ -114,11 +115,27 @@ static int trace_clear(void)
 /*
  * Record the gil events from here on, on the global clock: events of two
  * CPUs are then in the order the GIL's lock put them in.
+ *
+ * Without record-cmd: with it, enabling any event also hooks sched_switch
+ * to record command names, which patches __schedule() while the other CPU
+ * runs it.  Under QEMU's TCG that hung the guest once in about 100 runs
+ * of this test: one CPU looped on the int3 in __schedule() with interrupts
+ * off while the patcher waited for it in smp_call_function_many_cond().
+ * Our events' own sites are in gil.ko, which no thread runs while we
+ * patch them.
  */
 static int trace_begin(void)
 {
-	char *clock, *b, *e;
+	char *clock, *opt, *b, *e;
 
+	if (!saved_record_cmd[0]) {
+		opt = read_file(TRACEFS "/options/record-cmd");
+		CHECK(opt);
+		snprintf(saved_record_cmd, sizeof(saved_record_cmd), "%c",
+			 opt[0]);
+		free(opt);
+	}
+	CHECK(write_text(TRACEFS "/options/record-cmd", "0") == 0);
 	if (!saved_clock[0]) {
 		clock = read_file(TRACEFS "/trace_clock");
 		CHECK(clock);
@@ -166,6 +183,8 @@ static void trace_cleanup(void)
 	write_text(TRACEFS "/events/gil/enable", "0");
 	if (saved_clock[0])
 		write_text(TRACEFS "/trace_clock", saved_clock);
+	if (saved_record_cmd[0])
+		write_text(TRACEFS "/options/record-cmd", saved_record_cmd);
 }
 
 static void print_event(int i, struct event *e)
