@@ -97,9 +97,15 @@ static int stopped_within(pid_t pid, long ms, int *status, int flags)
 	}
 }
 
+/*
+ * A waiter sleeps in S, never D.  It wakes now and then (its interval,
+ * its look at the holder every 10 ms), so one read may catch it running:
+ * sample its state over 200 ms.
+ */
 static int waiter_state_is_s(void)
 {
 	const struct gil_page *pg;
+	int i, asleep = 0, uninterruptible = 0;
 	struct waiter w;
 	char s;
 	int fd;
@@ -107,10 +113,17 @@ static int waiter_state_is_s(void)
 	CHECK(open_mapped(&fd, &pg) == 0);
 	CHECK(attach_acquire(fd) == 0);
 	CHECK(waiter_start_blocked(&w, fd, pg, 0) == 0);
-	s = task_state(getpid(), w.tid);
+	for (i = 0; i < 200; i++) {
+		s = task_state(getpid(), w.tid);
+		asleep += s == 'S';
+		uninterruptible += s == 'D';
+		sleep_us(1000);
+	}
 	CHECK(release_to_waiter(fd, &w) == 0);
-	printf("    a waiter's state: %c\n", s);
-	CHECK_CMP(s, ==, 'S');
+	printf("    a waiter's state: S %d times, D %d times in 200\n",
+	       asleep, uninterruptible);
+	CHECK_CMP(uninterruptible, ==, 0);
+	CHECK_CMP(asleep, >, 0);
 	return detach_close_gil(fd, pg);
 }
 
