@@ -12,6 +12,7 @@
 #   GIL_VM_MEM      guest memory in MiB (default 1024; 2048 with CPython)
 #   GIL_VM_KMOD     which build/kmod/NAME/gil.ko to load (default KERNEL)
 #   GIL_VM_ENV      NAME=VALUE words for the plan's environment
+#   GIL_VM_QEMU_ARGS  more QEMU arguments, e.g. "-monitor unix:m.sock,server,nowait"
 #   GIL_VM_PYTHON   1: pack the patched CPython too (userspace/cpython/
 #                   build.sh builds it), at /opt/kgil-python, and its
 #                   Python programs in /opt/kgil-python/share/kgil
@@ -68,14 +69,18 @@ mem=${GIL_VM_MEM:-1024}
 : >"$work/dmesg.log"
 echo "== $stage: booting $(basename "$image") with plan '$plan'"
 
+# A soft lockup panics, with every CPU's backtrace, rather than waiting for
+# the timeout: the guest then dies at once and its console says where.
+cmdline="console=ttyS0 loglevel=5 oops=panic panic=-1 log_buf_len=8M"
+cmdline+=" softlockup_panic=1 softlockup_all_cpu_backtrace=1"
 qemu_rc=0
 timeout "$timeout_s" qemu-system-x86_64 -accel tcg -smp 2 -m "$mem" \
 	-nodefaults -display none -no-reboot \
 	-kernel "$image" -initrd "$work/initramfs.cpio" \
-	-append "console=ttyS0 loglevel=5 oops=panic panic=-1 log_buf_len=8M ${GIL_VM_ENV:-}" \
+	-append "$cmdline ${GIL_VM_ENV:-}" \
 	-serial "file:$work/console.log" \
 	-serial "file:$work/output.log" \
-	-serial "file:$work/dmesg.log" &
+	-serial "file:$work/dmesg.log" ${GIL_VM_QEMU_ARGS:-} &
 qemu_pid=$!
 # Relay the plan's output while it runs.
 tail -n +1 -F --pid="$qemu_pid" "$work/output.log" 2>/dev/null | tr -d '\r' &
