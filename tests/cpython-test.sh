@@ -6,7 +6,9 @@
 #
 # Environment: KERNEL (6.1, 6.12 or debug; default 6.1), and, passed to the
 # plan (tests/vm/plans/cpython-test.sh), GIL_CPYTHON_GILS and
-# GIL_CPYTHON_TESTS (comma-separated) to run fewer.
+# GIL_CPYTHON_TESTS (comma-separated) to run fewer, and
+# GIL_CPYTHON_TIMEOUT, regrtest's limit in seconds for one test module
+# (default 1800; the debug kernel's test_queue needs more).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$GIL_ROOT"
@@ -27,7 +29,7 @@ fi
 
 rm -f "$GIL_RESULTS/$stage.tap"
 env=
-for v in GIL_CPYTHON_GILS GIL_CPYTHON_TESTS; do
+for v in GIL_CPYTHON_GILS GIL_CPYTHON_TESTS GIL_CPYTHON_TIMEOUT; do
 	[[ -z ${!v:-} ]] || env+=" $v=${!v}"
 done
 # Under TCG the whole list takes 10 to 20 minutes a GIL; KASAN triples it.

@@ -3,7 +3,8 @@
 # each PYTHONGIL runs CPython on the GIL it names (backend_check.py); then
 # CPython's own regression tests for threads under the GILs chosen: one
 # result line per test module and GIL, and regrtest's count of tests run.
-# Environment (comma-separated): GIL_CPYTHON_GILS, GIL_CPYTHON_TESTS.
+# Environment: GIL_CPYTHON_GILS, GIL_CPYTHON_TESTS (comma-separated),
+# GIL_CPYTHON_TIMEOUT (regrtest's --timeout, seconds).
 load_module
 py=/opt/kgil-python/bin/python3
 all_gils="cpython kernel kernel:cpython kernel:fifo kernel:io futex"
@@ -27,7 +28,8 @@ for g in $(echo "$gils" | tr , ' '); do
 	# regrtest's progress lines are relayed as they come.
 	# shellcheck disable=SC2046 # the test names are words
 	# shellcheck disable=SC2086 # and so are the options
-	{ PYTHONGIL=$g $py -m test -j1 -W --timeout 1800 $ignore $(echo "$tests" | tr , ' ') \
+	{ PYTHONGIL=$g $py -m test -j1 -W \
+		--timeout "${GIL_CPYTHON_TIMEOUT:-1800}" $ignore $(echo "$tests" | tr , ' ') \
 		</dev/null 2>&1
 	  echo $? >/tmp/regrtest.rc; } | tee /tmp/regrtest.log |
 		sed -n 's/^\(.*\] test_.*\)/#   \1/p'
