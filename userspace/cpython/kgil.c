@@ -48,10 +48,13 @@ _Py_kgil_requested(PyThreadState *tstate)
            _Py_kgil_backs(tstate->interp->ceval.gil);
 }
 
-static void
-kgil_fatal(const char *what, int err)
+/* A libgil call failed where CPython's own GIL cannot: name the caller. */
+#define kgil_fatal(what, err) kgil_fatal_in(__func__, (what), (err))
+
+_Py_NO_RETURN static void
+kgil_fatal_in(const char *func, const char *what, int err)
 {
-    _Py_FatalErrorFormat(__func__, "PYTHONGIL=%s: %s: %s", getenv("PYTHONGIL"), what,
+    _Py_FatalErrorFormat(func, "PYTHONGIL=%s: %s: %s", getenv("PYTHONGIL"), what,
                         strerror(-err));
 }
 
