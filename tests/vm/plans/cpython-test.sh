@@ -48,8 +48,12 @@ for g in $(echo "$gils" | tr , ' '); do
 	' /tmp/regrtest.log
 	if [ $rc != 0 ]; then
 		gil_failed=1
-		echo "# regrtest exited $rc; the end of its output:"
-		tail -n 60 /tmp/regrtest.log | sed 's/^/#   /'
+		# -W shows a failed test's output: its ERROR and FAIL reports
+		# say what failed, the end of the log how regrtest ended.
+		echo "# regrtest exited $rc; its error reports and its end:"
+		grep -E -A 30 '^(ERROR|FAIL): ' /tmp/regrtest.log | head -n 300 |
+			sed 's/^/#   /'
+		tail -n 20 /tmp/regrtest.log | sed 's/^/#   /'
 	fi
 done
 unload_and_check
