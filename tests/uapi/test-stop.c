@@ -20,6 +20,7 @@
 #include "harness.h"
 
 #define STOP_BOUND_MS	1000
+#define STATE_SAMPLES	200	/* of a waiter's state, 1 ms apart */
 
 /*
  * A child process that attaches to @fd and waits in ACQUIRE (its parent
@@ -113,15 +114,15 @@ static int waiter_state_is_s(void)
 	CHECK(open_mapped(&fd, &pg) == 0);
 	CHECK(attach_acquire(fd) == 0);
 	CHECK(waiter_start_blocked(&w, fd, pg, 0) == 0);
-	for (i = 0; i < 200; i++) {
+	for (i = 0; i < STATE_SAMPLES; i++) {
 		s = task_state(getpid(), w.tid);
 		asleep += s == 'S';
 		uninterruptible += s == 'D';
 		sleep_us(1000);
 	}
 	CHECK(release_to_waiter(fd, &w) == 0);
-	printf("    a waiter's state: S %d times, D %d times in 200\n",
-	       asleep, uninterruptible);
+	printf("    a waiter's state: S %d times, D %d times in %d\n",
+	       asleep, uninterruptible, STATE_SAMPLES);
 	CHECK_CMP(uninterruptible, ==, 0);
 	CHECK_CMP(asleep, >, 0);
 	return detach_close_gil(fd, pg);
