@@ -14,13 +14,17 @@
 # its single-thread loop (py-loop, backend "stock") is timed there too.
 # Environment: GIL_BENCH_ARGS (passed to gil-bench, e.g. "-r 3 -s 0.5"),
 # GIL_PY_ROUNDS (rounds of the Python workloads, default 3; 0: none),
-# GIL_VM_TIMEOUT (seconds, default 1800).
+# GIL_VM_TIMEOUT (seconds, default 1800), GIL_VM_CMDLINE (the guest's extra
+# kernel words; default "tsc=reliable", see docs/BENCHMARKS.md).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$GIL_ROOT"
 
 start=$SECONDS
 out=$GIL_BUILD/bench
+# Under TCG the guest finds the TSC unstable and reads the emulated HPET
+# instead: ~0.9 us a clock read, a trap into QEMU, where the TSC takes 83 ns.
+export GIL_VM_CMDLINE=${GIL_VM_CMDLINE-tsc=reliable}
 kernel=6.1
 
 tests/setup.sh
@@ -51,6 +55,7 @@ mkdir -p "$out"
 	echo "kernel=$(uname -r)"
 	echo "qemu=$(qemu-system-x86_64 --version | head -n 1)"
 	echo "qemu_args=-accel tcg -smp 2 -m ${GIL_VM_MEM:-2048}"
+	echo "guest_cmdline=$GIL_VM_CMDLINE"
 	echo "loadavg_before=$(cut -d' ' -f1-3 /proc/loadavg)"
 } >"$out/host-env.txt"
 

@@ -13,6 +13,7 @@
 #   GIL_VM_KMOD     which build/kmod/NAME/gil.ko to load (default KERNEL)
 #   GIL_VM_ENV      NAME=VALUE words for the plan's environment
 #   GIL_VM_QEMU_ARGS  more QEMU arguments, e.g. "-monitor unix:m.sock,server,nowait"
+#   GIL_VM_CMDLINE  more kernel command-line words, e.g. "tsc=reliable"
 #   GIL_VM_PYTHON   1: pack the patched CPython too (userspace/cpython/
 #                   build.sh builds it), at /opt/kgil-python, and its
 #                   Python programs in /opt/kgil-python/share/kgil
@@ -77,7 +78,7 @@ qemu_rc=0
 timeout "$timeout_s" qemu-system-x86_64 -accel tcg -smp 2 -m "$mem" \
 	-nodefaults -display none -no-reboot \
 	-kernel "$image" -initrd "$work/initramfs.cpio" \
-	-append "$cmdline ${GIL_VM_ENV:-}" \
+	-append "$cmdline ${GIL_VM_CMDLINE:-} ${GIL_VM_ENV:-}" \
 	-serial "file:$work/console.log" \
 	-serial "file:$work/output.log" \
 	-serial "file:$work/dmesg.log" ${GIL_VM_QEMU_ARGS:-} &
