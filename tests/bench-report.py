@@ -20,7 +20,9 @@ sample), stats.csv (the GILs' counters per figure and variant), table.txt
 docs/BENCHMARKS.md), and <figure>.svg plots when gnuplot is installed.
 
 The fairness figures' unit is J, Jain's index (dimensionless, 1 = fair):
-they have no floor and no ratios; their absolute J is shown instead.
+they have no floor and no ratios; their absolute J is shown instead.  The
+re-acquire figures' unit is iv, switch intervals: no floor, but ratios to
+the cpython backend as for the times.
 """
 import csv
 import json
@@ -30,8 +32,9 @@ import shutil
 import subprocess
 import sys
 
-# What one unit is in the raw samples: ns for times, millionths for J.
-UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "J": 1e6}
+# What one unit is in the raw samples: ns for times, millionths for J and
+# for iv (switch intervals).
+UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "J": 1e6, "iv": 1e6}
 
 
 def blocks(lines):
@@ -91,7 +94,7 @@ def reference(name, backend, rows):
     if name == "uncontended":
         r = row("floor-mutex")
         return ("floor-mutex", r) if r else None
-    return None  # floor-mutex, -syscall, clock-read, fairness-*
+    return None  # floor-mutex, -syscall, clock-read, reacquire-*, fairness-*
 
 
 def py_reference(name, backend, rows):
@@ -152,13 +155,14 @@ def ratio(a, b):
     return a / b
 
 
-def fmt_num(x):
+def fmt_num(x, most=3):
+    """About 3 significant digits, at most @most decimals."""
     if x is None:
         return "-"
     if x == 0:
         return "0"
     digits = max(0, 2 - int(math.floor(math.log10(abs(x)))))
-    return "%.*f" % (min(digits, 3), x)
+    return "%.*f" % (min(digits, most), x)
 
 
 def fmt_ratio(x):
@@ -166,10 +170,13 @@ def fmt_ratio(x):
 
 
 def fmt_val(x, unit):
-    """A value in its unit: J, which lives near 1, with 4 decimals."""
+    """A value in its unit: J, which lives near 1, with 4 decimals; iv,
+    from a few millionths (nobody to wait for) up, with up to 6."""
     if x is None:
         return "-"
-    return "%.4f" % x if unit == "J" else fmt_num(x)
+    if unit == "J":
+        return "%.4f" % x
+    return fmt_num(x, 6 if unit == "iv" else 3)
 
 
 def render(table, left, groups=True):
@@ -197,12 +204,14 @@ def variants_of(env, rows):
 
 
 SUMMARY_CAPTION = (
-    "Per variant: convoy-N, p50 against convoy-0, and p50; fairness-N, Jain's\n"
-    "index J of the CPU-bound threads' GIL hold times (1 = equal shares), p50\n"
-    "and (min) over the runs; throughput-N, p50 of T_N/T_1 (paired).")
+    "Per variant: convoy-N, p50 against convoy-0, and p50; reacquire-N-5ms,\n"
+    "p50 in switch intervals; fairness-N, Jain's index J of the CPU-bound\n"
+    "threads' GIL hold times (1 = equal shares), p50 and (min) over the runs;\n"
+    "throughput-N, p50 of T_N/T_1 (paired).")
 
-SUMMARY = ["convoy-1", "convoy-2", "convoy-4", "fairness-2", "fairness-4",
-           "fairness-2+io", "throughput-2", "throughput-4"]
+SUMMARY = ["convoy-1", "convoy-2", "convoy-4", "reacquire-1-5ms",
+           "reacquire-2-5ms", "fairness-2", "fairness-4", "fairness-2+io",
+           "throughput-2", "throughput-4"]
 
 
 def summary(figures, env, rows):
@@ -227,6 +236,8 @@ def summary(figures, env, rows):
             elif n.startswith("convoy-") and r:
                 ms = r["p50"] * UNIT_NS[r["unit"]] / 1e6
                 cells.append("%s %sms" % (fmt_ratio(r["p50_vs_ref"]), fmt_num(ms)))
+            elif n.startswith("reacquire-"):
+                cells.append(fmt_val(r["p50"], "iv") if r else "-")
             else:
                 cells.append(fmt_ratio(r["p50_vs_ref"]) if r else "-")
         out.append(cells)
@@ -343,7 +354,7 @@ def main():
         lines += ["", SUMMARY_CAPTION, ""]
         lines += render([summ[0]] + summ[1], {0}, groups=False)
     crows = [r for r in figures if r["counters"] and r["backend"] != "-"
-             and r["name"].split("-")[0] in ("convoy", "fairness")]
+             and r["name"].split("-")[0] in ("convoy", "reacquire", "fairness")]
     if crows:
         ck = ["chunks", "acquisitions", "contended", "drop_requests",
               "forced_switches", "direct_handoffs", "io_preemptions"]
@@ -411,6 +422,8 @@ PLOTS = [
     ("convoy-1", ["convoy-1"]),
     ("convoy-2", ["convoy-2"]),
     ("convoy-4", ["convoy-4"]),
+    ("reacquire-1ms", ["reacquire-0-1ms", "reacquire-1-1ms", "reacquire-2-1ms"]),
+    ("reacquire-5ms", ["reacquire-0-5ms", "reacquire-1-5ms", "reacquire-2-5ms"]),
     ("fairness-2", ["fairness-2"]),
     ("fairness-4", ["fairness-4"]),
     ("fairness-2+io", ["fairness-2+io"]),
@@ -455,7 +468,8 @@ def plot(samples, outdir):
                     % title, "set xlabel 'J'"]
         else:
             axis = ["set title '%s (under QEMU TCG: compare the curves, not the times)'"
-                    % title, "set xlabel '%s (log scale)'" % unit, "set logscale x"]
+                    % title, "set xlabel '%s (log scale)'"
+                    % ("switch intervals" if unit == "iv" else unit), "set logscale x"]
         script = "\n".join([
             "set terminal svg size 800,500 dynamic background rgb 'white'",
             "set output '%s'" % svg,

@@ -48,6 +48,12 @@
  *                             (switch interval 5 ms, CPython's default)
  *   throughput-{1,2,4}        wall time of a fixed amount of eval-loop
  *                             work split over N threads (ms)
+ *   reacquire-{0,1,2}-{1,5}ms a thread sleeps 200 us outside the GIL
+ *                             (clock_nanosleep, as time.sleep) beside N
+ *                             CPU-bound eval loops, at a 1 or 5 ms switch
+ *                             interval: from the end of the sleep until it
+ *                             holds the GIL again (iv: switch intervals,
+ *                             stored in millionths)
  *   fairness-{2,4}, fairness-2+io
  *                             N CPU-bound eval loops (+io: and a thread
  *                             alternating 0.1 ms bursts with 1 ms sleeps
@@ -59,16 +65,18 @@
  *
  * "same" pins both threads to CPU 0, "cross" to CPUs 0 and 1.  The convoy's
  * I/O thread runs on CPU 0 and its feeder on CPU 1, as in floor-pipe-cross;
- * its CPU-bound threads and the throughput threads are not pinned.
+ * its CPU-bound threads, the re-acquire's threads and the throughput
+ * threads are not pinned.
  *
  * Output: progress on stderr; on stdout the environment, the results as
  * CSV (name,backend,unit,p50,p90,p99,max,mean,n,min; backend is the
  * variant), the GILs' counters per figure and variant (struct gil_stats,
- * summed) and the raw samples (in ns; J in millionths) for the plots, each
- * between marker lines (see print_results).  At the end gil-bench checks
- * the counters against each kernel policy's promise (fifo: every wait ends
- * in a direct handoff; io: the convoy's I/O thread preempts; cpython:
- * neither) and warns on stderr where they disagree.
+ * summed) and the raw samples (in ns; J and iv in millionths) for the
+ * plots, each between marker lines (see print_results).  At the end
+ * gil-bench checks the counters against each kernel policy's promise
+ * (fifo: every wait ends in a direct handoff; io: a thread back from I/O
+ * beside CPU-bound ones preempts; cpython: neither) and warns on stderr
+ * where they disagree.
  *
  * usage: gil-bench [-r rounds] [-s scale] [-b backend,...] [-p policy,...]
  *                  [-g group,...] [-n]
@@ -327,12 +335,12 @@ static void add1(struct series *s, int64_t v)
 
 /*
  * What one unit of @unit is in the stored samples: ns for the times; Jain's
- * index J, dimensionless, is stored in millionths.
+ * index J, dimensionless, and iv, switch intervals, in millionths.
  */
 static double unit_ns(const char *unit)
 {
-	return !strcmp(unit, "ms") || !strcmp(unit, "J") ? 1e6 :
-	       !strcmp(unit, "us") ? 1e3 : 1.0;
+	return !strcmp(unit, "ms") || !strcmp(unit, "J") ||
+	       !strcmp(unit, "iv") ? 1e6 : !strcmp(unit, "us") ? 1e3 : 1.0;
 }
 
 /* Nearest-rank percentile of sorted @v. */
@@ -353,6 +361,8 @@ static const char *const figure_names[] = {
 	"handoff-forced-same", "handoff-forced-cross",
 	"slice-1ms", "slice-5ms", "slice-20ms",
 	"convoy-0", "convoy-1", "convoy-2", "convoy-4",
+	"reacquire-0-1ms", "reacquire-0-5ms", "reacquire-1-1ms",
+	"reacquire-1-5ms", "reacquire-2-1ms", "reacquire-2-5ms",
 	"throughput-1", "throughput-2", "throughput-4",
 	"fairness-2", "fairness-4", "fairness-2+io", "uncontended",
 };
@@ -385,6 +395,9 @@ static int per_round(int total)
 #define CONVOY_SAMPLES		240
 #define CONVOY_CHUNK_NS		(5 * NSEC_PER_SEC)
 #define CONVOY_INTERVAL		0.005
+#define REACQ_SAMPLES		160
+#define REACQ_SLEEP_NS		200000
+#define REACQ_CHUNK_NS		(5 * NSEC_PER_SEC)
 #define THROUGHPUT_TARGET_NS	(NSEC_PER_SEC / 4)
 #define TPUT_PER_ROUND		2
 #define UNCONTENDED_BATCHES	100
@@ -919,6 +932,54 @@ static void run_spinners(const struct variant *var, double interval, int cpu0,
 				     series(lat_name, bn, "us"));
 }
 
+/* --------------------------------------------- CPU-bound eval loops */
+
+/*
+ * The CPU-bound threads beside an I/O-bound one (the convoy, the
+ * re-acquire): eval loops that call gil_check at every step, as CPython's
+ * eval loop polls its eval breaker, until told to stop.  Not pinned.
+ */
+struct evalloops {
+	struct gil *gil;
+	int n;
+	pthread_t t[8];
+	uint32_t started;	/* threads that hold or held the GIL */
+	uint32_t stop;
+};
+
+static void *evalloop_thread(void *arg)
+{
+	struct evalloops *e = arg;
+	struct gil_tstate *ts = tstate(e->gil);
+	uint64_t x = 7, i = 0;
+
+	check("gil_acquire", gil_acquire(ts));
+	publish_add(&e->started);
+	for (;;) {
+		x = work(x);
+		check("gil_check", gil_check(ts));
+		if (!(++i & 1023) && __atomic_load_n(&e->stop, __ATOMIC_RELAXED))
+			break;
+	}
+	sink = x;
+	check("gil_release", gil_release(ts));
+	tstate_done(ts);
+	return NULL;
+}
+
+static void evalloops_spawn(struct evalloops *e)
+{
+	for (int i = 0; i < e->n; i++)
+		e->t[i] = spawn(evalloop_thread, e);
+}
+
+static void evalloops_stop(struct evalloops *e)
+{
+	__atomic_store_n(&e->stop, 1, __ATOMIC_RELAXED);
+	for (int i = 0; i < e->n; i++)
+		pthread_join(e->t[i], NULL);
+}
+
 /* ------------------------------------------------------------- convoy */
 
 /*
@@ -929,37 +990,15 @@ static void run_spinners(const struct variant *var, double interval, int cpu0,
  * GIL meanwhile.
  */
 struct convoy {
-	struct gil *gil;
-	int ncpu, n;
+	struct evalloops cpu;
+	int n;
 	int pipe[2];
-	uint32_t started;	/* CPU threads that hold or held the GIL */
 	uint32_t done;		/* requests answered */
-	uint32_t stop;
 	int64_t t0;
 	int64_t *lat;
 	int nlat;
 	int64_t interval_ns;
 };
-
-static void *convoy_cpu_thread(void *arg)
-{
-	struct convoy *c = arg;
-	struct gil_tstate *ts = tstate(c->gil);
-	uint64_t x = 7, i = 0;
-
-	check("gil_acquire", gil_acquire(ts));
-	publish_add(&c->started);
-	for (;;) {
-		x = work(x);
-		check("gil_check", gil_check(ts));
-		if (!(++i & 1023) && __atomic_load_n(&c->stop, __ATOMIC_RELAXED))
-			break;
-	}
-	sink = x;
-	check("gil_release", gil_release(ts));
-	tstate_done(ts);
-	return NULL;
-}
 
 static void *convoy_io_thread(void *arg)
 {
@@ -968,7 +1007,7 @@ static void *convoy_io_thread(void *arg)
 	char byte;
 
 	pin(0);
-	ts = tstate(c->gil);
+	ts = tstate(c->cpu.gil);
 	check("gil_acquire", gil_acquire(ts));
 	for (;;) {
 		ssize_t n;
@@ -990,24 +1029,23 @@ static void *convoy_io_thread(void *arg)
 
 static void run_convoy(const struct variant *var, int ncpu, int n)
 {
-	struct convoy c = { .ncpu = ncpu, .n = n };
-	pthread_t cpu[8], io;
+	struct convoy c = { .cpu.n = ncpu, .n = n };
+	pthread_t io;
 	char name[32];
 	int64_t end;
 	int sent;
 
-	c.gil = gil_new(var, CONVOY_INTERVAL);
+	c.cpu.gil = gil_new(var, CONVOY_INTERVAL);
 	c.interval_ns = (int64_t)(CONVOY_INTERVAL * 1e9);
 	c.lat = xcalloc((size_t)n, sizeof(*c.lat));
 	if (pipe2(c.pipe, O_CLOEXEC))
 		die("pipe", errno);
-	for (int i = 0; i < ncpu; i++)
-		cpu[i] = spawn(convoy_cpu_thread, &c);
+	evalloops_spawn(&c.cpu);
 	io = spawn(convoy_io_thread, &c);
 	/* The feeder (this thread) on the other CPU than the I/O thread. */
 	pin(ncpus > 1 ? 1 : 0);
 	/* Every CPU thread has run, and the I/O thread waits in read(). */
-	wait_ge(&c.started, (uint32_t)ncpu);
+	wait_ge(&c.cpu.started, (uint32_t)ncpu);
 	sleep_ns(2 * c.interval_ns);
 
 	end = now_ns() + CONVOY_CHUNK_NS;
@@ -1023,9 +1061,7 @@ static void run_convoy(const struct variant *var, int ncpu, int n)
 	if (write(c.pipe[1], "q", 1) != 1)
 		die("write", errno);
 	pthread_join(io, NULL);
-	__atomic_store_n(&c.stop, 1, __ATOMIC_RELAXED);
-	for (int i = 0; i < ncpu; i++)
-		pthread_join(cpu[i], NULL);
+	evalloops_stop(&c.cpu);
 	pin(-1);
 	if (c.nlat < n)
 		warn("convoy-%d on %s: %d of %d requests in %llds", ncpu,
@@ -1035,8 +1071,65 @@ static void run_convoy(const struct variant *var, int ncpu, int n)
 	add(series(name, var->label, "us"), c.lat, (size_t)c.nlat);
 	close(c.pipe[0]);
 	close(c.pipe[1]);
-	gil_done(c.gil, series(name, var->label, "us"));
+	gil_done(c.cpu.gil, series(name, var->label, "us"));
 	free(c.lat);
+}
+
+/* ---------------------------------------------------------- re-acquire */
+
+/*
+ * A thread that slept outside the GIL takes it back beside N eval loops:
+ * it releases, sleeps REACQ_SLEEP_NS with clock_nanosleep on an absolute
+ * deadline (as time.sleep does since CPython 3.11) and calls gil_acquire.
+ * Under CPython's rule its wait times out after one switch interval and
+ * only then posts a drop request, so with one eval loop this takes about
+ * an interval (real CPython 3.12: ~1.03).  The sample runs from the end of
+ * the sleep until gil_acquire returns, in switch intervals ("iv", stored
+ * in millionths), so that 1 ms and 5 ms read alike.  Not pinned.
+ */
+static void run_reacquire(const struct variant *var, int ncpu, int interval_ms)
+{
+	struct evalloops e = { .n = ncpu };
+	int64_t interval_ns = interval_ms * 1000000LL, end, t0, *v;
+	int n = per_round(REACQ_SAMPLES), got;
+	struct gil_tstate *ts;
+	struct timespec wake;
+	struct series *s;
+	char name[32];
+
+	snprintf(name, sizeof(name), "reacquire-%d-%dms", ncpu, interval_ms);
+	s = series(name, var->label, "iv");
+	v = xcalloc((size_t)n, sizeof(*v));
+	e.gil = gil_new(var, interval_ms / 1e3);
+	evalloops_spawn(&e);
+	wait_ge(&e.started, (uint32_t)ncpu);
+	ts = tstate(e.gil);
+	check("gil_acquire", gil_acquire(ts));
+	end = now_ns() + REACQ_CHUNK_NS;
+	for (got = 0; got < n && now_ns() < end; got++) {
+		check("gil_release", gil_release(ts));
+		clock_gettime(CLOCK_MONOTONIC, &wake);
+		wake.tv_nsec += REACQ_SLEEP_NS;
+		if (wake.tv_nsec >= NSEC_PER_SEC) {
+			wake.tv_sec++;
+			wake.tv_nsec -= NSEC_PER_SEC;
+		}
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &wake,
+				       NULL) == EINTR)
+			;
+		t0 = now_ns();
+		check("gil_acquire", gil_acquire(ts));
+		v[got] = (now_ns() - t0) * 1000000 / interval_ns;
+	}
+	check("gil_release", gil_release(ts));
+	tstate_done(ts);
+	evalloops_stop(&e);
+	if (got < n)
+		warn("%s on %s: %d of %d samples in %llds", name, var->label,
+		     got, n, REACQ_CHUNK_NS / NSEC_PER_SEC);
+	add(s, v, (size_t)got);
+	gil_done(e.gil, s);
+	free(v);
 }
 
 /* --------------------------------------------------------- throughput */
@@ -1325,8 +1418,8 @@ static int npolicies;
 enum bench_id {
 	B_VOL_SAME, B_VOL_CROSS, B_WAITERS1, B_WAITERS8, B_WAITERS64,
 	B_FORCED_SAME, B_SLICE1, B_SLICE5, B_SLICE20,
-	B_CONVOY0, B_CONVOY1, B_CONVOY2, B_CONVOY4, B_TPUT, B_FAIR2, B_FAIR4,
-	B_FAIR2IO, B_UNCONTENDED, NR_BENCH
+	B_CONVOY0, B_CONVOY1, B_CONVOY2, B_CONVOY4, B_REACQ0, B_REACQ1,
+	B_REACQ2, B_TPUT, B_FAIR2, B_FAIR4, B_FAIR2IO, B_UNCONTENDED, NR_BENCH
 };
 
 static const char *const bench_names[NR_BENCH] = {
@@ -1334,7 +1427,8 @@ static const char *const bench_names[NR_BENCH] = {
 	"handoff-waiters-1", "handoff-waiters-8", "handoff-waiters-64",
 	"handoff-forced-same", "slice-1ms + handoff-forced-cross",
 	"slice-5ms", "slice-20ms", "convoy-0", "convoy-1", "convoy-2",
-	"convoy-4", "throughput-1/2/4", "fairness-2", "fairness-4",
+	"convoy-4", "reacquire-0-1ms/5ms", "reacquire-1-1ms/5ms",
+	"reacquire-2-1ms/5ms", "throughput-1/2/4", "fairness-2", "fairness-4",
 	"fairness-2+io", "uncontended",
 };
 
@@ -1397,6 +1491,12 @@ static void run_bench(int id, const struct variant *var)
 		break;
 	case B_CONVOY4:
 		run_convoy(var, 4, per_round(CONVOY_SAMPLES));
+		break;
+	case B_REACQ0:
+	case B_REACQ1:
+	case B_REACQ2:
+		run_reacquire(var, id - B_REACQ0, 1);
+		run_reacquire(var, id - B_REACQ0, 5);
 		break;
 	case B_TPUT:
 		run_throughput(var);
@@ -1501,7 +1601,7 @@ static void print_results(bool samples)
 			qsort(v, s->n, sizeof(*v), cmp_i64);
 			for (size_t k = 0; k < s->n; k++)
 				sum += (double)v[k];
-			prec = !strcmp(s->unit, "J") ? 4 : 3;
+			prec = !strcmp(s->unit, "J") ? 4 : !strcmp(s->unit, "iv") ? 6 : 3;
 			printf("%s,%s,%s,%.*f,%.*f,%.*f,%.*f,%.*f,%zu,%.*f\n",
 			       s->name, s->backend, s->unit,
 			       prec, pct(v, s->n, 0.50) / u,
@@ -1555,6 +1655,17 @@ static void print_results(bool samples)
 }
 
 /*
+ * The figures of a thread back from I/O (a read, a sleep) that finds
+ * CPU-bound threads holding the GIL: under the io policy it asks at once.
+ */
+static bool beside_cpu_threads(const char *name)
+{
+	return (!strncmp(name, "convoy-", 7) && strcmp(name, "convoy-0")) ||
+	       (!strncmp(name, "reacquire-", 10) &&
+		strncmp(name, "reacquire-0-", 12));
+}
+
+/*
  * Did each kernel policy act as it says, by the GIL's own counters?  Under
  * fifo every wait ends in a direct handoff, under io an I/O thread facing
  * CPU-bound ones asks at once, under cpython neither happens.  A policy
@@ -1583,9 +1694,7 @@ static void check_policies(void)
 		if (policy == GIL_POLICY_IO && direct > contended)
 			warn("%s on %s: %llu direct handoffs for %llu waits",
 			     s->name, s->backend, direct, contended);
-		if (policy == GIL_POLICY_IO && (!strcmp(s->name, "convoy-1") ||
-						!strcmp(s->name, "convoy-2") ||
-						!strcmp(s->name, "convoy-4")) && !io)
+		if (policy == GIL_POLICY_IO && beside_cpu_threads(s->name) && !io)
 			warn("%s on %s: no I/O preemption", s->name, s->backend);
 	}
 }
