@@ -20,9 +20,10 @@
  *   xa_lock(threads)    the records by tid, and gil->nr_threads
  *   thread->wq.lock     taken by prepare_to_wait() under gil->lock; a
  *                       wake-up takes it under gil->lock only on a
- *                       struct gil_wake_q overflow, never expected
- * No wake-up is done under gil->lock: lock.c collects them (struct
- * gil_wake_q) and wakes once it has let go.
+ *                       struct gil_op overflow, never expected
+ * No wake-up is done under gil->lock, and no clock is read under it:
+ * lock.c reads the time before taking it and collects the wake-ups (struct
+ * gil_op) to do once it has let go.
  */
 #ifndef _GIL_H
 #define _GIL_H
@@ -220,7 +221,7 @@ struct gil_acquire_times {
 };
 
 void gil_stats_acquired(struct gil *gil, bool waited, ktime_t wait_start,
-			struct gil_acquire_times *times);
+			ktime_t now, struct gil_acquire_times *times);
 void gil_stats_read_locked(struct gil *gil, struct gil_stats *out);
 void gil_stats_read(struct gil *gil, struct gil_stats *out);
 

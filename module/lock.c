@@ -72,18 +72,41 @@
 #define GIL_SLEEP	TASK_INTERRUPTIBLE
 
 /*
- * The wake-ups a change of state leaves to do once gil->lock is dropped
- * (kernel/futex/'s wake_q, which modules cannot use).  No operation needs
- * more than two (say, a waiter leaving with the GIL handed to it: the next
- * owner, and the new first waiter in line); the third slot is to spare.
+ * What one call does outside gil->lock.
+ *
+ * @now: the time, read before taking gil->lock, or 0 if the call has not
+ *	needed it yet.  A clock read can be a trap into a hypervisor (the
+ *	emulated HPET costs about a microsecond under QEMU TCG, and takes
+ *	QEMU's big lock): done under gil->lock, every thread spinning on
+ *	it would wait for that, the longer on a busy host.
+ * @t, @n: the wake-ups a change of state leaves to do once gil->lock is
+ *	dropped (kernel/futex/'s wake_q, which modules cannot use).  No call
+ *	needs more than two (say, a waiter leaving with the GIL handed to
+ *	it: the next owner, and the new first waiter in line); the third
+ *	slot is to spare.
+ * @sync: see gil_wake_up()
  */
-struct gil_wake_q {
+struct gil_op {
+	ktime_t now;
 	struct gil_thread *t[3];
 	unsigned int n;
 	bool sync;
 };
 
-static void gil_wake_q_add(struct gil_wake_q *q, struct gil_thread *t)
+/*
+ * Read the clock for a call that found it needs the time only under
+ * gil->lock: let go of the lock for it.  The caller looks at the state
+ * anew.
+ */
+static void gil_op_clock(struct gil *gil, struct gil_op *op)
+	__must_hold(&gil->lock)
+{
+	spin_unlock(&gil->lock);
+	op->now = ktime_get();
+	spin_lock(&gil->lock);
+}
+
+static void gil_wake_q_add(struct gil_op *q, struct gil_thread *t)
 {
 	/* Never lost: at worst woken under the lock. */
 	if (WARN_ON_ONCE(q->n == ARRAY_SIZE(q->t))) {
@@ -99,7 +122,7 @@ static void gil_wake_q_add(struct gil_wake_q *q, struct gil_thread *t)
  * forced switch).  WF_SYNC then lets the scheduler run it on this CPU, as
  * a direct handoff would.
  */
-static void gil_wake_up(struct gil_wake_q *q)
+static void gil_wake_up(struct gil_op *q)
 {
 	unsigned int i;
 
@@ -154,15 +177,16 @@ static struct gil_thread *gil_head(struct gil *gil)
  * goes past the next look.
  */
 static void gil_wake_new_head(struct gil *gil, struct gil_thread *old_head,
-			      struct gil_wake_q *q)
+			      struct gil_op *q)
 	__must_hold(&gil->lock)
 {
 	struct gil_thread *h = gil_head(gil);
 
 	if (!h || h == old_head || !gil->locked || h->woken)
 		return;
-	if (ktime_after(h->deadline,
-			ktime_add_ms(ktime_get(), GIL_OWNER_CHECK_MS)))
+	/* Without the time, a wake-up too many costs less than a look. */
+	if (!q->now || ktime_after(h->deadline,
+				   ktime_add_ms(q->now, GIL_OWNER_CHECK_MS)))
 		gil_wake_q_add(q, h);
 }
 
@@ -192,7 +216,7 @@ static void gil_clear_drop_request(struct gil *gil)
  * and a forced release of the old owner waits for exactly this change.
  */
 static void gil_set_owner(struct gil *gil, struct gil_thread *t,
-			  struct gil_wake_q *q)
+			  struct gil_op *q)
 	__must_hold(&gil->lock)
 {
 	struct gil_thread *old = gil->holder;
@@ -212,7 +236,7 @@ static void gil_set_owner(struct gil *gil, struct gil_thread *t,
 }
 
 /* Wake the longest waiter still asleep: a free GIL needs a taker. */
-static void gil_wake_next(struct gil *gil, struct gil_wake_q *q)
+static void gil_wake_next(struct gil *gil, struct gil_op *q)
 	__must_hold(&gil->lock)
 {
 	struct gil_thread *w;
@@ -230,7 +254,7 @@ static void gil_wake_next(struct gil *gil, struct gil_wake_q *q)
  * A forced releaser waits while threads wait: tell it when none is left
  * present, to stop or to start looking for the away ones' exits.
  */
-static void gil_wake_switcher(struct gil *gil, struct gil_wake_q *q)
+static void gil_wake_switcher(struct gil *gil, struct gil_op *q)
 	__must_hold(&gil->lock)
 {
 	struct gil_thread *r = gil->holder;
@@ -244,14 +268,17 @@ static void gil_wake_switcher(struct gil *gil, struct gil_wake_q *q)
  * hold: unlock the GIL and wake a waiter, or, as the policy says, hand the
  * GIL straight to one.
  */
-static void gil_release_locked(struct gil *gil, struct gil_wake_q *q)
+static void gil_release_locked(struct gil *gil, struct gil_op *q)
 	__must_hold(&gil->lock)
 {
 	struct gil_thread *next = NULL;
 
 	if (gil_nr_present(gil)) {
-		/* Only a waiter's handoff latency is measured from here. */
-		gil->released_at = ktime_get();
+		/*
+		 * Only a waiter's handoff latency is measured from here; not
+		 * at all if the caller did not expect waiters (0).
+		 */
+		gil->released_at = q->now;
 		gil->released_by = gil->holder->tid;
 		next = gil_next_owner(gil);
 	}
@@ -273,11 +300,9 @@ static void gil_arm(struct gil *gil, struct gil_thread *t, ktime_t now)
 	t->wait_switch_number = gil->switch_number;
 }
 
-static void gil_enqueue(struct gil *gil, struct gil_thread *t)
+static void gil_enqueue(struct gil *gil, struct gil_thread *t, ktime_t now)
 	__must_hold(&gil->lock)
 {
-	ktime_t now = ktime_get();
-
 	list_add_tail(&t->wait_node, &gil->waiters);
 	gil->nr_waiters++;
 	t->wait_start = now;
@@ -315,7 +340,7 @@ static void gil_prune_away(struct gil *gil)
  * waiter stops waiting.
  */
 static void gil_wait_end(struct gil *gil, struct gil_thread *t, bool away,
-			 struct gil_wake_q *q)
+			 struct gil_op *q)
 	__must_hold(&gil->lock)
 {
 	struct gil_thread *head = gil_head(gil);
@@ -350,7 +375,7 @@ static void gil_wait_end(struct gil *gil, struct gil_thread *t, bool away,
  * holder stays (DETACH fails with EBUSY).
  */
 static int gil_thread_leave_locked(struct gil *gil, struct gil_thread *t,
-				   bool unless_held, struct gil_wake_q *q)
+				   bool unless_held, struct gil_op *q)
 	__must_hold(&gil->lock)
 {
 	bool held = gil_holds(gil, t), was_head;
@@ -386,7 +411,7 @@ static int gil_thread_leave_locked(struct gil *gil, struct gil_thread *t,
 /* For core.c: undo what the algorithm holds of a record that goes. */
 int gil_thread_leave(struct gil *gil, struct gil_thread *t, bool unless_held)
 {
-	struct gil_wake_q q = { };
+	struct gil_op q = { .now = ktime_get() };
 	int ret;
 
 	spin_lock(&gil->lock);
@@ -397,7 +422,7 @@ int gil_thread_leave(struct gil *gil, struct gil_thread *t, bool unless_held)
 }
 
 /* The holder exited or exec'd holding the GIL: release it for them. */
-static void gil_recover(struct gil *gil, struct gil_wake_q *q)
+static void gil_recover(struct gil *gil, struct gil_op *q)
 	__must_hold(&gil->lock)
 {
 	struct gil_thread *dead = gil->holder;
@@ -427,7 +452,7 @@ void gil_lock_destroy(struct gil *gil)
  * the GIL was handed to owns it already.
  */
 static int gil_acquire_locked(struct gil *gil, struct gil_thread *t,
-			      bool waited, struct gil_wake_q *q)
+			      bool waited, struct gil_op *q)
 	__must_hold(&gil->lock)
 {
 	struct gil_acquire_times times;
@@ -440,7 +465,7 @@ static int gil_acquire_locked(struct gil *gil, struct gil_thread *t,
 		gil->stats.owner_deaths++;
 		ret = -EOWNERDEAD;
 	}
-	gil_stats_acquired(gil, waited, t->wait_start, &times);
+	gil_stats_acquired(gil, waited, t->wait_start, q->now, &times);
 	gil_page_sync(gil);
 	trace_gil_acquire(gil, t->tid, waited, times.wait_ns,
 			  ret == -EOWNERDEAD);
@@ -456,7 +481,7 @@ static int gil_acquire_locked(struct gil *gil, struct gil_thread *t,
  * handle, with the wait kept).
  */
 static int gil_wait(struct gil *gil, struct gil_thread *t,
-		    struct gil_wake_q *q)
+		    struct gil_op *q)
 	__must_hold(&gil->lock)
 {
 	DEFINE_WAIT(wait);
@@ -473,13 +498,18 @@ static int gil_wait(struct gil *gil, struct gil_thread *t,
 			gil_recover(gil, q);
 			continue;
 		}
+		/* The GIL was free when the call began: it has no time. */
+		if (!q->now) {
+			gil_op_clock(gil, q);
+			continue;
+		}
 		if (!gil_queued(t))
-			gil_enqueue(gil, t);
+			gil_enqueue(gil, t, q->now);
 		t->woken = false;
 		until = t->deadline;
 		slack = current->timer_slack_ns;
 		if (gil_head(gil) == t) {
-			check = ktime_add_ms(ktime_get(), GIL_OWNER_CHECK_MS);
+			check = ktime_add_ms(q->now, GIL_OWNER_CHECK_MS);
 			if (ktime_before(check, until)) {
 				until = check;
 				/* The watch is for everyone: no user's slack. */
@@ -493,6 +523,7 @@ static int gil_wait(struct gil *gil, struct gil_thread *t,
 		expired = !schedule_hrtimeout_range(&until, slack,
 						    HRTIMER_MODE_ABS);
 		finish_wait(&t->wq, &wait);
+		q->now = ktime_get();
 		spin_lock(&gil->lock);
 
 		if (t->gone)
@@ -508,9 +539,9 @@ static int gil_wait(struct gil *gil, struct gil_thread *t,
 			if (gil->locked &&
 			    gil->switch_number == t->wait_switch_number)
 				gil_post_drop_request(gil, t);
-			gil_arm(gil, t, ktime_get());
+			gil_arm(gil, t, q->now);
 		} else if (t->woken) {
-			gil_arm(gil, t, ktime_get());
+			gil_arm(gil, t, q->now);
 		}
 	}
 }
@@ -522,10 +553,13 @@ static int gil_wait(struct gil *gil, struct gil_thread *t,
  */
 int gil_take(struct gil *gil, struct gil_thread *t)
 {
-	struct gil_wake_q q = { };
+	struct gil_op q = { };
 	bool waited;
 	int ret;
 
+	/* A free GIL is taken without the time; a wait needs it. */
+	if (READ_ONCE(gil->locked))
+		q.now = ktime_get();
 	spin_lock(&gil->lock);
 	if (t->gone) {
 		ret = -ESHUTDOWN;
@@ -573,7 +607,7 @@ out:
  * GIL_OWNER_CHECK_MS).  Resumable after a signal, as the wait of take is.
  */
 static int gil_switch_wait(struct gil *gil, struct gil_thread *t,
-			   struct gil_wake_q *q)
+			   struct gil_op *q)
 	__must_hold(&gil->lock)
 {
 	DEFINE_WAIT(wait);
@@ -582,8 +616,12 @@ static int gil_switch_wait(struct gil *gil, struct gil_thread *t,
 
 	while (gil->holder == t && gil->nr_waiters) {
 		away = gil->nr_away;
+		if (away && !q->now) {
+			gil_op_clock(gil, q);
+			continue;
+		}
 		if (away)
-			until = ktime_add_ms(ktime_get(), GIL_OWNER_CHECK_MS);
+			until = ktime_add_ms(q->now, GIL_OWNER_CHECK_MS);
 		prepare_to_wait(&t->wq, &wait, GIL_SLEEP);
 		spin_unlock(&gil->lock);
 		gil_wake_up(q);
@@ -593,6 +631,7 @@ static int gil_switch_wait(struct gil *gil, struct gil_thread *t,
 		else
 			schedule();
 		finish_wait(&t->wq, &wait);
+		q->now = 0;
 		spin_lock(&gil->lock);
 		if (t->gone || fatal_signal_pending(current))
 			break;
@@ -616,10 +655,13 @@ static int gil_switch_wait(struct gil *gil, struct gil_thread *t,
  */
 int gil_drop(struct gil *gil, struct gil_thread *t)
 {
-	struct gil_wake_q q = { };
+	struct gil_op q = { };
 	bool forced;
 	int ret = 0;
 
+	/* The time of the release, if a waiter may measure from it. */
+	if (READ_ONCE(gil->nr_waiters))
+		q.now = ktime_get();
 	spin_lock(&gil->lock);
 	if (t->switching) {
 		t->away = false;

@@ -16,22 +16,21 @@ static unsigned int gil_hist_bucket(s64 ns)
 
 /*
  * Account an acquisition, and tell the caller what it measured (for the
- * tracepoints).  For one that waited, the handoff latency runs from the
- * release that let it in; a recovery from a dead holder has no such
- * release and is left out of the histogram.
+ * tracepoints).  For one that waited, @now is when it woke (read before it
+ * took gil->lock), and the handoff latency runs from the release that let
+ * it in; a recovery from a dead holder has no such release and is left out
+ * of the histogram.
  */
 void gil_stats_acquired(struct gil *gil, bool waited, ktime_t wait_start,
-			struct gil_acquire_times *times)
+			ktime_t now, struct gil_acquire_times *times)
 {
 	struct gil_counters *c = &gil->stats;
-	ktime_t now;
 
 	times->wait_ns = 0;
 	times->handoff_ns = -1;
 	c->acquisitions++;
 	if (!waited)
 		return;
-	now = ktime_get();
 	times->wait_ns = ktime_to_ns(ktime_sub(now, wait_start));
 	c->contended++;
 	c->wait_ns += times->wait_ns;
