@@ -2,8 +2,10 @@
 """make bench, on the host: take gil-bench's results out of the guest's
 output, write them as CSV and JSON, print the table with each figure's
 ratio to its floor and to the cpython backend, the policies' summary
-(convoy, fairness, throughput per variant), and plot the distributions
-with gnuplot.
+(convoy, re-acquire, fairness, throughput per variant), the spread of
+every median (per-round medians, bootstrap) with each kernel variant's
+verdict against cpython and futex, and plot the distributions with
+gnuplot.
 
 usage: bench-report.py OUTPUT.txt OUTDIR [HOST-ENV-FILE]
 
@@ -28,9 +30,11 @@ import csv
 import json
 import math
 import os
+import random
 import shutil
 import subprocess
 import sys
+import zlib
 
 # What one unit is in the raw samples: ns for times, millionths for J and
 # for iv (switch intervals).
@@ -111,18 +115,22 @@ def py_reference(name, backend, rows):
     return (base + "-" + first, r) if r else None
 
 
-def py_rows(lines, rows, order, samples):
+def py_rows(lines, rows, order, samples, by_round):
     """Rows in gil-bench's form from workloads.py's raw samples, "name
-    label unit v v ..." lines, a series over the rounds; into @samples (ns)
-    too, where the unit is a time, so that countdown pairs by round."""
+    label unit v v ..." lines, a line per round (the guest runs each
+    workload once per GIL and round); into @samples (ns) too, where the
+    unit is a time, so that countdown pairs by round; into @by_round, in
+    the row's unit."""
     series = {}
     for line in lines:
         parts = line.split()
         if len(parts) < 4:
             continue
         key = (parts[0], parts[1])
-        series.setdefault(key, (parts[2], []))[1].extend(float(v) for v in parts[3:])
-    for (name, backend), (unit, vals) in series.items():
+        series.setdefault(key, (parts[2], []))[1].append([float(v) for v in parts[3:]])
+    for (name, backend), (unit, per_round) in series.items():
+        vals = [x for r in per_round for x in r]
+        by_round[(name, backend)] = per_round
         v = sorted(vals)
         rows[(name, backend)] = {
             "name": name, "backend": backend, "unit": unit,
@@ -137,6 +145,95 @@ def py_rows(lines, rows, order, samples):
 def nearest_rank(sorted_vals, p):
     rank = math.ceil(p * len(sorted_vals))
     return sorted_vals[max(rank, 1) - 1]
+
+
+def split_rounds(vals, counts):
+    """@vals, in the order measured, as a list per round (@counts: how many
+    each round took); one list when the counts do not fit."""
+    if sum(counts) != len(vals):
+        return [vals]
+    out, at = [], 0
+    for c in counts:
+        if c:
+            out.append(vals[at:at + c])
+        at += c
+    return out
+
+
+BOOT_RESAMPLES = 2000
+
+
+def boot95(vals, key):
+    """The 95% percentile-bootstrap interval of the median (nearest rank)
+    of @vals, over BOOT_RESAMPLES resamples, seeded by the series' name so
+    that a report is reproducible.  A resample's median is drawn directly:
+    the m-th smallest of n values drawn from the sorted v is
+    v[floor(n * U)], U the m-th smallest of n uniforms, which is
+    Beta(m, n + 1 - m); the same distribution as drawing and sorting n
+    values, at the cost of one draw."""
+    v = sorted(vals)
+    n = len(v)
+    m = max(math.ceil(n / 2), 1)
+    rng = random.Random(zlib.crc32(" ".join(key).encode()))
+    meds = sorted(v[min(int(n * rng.betavariate(m, n + 1 - m)), n - 1)]
+                  for _ in range(BOOT_RESAMPLES))
+    return [nearest_rank(meds, .025), nearest_rank(meds, .975)]
+
+
+def spread(key, per_round):
+    """How far the median can be trusted: each round's median, their range,
+    and the bootstrap interval of the median over all samples."""
+    meds = [nearest_rank(sorted(r), .5) for r in per_round if r]
+    return {"round_p50": meds, "p50_rounds": [min(meds), max(meds)],
+            "p50_boot95": boot95([x for r in per_round for x in r], key)}
+
+
+# The backends every kernel variant gets a verdict against.
+VERDICT_REFS = ["cpython", "futex"]
+
+
+def verdict(r, other):
+    """@r against @other, by their rounds' median ranges, or by their
+    bootstrap intervals when either has a single round: "faster" or
+    "slower" (J: "fairer", "less fair") when the two do not overlap, else
+    "indistinguishable"; with the short form "<" (r's median is lower),
+    ">" or "~", what decided, and over how many rounds."""
+    rounds = min(len(r["round_p50"]), len(other["round_p50"]))
+    by = "p50_rounds" if rounds > 1 else "p50_boot95"
+    (lo, hi), (olo, ohi) = r[by], other[by]
+    out = {"verdict": "indistinguishable", "sign": "~", "by": by, "rounds": rounds}
+    if lo <= ohi and olo <= hi:
+        return out
+    lower = hi < olo
+    out["sign"] = "<" if lower else ">"
+    if r["unit"] == "J":
+        out["verdict"] = "less fair" if lower else "fairer"
+    else:  # a time, but for a rate, where higher is faster
+        out["verdict"] = "faster" if lower != (r["unit"] == "req/s") else "slower"
+    return out
+
+
+def verdict_caption(figures, short):
+    """What the verdicts say (@short: as "<", ">", "~") and rest on: the
+    chance that two variants which do not differ get disjoint ranges of R
+    round medians is 2/C(2R, R) (all R of one below all R of the other);
+    one round leaves the bootstrap."""
+    counts = sorted({v["rounds"] for r in figures for v in r.get("verdicts", {}).values()})
+    parts = ["%d rounds: %.2g%%" % (n, 200.0 / math.comb(2 * n, n)) for n in counts if n > 1]
+    lines = [
+        "Spread of the median: the range of the per-round medians, and the 95%",
+        "bootstrap interval of the median over all samples.  Verdicts, each kernel",
+        "variant against cpython and futex: " + (
+            "< its median is lower (a time: faster),\n> higher, ~ not told apart"
+            if short else "faster, slower (J: fairer, less fair)\nor indistinguishable")
+        + "; by the rounds' ranges, which must not overlap,",
+        "or with a single round by the bootstrap intervals."]
+    if parts:
+        lines.append("Two variants that do not differ have disjoint ranges by chance at "
+                     + ", ".join(parts) + ".")
+    if 1 in counts:
+        lines.append("One round: the bootstrap sees no round-to-round drift; a hint only.")
+    return "\n".join(lines)
 
 
 def paired(samples, key, ref_key):
@@ -177,6 +274,10 @@ def fmt_val(x, unit):
     if unit == "J":
         return "%.4f" % x
     return fmt_num(x, 6 if unit == "iv" else 3)
+
+
+def fmt_range(lo_hi, unit):
+    return "%s..%s" % (fmt_val(lo_hi[0], unit), fmt_val(lo_hi[1], unit))
 
 
 def render(table, left, groups=True):
@@ -272,7 +373,8 @@ def main():
     with open(os.path.join(outdir, "results.csv"), "w") as f:
         f.write("\n".join(b["CSV"]) + "\n")
 
-    # Raw samples, in ns: "name backend unit v v v ...", a series over lines.
+    # Raw samples, in ns: "name backend unit v v v ...", a series over lines;
+    # split by round (in the row's unit), by "name backend n1 n2 ..." lines.
     samples = {}
     for line in b.get("SAMPLES", []):
         parts = line.split()
@@ -280,9 +382,14 @@ def main():
             continue
         samples.setdefault((parts[0], parts[1]), (parts[2], []))[1].extend(
             int(v) for v in parts[3:])
+    counts = {tuple(line.split()[:2]): [int(c) for c in line.split()[2:]]
+              for line in b.get("ROUNDS", [])}
+    by_round = {key: split_rounds([v / UNIT_NS[unit] for v in vals],
+                                  counts.get(key, [len(vals)]))
+                for key, (unit, vals) in samples.items()}
     # Real CPython's figures (userspace/cpython/workloads.py).
     py_order = []
-    py_rows(b.get("PYSAMPLES", []), rows, py_order, samples)
+    py_rows(b.get("PYSAMPLES", []), rows, py_order, samples, by_round)
     order += py_order
     with open(os.path.join(outdir, "results.csv"), "a") as f:
         for key in py_order:
@@ -332,7 +439,17 @@ def main():
         r["p50_vs_cpython"] = ratio(r["p50"], cp["p50"]) if cp else None
         r["p99_vs_cpython"] = ratio(r["p99"], cp["p99"]) if cp else None
         r["counters"] = counters.get(key)
+        if key in by_round:
+            r.update(spread(key, by_round[key]))
         figures.append(r)
+    # Verdicts: each kernel variant against the userspace GILs.
+    by_key = {(r["name"], r["backend"]): r for r in figures}
+    for r in figures:
+        if not r["backend"].startswith("kernel-") or "round_p50" not in r:
+            continue
+        others = {ref: by_key.get((r["name"], ref)) for ref in VERDICT_REFS}
+        r["verdicts"] = {ref: verdict(r, o) for ref, o in others.items()
+                         if o and "round_p50" in o}
     with open(os.path.join(outdir, "results.json"), "w") as f:
         json.dump({"environment": env, "figures": figures}, f, indent=1)
 
@@ -363,6 +480,16 @@ def main():
                for r in crows]
         lines += ["", "The GILs' counters (sums over the chunks; all figures in stats.csv)", ""]
         lines += render(ct, {0, 1})
+    spread_rows = [r for r in figures if "round_p50" in r and r["backend"] != "-"]
+    if spread_rows:
+        st = [["figure", "backend", "unit", "p50", "rounds' p50", "boot95 p50",
+               "vs cpy", "vs futex"]]
+        st += [[r["name"], r["backend"], r["unit"], fmt_val(r["p50"], r["unit"]),
+                fmt_range(r["p50_rounds"], r["unit"]), fmt_range(r["p50_boot95"], r["unit"])]
+               + [r.get("verdicts", {}).get(ref, {}).get("sign", "") for ref in VERDICT_REFS]
+               for r in spread_rows]
+        lines += ["", verdict_caption(figures, True), ""]
+        lines += render(st, {0, 1, 2})
     g, be = env["guest"], env["bench"]
     note = ("kernel %s, %s CPUs (%s), clocksource %s, timer slack %s ns; %s rounds, scale %s"
             % (be.get("kernel", "?"), be.get("cpus", "?"), g.get("cpu_model", "?"),
@@ -390,6 +517,15 @@ def main():
         md += ["| %s | %s | %s | %s | %s | %d |" % (
             r["name"], r["backend"], fmt_val(r["p50"], "J"), fmt_val(r["min"], "J"),
             fmt_val(r["mean"], "J"), r["n"]) for r in fair]
+    if spread_rows:
+        md += ["", verdict_caption(figures, False).replace("\n", " "), "",
+               "| figure | backend | p50 | rounds' p50 | 95% bootstrap | vs cpython | vs futex |",
+               "|---|---|---:|---:|---:|---|---|"]
+        md += ["| %s | %s | %s %s | %s | %s | %s |" % (
+            r["name"], r["backend"], fmt_val(r["p50"], r["unit"]), r["unit"],
+            fmt_range(r["p50_rounds"], r["unit"]), fmt_range(r["p50_boot95"], r["unit"]),
+            " | ".join(r.get("verdicts", {}).get(ref, {}).get("verdict", "")
+                       for ref in VERDICT_REFS)) for r in spread_rows]
     if summ:
         md += ["", SUMMARY_CAPTION.replace("\n", " "),
                "", "| " + " | ".join(summ[0]) + " |",

@@ -67,12 +67,12 @@ stock=0
 [[ ! -f $GIL_BUILD/cpython-stock/guest/.stamp ]] || stock=1
 GIL_VM_PYTHON=1 GIL_VM_PYTHON_STOCK=$stock GIL_VM_TIMEOUT=${GIL_VM_TIMEOUT:-1800} \
 	tests/vm/run.sh "$kernel" bench bench |
-	awk '/^GIL-BENCH-(CSV|STATS|SAMPLES|PYSAMPLES)-BEGIN$/ { skip = 1; n = 0; next }
-	     /^GIL-BENCH-(CSV|STATS|SAMPLES|PYSAMPLES)-END$/ {
+	awk '/^GIL-BENCH-(CSV|STATS|SAMPLES|ROUNDS|PYSAMPLES)-BEGIN$/ { skip = 1; n = 0; next }
+	     /^GIL-BENCH-(CSV|STATS|SAMPLES|ROUNDS|PYSAMPLES)-END$/ {
 		skip = 0
 		printf "(%d lines of %s, for the host)\n", n, \
 			($0 ~ /CSV/ ? "results" : $0 ~ /STATS/ ? "GIL counters" : \
-			 "raw samples"); fflush(); next }
+			 $0 ~ /ROUNDS/ ? "samples per round" : "raw samples"); fflush(); next }
 	     skip { n++; next }
 	     { print; fflush() }' || vm_rc=$?
 {

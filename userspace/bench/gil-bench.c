@@ -71,8 +71,9 @@
  * Output: progress on stderr; on stdout the environment, the results as
  * CSV (name,backend,unit,p50,p90,p99,max,mean,n,min; backend is the
  * variant), the GILs' counters per figure and variant (struct gil_stats,
- * summed) and the raw samples (in ns; J and iv in millionths) for the
- * plots, each between marker lines (see print_results).  At the end
+ * summed), the raw samples (in ns; J and iv in millionths) for the plots
+ * and how many of them each round took, for the report's spread of the
+ * median, each between marker lines (see print_results).  At the end
  * gil-bench checks the counters against each kernel policy's promise
  * (fifo: every wait ends in a direct handoff; io: a thread back from I/O
  * beside CPU-bound ones preempts; cpython: neither) and warns on stderr
@@ -286,8 +287,9 @@ struct series {
 	char name[40];
 	char backend[24];	/* the variant's label */
 	const char *unit;
-	int64_t *v;		/* samples, in ns (unit J: in millionths) */
+	int64_t *v;		/* samples, in ns (units J, iv: in millionths) */
 	size_t n, cap;
+	size_t *round_end;	/* n at the end of each round */
 	/* The GIL's counters, summed over the chunks that measured it. */
 	struct gil_stats st;
 	int chunks;
@@ -343,6 +345,20 @@ static double unit_ns(const char *unit)
 	       !strcmp(unit, "iv") ? 1e6 : !strcmp(unit, "us") ? 1e3 : 1.0;
 }
 
+static int rounds = 8;
+
+/* The end of round @r: where each series' samples of the round end. */
+static void end_round(int r)
+{
+	for (int i = 0; i < nseries; i++) {
+		struct series *s = &all_series[i];
+
+		if (!s->round_end)
+			s->round_end = xcalloc((size_t)rounds, sizeof(*s->round_end));
+		s->round_end[r] = s->n;
+	}
+}
+
 /* Nearest-rank percentile of sorted @v. */
 static int64_t pct(const int64_t *v, size_t n, double p)
 {
@@ -367,7 +383,6 @@ static const char *const figure_names[] = {
 	"fairness-2", "fairness-4", "fairness-2+io", "uncontended",
 };
 
-static int rounds = 8;
 static double scale = 1.0;
 
 /* Samples of one chunk: a total over all rounds, divided among them. */
@@ -1578,8 +1593,11 @@ static void print_env(void)
  * GIL-BENCH-CSV-BEGIN / -END: one row per figure and variant (the backend
  * column is the variant's label), values in its unit; J with 4 decimals.
  * GIL-BENCH-SAMPLES-BEGIN / -END: "name backend unit" then the samples in
- * ns (unit J: in millionths), in the order they were measured, at most 16
- * a line, lines of one series following each other.
+ * ns (units J, iv: in millionths), in the order they were measured, at
+ * most 16 a line, lines of one series following each other.
+ * GIL-BENCH-ROUNDS-BEGIN / -END: "name backend" then, for each round, how
+ * many of the series' samples it took (in order: the first n1 samples are
+ * round 1's, and so on).
  * GIL-BENCH-STATS-BEGIN / -END: CSV, per figure and variant, the GIL's
  * counters (struct gil_stats) summed over the chunks that measured it.
  */
@@ -1652,6 +1670,18 @@ static void print_results(bool samples)
 		}
 	}
 	printf("GIL-BENCH-SAMPLES-END\n");
+	printf("GIL-BENCH-ROUNDS-BEGIN\n");
+	for (int i = 0; i < nseries; i++) {
+		struct series *s = &all_series[i];
+
+		if (!s->n)
+			continue;
+		printf("%s %s", s->name, s->backend);
+		for (int r = 0; r < rounds; r++)
+			printf(" %zu", s->round_end[r] - (r ? s->round_end[r - 1] : 0));
+		printf("\n");
+	}
+	printf("GIL-BENCH-ROUNDS-END\n");
 }
 
 /*
@@ -1898,6 +1928,7 @@ int main(int argc, char **argv)
 			}
 			fprintf(stderr, " %6.1f s\n", (double)(now_ns() - t) / 1e9);
 		}
+		end_round(r);
 	}
 	fprintf(stderr, "gil-bench: done in %.0f s\n", elapsed());
 	check_policies();

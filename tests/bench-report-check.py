@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+"""make check: bench-report.py on a short host run of gil-bench (userspace
+backends only), as it is and with kernel variants made up from the
+cpython backend's samples, whose verdicts are known:
+
+  kernel-same  the cpython samples themselves: indistinguishable from cpython
+  kernel-up    the cpython samples plus 1000 s: every round's median above
+               all of cpython's, so "slower" (J: "fairer")
+
+usage: bench-report-check.py GIL-BENCH-OUTPUT WORKDIR
+"""
+import json
+import os
+import subprocess
+import sys
+
+REPORT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench-report.py")
+SHIFT = 10**12  # 1000 s in ns, J and iv in millionths: above any sample
+
+
+def report(output, outdir):
+    subprocess.run([sys.executable, REPORT, output, outdir], check=True,
+                   stdout=subprocess.DEVNULL)
+    with open(os.path.join(outdir, "table.txt")) as f:
+        table = f.read()
+    with open(os.path.join(outdir, "results.json")) as f:
+        return table, json.load(f)["figures"]
+
+
+def made_up(lines):
+    """gil-bench's output with every cpython row, sample line and round
+    line again as kernel-same and kernel-up."""
+    out, block = [], None
+    for line in lines:
+        out.append(line)
+        if line.startswith("GIL-BENCH-"):
+            block = line[len("GIL-BENCH-"):].rsplit("-", 1)[0] if line.endswith("-BEGIN") else None
+            continue
+        sep = "," if block == "CSV" else " "
+        f = line.split(sep)
+        if block not in ("CSV", "SAMPLES", "ROUNDS") or len(f) < 3 or f[1] != "cpython":
+            continue
+        out.append(sep.join([f[0], "kernel-same"] + f[2:]))
+        if block == "SAMPLES":
+            f[3:] = [str(int(v) + SHIFT) for v in f[3:]]
+        out.append(sep.join([f[0], "kernel-up"] + f[2:]))
+    return out
+
+
+def main():
+    output, work = sys.argv[1], sys.argv[2]
+    fails = []
+
+    table, figures = report(output, os.path.join(work, "as-is"))
+    head = [ln for ln in table.splitlines() if ln.startswith("figure") and "rounds' p50" in ln]
+    if not head or not all(c in head[0] for c in ("boot95 p50", "vs cpy", "vs futex")):
+        fails.append("table.txt: no spread table with rounds' p50, boot95 p50, vs cpy, vs futex")
+    for r in figures:
+        if r["backend"] == "-":
+            continue
+        # The median of all samples lies within its rounds' medians (the
+        # CSV's p50 is rounded to its last decimal).
+        lo, hi = r.get("p50_rounds", (0, -1))
+        blo, bhi = r.get("p50_boot95", (0, -1))
+        if (len(r.get("round_p50", [])) != 2 or blo > bhi
+                or not lo * 0.999 - 1e-6 <= r["p50"] <= hi * 1.001 + 1e-6):
+            fails.append("%s %s: no spread over 2 rounds (%s)" % (
+                r["name"], r["backend"], {k: r.get(k) for k in
+                                          ("round_p50", "p50_rounds", "p50_boot95")}))
+
+    with open(output) as f:
+        lines = f.read().splitlines()
+    fake = os.path.join(work, "made-up.txt")
+    with open(fake, "w") as f:
+        f.write("\n".join(made_up(lines)) + "\n")
+    table, figures = report(fake, os.path.join(work, "made-up"))
+    want = {"kernel-same": "indistinguishable", "kernel-up": "slower"}
+    checked = 0
+    for r in figures:
+        if r["backend"] not in want:
+            continue
+        v = r.get("verdicts", {})
+        expect = want[r["backend"]]
+        if r["unit"] == "J" and expect == "slower":
+            expect = "fairer"
+        got = v.get("cpython", {}).get("verdict")
+        if got != expect or "futex" not in v:
+            fails.append("%s %s: verdict against cpython %s, not %s (or none against futex)"
+                         % (r["name"], r["backend"], got, expect))
+        checked += 1
+    if not checked:
+        fails.append("made-up kernel variants: no verdict at all")
+    for line in fails:
+        print("bench-report-check: " + line)
+    print("bench-report-check: %d verdicts checked, %d failures" % (checked, len(fails)))
+    sys.exit(1 if fails else 0)
+
+
+if __name__ == "__main__":
+    main()
