@@ -7,6 +7,10 @@ cpython backend's samples, whose verdicts are known:
   kernel-up    the cpython samples plus 1000 s: every round's median above
                all of cpython's, so "slower" (J: "fairer")
 
+and with a made-up record of the host's load (tests/bench.sh's
+host-env.txt, host-load.csv, rounds.csv) in which only round 2 had more
+runnable threads than the host's 2 CPUs.
+
 usage: bench-report-check.py GIL-BENCH-OUTPUT WORKDIR
 """
 import json
@@ -45,6 +49,21 @@ def made_up(lines):
             f[3:] = [str(int(v) + SHIFT) for v in f[3:]]
         out.append(sep.join([f[0], "kernel-up"] + f[2:]))
     return out
+
+
+def host_files(hostdir):
+    """Two rounds of 3 s on a 2-CPU host: 2 runnable threads besides the
+    sampler throughout round 1, 3 for a second of round 2."""
+    os.makedirs(hostdir, exist_ok=True)
+    with open(os.path.join(hostdir, "host-env.txt"), "w") as f:
+        f.write("cpus=2\n")
+    with open(os.path.join(hostdir, "host-load.csv"), "w") as f:
+        f.write("epoch,procs_running,procs_blocked,load1,load5,load15\n")
+        for t, running in enumerate([3, 3, 3, 3, 4, 3, 3]):
+            f.write("%d.5,%d,0,2.00,2.00,2.00\n" % (1000 + t, running))
+        f.write("1007.5,3")  # cut short by the sampler's end
+    with open(os.path.join(hostdir, "rounds.csv"), "w") as f:
+        f.write("event,round,host_epoch\nround,1,1000.0\nround,2,1003.0\nend,,1006.0\n")
 
 
 def main():
@@ -90,6 +109,22 @@ def main():
         checked += 1
     if not checked:
         fails.append("made-up kernel variants: no verdict at all")
+    hostdir = os.path.join(work, "host")
+    host_files(hostdir)
+    subprocess.run([sys.executable, REPORT, output, hostdir,
+                    os.path.join(hostdir, "host-env.txt")], check=True,
+                   stdout=subprocess.DEVNULL)
+    with open(os.path.join(hostdir, "results.json")) as f:
+        busy = [r["busy"] for r in json.load(f)["environment"].get("host_rounds", [])]
+    with open(os.path.join(hostdir, "table.txt")) as f:
+        table = f.read()
+    env_lines = subprocess.run([sys.executable, REPORT, "--round-load", hostdir], check=True,
+                               stdout=subprocess.PIPE, text=True).stdout.splitlines()
+    if (busy != [False, True] or "CPUs in round 2:" not in table
+            or [ln.endswith("busy") for ln in env_lines] != [False, True]):
+        fails.append("host load: busy rounds %s, not [False, True], or no warning "
+                     "naming round 2, or --round-load says %s" % (busy, env_lines))
+
     for line in fails:
         print("bench-report-check: " + line)
     print("bench-report-check: %d verdicts checked, %d failures" % (checked, len(fails)))

@@ -8,6 +8,7 @@ verdict against cpython and futex, and plot the distributions with
 gnuplot.
 
 usage: bench-report.py OUTPUT.txt OUTDIR [HOST-ENV-FILE]
+       bench-report.py --round-load HOSTDIR
 
 OUTPUT.txt is build/vm/<stage>/output.txt; gil-bench printed its results
 there between marker lines (see userspace/bench/gil-bench.c), and the
@@ -20,6 +21,12 @@ Writes, in OUTDIR: results.csv (gil-bench's own rows), results.json
 sample), stats.csv (the GILs' counters per figure and variant), table.txt
 (the terminal tables), table.md (the same as ratios, for
 docs/BENCHMARKS.md), and <figure>.svg plots when gnuplot is installed.
+
+Beside HOST-ENV-FILE, tests/bench.sh leaves host-load.csv (the host's
+runnable threads once a second) and rounds.csv (the host's time at the
+start of each gil-bench round): with them, the report gives the host's
+load per round and flags the rounds in which it had more runnable threads
+than CPUs.  --round-load prints that per round, for host-env.txt.
 
 The fairness figures' unit is J, Jain's index (dimensionless, 1 = fair):
 they have no floor and no ratios; their absolute J is shown instead.  The
@@ -236,6 +243,67 @@ def verdict_caption(figures, short):
     return "\n".join(lines)
 
 
+def round_load(hostdir, cpus):
+    """Per gil-bench round, the host's runnable threads besides the load
+    sampler (procs_running - 1: it reads /proc/stat running), from
+    tests/bench.sh's host-load.csv and rounds.csv in @hostdir: a list of
+    {round, start (host epoch), seconds, samples, max, mean, over (the
+    share of samples above @cpus), busy (any)}; empty without the files."""
+    def rows(name):
+        try:
+            with open(os.path.join(hostdir, name)) as f:
+                return list(csv.reader(f))[1:]
+        except OSError:
+            return []
+    load, marks = [], []
+    for r in rows("host-load.csv"):
+        try:  # the last line may be cut short by the sampler's end
+            load.append((float(r[0]), int(r[1]) - 1))
+        except (IndexError, ValueError):
+            pass
+    for r in rows("rounds.csv"):
+        if len(r) == 3:
+            marks.append((r[0], r[1], float(r[2])))
+    starts = [(int(n), t) for ev, n, t in marks if ev == "round"]
+    ends = [t for ev, _, t in marks if ev == "end"] + [load[-1][0] if load else 0]
+    out = []
+    for i, (n, t0) in enumerate(starts):
+        t1 = starts[i + 1][1] if i + 1 < len(starts) else ends[0]
+        v = [x for t, x in load if t0 <= t < t1]
+        out.append({"round": n, "start": t0, "seconds": t1 - t0, "samples": len(v),
+                    "max": max(v, default=None),
+                    "mean": sum(v) / len(v) if v else None,
+                    "over": sum(x > cpus for x in v) / len(v) if v else None,
+                    "busy": any(x > cpus for x in v)})
+    return out
+
+
+def load_cells(r):
+    """A round's seconds, samples, runnable max and mean, share over."""
+    if not r["samples"]:
+        return ["%.0f" % r["seconds"], "0", "-", "-", "-"]
+    return ["%.0f" % r["seconds"], str(r["samples"]), str(r["max"]),
+            "%.2f" % r["mean"], "%.0f%%" % (100 * r["over"])]
+
+
+def load_lines(rounds, cpus):
+    """The host's load per round as a table, and a warning naming the
+    busy rounds."""
+    t = [["round", "start", "seconds", "samples", "runnable max", "mean",
+          "over %d" % cpus, ""]]
+    t += [[str(r["round"]), "%.0f s" % (r["start"] - rounds[0]["start"])]
+          + load_cells(r) + ["BUSY" if r["busy"] else ""] for r in rounds]
+    lines = ["The host during gil-bench's rounds: runnable threads besides the load",
+             "sampler, once a second (QEMU's two vCPU threads among them)", ""]
+    lines += render(t, {7}, groups=False)
+    busy = [str(r["round"]) for r in rounds if r["busy"]]
+    if busy:
+        lines += ["", "warning: the host had more runnable threads than its %d CPUs in "
+                  "round%s %s:\ntheir figures are the host's as much as the GILs'"
+                  % (cpus, "s" if len(busy) > 1 else "", ", ".join(busy))]
+    return lines
+
+
 def paired(samples, key, ref_key):
     """Percentiles p50, p99 of the ratios of samples measured together
     (the k-th sample of each), or None."""
@@ -346,6 +414,14 @@ def summary(figures, env, rows):
 
 
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--round-load":
+        with open(os.path.join(sys.argv[2], "host-env.txt")) as f:
+            cpus = int(keyvals(f).get("cpus", os.cpu_count()))
+        for r in round_load(sys.argv[2], cpus):
+            _, n, most, mean, over = load_cells(r)
+            print("round_load_%d=runnable max %s mean %s, over %d CPUs %s of %s samples%s"
+                  % (r["round"], most, mean, cpus, over, n, ", busy" if r["busy"] else ""))
+        return
     if len(sys.argv) < 3:
         sys.exit(__doc__)
     output, outdir = sys.argv[1], sys.argv[2]
@@ -359,6 +435,8 @@ def main():
     if len(sys.argv) > 3 and os.path.exists(sys.argv[3]):
         with open(sys.argv[3]) as f:
             env["host"] = keyvals(f)
+        cpus = int(env["host"].get("cpus", os.cpu_count()))
+        env["host_rounds"] = round_load(os.path.dirname(sys.argv[3]) or ".", cpus)
 
     reader = csv.DictReader(b["CSV"])
     rows, order = {}, []
@@ -495,6 +573,8 @@ def main():
             % (be.get("kernel", "?"), be.get("cpus", "?"), g.get("cpu_model", "?"),
                be.get("clocksource", "?"), be.get("timer_slack_ns", "?"),
                be.get("rounds", "?"), be.get("scale", "?")))
+    if env.get("host_rounds"):
+        lines += [""] + load_lines(env["host_rounds"], cpus)
     text = "\n".join(lines) + "\n\n" + note + "\n"
     with open(os.path.join(outdir, "table.txt"), "w") as f:
         f.write(text)
