@@ -4,6 +4,7 @@
 #   make check        every test: host, module builds, static checks, VM, KUnit
 #   make demo         boot a VM, load the module, run the demos
 #   make bench        the kernel-vs-userspace benchmark, in a VM
+#                     (GIL_BENCH_HOST_HOGS=N: N CPU-bound processes on the host)
 #   make cpython-test CPython 3.13's thread tests on every GIL, in a VM
 #                     (KERNEL=6.1|6.12|debug)
 #   make stress       fuzzing, kill chaos, load, insmod/rmmod, debug+KCSAN

@@ -8,8 +8,8 @@ cpython backend's samples, whose verdicts are known:
                all of cpython's, so "slower" (J: "fairer")
 
 and with a made-up record of the host's load (tests/bench.sh's
-host-env.txt, host-load.csv, rounds.csv) in which only round 2 had more
-runnable threads than the host's 2 CPUs.
+host-env.txt, host-load.csv, rounds.csv) of a busy-host run (hogs=1) in
+which only round 2 had more runnable threads than the host's 2 CPUs.
 
 usage: bench-report-check.py GIL-BENCH-OUTPUT WORKDIR
 """
@@ -56,7 +56,7 @@ def host_files(hostdir):
     sampler throughout round 1, 3 for a second of round 2."""
     os.makedirs(hostdir, exist_ok=True)
     with open(os.path.join(hostdir, "host-env.txt"), "w") as f:
-        f.write("cpus=2\n")
+        f.write("cpus=2\nhogs=1\n")
     with open(os.path.join(hostdir, "host-load.csv"), "w") as f:
         f.write("epoch,procs_running,procs_blocked,load1,load5,load15\n")
         for t, running in enumerate([3, 3, 3, 3, 4, 3, 3]):
@@ -124,6 +124,8 @@ def main():
             or [ln.endswith("busy") for ln in env_lines] != [False, True]):
         fails.append("host load: busy rounds %s, not [False, True], or no warning "
                      "naming round 2, or --round-load says %s" % (busy, env_lines))
+    if not table.startswith("BUSY HOST: 1 CPU-bound processes"):
+        fails.append("host load: hogs=1, but table.txt does not start with BUSY HOST")
 
     for line in fails:
         print("bench-report-check: " + line)

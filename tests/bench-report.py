@@ -575,6 +575,10 @@ def main():
                be.get("rounds", "?"), be.get("scale", "?")))
     if env.get("host_rounds"):
         lines += [""] + load_lines(env["host_rounds"], cpus)
+    hogs = int(env.get("host", {}).get("hogs", 0))
+    if hogs:
+        lines = ["BUSY HOST: %d CPU-bound processes ran on the host's %d CPUs beside the VM "
+                 "(GIL_BENCH_HOST_HOGS)" % (hogs, cpus), ""] + lines
     text = "\n".join(lines) + "\n\n" + note + "\n"
     with open(os.path.join(outdir, "table.txt"), "w") as f:
         f.write(text)

@@ -18,13 +18,18 @@
 # Environment: GIL_BENCH_ARGS (passed to gil-bench, e.g. "-r 3 -s 0.5"),
 # GIL_PY_ROUNDS (rounds of the Python workloads, default 3; 0: none),
 # GIL_VM_TIMEOUT (seconds, default 1800), GIL_VM_CMDLINE (the guest's extra
-# kernel words; default "tsc=reliable", see docs/BENCHMARKS.md).
+# kernel words; default "tsc=reliable", see docs/BENCHMARKS.md),
+# GIL_BENCH_HOST_HOGS=N (busy-host mode: N CPU-bound processes on the host
+# while the VM runs, ended with it; hogs=N in host-env.txt, and the report
+# says so at its top).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$GIL_ROOT"
 
 start=$SECONDS
 out=$GIL_BUILD/bench
+hogs=${GIL_BENCH_HOST_HOGS:-0}
+[[ $hogs =~ ^[0-9]+$ ]] || die "GIL_BENCH_HOST_HOGS=$hogs: not a number of processes"
 # Background processes of this script, ended on any exit: none outlives it.
 bg_pids=()
 stop_bg() {
@@ -86,6 +91,7 @@ mkdir -p "$out"
 	echo "qemu_args=-accel tcg -smp 2 -m ${GIL_VM_MEM:-2048}"
 	echo "guest_cmdline=$GIL_VM_CMDLINE"
 	echo "loadavg_before=$(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "hogs=$hogs"
 } >"$out/host-env.txt"
 
 # The guest's output, relayed as it comes (the progress) but for the bulk
@@ -132,6 +138,10 @@ vm_start=$SECONDS
 vm_rc=0
 stock=0
 [[ ! -f $GIL_BUILD/cpython-stock/guest/.stamp ]] || stock=1
+for ((i = 0; i < hogs; i++)); do
+	sh -c 'while :; do :; done' &
+	bg_pids+=("$!")
+done
 host_load >"$out/host-load.csv" &
 bg_pids+=("$!")
 GIL_VM_PYTHON=1 GIL_VM_PYTHON_STOCK=$stock GIL_VM_TIMEOUT=${GIL_VM_TIMEOUT:-1800} \
