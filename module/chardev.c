@@ -33,8 +33,11 @@ static int gil_fop_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/* Offset 0: the read-only page; one page on: the word page (ABI 2.1). */
 static int gil_fop_mmap(struct file *file, struct vm_area_struct *vma)
 {
+	if (vma->vm_pgoff == 1)
+		return gil_word_mmap(file->private_data, vma);
 	return gil_page_mmap(file->private_data, vma);
 }
 
@@ -69,6 +72,18 @@ static long gil_ioctl_lock(struct gil *gil, unsigned int cmd)
 		ret = gil_yield(gil, t);
 		break;
 	}
+	gil_thread_put(t);
+	return ret;
+}
+
+static long gil_ioctl_get_token(struct gil *gil, u32 __user *argp)
+{
+	struct gil_thread *t = gil_thread_get(gil);
+	long ret;
+
+	if (!t)
+		return -EUNATCH;
+	ret = put_user(t->token, argp);
 	gil_thread_put(t);
 	return ret;
 }
@@ -141,6 +156,8 @@ static long gil_fop_ioctl(struct file *file, unsigned int cmd,
 		return gil_ioctl_set_policy(gil, argp);
 	case GIL_IOC_SHUTDOWN:
 		return gil_shutdown(gil);
+	case GIL_IOC_GET_TOKEN:
+		return gil_ioctl_get_token(gil, argp);
 	}
 	if (gil_is_get_stats(cmd))
 		return gil_ioctl_get_stats(gil, argp);

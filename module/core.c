@@ -51,6 +51,11 @@ struct gil *gil_create(void)
 		kfree(gil);
 		return NULL;
 	}
+	if (gil_word_alloc(gil)) {
+		gil_page_free(gil);
+		kfree(gil);
+		return NULL;
+	}
 	gil_lock_init(gil);
 	xa_init_flags(&gil->threads, XA_FLAGS_ACCOUNT);
 	gil->interval_us = READ_ONCE(gil_default_interval_us);
@@ -74,6 +79,7 @@ void gil_destroy(struct gil *gil)
 		gil_thread_put(t);
 	xa_destroy(&gil->threads);
 	put_pid(gil->opener);
+	gil_word_free(gil);
 	gil_page_free(gil);
 	kfree(gil);
 	atomic_long_dec(&gil_live);
@@ -133,6 +139,7 @@ static void gil_thread_release(struct kref *kref)
 {
 	struct gil_thread *t = container_of(kref, struct gil_thread, kref);
 
+	gil_token_free(t->gil, t);
 	call_rcu(&t->rcu, gil_thread_free_rcu);
 }
 
@@ -272,6 +279,10 @@ static struct gil_thread *gil_thread_alloc(struct gil *gil)
 	t->tgid = get_pid(task_tgid(current));
 	init_waitqueue_head(&t->wq);
 	INIT_LIST_HEAD(&t->wait_node);
+	if (gil_token_alloc(gil, t)) {
+		gil_thread_put(t);
+		return NULL;
+	}
 	return t;
 }
 

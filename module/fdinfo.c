@@ -46,14 +46,14 @@ void gil_show_fdinfo(struct gil *gil, struct seq_file *m)
 	struct gil_stats st;
 	unsigned int i;
 
-	spin_lock(&gil->lock);
+	gil_lock(gil);
 	gil_stats_read_locked(gil, &st);
 	s.locked = gil->locked;
 	s.holder = gil->locked ? pid_nr_ns(gil->holder->pid, ns) : 0;
 	s.nr_waiters = gil->nr_waiters;
 	s.interval_us = gil->interval_us;
 	s.policy = gil->policy;
-	spin_unlock(&gil->lock);
+	gil_unlock(gil);
 
 	seq_printf(m, "id:\t%llu\n", gil->id);
 	seq_printf(m, "opener_pid:\t%d\n", pid_nr_ns(gil->opener, ns));

@@ -10,14 +10,19 @@
  *   lock.c     the algorithm: take, drop, yield, drop requests, owner death
  *   policy.c   handoff policies: who a release hands the GIL to
  *   page.c     the page shared read-only with userspace
+ *   word.c     the word page: takes and releases without a system call
  *   stats.c    statistics
  *   fdinfo.c   /proc/<pid>/fdinfo/<fd>: a GIL's statistics and state
  *   trace.c    the tracepoints declared in trace.h (events/gil/)
  *
  * Locking, outermost first:
  *   gil->lock           the algorithm's state: everything in struct gil but
- *                       @threads, and a record's wait state
+ *                       @threads and @tokens, and a record's wait state;
+ *                       taken with gil_lock(), which brings in the word
+ *                       page's news, and let go with gil_unlock() (word.c)
  *   xa_lock(threads)    the records by tid, and gil->nr_threads
+ *   xa_lock(tokens)     the records by token (a record's release erases
+ *                       its token, under gil->lock at times)
  *   thread->wq.lock     taken by prepare_to_wait() under gil->lock; a
  *                       wake-up takes it under gil->lock only on a
  *                       struct gil_op overflow, never expected
@@ -67,6 +72,7 @@ struct gil_counters {
  *	attachment (the new program's tid may be another thread's)
  * @tid: key in gil->threads (in the initial pid namespace)
  * @tgid: the thread's process, for GIL_IOC_SHUTDOWN (a reference)
+ * @token: key in gil->tokens, the thread's name in the word page
  * @wq: where the thread sleeps, in take or in a forced release; only it
  *	sleeps here, and it is woken through it after gil->lock is dropped
  *
@@ -95,6 +101,7 @@ struct gil_thread {
 	u64 exec_id;
 	pid_t tid;
 	struct pid *tgid;
+	u32 token;
 	wait_queue_head_t wq;
 	struct list_head wait_node;
 	ktime_t wait_start;
@@ -130,8 +137,13 @@ struct gil_thread {
  * @threads: attached threads by tid, under the xarray's lock
  * @nr_threads: records in @threads, under the xarray's lock
  * @reap_cursor: where the next look for records of exited threads begins
- * @page: the page shared with userspace
+ * @page: the page shared read-only with userspace
  * @shared: its contents
+ * @word_page: the page shared read-write with userspace (word.c)
+ * @word: its contents
+ * @tokens: attached threads by token, the xarray's lock its own; a record
+ *	leaves it when it is freed
+ * @next_token: for the cyclic allocation of tokens, under that lock
  * @stats: statistics
  * @id: sequence number, for fdinfo and the trace events
  * @opener: the process that opened it (a reference)
@@ -156,6 +168,10 @@ struct gil {
 	unsigned long reap_cursor;
 	struct page *page;
 	struct gil_page *shared;
+	struct page *word_page;
+	struct gil_word *word;
+	struct xarray tokens;
+	u32 next_token;
 	struct gil_counters stats;
 	u64 id;
 	struct pid *opener;
@@ -207,6 +223,17 @@ int gil_page_alloc(struct gil *gil);
 void gil_page_free(struct gil *gil);
 int gil_page_mmap(struct gil *gil, struct vm_area_struct *vma);
 void gil_page_sync(struct gil *gil);
+
+/* word.c */
+int gil_word_alloc(struct gil *gil);
+void gil_word_free(struct gil *gil);
+int gil_word_mmap(struct gil *gil, struct vm_area_struct *vma);
+int gil_token_alloc(struct gil *gil, struct gil_thread *t);
+void gil_token_free(struct gil *gil, struct gil_thread *t);
+void gil_lock(struct gil *gil);
+void gil_unlock(struct gil *gil);
+void gil_word_taken(struct gil *gil, struct gil_thread *t);
+void gil_word_stats(struct gil *gil, struct gil_stats *st);
 
 /* stats.c */
 

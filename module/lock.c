@@ -45,9 +45,11 @@
  *    other wake-up (a look at the holder, the freezer's thaw) goes on with
  *    the same deadline.
  *
- * What a thread's record is and when it ends (exit, exec, DETACH,
- * SHUTDOWN; at most max_threads of them) is core.c's; what fdinfo shows of
- * a GIL is fdinfo.c's.
+ * Takes and releases that need nothing of the module do not reach it: they
+ * go through the word page (word.c), whose news gil_lock() brings in, so
+ * that the state read here is always the GIL's.  What a thread's record is
+ * and when it ends (exit, exec, DETACH, SHUTDOWN; at most max_threads of
+ * them) is core.c's; what fdinfo shows of a GIL is fdinfo.c's.
  *
  * The tracepoints of trace.h mark acquisitions, releases, drop requests
  * and handoffs, under gil->lock; when disabled each is a patched-out
@@ -101,9 +103,9 @@ struct gil_op {
 static void gil_op_clock(struct gil *gil, struct gil_op *op)
 	__must_hold(&gil->lock)
 {
-	spin_unlock(&gil->lock);
+	gil_unlock(gil);
 	op->now = ktime_get();
-	spin_lock(&gil->lock);
+	gil_lock(gil);
 }
 
 static void gil_wake_q_add(struct gil_op *q, struct gil_thread *t)
@@ -212,8 +214,9 @@ static void gil_clear_drop_request(struct gil *gil)
 
 /*
  * Make @t the owner: CPython's "locked = 1; last_holder = tstate", a change
- * of owner counted once.  A drop request pending is for the old owner,
- * and a forced release of the old owner waits for exactly this change.
+ * of owner counted once (the word page's takers compare with it too).  A
+ * drop request pending is for the old owner, and a forced release of the
+ * old owner waits for exactly this change.
  */
 static void gil_set_owner(struct gil *gil, struct gil_thread *t,
 			  struct gil_op *q)
@@ -232,6 +235,7 @@ static void gil_set_owner(struct gil *gil, struct gil_thread *t,
 		gil->holder = t;
 		gil->switch_number++;
 	}
+	gil_word_taken(gil, t);
 	gil_clear_drop_request(gil);
 }
 
@@ -414,9 +418,9 @@ int gil_thread_leave(struct gil *gil, struct gil_thread *t, bool unless_held)
 	struct gil_op q = { .now = ktime_get() };
 	int ret;
 
-	spin_lock(&gil->lock);
+	gil_lock(gil);
 	ret = gil_thread_leave_locked(gil, t, unless_held, &q);
-	spin_unlock(&gil->lock);
+	gil_unlock(gil);
 	gil_wake_up(&q);
 	return ret;
 }
@@ -517,14 +521,14 @@ static int gil_wait(struct gil *gil, struct gil_thread *t,
 			}
 		}
 		prepare_to_wait(&t->wq, &wait, GIL_SLEEP);
-		spin_unlock(&gil->lock);
+		gil_unlock(gil);
 		gil_wake_up(q);
 
 		expired = !schedule_hrtimeout_range(&until, slack,
 						    HRTIMER_MODE_ABS);
 		finish_wait(&t->wq, &wait);
 		q->now = ktime_get();
-		spin_lock(&gil->lock);
+		gil_lock(gil);
 
 		if (t->gone)
 			return -ESHUTDOWN;
@@ -560,7 +564,7 @@ int gil_take(struct gil *gil, struct gil_thread *t)
 	/* A free GIL is taken without the time; a wait needs it. */
 	if (READ_ONCE(gil->locked))
 		q.now = ktime_get();
-	spin_lock(&gil->lock);
+	gil_lock(gil);
 	if (t->gone) {
 		ret = -ESHUTDOWN;
 		goto out;
@@ -596,7 +600,7 @@ int gil_take(struct gil *gil, struct gil_thread *t)
 			gil_wake_new_head(gil, t, &q);
 	}
 out:
-	spin_unlock(&gil->lock);
+	gil_unlock(gil);
 	gil_wake_up(&q);
 	return ret;
 }
@@ -623,7 +627,7 @@ static int gil_switch_wait(struct gil *gil, struct gil_thread *t,
 		if (away)
 			until = ktime_add_ms(q->now, GIL_OWNER_CHECK_MS);
 		prepare_to_wait(&t->wq, &wait, GIL_SLEEP);
-		spin_unlock(&gil->lock);
+		gil_unlock(gil);
 		gil_wake_up(q);
 		if (away)
 			schedule_hrtimeout_range(&until, GIL_WATCH_SLACK_NS,
@@ -632,7 +636,7 @@ static int gil_switch_wait(struct gil *gil, struct gil_thread *t,
 			schedule();
 		finish_wait(&t->wq, &wait);
 		q->now = 0;
-		spin_lock(&gil->lock);
+		gil_lock(gil);
 		if (t->gone || fatal_signal_pending(current))
 			break;
 		if (signal_pending(current)) {
@@ -662,7 +666,7 @@ int gil_drop(struct gil *gil, struct gil_thread *t)
 	/* The time of the release, if a waiter may measure from it. */
 	if (READ_ONCE(gil->nr_waiters))
 		q.now = ktime_get();
-	spin_lock(&gil->lock);
+	gil_lock(gil);
 	if (t->switching) {
 		t->away = false;
 	} else if (!gil_holds(gil, t)) {
@@ -688,7 +692,7 @@ int gil_drop(struct gil *gil, struct gil_thread *t)
 	}
 	ret = gil_switch_wait(gil, t, &q);
 out:
-	spin_unlock(&gil->lock);
+	gil_unlock(gil);
 	gil_wake_up(&q);
 	return ret;
 }

@@ -34,10 +34,11 @@ int gil_set_policy(struct gil *gil, u32 policy)
 {
 	if (policy >= GIL_POLICY_COUNT)
 		return -EINVAL;
-	spin_lock(&gil->lock);
+	/* GIL_POLICY_IO sees every release: the word's exchanges stop. */
+	gil_lock(gil);
 	WRITE_ONCE(gil->policy, policy);
 	gil_page_sync(gil);
-	spin_unlock(&gil->lock);
+	gil_unlock(gil);
 	return 0;
 }
 

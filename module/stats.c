@@ -62,6 +62,7 @@ void gil_stats_read_locked(struct gil *gil, struct gil_stats *out)
 	       sizeof(out->handoff_ns_hist));
 	out->direct_handoffs = c->direct_handoffs;
 	out->io_preemptions = c->io_preemptions;
+	gil_word_stats(gil, out);
 }
 
 void gil_stats_read(struct gil *gil, struct gil_stats *out)

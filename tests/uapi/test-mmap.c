@@ -91,7 +91,7 @@ static int map_wrong_length_or_offset_is_einval(void)
 	static const struct map_call calls[] = {
 		{ 2, PROT_READ, MAP_SHARED, 0, EINVAL },
 		{ 16, PROT_READ, MAP_SHARED, 0, EINVAL },
-		{ 1, PROT_READ, MAP_SHARED, 1, EINVAL },
+		{ 1, PROT_READ, MAP_SHARED, 2, EINVAL },
 		{ 1, PROT_READ, MAP_SHARED, 16, EINVAL },
 		/* The right call still works after all that. */
 		{ 1, PROT_READ, MAP_SHARED, 0, 0 },

@@ -101,10 +101,11 @@
  * ABI version.  The major number changes on incompatible changes, the
  * minor number when calls or fields are added.  2.0: closing a descriptor
  * no longer ends waits (SHUTDOWN does), waits are interruptible and
- * restarted, attachments end at exit and exec, ENOSPC.
+ * restarted, attachments end at exit and exec, ENOSPC.  2.1: the word page
+ * (struct gil_word) and GIL_IOC_GET_TOKEN.
  */
 #define GIL_ABI_MAJOR 2
-#define GIL_ABI_MINOR 0
+#define GIL_ABI_MINOR 1
 
 /* Free in Documentation/userspace-api/ioctl/ioctl-number.rst up to 6.12. */
 #define GIL_IOC_MAGIC 0xBD
@@ -137,10 +138,11 @@ struct gil_version {
  *
  * Map it with mmap(NULL, page_size, PROT_READ, MAP_SHARED, fd, 0), where
  * page_size is sysconf(_SC_PAGESIZE).  The module writes it; the mapping
- * cannot be made writable.  mmap fails with EINVAL for another length, a
- * non-zero offset or MAP_PRIVATE, and with EPERM for PROT_WRITE; mprotect()
- * to PROT_WRITE fails with EACCES.  All fields are written with single
- * stores; read them with relaxed atomic loads.
+ * cannot be made writable.  mmap fails with EINVAL for another length, an
+ * offset other than 0 and page_size (struct gil_word) or MAP_PRIVATE, and
+ * with EPERM for PROT_WRITE; mprotect() to PROT_WRITE fails with EACCES.
+ * All fields are written with single stores; read them with relaxed atomic
+ * loads.
  *
  * @size: bytes of this structure the module fills (sizeof(struct gil_page)
  *	in the module's ABI); later minor versions only add fields at the end
@@ -162,6 +164,64 @@ struct gil_page {
 	__u8 __reserved0[36];
 	__u32 eval_breaker;
 	__u8 __reserved1[60];
+};
+
+/*
+ * The lock word of struct gil_word: GIL_WORD_KERNEL, and the holder's
+ * token (GIL_WORD_TOKEN), 0 when the GIL is free.
+ */
+#define GIL_WORD_TOKEN		0x3fffffffU
+#define GIL_WORD_KERNEL		0x80000000U
+
+/**
+ * struct gil_word - the page shared read-write with userspace (ABI 2.1)
+ *
+ * Map it with mmap(NULL, page_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+ * fd, page_size): the page at offset page_size.  It lets a thread take a
+ * free GIL, and release one nobody waits for, without a system call, as a
+ * futex does:
+ *
+ *   take:    cmpxchg @word from 0 to the thread's token; if that fails,
+ *            GIL_IOC_ACQUIRE (or YIELD)
+ *   release: cmpxchg @word from the token to 0; if that fails,
+ *            GIL_IOC_RELEASE (@word then has GIL_WORD_KERNEL)
+ *
+ * A thread's token is GIL_IOC_GET_TOKEN's, never 0, unique in the GIL while
+ * the thread is attached.  Whenever the module has something to say
+ * (threads wait, a drop request is pending, the previous holder died, the
+ * policy is GIL_POLICY_IO, whose classification needs to see every
+ * release) it keeps GIL_WORD_KERNEL set, so both exchanges fail and every
+ * call goes through it; it clears the bit when nothing is left to say.
+ * A GIL taken through the word is held as one taken by ACQUIRE: RELEASE,
+ * YIELD, DETACH (EBUSY), EDEADLK and owner death treat them alike.  A
+ * holder that exits or execs is found out when a thread next enters the
+ * module; a word naming a token no attached thread has counts as a dead
+ * holder.
+ *
+ * The page is the process's to scribble on: the module reads it as a hint
+ * it checks, never as a pointer or an index it trusts.  A thread that
+ * writes anything but the two exchanges above can only make its own
+ * GIL's users wait, or see EOWNERDEAD, as holding the GIL forever would.
+ *
+ * @word: the lock word
+ * @last_token: the token of the thread that took the GIL last; whoever
+ *	takes it writes it (the module too)
+ * @fast_acquisitions: takes through the word
+ * @fast_switches: of those, the ones whose taker's token was not
+ *	@last_token (a change of owner; the taker then sets @last_token)
+ * @fast_releases: releases through the word
+ * The counters are added to with atomic adds, once the exchange has
+ * succeeded.
+ * GIL_IOC_GET_STATS adds the three counters to the module's own
+ * (acquisitions, switch_number, voluntary_releases); the read-only page's
+ * @locked and @switch_number only show what went through the module.
+ */
+struct gil_word {
+	__u32 word;
+	__u32 last_token;
+	__u64 fast_acquisitions;
+	__u64 fast_switches;
+	__u64 fast_releases;
 };
 
 /* Handoff latency histogram buckets of struct gil_stats. */
@@ -306,5 +366,12 @@ struct gil_stats {
  * sharing the GIL are not affected.  Needs no attachment.  No errors.
  */
 #define GIL_IOC_SHUTDOWN	_IO(GIL_IOC_MAGIC, 0x0b)
+
+/*
+ * GIL_IOC_GET_TOKEN - the calling thread's token, for struct gil_word.
+ * ABI 2.1.
+ * Errors: EUNATCH (not attached).
+ */
+#define GIL_IOC_GET_TOKEN	_IOR(GIL_IOC_MAGIC, 0x0c, __u32)
 
 #endif /* _UAPI_LINUX_GIL_H */

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * The kernel backend: /dev/gil, its ioctls and its read-only page.
+ * The kernel backend: /dev/gil, its ioctls, its read-only page and, from
+ * ABI 2.1, its word page: a free GIL is taken, and one nobody waits for
+ * released, by an exchange of the word, without a system call (struct
+ * gil_word in <linux/gil.h>).  Against an ABI 2.0 module every take and
+ * release is an ioctl.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,8 +18,19 @@
 struct kernel_gil {
 	int fd;
 	const struct gil_page *page;
+	struct gil_word *word;	/* NULL before ABI 2.1 */
 	size_t page_size;
 };
+
+/* The thread's token in the word, 0 for none (ABI 2.0). */
+struct kernel_tstate {
+	uint32_t token;
+};
+
+static struct kernel_tstate *kts(struct gil_tstate *ts)
+{
+	return (struct kernel_tstate *)ts->backend;
+}
 
 static struct kernel_gil *kgil(struct gil *gil)
 {
@@ -53,6 +68,9 @@ static int kernel_open(struct gil *gil)
 		return ret;
 	}
 	k->page = page;
+	page = mmap(NULL, k->page_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    k->fd, (off_t)k->page_size);
+	k->word = page == MAP_FAILED ? NULL : page;
 	gil->backend_data = k;
 	gil->eval_breaker = &k->page->eval_breaker;
 	return 0;
@@ -85,13 +103,23 @@ static void kernel_free(struct gil *gil)
 	struct kernel_gil *k = kgil(gil);
 
 	munmap((void *)k->page, k->page_size);
+	if (k->word)
+		munmap(k->word, k->page_size);
 	close(k->fd);
 	free(k);
 }
 
 static int kernel_attach(struct gil_tstate *ts)
 {
-	return kernel_ioctl(ts->gil, GIL_IOC_ATTACH, NULL);
+	int ret = kernel_ioctl(ts->gil, GIL_IOC_ATTACH, NULL);
+
+	kts(ts)->token = 0;
+	if (ret || !kgil(ts->gil)->word)
+		return ret;
+	/* A module without tokens has no word page either: not reached. */
+	if (kernel_ioctl(ts->gil, GIL_IOC_GET_TOKEN, &kts(ts)->token))
+		kts(ts)->token = 0;
+	return 0;
 }
 
 static int kernel_detach(struct gil_tstate *ts)
@@ -99,13 +127,50 @@ static int kernel_detach(struct gil_tstate *ts)
 	return kernel_ioctl(ts->gil, GIL_IOC_DETACH, NULL);
 }
 
+/* A free GIL nobody waits for: take it through the word. */
+static bool kernel_take_word(struct gil_tstate *ts)
+{
+	struct gil_word *w = kgil(ts->gil)->word;
+	uint32_t token = kts(ts)->token, free_word = 0;
+
+	if (!token || !__atomic_compare_exchange_n(&w->word, &free_word, token,
+						   false, __ATOMIC_ACQUIRE,
+						   __ATOMIC_RELAXED))
+		return false;
+	/* Held: only the holder writes last_token now. */
+	if (__atomic_load_n(&w->last_token, __ATOMIC_RELAXED) != token) {
+		__atomic_store_n(&w->last_token, token, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&w->fast_switches, 1, __ATOMIC_RELAXED);
+	}
+	__atomic_fetch_add(&w->fast_acquisitions, 1, __ATOMIC_RELAXED);
+	return true;
+}
+
+/* Held and nothing for the module to see: release through the word. */
+static bool kernel_drop_word(struct gil_tstate *ts)
+{
+	struct gil_word *w = kgil(ts->gil)->word;
+	uint32_t token = kts(ts)->token;
+
+	if (!token || !__atomic_compare_exchange_n(&w->word, &token, 0, false,
+						   __ATOMIC_RELEASE,
+						   __ATOMIC_RELAXED))
+		return false;
+	__atomic_fetch_add(&w->fast_releases, 1, __ATOMIC_RELAXED);
+	return true;
+}
+
 static int kernel_acquire(struct gil_tstate *ts)
 {
+	if (kernel_take_word(ts))
+		return 0;
 	return kernel_ioctl(ts->gil, GIL_IOC_ACQUIRE, NULL);
 }
 
 static int kernel_release(struct gil_tstate *ts)
 {
+	if (kernel_drop_word(ts))
+		return 0;
 	return kernel_ioctl(ts->gil, GIL_IOC_RELEASE, NULL);
 }
 
@@ -150,6 +215,7 @@ static int kernel_get_stats(struct gil *gil, struct gil_stats *stats)
 
 const struct gil_ops gil_kernel_ops = {
 	.name = "kernel",
+	.tstate_size = sizeof(struct kernel_tstate),
 	.open = kernel_open,
 	.close = kernel_close,
 	.free = kernel_free,

@@ -1,0 +1,400 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The word page (struct gil_word, ABI 2.1): takes and releases without a
+ * system call, how the module sees them, and what it makes of a word that
+ * userspace scribbled on.
+ */
+#include "harness.h"
+
+static struct gil_word *map_word(int fd)
+{
+	void *p = mmap(NULL, page_size(), PROT_READ | PROT_WRITE, MAP_SHARED,
+		       fd, page_size());
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/*
+ * The word page of a GIL under GIL_POLICY_CPYTHON, whatever the module's
+ * default_policy (under GIL_POLICY_IO the word is always the module's).
+ */
+static struct gil_word *word_of(int fd)
+{
+	__u32 cpython = GIL_POLICY_CPYTHON;
+
+	if (ioctl(fd, GIL_IOC_SET_POLICY, &cpython))
+		return NULL;
+	return map_word(fd);
+}
+
+#define WORD_LOAD(w) __atomic_load_n(&(w)->word, __ATOMIC_ACQUIRE)
+
+static __u32 get_token(int fd)
+{
+	__u32 token = 0;
+
+	return ioctl(fd, GIL_IOC_GET_TOKEN, &token) ? 0 : token;
+}
+
+/* libgil's take through the word (userspace/src/kernel.c), counters too. */
+static int take_word(struct gil_word *w, __u32 token)
+{
+	__u32 free_word = 0;
+
+	if (!__atomic_compare_exchange_n(&w->word, &free_word, token, 0,
+					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		return 0;
+	if (__atomic_load_n(&w->last_token, __ATOMIC_RELAXED) != token) {
+		__atomic_store_n(&w->last_token, token, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&w->fast_switches, 1, __ATOMIC_RELAXED);
+	}
+	__atomic_fetch_add(&w->fast_acquisitions, 1, __ATOMIC_RELAXED);
+	return 1;
+}
+
+static int drop_word(struct gil_word *w, __u32 token)
+{
+	if (!__atomic_compare_exchange_n(&w->word, &token, 0, 0,
+					 __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+		return 0;
+	__atomic_fetch_add(&w->fast_releases, 1, __ATOMIC_RELAXED);
+	return 1;
+}
+
+static int map_word_rules(void)
+{
+	long ps = page_size();
+	struct gil_word *w;
+	int fd = open_gil();
+	void *p;
+
+	CHECK(fd >= 0);
+	w = map_word(fd);
+	CHECK(w != NULL);
+	CHECK_CMP(WORD_LOAD(w), ==, 0);
+	CHECK_CMP(w->fast_acquisitions, ==, 0);
+	CHECK(munmap(w, ps) == 0);
+	CHECK_ERR(mmap(NULL, ps, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, ps) ==
+		  MAP_FAILED ? -1 : 0, EINVAL);
+	CHECK_ERR(mmap(NULL, 2 * ps, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		       ps) == MAP_FAILED ? -1 : 0, EINVAL);
+	CHECK_ERR(mmap(NULL, ps, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		       2 * ps) == MAP_FAILED ? -1 : 0, EINVAL);
+	/* Read-only is fine too: an observer's mapping. */
+	p = mmap(NULL, ps, PROT_READ, MAP_SHARED, fd, ps);
+	CHECK(p != MAP_FAILED);
+	munmap(p, ps);
+	close(fd);
+	return 0;
+}
+
+static void *token_of_thread(void *arg)
+{
+	int fd = *(int *)arg;
+	__u32 token;
+
+	if (ioctl(fd, GIL_IOC_ATTACH))
+		return NULL;
+	token = get_token(fd);
+	ioctl(fd, GIL_IOC_DETACH);
+	return (void *)(uintptr_t)token;
+}
+
+static int tokens_are_per_thread(void)
+{
+	int fd = open_gil();
+	__u32 token, other;
+	pthread_t th;
+	void *ret;
+
+	CHECK(fd >= 0);
+	CHECK_ERR(ioctl(fd, GIL_IOC_GET_TOKEN, &token), EUNATCH);
+	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
+	CHECK_ERR(ioctl(fd, GIL_IOC_GET_TOKEN, NULL), EFAULT);
+	token = get_token(fd);
+	CHECK(token != 0 && !(token & ~GIL_WORD_TOKEN));
+	CHECK_CMP(get_token(fd), ==, token);
+	CHECK(pthread_create(&th, NULL, token_of_thread, &fd) == 0);
+	CHECK(pthread_join(th, &ret) == 0);
+	other = (__u32)(uintptr_t)ret;
+	CHECK(other != 0 && other != token);
+	close(fd);
+	return 0;
+}
+
+/* A GIL taken through the word is held, as far as every ioctl goes. */
+static int word_take_is_a_hold(void)
+{
+	const struct gil_page *pg;
+	struct gil_stats st;
+	struct gil_word *w;
+	__u32 token;
+	int fd;
+
+	CHECK(open_mapped(&fd, &pg) == 0);
+	w = word_of(fd);
+	CHECK(w != NULL);
+	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
+	token = get_token(fd);
+	CHECK(take_word(w, token));
+	CHECK_ERR(ioctl(fd, GIL_IOC_ACQUIRE), EDEADLK);
+	CHECK_ERR(ioctl(fd, GIL_IOC_DETACH), EBUSY);
+	/* The module looked, and had nothing to say: the word is as it was. */
+	CHECK_CMP(WORD_LOAD(w), ==, token);
+	CHECK(drop_word(w, token));
+	CHECK(take_word(w, token));
+	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
+	CHECK_CMP(WORD_LOAD(w), ==, 0);
+	CHECK_ERR(ioctl(fd, GIL_IOC_RELEASE), EPERM);
+	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
+	CHECK_CMP(WORD_LOAD(w), ==, token);
+	CHECK(drop_word(w, token));
+	CHECK(gil_stats(fd, &st) == 0);
+	CHECK_CMP(st.acquisitions, ==, 3);
+	CHECK_CMP(st.voluntary_releases, ==, 3);
+	CHECK_CMP(st.switch_number, ==, 1);
+	CHECK(ioctl(fd, GIL_IOC_DETACH) == 0);
+	munmap(w, page_size());
+	return close_gil(fd, pg);
+}
+
+/*
+ * A waiter makes the module keep the word: the holder's exchange fails and
+ * it releases through RELEASE, which hands the word to the waiter.
+ */
+static int waiter_sets_kernel_bit(void)
+{
+	const struct gil_page *pg;
+	struct gil_word *w;
+	struct waiter wt;
+	__u32 token;
+	int fd;
+
+	CHECK(open_mapped(&fd, &pg) == 0);
+	w = word_of(fd);
+	CHECK(w != NULL);
+	CHECK(gil_set_interval(fd, 60000000) == 0);
+	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
+	token = get_token(fd);
+	CHECK(take_word(w, token));
+	CHECK(waiter_start_blocked(&wt, fd, pg, 1) == 0);
+	CHECK_CMP(WORD_LOAD(w), ==, token | GIL_WORD_KERNEL);
+	CHECK(!drop_word(w, token));
+	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
+	CHECK(waiter_reach(&wt, W_HOLDING, 5000) == 0);
+	CHECK_CMP(wt.acq_ret, ==, 0);
+	/* Nobody waits: the waiter's hold is its own word again. */
+	CHECK_CMP(WORD_LOAD(w) & GIL_WORD_KERNEL, ==, 0);
+	CHECK(WORD_LOAD(w) != 0 && WORD_LOAD(w) != token);
+	CHECK(!take_word(w, token));
+	CHECK(waiter_let_go(&wt) == 0);
+	CHECK_CMP(WORD_LOAD(w), ==, 0);
+	munmap(w, page_size());
+	return close_gil(fd, pg);
+}
+
+/* GIL_POLICY_IO sees every release: the word stays the module's. */
+static int io_policy_keeps_the_word(void)
+{
+	__u32 io = GIL_POLICY_IO, cpython = GIL_POLICY_CPYTHON, token;
+	const struct gil_page *pg;
+	struct gil_word *w;
+	int fd;
+
+	CHECK(open_mapped(&fd, &pg) == 0);
+	w = word_of(fd);
+	CHECK(w != NULL);
+	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
+	token = get_token(fd);
+	CHECK(ioctl(fd, GIL_IOC_SET_POLICY, &io) == 0);
+	CHECK_CMP(WORD_LOAD(w), ==, GIL_WORD_KERNEL);
+	CHECK(!take_word(w, token));
+	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
+	CHECK(!drop_word(w, token));
+	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
+	CHECK(ioctl(fd, GIL_IOC_SET_POLICY, &cpython) == 0);
+	CHECK_CMP(WORD_LOAD(w), ==, 0);
+	CHECK(take_word(w, token));
+	CHECK(ioctl(fd, GIL_IOC_SET_POLICY, &io) == 0);
+	CHECK_CMP(WORD_LOAD(w), ==, token | GIL_WORD_KERNEL);
+	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
+	munmap(w, page_size());
+	return close_gil(fd, pg);
+}
+
+struct word_thread {
+	int fd;
+	struct gil_word *w;
+	int exit_holding;
+};
+
+static void *take_and_exit(void *arg)
+{
+	struct word_thread *a = arg;
+
+	if (ioctl(a->fd, GIL_IOC_ATTACH))
+		return NULL;
+	a->exit_holding = take_word(a->w, get_token(a->fd));
+	return NULL;
+}
+
+/* A thread that exits holding through the word is an owner death. */
+static int word_holder_exit_is_owner_death(void)
+{
+	const struct gil_page *pg;
+	struct word_thread a;
+	struct gil_stats st;
+	pthread_t th;
+	int fd;
+
+	CHECK(open_mapped(&fd, &pg) == 0);
+	a.fd = fd;
+	a.w = word_of(fd);
+	CHECK(a.w != NULL);
+	CHECK(pthread_create(&th, NULL, take_and_exit, &a) == 0);
+	CHECK(pthread_join(th, NULL) == 0);
+	CHECK(a.exit_holding);
+	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
+	CHECK_ERR(ioctl(fd, GIL_IOC_ACQUIRE), EOWNERDEAD);
+	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
+	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
+	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
+	CHECK(gil_stats(fd, &st) == 0);
+	CHECK_CMP(st.owner_deaths, ==, 1);
+	munmap(a.w, page_size());
+	return close_gil(fd, pg);
+}
+
+/* A word naming no attached thread is a dead holder, not a crash. */
+static int unknown_token_is_owner_death(void)
+{
+	const struct gil_page *pg;
+	struct gil_word *w;
+	__u32 token;
+	int fd;
+
+	CHECK(open_mapped(&fd, &pg) == 0);
+	w = word_of(fd);
+	CHECK(w != NULL);
+	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
+	token = get_token(fd);
+	__atomic_store_n(&w->word, GIL_WORD_TOKEN, __ATOMIC_RELAXED);
+	__atomic_store_n(&w->last_token, 0xdeadbeef, __ATOMIC_RELAXED);
+	CHECK_ERR(ioctl(fd, GIL_IOC_ACQUIRE), EOWNERDEAD);
+	CHECK_CMP(WORD_LOAD(w), ==, token);
+	/* Bits outside the token and the kernel bit are ignored. */
+	__atomic_store_n(&w->word, token | 0x40000000U, __ATOMIC_RELAXED);
+	CHECK_ERR(ioctl(fd, GIL_IOC_ACQUIRE), EDEADLK);
+	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
+	CHECK_CMP(WORD_LOAD(w), ==, 0);
+	munmap(w, page_size());
+	return close_gil(fd, pg);
+}
+
+/*
+ * Threads take and release, through the word and through the ioctls,
+ * while another writes garbage (never a live token) to the whole page.
+ * Every call ends with a result it documents; after the garbage stops the
+ * GIL works; another GIL is untouched throughout.
+ */
+struct scribble {
+	int fd;
+	struct gil_word *w;
+	atomic_int stop;
+	atomic_int bad;
+	atomic_long calls;
+};
+
+static void *scribble_user(void *arg)
+{
+	struct scribble *s = arg;
+	__u32 token;
+	int r;
+
+	if (ioctl(s->fd, GIL_IOC_ATTACH))
+		return NULL;
+	token = get_token(s->fd);
+	while (!atomic_load(&s->stop)) {
+		if (!take_word(s->w, token)) {
+			r = ioctl(s->fd, GIL_IOC_ACQUIRE);
+			if (r && errno != EOWNERDEAD && errno != EDEADLK)
+				atomic_fetch_add(&s->bad, 1);
+		}
+		if (!drop_word(s->w, token)) {
+			r = ioctl(s->fd, GIL_IOC_RELEASE);
+			if (r && errno != EPERM)
+				atomic_fetch_add(&s->bad, 1);
+		}
+		atomic_fetch_add(&s->calls, 1);
+	}
+	/* Whatever the garbage left, this thread holds nothing now. */
+	ioctl(s->fd, GIL_IOC_RELEASE);
+	ioctl(s->fd, GIL_IOC_DETACH);
+	return NULL;
+}
+
+static int scribbles_hurt_only_that_gil(void)
+{
+	enum { USERS = 3 };
+	const struct gil_page *pg;
+	struct scribble s = { 0 };
+	pthread_t th[USERS];
+	int fd, other, i;
+	__u32 *raw, x = 12345;
+	struct gil_word *ow;
+	int64_t end;
+
+	CHECK(open_mapped(&fd, &pg) == 0);
+	other = open_gil();
+	CHECK(other >= 0);
+	ow = word_of(other);
+	CHECK(ow != NULL);
+	CHECK(ioctl(other, GIL_IOC_ATTACH) == 0);
+	s.fd = fd;
+	s.w = word_of(fd);
+	CHECK(s.w != NULL);
+	CHECK(gil_set_interval(fd, 1000) == 0);
+	for (i = 0; i < USERS; i++)
+		CHECK(pthread_create(&th[i], NULL, scribble_user, &s) == 0);
+	raw = (__u32 *)s.w;
+	end = now_ns() + 500 * 1000000LL;
+	while (now_ns() < end) {
+		x = x * 1103515245U + 12345U;
+		/* Tokens here are small: 1000 and above names nobody. */
+		__atomic_store_n(&raw[(x >> 8) % 8], x | 0x1000, __ATOMIC_RELAXED);
+		if (!(x & 0x700))
+			sleep_us(50);
+	}
+	__atomic_store_n(&s.w->word, 0, __ATOMIC_RELAXED);
+	atomic_store(&s.stop, 1);
+	for (i = 0; i < USERS; i++)
+		CHECK(join_within(th[i], 10000) == 0);
+	CHECK_CMP(atomic_load(&s.bad), ==, 0);
+	CHECK(atomic_load(&s.calls) > 0);
+	/* The GIL works again. */
+	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
+	if (ioctl(fd, GIL_IOC_ACQUIRE))
+		CHECK_CMP(errno, ==, EOWNERDEAD);
+	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
+	/* The other GIL saw none of it. */
+	CHECK_CMP(WORD_LOAD(ow), ==, 0);
+	CHECK(ioctl(other, GIL_IOC_ACQUIRE) == 0);
+	CHECK(ioctl(other, GIL_IOC_RELEASE) == 0);
+	munmap(ow, page_size());
+	munmap(s.w, page_size());
+	close(other);
+	return close_gil(fd, pg);
+}
+
+int main(void)
+{
+	RUN(map_word_rules);
+	RUN(tokens_are_per_thread);
+	RUN(word_take_is_a_hold);
+	RUN(waiter_sets_kernel_bit);
+	RUN(io_policy_keeps_the_word);
+	RUN(word_holder_exit_is_owner_death);
+	RUN(unknown_token_is_owner_death);
+	RUN(scribbles_hurt_only_that_gil);
+	return harness_exit();
+}
