@@ -93,12 +93,23 @@ static struct gil_thread *gil_token_get(struct gil *gil, u32 token)
 	return t;
 }
 
-/* @t (a reference the caller gives away) is the holder, or last holder. */
+/*
+ * @t (a reference the caller gives away) is the holder, or last holder.  A
+ * forced releaser waits for the holder to change, and the word only
+ * changes under one if someone wrote it outside the exchanges (the module
+ * keeps the word while it waits): wake it now, under gil->lock, as that
+ * never happens otherwise.
+ */
 static void gil_word_set_holder(struct gil *gil, struct gil_thread *t)
 {
-	if (gil->holder)
-		gil_thread_put(gil->holder);
+	struct gil_thread *old = gil->holder;
+
 	gil->holder = t;
+	if (!old)
+		return;
+	if (old->switching && !old->away)
+		wake_up_interruptible(&old->wq);
+	gil_thread_put(old);
 }
 
 /*

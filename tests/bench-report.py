@@ -11,7 +11,8 @@ usage: bench-report.py OUTPUT.txt OUTDIR [HOST-ENV-FILE]
        bench-report.py --round-load HOSTDIR
 
 OUTPUT.txt is build/vm/<stage>/output.txt; gil-bench printed its results
-there between marker lines (see userspace/bench/gil-bench.c), and the
+there between marker lines (see userspace/bench/gil-bench/output.c), with
+the table of its figures, which names each one's floor, and the
 patched CPython's workloads (userspace/cpython/workloads.py) their raw
 samples, whose rows ("py-...") this computes.  A row's "backend" is
 gil-bench's variant: cpython, futex, or kernel-POLICY; for "py-" rows, the
@@ -72,40 +73,22 @@ def keyvals(lines):
     return env
 
 
-def reference(name, backend, rows):
+def reference(name, backend, rows, floors):
     """The figure a row is compared with (its floor), as (label, row or
-    value in the row's unit), or None."""
-    def row(n, b="-"):
-        return rows.get((n, b))
-
+    value in the row's unit), or None.  gil-bench names each figure's
+    floor (@floors, its GIL-BENCH-FIGURES table): a figure, the variant's
+    own or else the machine's, or a constant "label N unit"."""
     if name.startswith("py-"):
         return py_reference(name, backend, rows)
-    if name.startswith("handoff-waiters-"):
-        r = row("floor-futex-cross")
-        return ("floor-futex-cross", r) if r else None
-    if name.startswith("handoff-") or name in ("floor-pipe-same", "floor-pipe-cross"):
-        pin = name.rsplit("-", 1)[1]
-        r = row("floor-futex-" + pin)
-        return ("floor-futex-" + pin, r) if r else None
-    if name == "floor-futex-cross":
-        r = row("floor-futex-same")
-        return ("floor-futex-same", r) if r else None
-    if name.startswith("slice-"):
-        ms = float(name[len("slice-"):-len("ms")])
-        return ("interval %g ms" % ms, ms)
-    if name == "convoy-0":
-        r = row("floor-pipe-cross")
-        return ("floor-pipe-cross", r) if r else None
-    if name.startswith("convoy-"):
-        r = row("convoy-0", backend)
-        return ("convoy-0", r) if r else None
-    if name.startswith("throughput-") and name != "throughput-1":
-        r = row("throughput-1", backend)
-        return ("throughput-1", r) if r else None
-    if name == "uncontended":
-        r = row("floor-mutex")
-        return ("floor-mutex", r) if r else None
-    return None  # floor-mutex, -syscall, clock-read, reacquire-*, fairness-*
+    floor = floors.get(name)
+    if not floor:
+        return None
+    const = floor.rsplit(" ", 2)
+    if len(const) == 3 and const[2] in UNIT_NS:
+        unit = rows[(name, backend)]["unit"]
+        return (floor, float(const[1]) * UNIT_NS[const[2]] / UNIT_NS[unit])
+    r = rows.get((floor, backend)) or rows.get((floor, "-"))
+    return (floor, r) if r else None
 
 
 def py_reference(name, backend, rows):
@@ -491,10 +474,11 @@ def main():
             f.write("\n".join(b["STATS"]) + "\n")
 
     # Ratios: to the floor (reference) and to the cpython backend.
+    floors = {f["name"]: f["floor"] for f in csv.DictReader(b.get("FIGURES", []))}
     figures = []
     for key in order:
         r = dict(rows[key])
-        ref = reference(r["name"], r["backend"], rows)
+        ref = reference(r["name"], r["backend"], rows, floors)
         r["ref"] = ref[0] if ref else None
         pair = None
         if r["name"].startswith(("throughput-", "py-countdown-")) and ref:

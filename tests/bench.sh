@@ -110,6 +110,7 @@ relay() {
 			fi
 			case $block in
 			CSV) line="results" ;;
+			FIGURES) line="figures" ;;
 			STATS) line="GIL counters" ;;
 			ROUNDS) line="samples per round" ;;
 			*) line="raw samples" ;;
@@ -119,8 +120,8 @@ relay() {
 			continue
 		fi
 		case $line in
-		GIL-BENCH-CSV-BEGIN | GIL-BENCH-STATS-BEGIN | GIL-BENCH-SAMPLES-BEGIN | \
-		GIL-BENCH-ROUNDS-BEGIN | GIL-BENCH-PYSAMPLES-BEGIN)
+		GIL-BENCH-CSV-BEGIN | GIL-BENCH-FIGURES-BEGIN | GIL-BENCH-STATS-BEGIN | \
+		GIL-BENCH-SAMPLES-BEGIN | GIL-BENCH-ROUNDS-BEGIN | GIL-BENCH-PYSAMPLES-BEGIN)
 			block=${line#GIL-BENCH-} n=0
 			block=${block%-BEGIN}
 			continue ;;

@@ -4,7 +4,8 @@
  * the clock, duration formatting, percentiles, option parsing, backend
  * selection, opening a GIL and running a thread under it.
  *
- * Header-only (static inline): every program is still built from its one .c.
+ * Header-only (static inline): a program is built from its own files only
+ * (one .c, or gil-bench's folder).
  */
 #ifndef KGIL_DEMO_H
 #define KGIL_DEMO_H

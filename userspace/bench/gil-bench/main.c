@@ -1,0 +1,460 @@
+// SPDX-License-Identifier: MIT
+/*
+ * gil-bench: the kernel GIL, under each of its handoff policies, against the
+ * cpython and futex backends, and against the floor of the machine it runs
+ * on, in one process run.
+ *
+ * What is measured is a variant: a backend, and for the kernel backend a
+ * handoff policy (gil_set_policy).  The kernel backend runs as three
+ * variants, "kernel-cpython", "kernel-fifo" and "kernel-io" (-p picks
+ * some); the userspace backends have one policy each and keep their names,
+ * "cpython" (policy cpython) and "futex" (policy fifo).  Every figure runs
+ * on every variant.
+ *
+ * Every figure is a distribution of measured samples.  The run is made of
+ * rounds; each round runs every benchmark once on every variant, in an
+ * order that rotates from round to round, so that drift (a host that
+ * slows down, timer noise) hits every variant alike.  Each variant gets a
+ * new GIL for every chunk of samples.
+ *
+ * The figures are the table figures[] below, by group, each with what it
+ * times (latencies are "from A until the thread that was waiting runs"),
+ * its unit (ns, us, ms; J, Jain's index, and iv, switch intervals, are
+ * stored in millionths) and what the report compares it with.  A group
+ * runs its figures in one go: it is the unit of -g and of the progress.
+ *
+ * "same" pins both threads to CPU 0, "cross" to CPUs 0 and 1.  The convoy's
+ * I/O thread runs on CPU 0 and its feeder on CPU 1, as in floor-pipe-cross;
+ * its CPU-bound threads, the re-acquire's threads and the throughput
+ * threads are not pinned.
+ *
+ * Output: progress on stderr; on stdout the environment, the results as
+ * CSV (name,backend,unit,p50,p90,p99,max,mean,n,min; backend is the
+ * variant), the GILs' counters per figure and variant (struct gil_stats,
+ * summed), the raw samples (in ns; J and iv in millionths) for the plots
+ * and how many of them each round took, for the report's spread of the
+ * median, and the table of figures, each between marker lines (see
+ * print_results in output.c).  At the end gil-bench checks the counters
+ * against each kernel policy's promise (fifo: every wait ends in a direct
+ * handoff; io: a thread back from I/O beside CPU-bound ones preempts;
+ * cpython: neither) and warns on stderr where they disagree.
+ *
+ * usage: gil-bench [-r rounds] [-s scale] [-b backend,...] [-p policy,...]
+ *                  [-g group,...] [-n]
+ *   -r  rounds (default 8)       -s  multiply every sample count (1.0)
+ *   -b  backends (default: kernel if /dev/gil opens, cpython, futex)
+ *   -p  the kernel backend's policies (default: cpython,fifo,io, those
+ *       the loaded module has)
+ *   -g  run only the groups whose progress name contains one of these
+ *   -n  do not print the raw samples
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "gil-bench.h"
+
+/*
+ * The groups, in the order a round runs them, each once on every variant
+ * (a floor: once, with no GIL): name, run, its argument, once, two_cpus.
+ */
+const struct group groups[NR_GROUPS] = {
+	[G_FLOORS]	= { "floors", run_floors, 0, true, false },
+	[G_VOL_SAME]	= { "handoff-voluntary-same", run_voluntary, 0, false, false },
+	[G_VOL_CROSS]	= { "handoff-voluntary-cross", run_voluntary, 1, false, true },
+	[G_WAITERS1]	= { "handoff-waiters-1", run_waiters, 1, false, false },
+	[G_WAITERS8]	= { "handoff-waiters-8", run_waiters, 8, false, false },
+	[G_WAITERS64]	= { "handoff-waiters-64", run_waiters, 64, false, false },
+	[G_FORCED_SAME]	= { "handoff-forced-same", run_forced_same, 0, false, false },
+	[G_SLICE1]	= { "slice-1ms + handoff-forced-cross", run_slices, 1, false, true },
+	[G_SLICE5]	= { "slice-5ms", run_slices, 5, false, true },
+	[G_SLICE20]	= { "slice-20ms", run_slices, 20, false, true },
+	[G_CONVOY0]	= { "convoy-0", run_convoy, 0, false, false },
+	[G_CONVOY1]	= { "convoy-1", run_convoy, 1, false, false },
+	[G_CONVOY2]	= { "convoy-2", run_convoy, 2, false, false },
+	[G_CONVOY4]	= { "convoy-4", run_convoy, 4, false, false },
+	[G_REACQ0]	= { "reacquire-0-1ms/5ms", run_reacquire, 0, false, false },
+	[G_REACQ1]	= { "reacquire-1-1ms/5ms", run_reacquire, 1, false, false },
+	[G_REACQ2]	= { "reacquire-2-1ms/5ms", run_reacquire, 2, false, false },
+	[G_TPUT]	= { "throughput-1/2/4", run_throughput, 0, false, false },
+	[G_FAIR2]	= { "fairness-2", run_fairness, 2, false, false },
+	[G_FAIR4]	= { "fairness-4", run_fairness, 4, false, false },
+	[G_FAIR2IO]	= { "fairness-2+io", run_fairness_io, 2, false, false },
+	[G_UNCONTENDED]	= { "uncontended", run_uncontended, 0, false, false },
+};
+
+/*
+ * The figures, in the order of the results: name, unit, what the report
+ * compares it with, the group that measures it; io: a thread back from
+ * I/O meets CPU-bound threads, which the io policy must preempt.
+ */
+const struct figure figures[] = {
+	/*
+	 * The machine's floor.  Raw futex ping-pong, one way: store,
+	 * FUTEX_WAKE, the other thread returns from FUTEX_WAIT; pipe
+	 * ping-pong, one way: write() until the other thread returns from
+	 * read().  Per operation: a pthread mutex lock+unlock, uncontended;
+	 * one getppid(); one clock_gettime(CLOCK_MONOTONIC).
+	 */
+	{ "floor-futex-same", "us", NULL, G_FLOORS, false },
+	{ "floor-futex-cross", "us", "floor-futex-same", G_FLOORS, false },
+	{ "floor-pipe-same", "us", "floor-futex-same", G_FLOORS, false },
+	{ "floor-pipe-cross", "us", "floor-futex-cross", G_FLOORS, false },
+	{ "floor-mutex", "ns", NULL, G_FLOORS, false },
+	{ "floor-syscall", "ns", NULL, G_FLOORS, false },
+	{ "clock-read", "ns", NULL, G_FLOORS, false },
+	/*
+	 * The holder releases while the other thread sleeps in gil_acquire:
+	 * from the release until the waiter returns holding the GIL.
+	 */
+	{ "handoff-voluntary-same", "us", "floor-futex-same", G_VOL_SAME, false },
+	{ "handoff-voluntary-cross", "us", "floor-futex-cross", G_VOL_CROSS, false },
+	/*
+	 * N+1 threads, not pinned, take turns: the holder releases once the
+	 * other N sleep in gil_acquire; from the release until one of them
+	 * returns holding the GIL.
+	 */
+	{ "handoff-waiters-1", "us", "floor-futex-cross", G_WAITERS1, false },
+	{ "handoff-waiters-8", "us", "floor-futex-cross", G_WAITERS8, false },
+	{ "handoff-waiters-64", "us", "floor-futex-cross", G_WAITERS64, false },
+	/*
+	 * Two CPU-bound eval loops at a 1 ms interval: from the moment the
+	 * holder's poll sees the drop request until the waiter returns
+	 * holding the GIL.
+	 */
+	{ "handoff-forced-same", "us", "floor-futex-same", G_FORCED_SAME, false },
+	{ "handoff-forced-cross", "us", "floor-futex-cross", G_SLICE1, false },
+	/*
+	 * Two CPU-bound eval loops at that switch interval: from acquiring
+	 * the GIL until the drop request is seen.
+	 */
+	{ "slice-1ms", "ms", "interval 1 ms", G_SLICE1, false },
+	{ "slice-5ms", "ms", "interval 5 ms", G_SLICE5, false },
+	{ "slice-20ms", "ms", "interval 20 ms", G_SLICE20, false },
+	/*
+	 * A thread blocked in read() outside the GIL, N CPU-bound eval loops:
+	 * from the write() of its request until it holds the GIL (switch
+	 * interval 5 ms, CPython's default).
+	 */
+	{ "convoy-0", "us", "floor-pipe-cross", G_CONVOY0, false },
+	{ "convoy-1", "us", "convoy-0", G_CONVOY1, true },
+	{ "convoy-2", "us", "convoy-0", G_CONVOY2, true },
+	{ "convoy-4", "us", "convoy-0", G_CONVOY4, true },
+	/*
+	 * A thread sleeps 200 us outside the GIL (clock_nanosleep, as
+	 * time.sleep) beside N CPU-bound eval loops, at a 1 or 5 ms switch
+	 * interval: from the end of the sleep until it holds the GIL again,
+	 * in switch intervals.
+	 */
+	{ "reacquire-0-1ms", "iv", NULL, G_REACQ0, false },
+	{ "reacquire-0-5ms", "iv", NULL, G_REACQ0, false },
+	{ "reacquire-1-1ms", "iv", NULL, G_REACQ1, true },
+	{ "reacquire-1-5ms", "iv", NULL, G_REACQ1, true },
+	{ "reacquire-2-1ms", "iv", NULL, G_REACQ2, true },
+	{ "reacquire-2-5ms", "iv", NULL, G_REACQ2, true },
+	/*
+	 * Wall time of a fixed amount of eval-loop work split over N threads
+	 * (the report divides each run by the one-thread run beside it).
+	 */
+	{ "throughput-1", "ms", NULL, G_TPUT, false },
+	{ "throughput-2", "ms", "throughput-1", G_TPUT, false },
+	{ "throughput-4", "ms", "throughput-1", G_TPUT, false },
+	/*
+	 * N CPU-bound eval loops (+io: and a thread alternating 0.1 ms
+	 * bursts with 1 ms sleeps outside the GIL) for 0.25 s at a 5 ms
+	 * interval: Jain's index of the CPU-bound threads' GIL hold times,
+	 * one per run (1 = equal).
+	 */
+	{ "fairness-2", "J", NULL, G_FAIR2, false },
+	{ "fairness-4", "J", NULL, G_FAIR4, false },
+	{ "fairness-2+io", "J", NULL, G_FAIR2IO, false },
+	/* gil_acquire + gil_release, one thread. */
+	{ "uncontended", "ns", "floor-mutex", G_UNCONTENDED, false },
+};
+
+const int nfigures = (int)(sizeof(figures) / sizeof(figures[0]));
+
+const struct figure *figure(const char *name)
+{
+	for (int f = 0; f < nfigures; f++)
+		if (!strcmp(figures[f].name, name))
+			return &figures[f];
+	die(name, ENOENT);
+	return NULL;
+}
+
+/* ------------------------------------------------------------- driver */
+
+static struct variant variants[3 + GIL_POLICY_COUNT];
+static int nvariants;
+static enum gil_backend backends[3];
+static int nbackends;
+static int policies[GIL_POLICY_COUNT];	/* the kernel backend's */
+static int npolicies;
+
+static int64_t start_ns;
+static char *group_list;	/* -g */
+
+static bool group_selected(const char *name)
+{
+	char *list, *tok, *save;
+	bool found = false;
+
+	if (!group_list)
+		return true;
+	list = strdup(group_list);
+	if (!list)
+		die("strdup", ENOMEM);
+	for (tok = strtok_r(list, ",", &save); tok && !found;
+	     tok = strtok_r(NULL, ",", &save))
+		found = strstr(name, tok) != NULL;
+	free(list);
+	return found;
+}
+
+static double elapsed(void)
+{
+	return (double)(now_ns() - start_ns) / 1e9;
+}
+
+static void print_env(void)
+{
+	struct utsname u;
+	char cs[64] = "?";
+	FILE *f;
+
+	uname(&u);
+	f = fopen("/sys/devices/system/clocksource/clocksource0/current_clocksource", "r");
+	if (f) {
+		if (fgets(cs, sizeof(cs), f))
+			cs[strcspn(cs, "\n")] = 0;
+		fclose(f);
+	}
+	printf("GIL-BENCH-ENV-BEGIN\n");
+	printf("kernel=%s %s\n", u.release, u.machine);
+	printf("cpus=%d\n", ncpus);
+	printf("clocksource=%s\n", cs);
+	printf("timer_slack_ns=%d\n", prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0));
+	printf("rounds=%d\nscale=%g\n", rounds, scale);
+	printf("backends=");
+	for (int i = 0; i < nbackends; i++)
+		printf("%s%s", i ? "," : "", gil_backend_name(backends[i]));
+	printf("\nkernel_policies=");
+	for (int i = 0; i < npolicies; i++)
+		printf("%s%s", i ? "," : "", gil_policy_name((unsigned int)policies[i]));
+	printf("\nvariants=");
+	for (int i = 0; i < nvariants; i++)
+		printf("%s%s", i ? "," : "", variants[i].label);
+	printf("\nthroughput_steps=%llu\n", (unsigned long long)tput_total);
+	printf("fairness_window_ns=%lld\n", FAIR_WINDOW_NS);
+	printf("GIL-BENCH-ENV-END\n");
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: gil-bench [-r rounds] [-s scale] [-b backend,...] [-p policy,...] [-g group,...] [-n]\n");
+	exit(2);
+}
+
+static void parse_backends(char *list)
+{
+	nbackends = 0;
+	for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
+		int b = gil_backend_from_name(tok);
+
+		if (b < 0 || nbackends == 3) {
+			fprintf(stderr, "gil-bench: unknown backend %s\n", tok);
+			usage();
+		}
+		for (int i = 0; i < nbackends; i++) {
+			if (backends[i] == (enum gil_backend)b) {
+				fprintf(stderr, "gil-bench: backend %s twice\n", tok);
+				usage();
+			}
+		}
+		backends[nbackends++] = (enum gil_backend)b;
+	}
+}
+
+static void parse_policies(char *list)
+{
+	npolicies = 0;
+	for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
+		int p = gil_policy_from_name(tok);
+
+		if (p < 0 || npolicies == GIL_POLICY_COUNT) {
+			fprintf(stderr, "gil-bench: unknown policy %s\n", tok);
+			usage();
+		}
+		for (int i = 0; i < npolicies; i++) {
+			if (policies[i] == p) {
+				fprintf(stderr, "gil-bench: policy %s twice\n", tok);
+				usage();
+			}
+		}
+		policies[npolicies++] = p;
+	}
+}
+
+/*
+ * The kernel backend's variants: the policies asked for (-p), else every
+ * policy the loaded module has (an ABI 1.0 module has only cpython).
+ */
+static void make_variants(bool policies_given)
+{
+	struct gil *gil = NULL;
+	bool kernel = false;
+	int n = 0, ret;
+
+	for (int i = 0; i < nbackends; i++)
+		kernel |= backends[i] == GIL_BACKEND_KERNEL;
+	if (!kernel) {
+		if (policies_given)
+			warn("-p: policies are the kernel backend's; not measured");
+		npolicies = 0;
+	} else if (!policies_given) {
+		for (int p = 0; p < GIL_POLICY_COUNT; p++)
+			policies[npolicies++] = p;
+	}
+	if (kernel && gil_open(&gil, GIL_BACKEND_KERNEL))
+		gil = NULL;	/* gil-bench fails on its first kernel GIL */
+	for (int i = 0; gil && i < npolicies; i++) {
+		ret = gil_set_policy(gil, (unsigned int)policies[i]);
+		if (ret && policies_given)
+			die(gil_policy_name((unsigned int)policies[i]), ret);
+		if (ret)
+			warn("the kernel backend has no policy %s: %s",
+			     gil_policy_name((unsigned int)policies[i]),
+			     strerror(-ret));
+		else
+			policies[n++] = policies[i];
+	}
+	if (gil) {
+		npolicies = n;
+		gil_close(gil);
+	}
+	nvariants = 0;
+	for (int i = 0; i < nbackends; i++) {
+		if (backends[i] != GIL_BACKEND_KERNEL) {
+			struct variant *v = &variants[nvariants++];
+
+			v->b = backends[i];
+			v->policy = -1;
+			snprintf(v->label, sizeof(v->label), "%s",
+				 gil_backend_name(backends[i]));
+			continue;
+		}
+		for (int k = 0; k < npolicies; k++) {
+			struct variant *v = &variants[nvariants++];
+
+			v->b = backends[i];
+			v->policy = policies[k];
+			snprintf(v->label, sizeof(v->label), "kernel-%s",
+				 gil_policy_name((unsigned int)policies[k]));
+		}
+	}
+}
+
+static void default_backends(void)
+{
+	struct gil *gil;
+	int ret = gil_open(&gil, GIL_BACKEND_KERNEL);
+
+	nbackends = 0;
+	if (!ret) {
+		gil_close(gil);
+		backends[nbackends++] = GIL_BACKEND_KERNEL;
+	} else {
+		warn("no kernel backend (/dev/gil: %s); measuring the others",
+		     strerror(-ret));
+	}
+	backends[nbackends++] = GIL_BACKEND_CPYTHON;
+	backends[nbackends++] = GIL_BACKEND_FUTEX;
+}
+
+int main(int argc, char **argv)
+{
+	bool samples = true, policies_given = false;
+	int opt;
+
+	setvbuf(stderr, NULL, _IOLBF, 0);
+	while ((opt = getopt(argc, argv, "r:s:b:p:g:n")) != -1) {
+		switch (opt) {
+		case 'r':
+			rounds = atoi(optarg);
+			break;
+		case 's':
+			scale = atof(optarg);
+			break;
+		case 'b':
+			parse_backends(optarg);
+			break;
+		case 'p':
+			parse_policies(optarg);
+			policies_given = true;
+			break;
+		case 'g':
+			group_list = optarg;
+			break;
+		case 'n':
+			samples = false;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (rounds < 1 || !(scale > 0))
+		usage();
+	ncpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (ncpus > CPU_SETSIZE)
+		ncpus = CPU_SETSIZE;
+	if (ncpus < 2)
+		warn("one CPU: the cross-CPU figures and slices are left out");
+	if (!nbackends)
+		default_backends();
+	make_variants(policies_given);
+
+	start_ns = now_ns();
+	fprintf(stderr, "gil-bench: %d rounds, scale %g, %d CPUs, variants", rounds,
+		scale, ncpus);
+	for (int i = 0; i < nvariants; i++)
+		fprintf(stderr, " %s", variants[i].label);
+	fprintf(stderr, "\n");
+	if (group_selected(groups[G_TPUT].name))
+		tput_calibrate(&variants[nvariants - 1]);
+
+	for (int r = 0; r < rounds; r++) {
+		fprintf(stderr, "gil-bench: round %d/%d (%.0f s)\n", r + 1, rounds,
+			elapsed());
+		for (int id = 0; id < NR_GROUPS; id++) {
+			const struct group *g = &groups[id];
+			int64_t t = now_ns();
+
+			if ((g->two_cpus && ncpus < 2) || !group_selected(g->name))
+				continue;
+			fprintf(stderr, "  %-34s", g->name);
+			for (int i = 0; i < (g->once ? 1 : nvariants); i++) {
+				/* Rotate the order from one round to the next. */
+				const struct variant *var =
+					&variants[(i + r) % nvariants];
+
+				if (!g->once)
+					fprintf(stderr, " %s", var->label);
+				g->run(g->once ? NULL : var, g->arg);
+			}
+			fprintf(stderr, " %6.1f s\n", (double)(now_ns() - t) / 1e9);
+		}
+		end_round(r);
+	}
+	fprintf(stderr, "gil-bench: done in %.0f s\n", elapsed());
+	check_policies();
+	print_env();
+	print_results(samples);
+	return 0;
+}
+
