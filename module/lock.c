@@ -9,9 +9,11 @@
  * thread's own wait queue head (where it sleeps, for cond and for
  * switch_cond); its timed wait becomes an hrtimer-bounded sleep.  What
  * differs, and why:
- *  - Waiters are queued once, in arrival order, so a release wakes the
- *    longest waiter asleep where pthread_cond_signal wakes an unspecified
- *    one.
+ *  - Waiters are queued in arrival order, and a release wakes the longest
+ *    waiter asleep, as glibc's pthread_cond_signal does.  A waiter whose
+ *    wait timed out, or that was woken and found the GIL taken, goes to
+ *    the back, as CPython's does when it waits on the condition anew
+ *    (gil_requeue()); under GIL_POLICY_FIFO it keeps its place.
  *  - The queue is walked only under gil->lock, and a waiter is woken only
  *    after the waker drops gil->lock (woken under it, it would spin on the
  *    lock until the waker lets go, the longer if the waker is preempted).
@@ -318,6 +320,28 @@ static void gil_enqueue(struct gil *gil, struct gil_thread *t, ktime_t now)
 }
 
 /*
+ * A timed wait ends and another begins: CPython's waiter enters
+ * pthread_cond_timedwait() anew, behind those already waiting.  So the
+ * sleeper that re-takes the GIL beside CPU-bound threads is woken at the
+ * first release after its request, not behind them (the re-acquire
+ * oracle).  GIL_POLICY_FIFO keeps arrival order, which it promises.
+ */
+static void gil_requeue(struct gil *gil, struct gil_thread *t,
+			struct gil_op *q)
+	__must_hold(&gil->lock)
+{
+	bool was_head;
+
+	if (gil->policy == GIL_POLICY_FIFO ||
+	    list_is_last(&t->wait_node, &gil->waiters))
+		return;
+	was_head = gil_head(gil) == t;
+	list_move_tail(&t->wait_node, &gil->waiters);
+	if (was_head)
+		gil_wake_new_head(gil, t, q);
+}
+
+/*
  * Waiters that exited while away, their handlers never back: they never
  * will be, so they leave the line (their records are core.c's to reap).
  */
@@ -544,8 +568,10 @@ static int gil_wait(struct gil *gil, struct gil_thread *t,
 			    gil->switch_number == t->wait_switch_number)
 				gil_post_drop_request(gil, t);
 			gil_arm(gil, t, q->now);
+			gil_requeue(gil, t, q);
 		} else if (t->woken) {
 			gil_arm(gil, t, q->now);
+			gil_requeue(gil, t, q);
 		}
 	}
 }

@@ -246,6 +246,52 @@ static int fifo_forced_release_hands_over(void)
 }
 
 /*
+ * A waiter whose wait timed out waits anew, as CPython's re-enters its
+ * condition variable: under cpython behind the waiters that came after it,
+ * so the next release wakes the later one; under fifo in its place.  The
+ * first waiter's 300 ms ran out (its drop request shows), the second's has
+ * not (it came 150 ms later) when the holder releases.
+ */
+static int timed_out_waiter_requeued(__u32 policy, int later_wins)
+{
+	const struct gil_page *pg;
+	struct waiter first, later, *winner, *loser;
+	int64_t later_start;
+	int fd;
+
+	CHECK(open_mapped(&fd, &pg) == 0);
+	CHECK(gil_set_policy(fd, policy) == 0);
+	CHECK(gil_set_interval(fd, 300000) == 0);
+	CHECK(attach_acquire(fd) == 0);
+	CHECK(waiter_start_blocked(&first, fd, pg, 1) == 0);
+	sleep_ms(150);
+	later_start = now_ns();
+	CHECK(waiter_start_blocked(&later, fd, pg, 1) == 0);
+	CHECK(wait_drop_request(pg, 5000) == 0);
+	if (MS(now_ns() - later_start) > 250)
+		SKIP("too slow to release between the two timeouts");
+	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
+	winner = later_wins ? &later : &first;
+	loser = later_wins ? &first : &later;
+	CHECK(waiter_reach(winner, W_HOLDING, 5000) == 0);
+	CHECK_CMP(atomic_load(&loser->state), ==, W_ACQUIRING);
+	CHECK(waiter_let_go(winner) == 0);
+	CHECK(waiter_let_go(loser) == 0);
+	CHECK_CMP(loser->acq_ret, ==, 0);
+	return detach_close_gil(fd, pg);
+}
+
+static int cpython_timed_out_waiter_goes_back(void)
+{
+	return timed_out_waiter_requeued(GIL_POLICY_CPYTHON, 1);
+}
+
+static int fifo_timed_out_waiter_keeps_its_place(void)
+{
+	return timed_out_waiter_requeued(GIL_POLICY_FIFO, 0);
+}
+
+/*
  * Make the calling holder CPU-bound, as GIL_POLICY_IO counts it: a waiter
  * asks after the 1 ms interval and the holder answers with YIELD.  Then
  * set the interval to an hour.
@@ -353,5 +399,7 @@ int main(void)
 	RUN(io_bound_waiter_preempts_cpu_bound_holder);
 	RUN(io_waits_for_io_bound_holder);
 	RUN(cpython_waits_for_cpu_bound_holder);
+	RUN(cpython_timed_out_waiter_goes_back);
+	RUN(fifo_timed_out_waiter_keeps_its_place);
 	return harness_exit();
 }
