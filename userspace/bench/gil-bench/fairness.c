@@ -126,6 +126,7 @@ static int fair_runs(void)
 	return n < 1 ? 1 : n;
 }
 
+/* A round of fairness-@ncpu (+io with @io): fair_runs() runs, a sample each. */
 static void fairness(const struct variant *var, int ncpu, bool io)
 {
 	int runs = fair_runs();
