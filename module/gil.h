@@ -89,7 +89,7 @@ struct gil_counters {
  *	be restarted, and meanwhile the thread is in userspace and is passed
  *	over by handoffs
  * @cpu_bound: its last release answered a drop request (GIL_POLICY_IO's
- *	classification)
+ *	classification, policy.c)
  * @gone: the record has left the GIL (detach, exit, exec, shutdown)
  *
  * @rcu: for the RCU-deferred free
@@ -132,6 +132,8 @@ struct gil_thread {
  *	gil->cond), by struct gil_thread.wait_node
  * @nr_waiters: threads on @waiters
  * @nr_away: of those, interrupted by a signal
+ * @nr_cpu_bound: attached threads whose last release answered a drop
+ *	request (GIL_POLICY_IO's CPU-bound ones)
  * @released_at: time of the last release, for the handoff latency
  * @released_by: tid of the thread that released then, for its trace
  * @threads: attached threads by tid, under the xarray's lock
@@ -161,6 +163,7 @@ struct gil {
 	struct list_head waiters;
 	unsigned int nr_waiters;
 	unsigned int nr_away;
+	unsigned int nr_cpu_bound;
 	ktime_t released_at;
 	pid_t released_by;
 	struct xarray threads;
@@ -217,6 +220,7 @@ int gil_set_policy(struct gil *gil, u32 policy);
 u32 gil_get_policy(struct gil *gil);
 struct gil_thread *gil_next_owner(struct gil *gil);
 bool gil_io_preempts(struct gil *gil, struct gil_thread *t);
+void gil_classify(struct gil *gil, struct gil_thread *t, bool cpu_bound);
 
 /* page.c */
 int gil_page_alloc(struct gil *gil);

@@ -416,6 +416,7 @@ static int gil_thread_leave_locked(struct gil *gil, struct gil_thread *t,
 	was_head = gil_head(gil) == t;
 	/* First: a release passes over it, not back to it. */
 	t->gone = true;
+	gil_classify(gil, t, false);
 	if (held) {
 		gil->owner_died = true;
 		gil_release_locked(gil, q);
@@ -700,8 +701,7 @@ int gil_drop(struct gil *gil, struct gil_thread *t)
 		goto out;
 	} else {
 		forced = gil->drop_request;
-		/* Beazley's classification, for GIL_POLICY_IO. */
-		t->cpu_bound = forced;
+		gil_classify(gil, t, forced);
 		if (forced) {
 			gil_clear_drop_request(gil);
 			gil->stats.forced_switches++;

@@ -70,6 +70,25 @@ struct gil_thread *gil_next_owner(struct gil *gil)
 }
 
 /*
+ * Beazley's classification, kept under every policy (a policy may change
+ * at any time): a release that answered a drop request makes its thread
+ * CPU-bound, any other release I/O-bound, and a record that goes is
+ * neither.  While some thread is CPU-bound, GIL_POLICY_IO keeps the word
+ * page's exchanges off (word.c): that thread's next release must be seen.
+ */
+void gil_classify(struct gil *gil, struct gil_thread *t, bool cpu_bound)
+{
+	lockdep_assert_held(&gil->lock);
+	if (t->cpu_bound == cpu_bound)
+		return;
+	t->cpu_bound = cpu_bound;
+	if (cpu_bound)
+		gil->nr_cpu_bound++;
+	else
+		gil->nr_cpu_bound--;
+}
+
+/*
  * GIL_POLICY_IO: an I/O-bound thread that finds the GIL held by a CPU-bound
  * one asks for it at once, not after an interval.
  */

@@ -12,8 +12,9 @@
  *    released, a token a GIL taken by that token's thread.
  *  - gil_unlock() writes the state back, and clears GIL_WORD_KERNEL unless
  *    the module must see the next take and release: threads wait, a drop
- *    request or an owner death is pending, the policy is GIL_POLICY_IO, or
- *    a forced releaser waits for its handshake.
+ *    request or an owner death is pending, a forced releaser waits for its
+ *    handshake, or the policy is GIL_POLICY_IO and some thread is
+ *    CPU-bound (its next release classifies it).
  * Every section under gil->lock that reads or changes the GIL's state is
  * bracketed so, waits' sleeps included.
  *
@@ -167,7 +168,7 @@ void gil_lock(struct gil *gil)
 static bool gil_word_kernel(const struct gil *gil)
 {
 	return gil->nr_waiters || gil->drop_request || gil->owner_died ||
-	       gil->policy == GIL_POLICY_IO ||
+	       (gil->policy == GIL_POLICY_IO && gil->nr_cpu_bound) ||
 	       (gil->holder && gil->holder->switching);
 }
 

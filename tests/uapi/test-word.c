@@ -193,31 +193,43 @@ static int waiter_sets_kernel_bit(void)
 	return close_gil(fd, pg);
 }
 
-/* GIL_POLICY_IO sees every release: the word stays the module's. */
-static int io_policy_keeps_the_word(void)
+/*
+ * GIL_POLICY_IO must see a CPU-bound thread's next release (it makes the
+ * thread I/O-bound again): while one is CPU-bound the word is the
+ * module's; with none, takes and releases go through the word.
+ */
+static int io_policy_sees_cpu_bound_releases(void)
 {
-	__u32 io = GIL_POLICY_IO, cpython = GIL_POLICY_CPYTHON, token;
+	__u32 io = GIL_POLICY_IO, token;
 	const struct gil_page *pg;
 	struct gil_word *w;
+	struct waiter wt;
 	int fd;
 
 	CHECK(open_mapped(&fd, &pg) == 0);
 	w = word_of(fd);
 	CHECK(w != NULL);
+	CHECK(ioctl(fd, GIL_IOC_SET_POLICY, &io) == 0);
 	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
 	token = get_token(fd);
-	CHECK(ioctl(fd, GIL_IOC_SET_POLICY, &io) == 0);
+	CHECK(take_word(w, token));
+	CHECK(drop_word(w, token));
+	/* Answer a drop request: CPU-bound. */
+	CHECK(gil_set_interval(fd, 1000) == 0);
+	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
+	CHECK(waiter_start_requesting(&wt, fd, pg, 1) == 0);
+	CHECK(gil_set_interval(fd, GIL_INTERVAL_MAX_US) == 0);
+	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
+	CHECK(waiter_let_go(&wt) == 0);
 	CHECK_CMP(WORD_LOAD(w), ==, GIL_WORD_KERNEL);
 	CHECK(!take_word(w, token));
 	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
 	CHECK(!drop_word(w, token));
+	/* A release with no request pending: I/O-bound again. */
 	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
-	CHECK(ioctl(fd, GIL_IOC_SET_POLICY, &cpython) == 0);
 	CHECK_CMP(WORD_LOAD(w), ==, 0);
 	CHECK(take_word(w, token));
-	CHECK(ioctl(fd, GIL_IOC_SET_POLICY, &io) == 0);
-	CHECK_CMP(WORD_LOAD(w), ==, token | GIL_WORD_KERNEL);
-	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
+	CHECK(drop_word(w, token));
 	munmap(w, page_size());
 	return close_gil(fd, pg);
 }
@@ -392,7 +404,7 @@ int main(void)
 	RUN(tokens_are_per_thread);
 	RUN(word_take_is_a_hold);
 	RUN(waiter_sets_kernel_bit);
-	RUN(io_policy_keeps_the_word);
+	RUN(io_policy_sees_cpu_bound_releases);
 	RUN(word_holder_exit_is_owner_death);
 	RUN(unknown_token_is_owner_death);
 	RUN(scribbles_hurt_only_that_gil);

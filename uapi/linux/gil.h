@@ -189,9 +189,10 @@ struct gil_page {
  * A thread's token is GIL_IOC_GET_TOKEN's, never 0, unique in the GIL while
  * the thread is attached.  Whenever the module has something to say
  * (threads wait, a drop request is pending, the previous holder died, the
- * policy is GIL_POLICY_IO, whose classification needs to see every
- * release) it keeps GIL_WORD_KERNEL set, so both exchanges fail and every
- * call goes through it; it clears the bit when nothing is left to say.
+ * policy is GIL_POLICY_IO and some thread is CPU-bound, whose next release
+ * makes it I/O-bound) it keeps GIL_WORD_KERNEL set, so both exchanges fail
+ * and every call goes through it; it clears the bit when nothing is left
+ * to say.
  * A GIL taken through the word is held as one taken by ACQUIRE: RELEASE,
  * YIELD, DETACH (EBUSY), EDEADLK and owner death treat them alike.  A
  * holder that exits or execs is found out when a thread next enters the
