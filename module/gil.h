@@ -234,8 +234,8 @@ void gil_word_free(struct gil *gil);
 int gil_word_mmap(struct gil *gil, struct vm_area_struct *vma);
 int gil_token_alloc(struct gil *gil, struct gil_thread *t);
 void gil_token_free(struct gil *gil, struct gil_thread *t);
-void gil_lock(struct gil *gil);
-void gil_unlock(struct gil *gil);
+void gil_lock(struct gil *gil) __acquires(&gil->lock);
+void gil_unlock(struct gil *gil) __releases(&gil->lock);
 void gil_word_taken(struct gil *gil, struct gil_thread *t);
 void gil_word_stats(struct gil *gil, struct gil_stats *st);
 

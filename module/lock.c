@@ -59,7 +59,9 @@
  */
 #include <linux/errno.h>
 #include <linux/hrtimer.h>
+#include <linux/pid.h>
 #include <linux/sched.h>
+#include <linux/sched/clock.h>
 #include <linux/sched/signal.h>
 
 #include "gil.h"
@@ -68,6 +70,9 @@
 /* How often the first waiter looks for a dead holder, at the longest. */
 #define GIL_OWNER_CHECK_MS	10
 #define GIL_WATCH_SLACK_NS	(NSEC_PER_MSEC / 2)
+
+/* How long a waiter that asked for the GIL watches a running holder. */
+#define GIL_SPIN_NS		(100 * NSEC_PER_USEC)
 
 /*
  * Not TASK_FREEZABLE: frozen in place, the first waiter would still count
@@ -505,6 +510,78 @@ static int gil_acquire_locked(struct gil *gil, struct gil_thread *t,
 }
 
 /*
+ * @t is the waiter the next release favours: the one it hands the GIL to,
+ * or the one it wakes (the first in line), as the policy says.
+ */
+static bool gil_is_next(struct gil *gil, struct gil_thread *t)
+{
+	struct gil_thread *next = gil_next_owner(gil);
+
+	return next ? next == t : gil_head(gil) == t;
+}
+
+/*
+ * A waiter has just asked for the GIL (a drop request is pending), and the
+ * release will favour it (were it another, asleep, a waiter awake would
+ * win the GIL from it, where CPython's, asleep too, would not).  While the
+ * holder runs on another CPU it answers within microseconds, at its next
+ * safe point: the waiter watches for that instead of sleeping and being
+ * woken, an IPI and a schedule later (as a mutex waiter spins on a running
+ * owner).  At most GIL_SPIN_NS a request, never while the holder waits for
+ * a CPU (this one, say), nor past a reschedule or a signal.  Lets go of
+ * gil->lock, as a sleep does.
+ */
+static void gil_watch_holder(struct gil *gil, struct gil_op *q)
+	__releases(&gil->lock)
+{
+	struct gil_thread *holder = gil->holder;
+	u64 end = local_clock() + GIL_SPIN_NS;
+	struct task_struct *task;
+
+	kref_get(&holder->kref);
+	gil_unlock(gil);
+	gil_wake_up(q);
+	rcu_read_lock();
+	task = pid_task(holder->pid, PIDTYPE_PID);
+	while (task && owner_on_cpu(task) && READ_ONCE(gil->locked) &&
+	       READ_ONCE(gil->holder) == holder && !need_resched() &&
+	       !signal_pending(current) && local_clock() < end)
+		cpu_relax();
+	rcu_read_unlock();
+	gil_thread_put(holder);
+}
+
+/*
+ * Sleep until woken, the interval runs out (true), or, for the first
+ * waiter in line, the time to look at the holder comes.  Lets go of
+ * gil->lock.
+ */
+static bool gil_sleep(struct gil *gil, struct gil_thread *t, struct gil_op *q)
+	__releases(&gil->lock)
+{
+	ktime_t until = t->deadline, check;
+	u64 slack = current->timer_slack_ns;
+	DEFINE_WAIT(wait);
+	bool expired;
+
+	if (gil_head(gil) == t) {
+		check = ktime_add_ms(q->now, GIL_OWNER_CHECK_MS);
+		if (ktime_before(check, until)) {
+			until = check;
+			/* The watch is for everyone: no user's slack. */
+			slack = min_t(u64, slack, GIL_WATCH_SLACK_NS);
+		}
+	}
+	prepare_to_wait(&t->wq, &wait, GIL_SLEEP);
+	gil_unlock(gil);
+	gil_wake_up(q);
+	expired = !schedule_hrtimeout_range(&until, slack, HRTIMER_MODE_ABS);
+	finish_wait(&t->wq, &wait);
+	/* t->deadline is read under gil->lock only; it is ours to read. */
+	return expired && !ktime_before(until, t->deadline);
+}
+
+/*
  * The wait of take_gil(), until the GIL is taken (0) or the wait ends
  * otherwise (a fatal signal, a shutdown, or -ERESTARTNOINTR for a signal to
  * handle, with the wait kept).
@@ -513,10 +590,7 @@ static int gil_wait(struct gil *gil, struct gil_thread *t,
 		    struct gil_op *q)
 	__must_hold(&gil->lock)
 {
-	DEFINE_WAIT(wait);
-	ktime_t until, check;
-	bool expired;
-	u64 slack;
+	bool timed_out, spin = false;
 
 	for (;;) {
 		if (gil_holds(gil, t))		/* handed over as it slept */
@@ -532,26 +606,18 @@ static int gil_wait(struct gil *gil, struct gil_thread *t,
 			gil_op_clock(gil, q);
 			continue;
 		}
-		if (!gil_queued(t))
+		if (!gil_queued(t)) {
 			gil_enqueue(gil, t, q->now);
-		t->woken = false;
-		until = t->deadline;
-		slack = current->timer_slack_ns;
-		if (gil_head(gil) == t) {
-			check = ktime_add_ms(q->now, GIL_OWNER_CHECK_MS);
-			if (ktime_before(check, until)) {
-				until = check;
-				/* The watch is for everyone: no user's slack. */
-				slack = min_t(u64, slack, GIL_WATCH_SLACK_NS);
-			}
+			spin = gil->drop_request;	/* GIL_POLICY_IO's */
 		}
-		prepare_to_wait(&t->wq, &wait, GIL_SLEEP);
-		gil_unlock(gil);
-		gil_wake_up(q);
-
-		expired = !schedule_hrtimeout_range(&until, slack,
-						    HRTIMER_MODE_ABS);
-		finish_wait(&t->wq, &wait);
+		t->woken = false;
+		if (spin && gil_is_next(gil, t)) {
+			gil_watch_holder(gil, q);
+			spin = false;
+			timed_out = false;
+		} else {
+			timed_out = gil_sleep(gil, t, q);
+		}
 		q->now = ktime_get();
 		gil_lock(gil);
 
@@ -563,11 +629,13 @@ static int gil_wait(struct gil *gil, struct gil_thread *t,
 			return 0;
 		if (signal_pending(current))
 			return -ERESTARTNOINTR;
-		if (expired && !ktime_before(until, t->deadline)) {
+		if (timed_out) {
 			/* Ask only if no one else got the GIL meanwhile. */
 			if (gil->locked &&
-			    gil->switch_number == t->wait_switch_number)
+			    gil->switch_number == t->wait_switch_number) {
 				gil_post_drop_request(gil, t);
+				spin = true;
+			}
 			gil_arm(gil, t, q->now);
 			gil_requeue(gil, t, q);
 		} else if (t->woken) {
