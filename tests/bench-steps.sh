@@ -1,25 +1,31 @@
 #!/bin/bash
 # Measure what changes to the handoff path gain: gil.ko as built at each of
 # several commits, in one boot of Debian's 6.1 kernel.  Each pass loads
-# every commit's module in turn and runs gil-bench's handoff figures on the
-# kernel backend (cpython policy), then the cpython and futex backends as
-# a reference, so that drift hits every module alike.  Prints, per figure,
-# the median over the passes of each module's p50, p90 and p99.
+# every commit's module in turn and runs gil-bench's figures (by default
+# the handoff group) on the kernel backend (cpython policy), then the
+# cpython and futex backends as a reference, so that drift hits every
+# module alike.  Prints, per figure, the median over the passes of each
+# module's p50, p90 and p99, and their range over the passes.
 #
-# usage: bench-steps.sh [-n passes] REV...
+# usage: bench-steps.sh [-n passes] [-g groups] REV...
 #   -n  passes (default 4)
+#   -g  gil-bench's -g (default handoff), e.g. handoff,uncontended,reacquire
 # The guest programs are the current tree's; each REV's module is built
 # from a temporary worktree of that commit.  See docs/BENCHMARKS.md.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$GIL_ROOT"
 
-passes=4
-if [[ ${1:-} == -n ]]; then
-	passes=$2
+passes=4 groups=handoff
+while [[ ${1:-} == -[ng] ]]; do
+	case $1 in
+	-n) passes=$2 ;;
+	-g) groups=$2 ;;
+	esac
 	shift 2
-fi
-[[ $# -gt 0 && $passes =~ ^[1-9][0-9]*$ ]] || die "usage: bench-steps.sh [-n passes] REV..."
+done
+[[ $# -gt 0 && $passes =~ ^[1-9][0-9]*$ ]] ||
+	die "usage: bench-steps.sh [-n passes] [-g groups] REV..."
 
 kdir=$(kernel_kdir 6.1)
 work=$GIL_BUILD/bench-steps
@@ -38,6 +44,7 @@ for rev in "$@"; do
 	i=$((i + 1))
 done
 echo "$passes" >"$work/guest/bench-steps.passes"
+echo "$groups" >"$work/guest/bench-steps.groups"
 
 # As make bench boots it (tests/bench.sh): the TSC, not the emulated HPET.
 GIL_VM_CMDLINE=${GIL_VM_CMDLINE-tsc=reliable} GIL_BUILD=$work GIL_VM_KMOD=step-0 GIL_VM_TIMEOUT=$((600 + passes * i * 120)) \
@@ -48,18 +55,26 @@ python3 - "$work/samples.csv" "$i" <<'PY'
 import csv, statistics, sys
 from collections import defaultdict
 rows, nsteps = sys.argv[1], int(sys.argv[2])
-d = defaultdict(list)
+d, unit = defaultdict(list), {}
 for r in csv.reader(open(rows)):
     step, name, backend = r[0], r[2], r[3]
     who = step if step != "step-user" else backend
+    unit[name] = r[4]
     d[(name, who)].append([float(x) for x in r[5:8]])
 cols = [f"step-{i}" for i in range(nsteps)] + ["cpython", "futex"]
 names = sorted({k[0] for k in d})
+
+def fmt(x):
+    return f"{x:.0f}" if abs(x) >= 100 else f"{x:.3g}"
+
 for q, label in enumerate(("p50", "p90", "p99")):
-    print(f"\n{label} (us), median over passes")
-    print(f"{'figure':26}" + "".join(f"{c:>10}" for c in cols))
+    print(f"\n{label}, median over passes [min..max]")
+    print(f"{'figure':24}{'unit':>5}" + "".join(f"{c:>18}" for c in cols))
     for n in names:
-        print(f"{n:26}" + "".join(
-            f"{statistics.median(v[q] for v in d[(n, c)]):>10.0f}"
-            if d[(n, c)] else f"{'-':>10}" for c in cols))
+        cells = []
+        for c in cols:
+            v = [x[q] for x in d[(n, c)]]
+            cells.append(f"{fmt(statistics.median(v))} [{fmt(min(v))}..{fmt(max(v))}]"
+                         if v else "-")
+        print(f"{n:24}{unit[n]:>5}" + "".join(f"{x:>18}" for x in cells))
 PY

@@ -1,10 +1,11 @@
 # Plan for tests/bench-steps.sh: every /bin/gil-step-N.ko in turn, then the
 # userspace backends, each pass; CSV lines "step-N,pass,<gil-bench CSV>".
 passes=$(cat /bin/bench-steps.passes)
+groups=$(cat /bin/bench-steps.groups)
 bench() {
-	gil-bench -r 2 -s 0.5 -g handoff -n "$@" 2>/dev/null |
+	gil-bench -r 2 -s 0.5 -g "$groups" -n "$@" 2>/dev/null |
 		sed -n '/^GIL-BENCH-CSV-BEGIN$/,/^GIL-BENCH-CSV-END$/p' |
-		grep '^handoff'
+		grep -v '^GIL-BENCH-'
 }
 pass=1
 while [ $pass -le "$passes" ]; do
