@@ -13,7 +13,8 @@
  *    waiter asleep, as glibc's pthread_cond_signal does.  A waiter whose
  *    wait timed out, or that was woken and found the GIL taken, goes to
  *    the back, as CPython's does when it waits on the condition anew
- *    (gil_requeue()); under GIL_POLICY_FIFO it keeps its place.
+ *    (gil_requeue()); under GIL_POLICY_FIFO and GIL_POLICY_IO it keeps its
+ *    place.
  *  - The queue is walked only under gil->lock, and a waiter is woken only
  *    after the waker drops gil->lock (woken under it, it would spin on the
  *    lock until the waker lets go, the longer if the waker is preempted).
@@ -286,8 +287,8 @@ static void gil_release_locked(struct gil *gil, struct gil_op *q)
 
 	if (gil_nr_present(gil)) {
 		/*
-		 * Only a waiter's handoff latency is measured from here; not
-		 * at all if the caller did not expect waiters (0).
+		 * Only a waiter's handoff latency is measured from here (not
+		 * from a dead holder's recovery by a call that had no time).
 		 */
 		gil->released_at = q->now;
 		gil->released_by = gil->holder->tid;
@@ -329,7 +330,10 @@ static void gil_enqueue(struct gil *gil, struct gil_thread *t, ktime_t now)
  * pthread_cond_timedwait() anew, behind those already waiting.  So the
  * sleeper that re-takes the GIL beside CPU-bound threads is woken at the
  * first release after its request, not behind them (the re-acquire
- * oracle).  GIL_POLICY_FIFO keeps arrival order, which it promises.
+ * oracle).  GIL_POLICY_FIFO and GIL_POLICY_IO keep arrival order, which
+ * they promise (io: to the longest-waiting I/O-bound thread).  Only a
+ * waiter that goes back to sleep moves: one about to take the GIL leaves
+ * the line from where it is, the first one's watch passing on as it goes.
  */
 static void gil_requeue(struct gil *gil, struct gil_thread *t,
 			struct gil_op *q)
@@ -337,7 +341,7 @@ static void gil_requeue(struct gil *gil, struct gil_thread *t,
 {
 	bool was_head;
 
-	if (gil->policy == GIL_POLICY_FIFO ||
+	if (gil->policy != GIL_POLICY_CPYTHON ||
 	    list_is_last(&t->wait_node, &gil->waiters))
 		return;
 	was_head = gil_head(gil) == t;
@@ -590,9 +594,20 @@ static int gil_wait(struct gil *gil, struct gil_thread *t,
 		    struct gil_op *q)
 	__must_hold(&gil->lock)
 {
-	bool timed_out, spin = false;
+	bool timed_out, asked = false;
 
 	for (;;) {
+		/*
+		 * The call has no time yet if the GIL looked free when it
+		 * began; a wait (a restarted one too) measures from it.
+		 */
+		if (!q->now && (gil->locked || gil_queued(t))) {
+			gil_op_clock(gil, q);
+			/* Meanwhile SHUTDOWN may have ended the record. */
+			if (t->gone)
+				return -ESHUTDOWN;
+			continue;
+		}
 		if (gil_holds(gil, t))		/* handed over as it slept */
 			return 0;
 		if (!gil->locked)
@@ -601,23 +616,18 @@ static int gil_wait(struct gil *gil, struct gil_thread *t,
 			gil_recover(gil, q);
 			continue;
 		}
-		/* The GIL was free when the call began: it has no time. */
-		if (!q->now) {
-			gil_op_clock(gil, q);
-			continue;
-		}
 		if (!gil_queued(t)) {
 			gil_enqueue(gil, t, q->now);
-			spin = gil->drop_request;	/* GIL_POLICY_IO's */
+			asked = gil->drop_request;
 		}
 		t->woken = false;
-		if (spin && gil_is_next(gil, t)) {
+		if (asked && gil->drop_request && gil_is_next(gil, t)) {
 			gil_watch_holder(gil, q);
-			spin = false;
 			timed_out = false;
 		} else {
 			timed_out = gil_sleep(gil, t, q);
 		}
+		asked = false;
 		q->now = ktime_get();
 		gil_lock(gil);
 
@@ -634,14 +644,14 @@ static int gil_wait(struct gil *gil, struct gil_thread *t,
 			if (gil->locked &&
 			    gil->switch_number == t->wait_switch_number) {
 				gil_post_drop_request(gil, t);
-				spin = true;
+				asked = true;
 			}
-			gil_arm(gil, t, q->now);
-			gil_requeue(gil, t, q);
-		} else if (t->woken) {
-			gil_arm(gil, t, q->now);
-			gil_requeue(gil, t, q);
+		} else if (!t->woken) {
+			continue;
 		}
+		gil_arm(gil, t, q->now);
+		if (gil->locked)
+			gil_requeue(gil, t, q);
 	}
 }
 
@@ -656,8 +666,12 @@ int gil_take(struct gil *gil, struct gil_thread *t)
 	bool waited;
 	int ret;
 
-	/* A free GIL is taken without the time; a wait needs it. */
-	if (READ_ONCE(gil->locked))
+	/*
+	 * A free GIL is taken without the time; a wait needs it.  The word
+	 * says whether the GIL is held (or the module keeps it), whether the
+	 * caller went through it or not.
+	 */
+	if (READ_ONCE(gil->word->word))
 		q.now = ktime_get();
 	gil_lock(gil);
 	if (t->gone) {
@@ -713,7 +727,8 @@ static int gil_switch_wait(struct gil *gil, struct gil_thread *t,
 	ktime_t until = 0;
 	bool away;
 
-	while (gil->holder == t && gil->nr_waiters) {
+	/* Locked by t again: only an outside write to the word does that. */
+	while (gil->holder == t && !gil->locked && gil->nr_waiters) {
 		away = gil->nr_away;
 		if (away && !q->now) {
 			gil_op_clock(gil, q);
@@ -758,9 +773,11 @@ int gil_drop(struct gil *gil, struct gil_thread *t)
 	bool forced;
 	int ret = 0;
 
-	/* The time of the release, if a waiter may measure from it. */
-	if (READ_ONCE(gil->nr_waiters))
-		q.now = ktime_get();
+	/*
+	 * The time of the release, which a waiter measures its handoff from.
+	 * A release nobody waits for goes through the word page, not here.
+	 */
+	q.now = ktime_get();
 	gil_lock(gil);
 	if (t->switching) {
 		t->away = false;

@@ -274,6 +274,40 @@ static int holder_thread_death_noticed_within_100ms(void)
 	return close_gil(fd, pg);
 }
 
+/*
+ * The watch passes on at a handoff: the first waiter, woken by a release,
+ * takes the GIL and leaves the line, and the next one watches the new
+ * holder (it dies holding here) though its own interval is an hour.
+ */
+static int watch_passes_on_at_a_handoff(void)
+{
+	const struct gil_page *pg;
+	struct agent h;
+	struct waiter w;
+	int64_t t;
+	int fd;
+
+	CHECK(open_mapped(&fd, &pg) == 0);
+	CHECK(gil_set_interval(fd, HOUR_US) == 0);
+	CHECK(attach_acquire(fd) == 0);
+	CHECK(agent_start(&h, fd) == 0);
+	CHECK(agent_call(&h, GIL_IOC_ATTACH) == 0);
+	agent_post(&h, GIL_IOC_ACQUIRE);
+	CHECK(wait_in_ioctl(getpid(), h.tid, GIL_IOC_ACQUIRE, 5000) == 0);
+	CHECK(waiter_start_blocked(&w, fd, pg, 0) == 0);
+	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
+	CHECK_CMP(agent_result(&h, 5000), ==, 0);
+	t = now_ns();
+	CHECK(agent_stop(&h) == 0);	/* pthread_exit, holding */
+	CHECK(waiter_reach(&w, W_HOLDING, 10000) == 0);
+	printf("    recovered %lld us after the holder began to exit\n",
+	       (long long)(w.t_after_acquire - t) / 1000);
+	CHECK(join_within(w.th, 5000) == 0);
+	CHECK_CMP(w.acq_errno, ==, EOWNERDEAD);
+	CHECK_CMP(w.t_after_acquire - t, <, death_bound_ns());
+	return detach_close_gil(fd, pg);
+}
+
 /* Its child's exit status: 0 once it was told to exit. */
 static int child_waits_for_exit(int fd, struct holder_child *hc)
 {
@@ -833,6 +867,7 @@ int main(void)
 	RUN(owner_process_killed);
 	RUN(owner_process_closed_gil_then_exited);
 	RUN(holder_thread_death_noticed_within_100ms);
+	RUN(watch_passes_on_at_a_handoff);
 	RUN(holder_process_death_recovered_by_longest_waiter);
 	RUN(attached_thread_exit_is_harmless);
 	RUN(fork_child_shares_gil);

@@ -248,7 +248,7 @@ static int fifo_forced_release_hands_over(void)
 /*
  * A waiter whose wait timed out waits anew, as CPython's re-enters its
  * condition variable: under cpython behind the waiters that came after it,
- * so the next release wakes the later one; under fifo in its place.  The
+ * so the next release wakes the later one; under fifo and io in its place.  The
  * first waiter's 300 ms ran out (its drop request shows), the second's has
  * not (it came 150 ms later) when the holder releases.
  */
@@ -289,6 +289,11 @@ static int cpython_timed_out_waiter_goes_back(void)
 static int fifo_timed_out_waiter_keeps_its_place(void)
 {
 	return timed_out_waiter_requeued(GIL_POLICY_FIFO, 0);
+}
+
+static int io_timed_out_waiter_keeps_its_place(void)
+{
+	return timed_out_waiter_requeued(GIL_POLICY_IO, 0);
 }
 
 /*
@@ -401,5 +406,6 @@ int main(void)
 	RUN(cpython_waits_for_cpu_bound_holder);
 	RUN(cpython_timed_out_waiter_goes_back);
 	RUN(fifo_timed_out_waiter_keeps_its_place);
+	RUN(io_timed_out_waiter_keeps_its_place);
 	return harness_exit();
 }
