@@ -279,10 +279,6 @@ static struct gil_thread *gil_thread_alloc(struct gil *gil)
 	t->tgid = get_pid(task_tgid(current));
 	init_waitqueue_head(&t->wq);
 	INIT_LIST_HEAD(&t->wait_node);
-	if (gil_token_alloc(gil, t)) {
-		gil_thread_put(t);
-		return NULL;
-	}
 	return t;
 }
 
@@ -330,7 +326,14 @@ int gil_attach(struct gil *gil)
 		gil_thread_leave(gil, old, false);
 		gil_thread_put(old);
 	}
-	return 0;
+	/*
+	 * Only an attached record gets a token: a word naming one never
+	 * makes a record that failed to attach the holder.
+	 */
+	ret = gil_token_alloc(gil, t);
+	if (ret && gil_thread_unlink(gil, t))
+		gil_thread_put(t);
+	return ret;
 }
 
 int gil_detach(struct gil *gil)

@@ -28,7 +28,9 @@
  *                       struct gil_op overflow, never expected
  * No wake-up is done under gil->lock, and no clock is read under it:
  * lock.c reads the time before taking it and collects the wake-ups (struct
- * gil_op) to do once it has let go.
+ * gil_op) to do once it has let go.  One exception: after a write to the
+ * word page outside its exchanges, word.c wakes the threads that sleep on
+ * the module's view of the holder at once.
  */
 #ifndef _GIL_H
 #define _GIL_H

@@ -34,7 +34,7 @@ int gil_set_policy(struct gil *gil, u32 policy)
 {
 	if (policy >= GIL_POLICY_COUNT)
 		return -EINVAL;
-	/* GIL_POLICY_IO sees every release: the word's exchanges stop. */
+	/* The word's exchanges stop while io has a CPU-bound thread. */
 	gil_lock(gil);
 	WRITE_ONCE(gil->policy, policy);
 	gil_page_sync(gil);
@@ -72,9 +72,13 @@ struct gil_thread *gil_next_owner(struct gil *gil)
 /*
  * Beazley's classification, kept under every policy (a policy may change
  * at any time): a release that answered a drop request makes its thread
- * CPU-bound, any other release I/O-bound, and a record that goes is
- * neither.  While some thread is CPU-bound, GIL_POLICY_IO keeps the word
- * page's exchanges off (word.c): that thread's next release must be seen.
+ * CPU-bound, any other release I/O-bound (one through the word page too,
+ * when the module knew the holder, word.c; a thread that took and released
+ * through the word unseen keeps its class until a release the module
+ * sees), and a record that goes is neither.  A thread that exits CPU-bound
+ * counts until its record is reaped.  While
+ * some thread is CPU-bound, GIL_POLICY_IO keeps the word page's exchanges
+ * off (word.c): that thread's next release must be seen.
  */
 void gil_classify(struct gil *gil, struct gil_thread *t, bool cpu_bound)
 {

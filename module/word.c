@@ -16,12 +16,19 @@
  *    handshake, or the policy is GIL_POLICY_IO and some thread is
  *    CPU-bound (its next release classifies it).
  * Every section under gil->lock that reads or changes the GIL's state is
- * bracketed so, waits' sleeps included.
+ * bracketed so, waits' sleeps included (the rest, which read the interval,
+ * the statistics or a record's place in line, take the plain spinlock).
  *
  * The word is userspace's: a token is looked up, as a tid is, and one no
- * attached thread has is a dead holder.  Changes of owner and the counts of
- * what went through the word are userspace's to keep (struct gil_word);
- * the module adds them to its statistics.
+ * attached thread has is a dead holder.  A write outside the exchanges is
+ * noticed when the word lacks the bit the module left set: the threads
+ * that sleep on the module's view of the holder are woken to look again.
+ * Changes of owner and the counts of what went through the word are
+ * userspace's to keep (struct gil_word); the module adds them to its
+ * statistics.
+ *
+ * The module writes the word through its own mapping of the page: fine
+ * where data caches do not alias (x86, arm64), which is where it is built.
  */
 #include <linux/atomic.h>
 #include <linux/gfp.h>
@@ -44,18 +51,25 @@ int gil_word_alloc(struct gil *gil)
 /* Every record is gone: so are their tokens. */
 void gil_word_free(struct gil *gil)
 {
+	/* A record left would erase its token from freed memory. */
+	WARN_ON(!xa_empty(&gil->tokens));
 	xa_destroy(&gil->tokens);
 	__free_page(gil->word_page);
 }
 
-/* Shared and writable, unlike the read-only page (page.c). */
+/*
+ * Shared, as the read-only page is (page.c): a private copy would be a word
+ * the module never sees.  Writable, never executable.
+ */
 int gil_word_mmap(struct gil *gil, struct vm_area_struct *vma)
 {
 	if (vma->vm_end - vma->vm_start != PAGE_SIZE)
 		return -EINVAL;
 	if (!(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
-	gil_vm_flags_mod(vma, VM_DONTEXPAND | VM_DONTDUMP, 0);
+	if (vma->vm_flags & VM_EXEC)
+		return -EPERM;
+	gil_vm_flags_mod(vma, VM_DONTEXPAND | VM_DONTDUMP, VM_MAYEXEC);
 	return vm_insert_page(vma, vma->vm_start, gil->word_page);
 }
 
@@ -65,11 +79,16 @@ int gil_word_mmap(struct gil *gil, struct vm_area_struct *vma)
  */
 int gil_token_alloc(struct gil *gil, struct gil_thread *t)
 {
-	int ret = xa_alloc_cyclic(&gil->tokens, &t->token, t,
+	u32 token;
+	int ret = xa_alloc_cyclic(&gil->tokens, &token, t,
 				  XA_LIMIT(1, GIL_WORD_TOKEN), &gil->next_token,
 				  GFP_KERNEL_ACCOUNT);
 
-	return ret < 0 ? ret : 0;
+	/* On failure @token may name another record's: not ours to free. */
+	if (ret < 0)
+		return ret;
+	t->token = token;
+	return 0;
 }
 
 /* The record is being freed: lookups of its token already fail. */
@@ -124,6 +143,9 @@ static void gil_word_sync(struct gil *gil, u32 word)
 
 	if (gil->holder && gil->holder->token == token && gil->locked)
 		return;
+	/* The holder let go through the word: a voluntary release. */
+	if (gil->locked)
+		gil_classify(gil, gil->holder, false);
 	if (!token) {
 		/* Released: the last taker counts for the next change. */
 		gil->locked = false;
@@ -149,27 +171,55 @@ static void gil_word_sync(struct gil *gil, u32 word)
 	gil_word_set_holder(gil, NULL);
 }
 
-void gil_lock(struct gil *gil)
-	__acquires(&gil->lock)
-{
-	u32 *word = &gil->word->word;
-	u32 old;
-
-	spin_lock(&gil->lock);
-	old = READ_ONCE(*word);
-	do {
-		if (old & GIL_WORD_KERNEL)
-			return;
-	} while (!try_cmpxchg(word, &old, old | GIL_WORD_KERNEL));
-	gil_word_sync(gil, old);
-}
-
 /* Must the module see the next take and release? */
 static bool gil_word_kernel(const struct gil *gil)
 {
 	return gil->nr_waiters || gil->drop_request || gil->owner_died ||
 	       (gil->policy == GIL_POLICY_IO && gil->nr_cpu_bound) ||
 	       (gil->holder && gil->holder->switching);
+}
+
+/*
+ * The word lost the bit the module left set: someone wrote it outside the
+ * exchanges.  The forced releaser and the first waiter sleep on the
+ * module's view of the holder, which just changed under them: wake them
+ * to look again, here under gil->lock, as this is no path worth a queue.
+ */
+static void gil_word_overwritten(struct gil *gil)
+{
+	struct gil_thread *head;
+
+	if (gil->holder && gil->holder->switching && !gil->holder->away)
+		wake_up_interruptible(&gil->holder->wq);
+	head = list_first_entry_or_null(&gil->waiters, struct gil_thread,
+					wait_node);
+	if (head && !head->away)
+		wake_up_interruptible(&head->wq);
+}
+
+void gil_lock(struct gil *gil)
+	__acquires(&gil->lock)
+{
+	u32 *word = &gil->word->word;
+	bool overwritten;
+	u32 old;
+
+	spin_lock(&gil->lock);
+	old = READ_ONCE(*word);
+	if (old & GIL_WORD_KERNEL)
+		return;
+	/*
+	 * One exchange, no loop a writer could keep failing; the token need
+	 * not survive it: gil_unlock() writes the whole word.
+	 */
+	old = xchg(word, GIL_WORD_KERNEL);
+	if (old & GIL_WORD_KERNEL)
+		return;
+	/* Nothing changes the state between gil_unlock() and here. */
+	overwritten = gil_word_kernel(gil);
+	gil_word_sync(gil, old);
+	if (overwritten)
+		gil_word_overwritten(gil);
 }
 
 void gil_unlock(struct gil *gil)

@@ -234,6 +234,40 @@ static int io_policy_sees_cpu_bound_releases(void)
 	return close_gil(fd, pg);
 }
 
+/*
+ * A release through the word is a voluntary one: a thread CPU-bound under
+ * cpython that takes through the module and releases through the word is
+ * I/O-bound when the policy becomes io, and the word stays userspace's.
+ */
+static int word_release_makes_io_bound(void)
+{
+	__u32 io = GIL_POLICY_IO, token;
+	const struct gil_page *pg;
+	struct gil_word *w;
+	struct waiter wt;
+	int fd;
+
+	CHECK(open_mapped(&fd, &pg) == 0);
+	w = word_of(fd);
+	CHECK(w != NULL);
+	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
+	token = get_token(fd);
+	CHECK(gil_set_interval(fd, 1000) == 0);
+	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
+	CHECK(waiter_start_requesting(&wt, fd, pg, 0) == 0);
+	CHECK(gil_set_interval(fd, GIL_INTERVAL_MAX_US) == 0);
+	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);	/* forced: CPU-bound */
+	CHECK(join_within(wt.th, 5000) == 0);
+	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
+	CHECK(drop_word(w, token));
+	CHECK(ioctl(fd, GIL_IOC_SET_POLICY, &io) == 0);
+	CHECK_CMP(WORD_LOAD(w), ==, 0);
+	CHECK(take_word(w, token));
+	CHECK(drop_word(w, token));
+	munmap(w, page_size());
+	return close_gil(fd, pg);
+}
+
 struct word_thread {
 	int fd;
 	struct gil_word *w;
@@ -291,7 +325,6 @@ static int unknown_token_is_owner_death(void)
 	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
 	token = get_token(fd);
 	__atomic_store_n(&w->word, GIL_WORD_TOKEN, __ATOMIC_RELAXED);
-	__atomic_store_n(&w->last_token, 0xdeadbeef, __ATOMIC_RELAXED);
 	CHECK_ERR(ioctl(fd, GIL_IOC_ACQUIRE), EOWNERDEAD);
 	CHECK_CMP(WORD_LOAD(w), ==, token);
 	/* Bits outside the token and the kernel bit are ignored. */
@@ -299,13 +332,18 @@ static int unknown_token_is_owner_death(void)
 	CHECK_ERR(ioctl(fd, GIL_IOC_ACQUIRE), EDEADLK);
 	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
 	CHECK_CMP(WORD_LOAD(w), ==, 0);
+	/* A free word whose last taker names nobody: a plain take. */
+	__atomic_store_n(&w->last_token, 0xdeadbeef, __ATOMIC_RELAXED);
+	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
+	CHECK_CMP(__atomic_load_n(&w->last_token, __ATOMIC_RELAXED), ==, token);
+	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
 	munmap(w, page_size());
 	return close_gil(fd, pg);
 }
 
 /*
  * Threads take and release, through the word and through the ioctls,
- * while another writes garbage (never a live token) to the whole page.
+ * while another writes garbage to the whole page, users' tokens among it.
  * Every call ends with a result it documents; after the garbage stops the
  * GIL works; another GIL is untouched throughout.
  */
@@ -372,8 +410,16 @@ static int scribbles_hurt_only_that_gil(void)
 	end = now_ns() + 500 * 1000000LL;
 	while (now_ns() < end) {
 		x = x * 1103515245U + 12345U;
-		/* Tokens here are small: 1000 and above names nobody. */
-		__atomic_store_n(&raw[(x >> 8) % 8], x | 0x1000, __ATOMIC_RELAXED);
+		/*
+		 * Mostly garbage (tokens here are small: 0x1000 and above names
+		 * nobody); at times a user's token, kernel bit or not.
+		 */
+		if ((x & 0x3000) == 0x3000)
+			__atomic_store_n(&raw[0], (x & GIL_WORD_KERNEL) |
+					 (1 + (x >> 16) % USERS), __ATOMIC_RELAXED);
+		else
+			__atomic_store_n(&raw[(x >> 8) % 8], x | 0x1000,
+					 __ATOMIC_RELAXED);
 		if (!(x & 0x700))
 			sleep_us(50);
 	}
@@ -405,6 +451,7 @@ int main(void)
 	RUN(word_take_is_a_hold);
 	RUN(waiter_sets_kernel_bit);
 	RUN(io_policy_sees_cpu_bound_releases);
+	RUN(word_release_makes_io_bound);
 	RUN(word_holder_exit_is_owner_death);
 	RUN(unknown_token_is_owner_death);
 	RUN(scribbles_hurt_only_that_gil);

@@ -199,10 +199,17 @@ struct gil_page {
  * module; a word naming a token no attached thread has counts as a dead
  * holder.
  *
- * The page is the process's to scribble on: the module reads it as a hint
- * it checks, never as a pointer or an index it trusts.  A thread that
- * writes anything but the two exchanges above can only make its own
- * GIL's users wait, or see EOWNERDEAD, as holding the GIL forever would.
+ * The page is the GIL's users' to scribble on: the module reads it as a
+ * hint it checks, never as a pointer or an index it trusts.  Writes other
+ * than the two exchanges above break that GIL for its own users (two
+ * threads may think they hold it, a call may wait until a drop request is
+ * answered, or fail with EOWNERDEAD, EDEADLK or EPERM), and nothing else:
+ * not the module, not another GIL.
+ *
+ * A fork's child shares the parent's mapping but not its attachments: it
+ * must not use a token of its parent's threads (libgil gives the child a
+ * GIL of its own).  The counters are 64-bit: on a 32-bit system a reader
+ * may see one torn while it is added to.
  *
  * @word: the lock word
  * @last_token: the token of the thread that took the GIL last; whoever
