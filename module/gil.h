@@ -83,6 +83,7 @@ struct gil_counters {
  *	a signal's interruption included; holds no reference: a record
  *	leaves the line (lock.c) before its xarray reference is dropped
  * @wait_start: when the take began to wait
+ * @wait_releases: gil->releases then
  * @deadline: the end of the timed wait under way (kept across signals)
  * @wait_switch_number: gil->switch_number when that timed wait began
  * @woken: a release woke it to take the free GIL; it has not looked yet
@@ -107,6 +108,7 @@ struct gil_thread {
 	wait_queue_head_t wq;
 	struct list_head wait_node;
 	ktime_t wait_start;
+	u64 wait_releases;
 	ktime_t deadline;
 	u64 wait_switch_number;
 	bool woken;
@@ -136,7 +138,11 @@ struct gil_thread {
  * @nr_away: of those, interrupted by a signal
  * @nr_cpu_bound: attached threads whose last release answered a drop
  *	request (GIL_POLICY_IO's CPU-bound ones)
- * @released_at: time of the last release, for the handoff latency
+ * @released_at: time of the last release that found waiters, for the
+ *	handoff latency (0: not measured)
+ * @releases: releases that found waiters: a waiter measures from the last
+ *	one if it came after the waiter queued (times read before gil->lock
+ *	was taken may be in the other order)
  * @released_by: tid of the thread that released then, for its trace
  * @threads: attached threads by tid, under the xarray's lock
  * @nr_threads: records in @threads, under the xarray's lock
@@ -167,6 +173,7 @@ struct gil {
 	unsigned int nr_away;
 	unsigned int nr_cpu_bound;
 	ktime_t released_at;
+	u64 releases;
 	pid_t released_by;
 	struct xarray threads;
 	unsigned long nr_threads;
@@ -253,7 +260,7 @@ struct gil_acquire_times {
 	s64 handoff_ns;
 };
 
-void gil_stats_acquired(struct gil *gil, bool waited, ktime_t wait_start,
+void gil_stats_acquired(struct gil *gil, struct gil_thread *t, bool waited,
 			ktime_t now, struct gil_acquire_times *times);
 void gil_stats_read_locked(struct gil *gil, struct gil_stats *out);
 void gil_stats_read(struct gil *gil, struct gil_stats *out);

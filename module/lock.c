@@ -291,6 +291,7 @@ static void gil_release_locked(struct gil *gil, struct gil_op *q)
 		 * from a dead holder's recovery by a call that had no time).
 		 */
 		gil->released_at = q->now;
+		gil->releases++;
 		gil->released_by = gil->holder->tid;
 		next = gil_next_owner(gil);
 	}
@@ -318,6 +319,7 @@ static void gil_enqueue(struct gil *gil, struct gil_thread *t, ktime_t now)
 	list_add_tail(&t->wait_node, &gil->waiters);
 	gil->nr_waiters++;
 	t->wait_start = now;
+	t->wait_releases = gil->releases;
 	gil_arm(gil, t, now);
 	if (gil_io_preempts(gil, t)) {
 		gil_post_drop_request(gil, t);
@@ -503,7 +505,7 @@ static int gil_acquire_locked(struct gil *gil, struct gil_thread *t,
 		gil->stats.owner_deaths++;
 		ret = -EOWNERDEAD;
 	}
-	gil_stats_acquired(gil, waited, t->wait_start, q->now, &times);
+	gil_stats_acquired(gil, t, waited, q->now, &times);
 	gil_page_sync(gil);
 	trace_gil_acquire(gil, t->tid, waited, times.wait_ns,
 			  ret == -EOWNERDEAD);

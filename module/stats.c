@@ -15,28 +15,29 @@ static unsigned int gil_hist_bucket(s64 ns)
 }
 
 /*
- * Account an acquisition, and tell the caller what it measured (for the
- * tracepoints).  For one that waited, @now is when it woke (read before it
- * took gil->lock), and the handoff latency runs from the release that let
- * it in; a recovery from a dead holder has no such release and is left out
- * of the histogram.
+ * Account an acquisition by @t, and tell the caller what it measured (for
+ * the tracepoints).  For one that waited, @now is when it woke (read before
+ * it took gil->lock), and the handoff latency runs from the last release
+ * since it queued, one that found it waiting; a recovery by a call that
+ * had no time has none and is left out of the histogram.
  */
-void gil_stats_acquired(struct gil *gil, bool waited, ktime_t wait_start,
+void gil_stats_acquired(struct gil *gil, struct gil_thread *t, bool waited,
 			ktime_t now, struct gil_acquire_times *times)
 {
 	struct gil_counters *c = &gil->stats;
+	ktime_t handoff;
 
 	times->wait_ns = 0;
 	times->handoff_ns = -1;
 	c->acquisitions++;
 	if (!waited)
 		return;
-	times->wait_ns = ktime_to_ns(ktime_sub(now, wait_start));
+	times->wait_ns = ktime_to_ns(ktime_sub(now, t->wait_start));
 	c->contended++;
 	c->wait_ns += times->wait_ns;
-	if (ktime_after(gil->released_at, wait_start)) {
-		times->handoff_ns = ktime_to_ns(ktime_sub(now,
-							  gil->released_at));
+	if (gil->releases != t->wait_releases && gil->released_at) {
+		handoff = ktime_sub(now, gil->released_at);
+		times->handoff_ns = max_t(s64, 0, ktime_to_ns(handoff));
 		c->handoff_ns_hist[gil_hist_bucket(times->handoff_ns)]++;
 	}
 }
