@@ -57,6 +57,8 @@ from collections import defaultdict
 rows, nsteps = sys.argv[1], int(sys.argv[2])
 d, unit = defaultdict(list), {}
 for r in csv.reader(open(rows)):
+    if r[2] == "name":  # the CSV's header, once a run
+        continue
     step, name, backend = r[0], r[2], r[3]
     who = step if step != "step-user" else backend
     unit[name] = r[4]
