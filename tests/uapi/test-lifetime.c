@@ -248,12 +248,29 @@ static int64_t death_bound_ns(void)
 	return (env ? atoll(env) : 100) * 1000000ll;
 }
 
+/*
+ * The agent, holding the GIL, exits (pthread_exit): the waiter, asleep in
+ * ACQUIRE, gets the GIL with EOWNERDEAD within death_bound_ns().
+ */
+static int holder_exit_recovered(struct agent *h, struct waiter *w)
+{
+	int64_t t = now_ns();
+
+	CHECK(agent_stop(h) == 0);
+	CHECK(waiter_reach(w, W_HOLDING, 10000) == 0);
+	printf("    recovered %lld us after the holder began to exit\n",
+	       (long long)(w->t_after_acquire - t) / 1000);
+	CHECK(join_within(w->th, 5000) == 0);
+	CHECK_CMP(w->acq_errno, ==, EOWNERDEAD);
+	CHECK_CMP(w->t_after_acquire - t, <, death_bound_ns());
+	return 0;
+}
+
 static int holder_thread_death_noticed_within_100ms(void)
 {
 	const struct gil_page *pg;
 	struct agent h;
 	struct waiter w;
-	int64_t t;
 	int fd;
 
 	CHECK(open_mapped(&fd, &pg) == 0);
@@ -262,14 +279,7 @@ static int holder_thread_death_noticed_within_100ms(void)
 	CHECK(agent_call(&h, GIL_IOC_ATTACH) == 0);
 	CHECK(agent_call(&h, GIL_IOC_ACQUIRE) == 0);
 	CHECK(waiter_start_blocked(&w, fd, pg, 0) == 0);
-	t = now_ns();
-	CHECK(agent_stop(&h) == 0);	/* pthread_exit, holding */
-	CHECK(waiter_reach(&w, W_HOLDING, 10000) == 0);
-	printf("    recovered %lld us after the holder began to exit\n",
-	       (long long)(w.t_after_acquire - t) / 1000);
-	CHECK(join_within(w.th, 5000) == 0);
-	CHECK_CMP(w.acq_errno, ==, EOWNERDEAD);
-	CHECK_CMP(w.t_after_acquire - t, <, death_bound_ns());
+	CHECK(holder_exit_recovered(&h, &w) == 0);
 	CHECK_CMP(owner_deaths(fd), ==, 1);
 	return close_gil(fd, pg);
 }
@@ -284,7 +294,6 @@ static int watch_passes_on_at_a_handoff(void)
 	const struct gil_page *pg;
 	struct agent h;
 	struct waiter w;
-	int64_t t;
 	int fd;
 
 	CHECK(open_mapped(&fd, &pg) == 0);
@@ -297,14 +306,7 @@ static int watch_passes_on_at_a_handoff(void)
 	CHECK(waiter_start_blocked(&w, fd, pg, 0) == 0);
 	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
 	CHECK_CMP(agent_result(&h, 5000), ==, 0);
-	t = now_ns();
-	CHECK(agent_stop(&h) == 0);	/* pthread_exit, holding */
-	CHECK(waiter_reach(&w, W_HOLDING, 10000) == 0);
-	printf("    recovered %lld us after the holder began to exit\n",
-	       (long long)(w.t_after_acquire - t) / 1000);
-	CHECK(join_within(w.th, 5000) == 0);
-	CHECK_CMP(w.acq_errno, ==, EOWNERDEAD);
-	CHECK_CMP(w.t_after_acquire - t, <, death_bound_ns());
+	CHECK(holder_exit_recovered(&h, &w) == 0);
 	return detach_close_gil(fd, pg);
 }
 

@@ -36,6 +36,19 @@ static __u32 get_token(int fd)
 	return ioctl(fd, GIL_IOC_GET_TOKEN, &token) ? 0 : token;
 }
 
+/* A new GIL under cpython, its two pages, the caller attached: its token. */
+static int open_attached(int *fd, const struct gil_page **pg,
+			 struct gil_word **w, __u32 *token)
+{
+	CHECK(open_mapped(fd, pg) == 0);
+	*w = word_of(*fd);
+	CHECK(*w != NULL);
+	CHECK(ioctl(*fd, GIL_IOC_ATTACH) == 0);
+	*token = get_token(*fd);
+	CHECK(*token != 0);
+	return 0;
+}
+
 /* libgil's take through the word (userspace/src/kernel.c), counters too. */
 static int take_word(struct gil_word *w, __u32 token)
 {
@@ -131,11 +144,7 @@ static int word_take_is_a_hold(void)
 	__u32 token;
 	int fd;
 
-	CHECK(open_mapped(&fd, &pg) == 0);
-	w = word_of(fd);
-	CHECK(w != NULL);
-	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
-	token = get_token(fd);
+	CHECK(open_attached(&fd, &pg, &w, &token) == 0);
 	CHECK(take_word(w, token));
 	CHECK_ERR(ioctl(fd, GIL_IOC_ACQUIRE), EDEADLK);
 	CHECK_ERR(ioctl(fd, GIL_IOC_DETACH), EBUSY);
@@ -194,6 +203,26 @@ static int waiter_sets_kernel_bit(void)
 }
 
 /*
+ * The caller (attached, not holding) takes the GIL through the module and
+ * answers a waiter's drop request with RELEASE: a forced release, which
+ * makes it CPU-bound as GIL_POLICY_IO counts it.  The waiter takes the
+ * GIL and lets it go; the interval is an hour again.
+ */
+static int release_forced(int fd, const struct gil_page *pg)
+{
+	struct waiter wt;
+
+	CHECK(gil_set_interval(fd, 1000) == 0);
+	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
+	CHECK(waiter_start_requesting(&wt, fd, pg, 0) == 0);
+	CHECK(gil_set_interval(fd, GIL_INTERVAL_MAX_US) == 0);
+	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
+	CHECK(join_within(wt.th, 5000) == 0);
+	CHECK_CMP(wt.acq_ret, ==, 0);
+	return 0;
+}
+
+/*
  * GIL_POLICY_IO must see a CPU-bound thread's next release (it makes the
  * thread I/O-bound again): while one is CPU-bound the word is the
  * module's; with none, takes and releases go through the word.
@@ -203,7 +232,6 @@ static int io_policy_sees_cpu_bound_releases(void)
 	__u32 io = GIL_POLICY_IO, token;
 	const struct gil_page *pg;
 	struct gil_word *w;
-	struct waiter wt;
 	int fd;
 
 	CHECK(open_mapped(&fd, &pg) == 0);
@@ -214,13 +242,7 @@ static int io_policy_sees_cpu_bound_releases(void)
 	token = get_token(fd);
 	CHECK(take_word(w, token));
 	CHECK(drop_word(w, token));
-	/* Answer a drop request: CPU-bound. */
-	CHECK(gil_set_interval(fd, 1000) == 0);
-	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
-	CHECK(waiter_start_requesting(&wt, fd, pg, 1) == 0);
-	CHECK(gil_set_interval(fd, GIL_INTERVAL_MAX_US) == 0);
-	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
-	CHECK(waiter_let_go(&wt) == 0);
+	CHECK(release_forced(fd, pg) == 0);
 	CHECK_CMP(WORD_LOAD(w), ==, GIL_WORD_KERNEL);
 	CHECK(!take_word(w, token));
 	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
@@ -244,20 +266,10 @@ static int word_release_makes_io_bound(void)
 	__u32 io = GIL_POLICY_IO, token;
 	const struct gil_page *pg;
 	struct gil_word *w;
-	struct waiter wt;
 	int fd;
 
-	CHECK(open_mapped(&fd, &pg) == 0);
-	w = word_of(fd);
-	CHECK(w != NULL);
-	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
-	token = get_token(fd);
-	CHECK(gil_set_interval(fd, 1000) == 0);
-	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
-	CHECK(waiter_start_requesting(&wt, fd, pg, 0) == 0);
-	CHECK(gil_set_interval(fd, GIL_INTERVAL_MAX_US) == 0);
-	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);	/* forced: CPU-bound */
-	CHECK(join_within(wt.th, 5000) == 0);
+	CHECK(open_attached(&fd, &pg, &w, &token) == 0);
+	CHECK(release_forced(fd, pg) == 0);
 	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
 	CHECK(drop_word(w, token));
 	CHECK(ioctl(fd, GIL_IOC_SET_POLICY, &io) == 0);
@@ -319,11 +331,7 @@ static int unknown_token_is_owner_death(void)
 	__u32 token;
 	int fd;
 
-	CHECK(open_mapped(&fd, &pg) == 0);
-	w = word_of(fd);
-	CHECK(w != NULL);
-	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
-	token = get_token(fd);
+	CHECK(open_attached(&fd, &pg, &w, &token) == 0);
 	__atomic_store_n(&w->word, GIL_WORD_TOKEN, __ATOMIC_RELAXED);
 	CHECK_ERR(ioctl(fd, GIL_IOC_ACQUIRE), EOWNERDEAD);
 	CHECK_CMP(WORD_LOAD(w), ==, token);
