@@ -60,7 +60,9 @@
  */
 #include <linux/errno.h>
 #include <linux/hrtimer.h>
+#include <linux/pid.h>
 #include <linux/sched.h>
+#include <linux/sched/clock.h>
 #include <linux/sched/signal.h>
 
 #include "gil.h"
@@ -69,6 +71,9 @@
 /* How often the first waiter looks for a dead holder, at the longest. */
 #define GIL_OWNER_CHECK_MS	10
 #define GIL_WATCH_SLACK_NS	(NSEC_PER_MSEC / 2)
+
+/* How long a waiter that asked for the GIL watches a running holder. */
+#define GIL_SPIN_NS		(100 * NSEC_PER_USEC)
 
 /*
  * Not TASK_FREEZABLE: frozen in place, the first waiter would still count
@@ -511,6 +516,48 @@ static int gil_acquire_locked(struct gil *gil, struct gil_thread *t,
 }
 
 /*
+ * @t is the waiter the next release favours: the one it hands the GIL to,
+ * or the one it wakes (the first in line), as the policy says.
+ */
+static bool gil_is_next(struct gil *gil, struct gil_thread *t)
+{
+	struct gil_thread *next = gil_next_owner(gil);
+
+	return next ? next == t : gil_head(gil) == t;
+}
+
+/*
+ * A waiter has just asked for the GIL (a drop request is pending), and the
+ * release will favour it (were it another, asleep, a waiter awake would
+ * win the GIL from it, where CPython's, asleep too, would not).  While the
+ * holder runs on another CPU it answers within microseconds, at its next
+ * safe point: the waiter watches for that instead of sleeping and being
+ * woken, an IPI and a schedule later (as a mutex waiter spins on a running
+ * owner).  At most GIL_SPIN_NS a request, never while the holder waits for
+ * a CPU (this one, say), nor past a reschedule or a signal.  Lets go of
+ * gil->lock, as a sleep does.
+ */
+static void gil_watch_holder(struct gil *gil, struct gil_op *q)
+	__releases(&gil->lock)
+{
+	struct gil_thread *holder = gil->holder;
+	u64 end = local_clock() + GIL_SPIN_NS;
+	struct task_struct *task;
+
+	kref_get(&holder->kref);
+	gil_unlock(gil);
+	gil_wake_up(q);
+	rcu_read_lock();
+	task = pid_task(holder->pid, PIDTYPE_PID);
+	while (task && owner_on_cpu(task) && READ_ONCE(gil->locked) &&
+	       READ_ONCE(gil->holder) == holder && !need_resched() &&
+	       !signal_pending(current) && local_clock() < end)
+		cpu_relax();
+	rcu_read_unlock();
+	gil_thread_put(holder);
+}
+
+/*
  * Sleep until woken, the interval runs out (true), or, for the first
  * waiter in line, the time to look at the holder comes.  Lets go of
  * gil->lock.
@@ -549,7 +596,7 @@ static int gil_wait(struct gil *gil, struct gil_thread *t,
 		    struct gil_op *q)
 	__must_hold(&gil->lock)
 {
-	bool timed_out;
+	bool timed_out, asked = false;
 
 	for (;;) {
 		/*
@@ -571,10 +618,18 @@ static int gil_wait(struct gil *gil, struct gil_thread *t,
 			gil_recover(gil, q);
 			continue;
 		}
-		if (!gil_queued(t))
+		if (!gil_queued(t)) {
 			gil_enqueue(gil, t, q->now);
+			asked = gil->drop_request;
+		}
 		t->woken = false;
-		timed_out = gil_sleep(gil, t, q);
+		if (asked && gil->drop_request && gil_is_next(gil, t)) {
+			gil_watch_holder(gil, q);
+			timed_out = false;
+		} else {
+			timed_out = gil_sleep(gil, t, q);
+		}
+		asked = false;
 		q->now = ktime_get();
 		gil_lock(gil);
 
@@ -589,8 +644,10 @@ static int gil_wait(struct gil *gil, struct gil_thread *t,
 		if (timed_out) {
 			/* Ask only if no one else got the GIL meanwhile. */
 			if (gil->locked &&
-			    gil->switch_number == t->wait_switch_number)
+			    gil->switch_number == t->wait_switch_number) {
 				gil_post_drop_request(gil, t);
+				asked = true;
+			}
 		} else if (!t->woken) {
 			continue;
 		}
