@@ -41,6 +41,16 @@ FIELD(struct gil_stats, handoff_ns_hist, 72);
 FIELD(struct gil_stats, direct_handoffs, GIL_STATS_SIZE_VER0);
 FIELD(struct gil_stats, io_preemptions, GIL_STATS_SIZE_VER0 + 8);
 
+/* ABI 2.1: the word page, the same for 32- and 64-bit callers. */
+LAYOUT(struct gil_word, 32);
+FIELD(struct gil_word, word, 0);
+FIELD(struct gil_word, last_token, 4);
+FIELD(struct gil_word, fast_acquisitions, 8);
+FIELD(struct gil_word, fast_switches, 16);
+FIELD(struct gil_word, fast_releases, 24);
+_Static_assert((GIL_WORD_TOKEN & GIL_WORD_KERNEL) == 0,
+	       "the kernel bit is not a token bit");
+
 /* Commands encode their argument's size: it must not differ either. */
 _Static_assert(GIL_IOC_GET_STATS ==
 	       _IOWR(GIL_IOC_MAGIC, 0x08, char[GIL_STATS_SIZE_VER1]),
@@ -49,3 +59,5 @@ _Static_assert(GIL_IOC_SET_INTERVAL == _IOW(GIL_IOC_MAGIC, 0x07, char[8]),
 	       "GIL_IOC_SET_INTERVAL");
 _Static_assert(GIL_IOC_SET_POLICY == _IOW(GIL_IOC_MAGIC, 0x0a, char[4]),
 	       "GIL_IOC_SET_POLICY");
+_Static_assert(GIL_IOC_GET_TOKEN == _IOR(GIL_IOC_MAGIC, 0x0c, char[4]),
+	       "GIL_IOC_GET_TOKEN");
