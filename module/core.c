@@ -139,7 +139,6 @@ static void gil_thread_release(struct kref *kref)
 {
 	struct gil_thread *t = container_of(kref, struct gil_thread, kref);
 
-	gil_token_free(t->gil, t);
 	call_rcu(&t->rcu, gil_thread_free_rcu);
 }
 

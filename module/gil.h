@@ -21,8 +21,8 @@
  *                       taken with gil_lock(), which brings in the word
  *                       page's news, and let go with gil_unlock() (word.c)
  *   xa_lock(threads)    the records by tid, and gil->nr_threads
- *   xa_lock(tokens)     the records by token (a record's release erases
- *                       its token, under gil->lock at times)
+ *   xa_lock(tokens)     the records by token (a record that leaves the
+ *                       GIL erases its token under gil->lock)
  *   thread->wq.lock     taken by prepare_to_wait() under gil->lock; a
  *                       wake-up takes it under gil->lock only on a
  *                       struct gil_op overflow, never expected
@@ -152,7 +152,7 @@ struct gil_thread {
  * @word_page: the page shared read-write with userspace (word.c)
  * @word: its contents
  * @tokens: attached threads by token, the xarray's lock its own; a record
- *	leaves it when it is freed
+ *	leaves it when it leaves the GIL
  * @next_token: for the cyclic allocation of tokens, under that lock
  * @stats: statistics
  * @id: sequence number, for fdinfo and the trace events

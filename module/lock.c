@@ -427,6 +427,7 @@ static int gil_thread_leave_locked(struct gil *gil, struct gil_thread *t,
 	was_head = gil_head(gil) == t;
 	/* First: a release passes over it, not back to it. */
 	t->gone = true;
+	gil_token_free(gil, t);
 	gil_classify(gil, t, false);
 	if (held) {
 		gil->owner_died = true;

@@ -48,11 +48,9 @@ int gil_word_alloc(struct gil *gil)
 	return 0;
 }
 
-/* Every record is gone: so are their tokens. */
+/* The tokens of records still attached go with the GIL. */
 void gil_word_free(struct gil *gil)
 {
-	/* A record left would erase its token from freed memory. */
-	WARN_ON(!xa_empty(&gil->tokens));
 	xa_destroy(&gil->tokens);
 	__free_page(gil->word_page);
 }
@@ -91,7 +89,11 @@ int gil_token_alloc(struct gil *gil, struct gil_thread *t)
 	return 0;
 }
 
-/* The record is being freed: lookups of its token already fail. */
+/*
+ * The record leaves the GIL (lock.c, under gil->lock): its token names
+ * nobody from now on.  A record can outlive its GIL, so its release does
+ * not touch the GIL.
+ */
 void gil_token_free(struct gil *gil, struct gil_thread *t)
 {
 	if (t->token)

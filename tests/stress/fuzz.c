@@ -105,7 +105,7 @@ static const __s64 ro_values[] = {
 
 enum cls {
 	C_VERSION, C_ATTACH, C_DETACH, C_ACQUIRE, C_RELEASE, C_YIELD,
-	C_GETINT, C_SETINT, C_STATS, C_GETPOL, C_SETPOL,
+	C_GETINT, C_SETINT, C_STATS, C_GETPOL, C_SETPOL, C_TOKEN,
 	NR_REAL,
 	C_BADNR = NR_REAL,	/* another number (or dir) under 0xBD */
 	C_FOREIGN,		/* another magic */
@@ -117,7 +117,7 @@ enum cls {
 static const char *const cls_names[NCLS] = {
 	"GET_VERSION", "ATTACH", "DETACH", "ACQUIRE", "RELEASE", "YIELD",
 	"GET_INTERVAL", "SET_INTERVAL", "GET_STATS", "GET_POLICY",
-	"SET_POLICY", "other 0xBD", "foreign",
+	"SET_POLICY", "GET_TOKEN", "other 0xBD", "foreign",
 	"mmap", "mprotect", "munmap", "mremap", "SHUTDOWN",
 };
 
@@ -125,7 +125,7 @@ static const unsigned int real_cmds[NR_REAL] = {
 	GIL_IOC_GET_VERSION, GIL_IOC_ATTACH, GIL_IOC_DETACH, GIL_IOC_ACQUIRE,
 	GIL_IOC_RELEASE, GIL_IOC_YIELD, GIL_IOC_GET_INTERVAL,
 	GIL_IOC_SET_INTERVAL, GIL_IOC_GET_STATS, GIL_IOC_GET_POLICY,
-	GIL_IOC_SET_POLICY,
+	GIL_IOC_SET_POLICY, GIL_IOC_GET_TOKEN,
 };
 
 #define NERR 160	/* errno tallies; the last one counts anything else */
@@ -700,6 +700,12 @@ static struct eset expected(int cls, const struct tstate *st,
 		break;
 	case C_GETPOL:
 		es_add(&e, a->wr >= 4 ? 0 : EFAULT);
+		break;
+	case C_TOKEN:	/* ABI 2.1 */
+		if (att_no)
+			es_add(&e, EUNATCH);
+		if (att_yes)
+			es_add(&e, a->wr >= 4 ? 0 : EFAULT);
 		break;
 	case C_SETPOL:
 		if (a->rd < 4)
@@ -1386,6 +1392,12 @@ static int mmap_errno(unsigned long len, long off, int prot, int flags)
 		return EINVAL;
 	if (dev_noexec && (prot & PROT_EXEC))
 		return EPERM;	/* do_mmap(), before the driver */
+	/* The driver: gil_word_mmap(), ABI 2.1's read-write page. */
+	if (off == ps) {
+		if ((len + ps - 1) / ps != 1 || type == MAP_PRIVATE)
+			return EINVAL;
+		return prot & PROT_EXEC ? EPERM : 0;
+	}
 	/* The driver: gil_page_mmap(). */
 	if (off || (len + ps - 1) / ps != 1)
 		return EINVAL;
@@ -1479,6 +1491,11 @@ static void op_mmap(struct worker *w, const struct target *t)
 		return;
 	}
 	atomic_fetch_add_explicit(&sh->maps_ok, 1, memory_order_relaxed);
+	/* The word page is no struct gil_page: not one to check or keep. */
+	if (off == ps) {
+		munmap(p, len);
+		return;
+	}
 	w->maps[w->nmaps] = (struct mapping){
 		.addr = p, .slot = t->s, .gen_ok = same, .gen = g1,
 		.prot = prot,
