@@ -221,6 +221,7 @@ int gil_drop(struct gil *gil, struct gil_thread *t);
 int gil_yield(struct gil *gil, struct gil_thread *t);
 bool gil_holds(struct gil *gil, struct gil_thread *t);
 int gil_thread_leave(struct gil *gil, struct gil_thread *t, bool unless_held);
+struct gil_thread *gil_head(struct gil *gil);
 
 /* policy.c */
 const char *gil_policy_name(u32 policy);

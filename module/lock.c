@@ -170,7 +170,7 @@ static unsigned int gil_nr_present(const struct gil *gil)
  * walk passes the waiters away in their handlers, threads of the GIL's own
  * users, as a futex wake passes the waiters of other futexes in its bucket.
  */
-static struct gil_thread *gil_head(struct gil *gil)
+struct gil_thread *gil_head(struct gil *gil)
 {
 	struct gil_thread *w;
 
@@ -584,7 +584,7 @@ static bool gil_sleep(struct gil *gil, struct gil_thread *t, struct gil_op *q)
 	gil_wake_up(q);
 	expired = !schedule_hrtimeout_range(&until, slack, HRTIMER_MODE_ABS);
 	finish_wait(&t->wq, &wait);
-	/* t->deadline is read under gil->lock only; it is ours to read. */
+	/* Only this thread sets its deadline: no need of gil->lock here. */
 	return expired && !ktime_before(until, t->deadline);
 }
 

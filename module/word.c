@@ -115,23 +115,12 @@ static struct gil_thread *gil_token_get(struct gil *gil, u32 token)
 	return t;
 }
 
-/*
- * @t (a reference the caller gives away) is the holder, or last holder.  A
- * forced releaser waits for the holder to change, and the word only
- * changes under one if someone wrote it outside the exchanges (the module
- * keeps the word while it waits): wake it now, under gil->lock, as that
- * never happens otherwise.
- */
+/* @t (a reference the caller gives away) is the holder, or last holder. */
 static void gil_word_set_holder(struct gil *gil, struct gil_thread *t)
 {
-	struct gil_thread *old = gil->holder;
-
+	if (gil->holder)
+		gil_thread_put(gil->holder);
 	gil->holder = t;
-	if (!old)
-		return;
-	if (old->switching && !old->away)
-		wake_up_interruptible(&old->wq);
-	gil_thread_put(old);
 }
 
 /*
@@ -184,18 +173,17 @@ static bool gil_word_kernel(const struct gil *gil)
 /*
  * The word lost the bit the module left set: someone wrote it outside the
  * exchanges.  The forced releaser and the first waiter sleep on the
- * module's view of the holder, which just changed under them: wake them
- * to look again, here under gil->lock, as this is no path worth a queue.
+ * module's view of the holder, which is about to change under them: wake
+ * them to look again once gil->lock is let go.  Woken here, under it, as
+ * this is no path worth a queue.
  */
 static void gil_word_overwritten(struct gil *gil)
 {
-	struct gil_thread *head;
+	struct gil_thread *head = gil_head(gil);
 
 	if (gil->holder && gil->holder->switching && !gil->holder->away)
 		wake_up_interruptible(&gil->holder->wq);
-	head = list_first_entry_or_null(&gil->waiters, struct gil_thread,
-					wait_node);
-	if (head && !head->away)
+	if (head)
 		wake_up_interruptible(&head->wq);
 }
 
@@ -203,7 +191,6 @@ void gil_lock(struct gil *gil)
 	__acquires(&gil->lock)
 {
 	u32 *word = &gil->word->word;
-	bool overwritten;
 	u32 old;
 
 	spin_lock(&gil->lock);
@@ -218,10 +205,9 @@ void gil_lock(struct gil *gil)
 	if (old & GIL_WORD_KERNEL)
 		return;
 	/* Nothing changes the state between gil_unlock() and here. */
-	overwritten = gil_word_kernel(gil);
-	gil_word_sync(gil, old);
-	if (overwritten)
+	if (gil_word_kernel(gil))
 		gil_word_overwritten(gil);
+	gil_word_sync(gil, old);
 }
 
 void gil_unlock(struct gil *gil)
