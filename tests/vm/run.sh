@@ -14,6 +14,7 @@
 #   GIL_VM_ENV      NAME=VALUE words for the plan's environment
 #   GIL_VM_QEMU_ARGS  more QEMU arguments, e.g. "-monitor unix:m.sock,server,nowait"
 #   GIL_VM_CMDLINE  more kernel command-line words, e.g. "tsc=reliable"
+#                   (without a tsc= word the guest boots with tsc=unstable)
 #   GIL_VM_PYTHON   1: pack the patched CPython too (userspace/cpython/
 #                   build.sh builds it), at /opt/kgil-python, and its
 #                   Python programs in /opt/kgil-python/share/kgil
@@ -74,6 +75,12 @@ echo "== $stage: booting $(basename "$image") with plan '$plan'"
 # the timeout: the guest then dies at once and its console says where.
 cmdline="console=ttyS0 loglevel=5 oops=panic panic=-1 log_buf_len=8M"
 cmdline+=" softlockup_panic=1 softlockup_all_cpu_backtrace=1"
+# The clock must not change under a running plan: when the clocksource
+# watchdog drops a TSC that looked stable at boot (6.12 guests, 70 s in, on
+# a busy host), sched_clock's static key is re-patched with int3 while both
+# vCPUs run, and TCG can execute the stale int3: an Oops in sched_clock_cpu.
+# tsc=unstable is the kernel's own advice and what 6.1 decides by itself.
+[[ " ${GIL_VM_CMDLINE:-} " == *" tsc="* ]] || cmdline+=" tsc=unstable"
 qemu_rc=0
 timeout "$timeout_s" qemu-system-x86_64 -accel tcg -smp 2 -m "$mem" \
 	-nodefaults -display none -no-reboot \
@@ -107,6 +114,16 @@ fi
 result "$stage" "$finished" "guest finished its plan"
 guest_rc=$(sed -n 's/^GIL-VM-EXIT //p' "$work/output.txt" | tail -n 1)
 [[ $finished == 0 && $guest_rc == 0 ]] || status=1
+
+clock_re="Marking clocksource 'tsc' as unstable|TSC found unstable after boot"
+if grep -E -q "$clock_re" "$work/console.log"; then
+	echo "error: $stage: the guest's clocksource changed during the run:"
+	grep -E "$clock_re" "$work/console.log" | sed 's/^/    /'
+	result "$stage" 1 "clocksource stayed as booted"
+	status=1
+else
+	result "$stage" 0 "clocksource stayed as booted"
+fi
 
 # Whatever the tests said, a kernel bug report on the console fails the run.
 bug_re='BUG:|WARNING:|Oops|general protection fault|possible (recursive|circular) locking|inconsistent lock state|KASAN|UBSAN|ODEBUG|kernel BUG|Kernel panic'
