@@ -171,6 +171,22 @@ bool gil_thread_dead(struct gil_thread *t)
 	return dead;
 }
 
+/*
+ * Wake the record's thread if it sleeps (in the module, as far as the
+ * module knows: the sleeps tolerate spurious wake-ups, and so must any
+ * other sleep of the thread's that this reaches late, as with wake_q).
+ */
+void gil_thread_wake(struct gil_thread *t)
+{
+	struct task_struct *task;
+
+	rcu_read_lock();
+	task = pid_task(t->pid, PIDTYPE_PID);
+	if (task)
+		wake_up_process(task);
+	rcu_read_unlock();
+}
+
 /* The calling thread's record, with a reference, or NULL if not attached. */
 struct gil_thread *gil_thread_get(struct gil *gil)
 {
@@ -276,7 +292,6 @@ static struct gil_thread *gil_thread_alloc(struct gil *gil)
 	t->exec_id = READ_ONCE(current->self_exec_id);
 	t->tid = current->pid;
 	t->tgid = get_pid(task_tgid(current));
-	init_waitqueue_head(&t->wq);
 	INIT_LIST_HEAD(&t->wait_node);
 	return t;
 }

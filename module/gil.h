@@ -23,14 +23,15 @@
  *   xa_lock(threads)    the records by tid, and gil->nr_threads
  *   xa_lock(tokens)     the records by token (a record that leaves the
  *                       GIL erases its token under gil->lock)
- *   thread->wq.lock     taken by prepare_to_wait() under gil->lock; a
- *                       wake-up takes it under gil->lock only on a
- *                       struct gil_op overflow, never expected
  * No wake-up is done under gil->lock, and no clock is read under it:
  * lock.c reads the time before taking it and collects the wake-ups (struct
  * gil_op) to do once it has let go.  One exception: after a write to the
  * word page outside its exchanges, word.c wakes the threads that sleep on
  * the module's view of the holder at once.
+ * A thread sleeps in its task state, on no wait queue, and is woken with
+ * wake_up_process() (gil_thread_wake()), as futex's wake_q does: so the
+ * woken thread needs no lock its waker may still hold (lock.c says why).
+ * Every sleep loops on its condition: a wake-up may be spurious.
  */
 #ifndef _GIL_H
 #define _GIL_H
@@ -42,7 +43,6 @@
 #include <linux/sched.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
-#include <linux/wait.h>
 #include <linux/xarray.h>
 #include <linux/gil.h>
 
@@ -75,8 +75,6 @@ struct gil_counters {
  * @tid: key in gil->threads (in the initial pid namespace)
  * @tgid: the thread's process, for GIL_IOC_SHUTDOWN (a reference)
  * @token: key in gil->tokens, the thread's name in the word page
- * @wq: where the thread sleeps, in take or in a forced release; only it
- *	sleeps here, and it is woken through it after gil->lock is dropped
  *
  * Under gil->lock:
  * @wait_node: on gil->waiters from the first sleep of a take to its end,
@@ -105,7 +103,6 @@ struct gil_thread {
 	pid_t tid;
 	struct pid *tgid;
 	u32 token;
-	wait_queue_head_t wq;
 	struct list_head wait_node;
 	ktime_t wait_start;
 	u64 wait_releases;
@@ -211,6 +208,7 @@ struct gil_thread *gil_thread_get(struct gil *gil);
 void gil_thread_put(struct gil_thread *t);
 bool gil_thread_unlink(struct gil *gil, struct gil_thread *t);
 bool gil_thread_dead(struct gil_thread *t);
+void gil_thread_wake(struct gil_thread *t);
 unsigned long gil_nr_threads(struct gil *gil);
 
 /* lock.c */

@@ -5,10 +5,10 @@
  * hrtimer-bounded sleep.
  *
  * CPython's gil->mutex and switch_mutex become gil->lock; its condition
- * variables become the module's own queue gil->waiters (cond) and each
- * thread's own wait queue head (where it sleeps, for cond and for
- * switch_cond); its timed wait becomes an hrtimer-bounded sleep.  What
- * differs, and why:
+ * variables become the module's own queue gil->waiters (cond) and a sleep
+ * in the thread's task state (for cond and for switch_cond), woken with
+ * wake_up_process(); its timed wait becomes an hrtimer-bounded sleep.
+ * What differs, and why:
  *  - Waiters are queued in arrival order, and a release wakes the longest
  *    waiter asleep, as glibc's pthread_cond_signal does.  A waiter whose
  *    wait timed out, or that was woken and found the GIL taken, goes to
@@ -16,10 +16,12 @@
  *    (gil_requeue()); under GIL_POLICY_FIFO and GIL_POLICY_IO it keeps its
  *    place.
  *  - The queue is walked only under gil->lock, and a waiter is woken only
- *    after the waker drops gil->lock (woken under it, it would spin on the
- *    lock until the waker lets go, the longer if the waker is preempted).
- *    A pending wake-up holds a reference to the record, whose wait queue
- *    head it wakes, so the waiter may have gone meanwhile: as with futexes,
+ *    after the waker drops gil->lock, and not through a wait queue, whose
+ *    lock the waker holds while it wakes: woken under a lock, the waiter
+ *    spins on it until the waker lets go, for a whole time slice of the
+ *    host's if the host preempts the waker's vCPU right after the IPI.
+ *    A pending wake-up holds a reference to the record, whose thread it
+ *    wakes, so the waiter may have gone meanwhile: as with futexes (wake_q),
  *    a wake-up may be spurious, never lost.
  *  - Under GIL_POLICY_FIFO and GIL_POLICY_IO (policy.c) a release may hand
  *    the GIL to a chosen waiter instead of unlocking it.
@@ -94,13 +96,11 @@
  *	needs more than two (say, a waiter leaving with the GIL handed to
  *	it: the next owner, and the new first waiter in line); the third
  *	slot is to spare.
- * @sync: see gil_wake_up()
  */
 struct gil_op {
 	ktime_t now;
 	struct gil_thread *t[3];
 	unsigned int n;
-	bool sync;
 };
 
 /*
@@ -120,27 +120,19 @@ static void gil_wake_q_add(struct gil_op *q, struct gil_thread *t)
 {
 	/* Never lost: at worst woken under the lock. */
 	if (WARN_ON_ONCE(q->n == ARRAY_SIZE(q->t))) {
-		wake_up_interruptible(&t->wq);
+		gil_thread_wake(t);
 		return;
 	}
 	kref_get(&t->kref);
 	q->t[q->n++] = t;
 }
 
-/*
- * @q->sync: the caller is about to sleep until the woken thread runs (a
- * forced switch).  WF_SYNC then lets the scheduler run it on this CPU, as
- * a direct handoff would.
- */
 static void gil_wake_up(struct gil_op *q)
 {
 	unsigned int i;
 
 	for (i = 0; i < q->n; i++) {
-		if (q->sync)
-			wake_up_interruptible_sync(&q->t[i]->wq);
-		else
-			wake_up_interruptible(&q->t[i]->wq);
+		gil_thread_wake(q->t[i]);
 		gil_thread_put(q->t[i]);
 	}
 	q->n = 0;
@@ -568,7 +560,6 @@ static bool gil_sleep(struct gil *gil, struct gil_thread *t, struct gil_op *q)
 {
 	ktime_t until = t->deadline, check;
 	u64 slack = current->timer_slack_ns;
-	DEFINE_WAIT(wait);
 	bool expired;
 
 	if (gil_head(gil) == t) {
@@ -579,11 +570,10 @@ static bool gil_sleep(struct gil *gil, struct gil_thread *t, struct gil_op *q)
 			slack = min_t(u64, slack, GIL_WATCH_SLACK_NS);
 		}
 	}
-	prepare_to_wait(&t->wq, &wait, GIL_SLEEP);
+	set_current_state(GIL_SLEEP);
 	gil_unlock(gil);
 	gil_wake_up(q);
 	expired = !schedule_hrtimeout_range(&until, slack, HRTIMER_MODE_ABS);
-	finish_wait(&t->wq, &wait);
 	/* Only this thread sets its deadline: no need of gil->lock here. */
 	return expired && !ktime_before(until, t->deadline);
 }
@@ -726,7 +716,6 @@ static int gil_switch_wait(struct gil *gil, struct gil_thread *t,
 			   struct gil_op *q)
 	__must_hold(&gil->lock)
 {
-	DEFINE_WAIT(wait);
 	ktime_t until = 0;
 	bool away;
 
@@ -739,7 +728,7 @@ static int gil_switch_wait(struct gil *gil, struct gil_thread *t,
 		}
 		if (away)
 			until = ktime_add_ms(q->now, GIL_OWNER_CHECK_MS);
-		prepare_to_wait(&t->wq, &wait, GIL_SLEEP);
+		set_current_state(GIL_SLEEP);
 		gil_unlock(gil);
 		gil_wake_up(q);
 		if (away)
@@ -747,7 +736,6 @@ static int gil_switch_wait(struct gil *gil, struct gil_thread *t,
 						 HRTIMER_MODE_ABS);
 		else
 			schedule();
-		finish_wait(&t->wq, &wait);
 		q->now = 0;
 		gil_lock(gil);
 		if (t->gone || fatal_signal_pending(current))
@@ -801,8 +789,6 @@ int gil_drop(struct gil *gil, struct gil_thread *t)
 		if (!forced)
 			goto out;
 		t->switching = true;
-		/* It sleeps until the woken thread runs: say so, if it will. */
-		q.sync = gil->holder == t && gil->nr_waiters;
 	}
 	ret = gil_switch_wait(gil, t, &q);
 out:

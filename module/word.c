@@ -182,9 +182,9 @@ static void gil_word_overwritten(struct gil *gil)
 	struct gil_thread *head = gil_head(gil);
 
 	if (gil->holder && gil->holder->switching && !gil->holder->away)
-		wake_up_interruptible(&gil->holder->wq);
+		gil_thread_wake(gil->holder);
 	if (head)
-		wake_up_interruptible(&head->wq);
+		gil_thread_wake(head);
 }
 
 void gil_lock(struct gil *gil)

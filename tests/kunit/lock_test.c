@@ -1361,7 +1361,7 @@ static void gil_lt_phantom_end(struct kunit *test, struct gil_lt_agent *a,
 	struct gil *gil = a->ctx->gil;
 
 	gil_lt_phantom_waiter(gil, me, false, false);
-	wake_up_interruptible(&a->t->wq);
+	gil_thread_wake(a->t);
 	KUNIT_ASSERT_TRUE(test, gil_lt_wait(a, GIL_LT_OP_MS));
 	gil_thread_put(me);
 	KUNIT_EXPECT_EQ(test, gil_detach(gil), 0);
