@@ -10,9 +10,12 @@ static const struct gil_page *sig_page;
 static atomic_int sig_count;
 static atomic_uint sig_locked_seen;
 static atomic_ullong sig_switch_seen;
+static atomic_int sig_sleep_ms;		/* how long the handler lasts */
 
 static void on_usr1(int sig)
 {
+	int saved_errno = errno;
+
 	(void)sig;
 	/* What the GIL looked like when the handler ran (first call). */
 	if (atomic_fetch_add(&sig_count, 1) == 0 && sig_page) {
@@ -20,6 +23,9 @@ static void on_usr1(int sig)
 		atomic_store(&sig_switch_seen,
 			     PAGE_LOAD(sig_page->switch_number));
 	}
+	if (atomic_load(&sig_sleep_ms))
+		sleep_ms(atomic_load(&sig_sleep_ms));
+	errno = saved_errno;
 }
 
 /*
@@ -39,6 +45,7 @@ static int catch_usr1(int sa_flags, const struct gil_page *pg)
 	atomic_store(&sig_count, 0);
 	atomic_store(&sig_locked_seen, 0);
 	atomic_store(&sig_switch_seen, 0);
+	atomic_store(&sig_sleep_ms, 0);
 	return 0;
 }
 
@@ -123,6 +130,44 @@ static int signal_handler_runs_during_the_wait(void)
 	CHECK_CMP(atomic_load(&sig_switch_seen), ==, sn);
 	CHECK_CMP(w.sn_after_acquire, ==, sn + 1);
 	return 0;
+}
+
+/*
+ * A take whose wait a signal interrupted, restarted after the GIL was
+ * released meanwhile, takes the free GIL and counts the wait it had, from
+ * when it began: not from time 0 (a restarted take that found the GIL free
+ * did not read the clock).
+ */
+static int restarted_take_counts_its_wait(void)
+{
+	const struct gil_page *pg;
+	struct gil_stats st;
+	struct waiter w;
+	int64_t t0, t1;
+	int fd;
+
+	CHECK(open_mapped(&fd, &pg) == 0);
+	CHECK(gil_set_interval(fd, 10000000) == 0);	/* no drop request */
+	CHECK(catch_usr1(SA_RESTART, NULL) == 0);
+	atomic_store(&sig_sleep_ms, 100);
+	CHECK(attach_acquire(fd) == 0);
+	t0 = now_ns();
+	CHECK(waiter_start_blocked(&w, fd, pg, 0) == 0);
+	sleep_ms(20);
+	CHECK(pthread_kill(w.th, SIGUSR1) == 0);
+	while (!atomic_load(&sig_count) && now_ns() - t0 < 5000000000ll)
+		sleep_us(200);
+	CHECK_CMP(atomic_load(&sig_count), ==, 1);
+	/* Released while the waiter is in its handler, away from the wait. */
+	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
+	CHECK(join_within(w.th, 5000) == 0);
+	t1 = now_ns();
+	CHECK_CMP(w.acq_ret, ==, 0);
+	CHECK(gil_stats(fd, &st) == 0);
+	CHECK_CMP(st.contended, ==, 1);
+	CHECK_CMP(st.wait_ns, >=, 20000000);
+	CHECK_CMP(st.wait_ns, <=, t1 - t0);
+	return detach_uncatch_close(fd, pg);
 }
 
 struct pelter {
@@ -278,6 +323,7 @@ int main(void)
 	RUN(signal_with_restart_keeps_waiting);
 	RUN(signal_without_restart_keeps_waiting);
 	RUN(signal_handler_runs_during_the_wait);
+	RUN(restarted_take_counts_its_wait);
 	RUN(signals_do_not_delay_drop_request);
 	RUN(sigkill_of_waiting_process);
 	RUN(sigkill_of_process_with_holder_and_waiter);
