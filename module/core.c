@@ -328,6 +328,9 @@ int gil_attach(struct gil *gil)
 		else if (!ret && old && !prev)	/* unlinked meanwhile */
 			WRITE_ONCE(gil->nr_threads, gil->nr_threads + 1);
 		old = ret ? NULL : prev;
+		/* The call's own: a SHUTDOWN may end @t once it is stored. */
+		if (!ret)
+			kref_get(&t->kref);
 	}
 	xa_unlock(&gil->threads);
 
@@ -347,6 +350,7 @@ int gil_attach(struct gil *gil)
 	ret = gil_token_alloc(gil, t);
 	if (ret && gil_thread_unlink(gil, t))
 		gil_thread_put(t);
+	gil_thread_put(t);
 	return ret;
 }
 

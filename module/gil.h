@@ -21,8 +21,9 @@
  *                       taken with gil_lock(), which brings in the word
  *                       page's news, and let go with gil_unlock() (word.c)
  *   xa_lock(threads)    the records by tid, and gil->nr_threads
- *   xa_lock(tokens)     the records by token (a record that leaves the
- *                       GIL erases its token under gil->lock)
+ *   xa_lock(tokens)     the records by token (a record gets its token,
+ *                       and erases it as it leaves the GIL, under
+ *                       gil->lock)
  * No wake-up is done under gil->lock, and no clock is read under it:
  * lock.c reads the time before taking it and collects the wake-ups (struct
  * gil_op) to do once it has let go.  One exception: after a write to the

@@ -74,18 +74,31 @@ int gil_word_mmap(struct gil *gil, struct vm_area_struct *vma)
 /*
  * Cyclic, so that a token is reused only after a billion attachments: a
  * word naming the token of a thread long gone must not name a new one.
+ *
+ * @t is attached, and a SHUTDOWN may end it at any time, gil_token_free()
+ * finding no token yet.  So the slot is only reserved here, and filled
+ * under gil->lock if the record is still there: no token outlives its
+ * record.  The caller holds a reference to @t.
  */
 int gil_token_alloc(struct gil *gil, struct gil_thread *t)
 {
 	u32 token;
-	int ret = xa_alloc_cyclic(&gil->tokens, &token, t,
+	int ret = xa_alloc_cyclic(&gil->tokens, &token, NULL,
 				  XA_LIMIT(1, GIL_WORD_TOKEN), &gil->next_token,
 				  GFP_KERNEL_ACCOUNT);
 
 	/* On failure @token may name another record's: not ours to free. */
 	if (ret < 0)
 		return ret;
-	t->token = token;
+	spin_lock(&gil->lock);
+	if (t->gone) {
+		xa_erase(&gil->tokens, token);
+	} else {
+		/* A reserved slot needs no memory: this cannot fail. */
+		xa_store(&gil->tokens, token, t, GFP_NOWAIT);
+		t->token = token;
+	}
+	spin_unlock(&gil->lock);
 	return 0;
 }
 

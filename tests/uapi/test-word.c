@@ -350,6 +350,80 @@ static int unknown_token_is_owner_death(void)
 }
 
 /*
+ * An ATTACH racing SHUTDOWNs of the same process: the record can end as
+ * soon as it is attached, before it has its token.  No token may outlive
+ * its record.  Once RCU grace periods have passed, a word naming any token
+ * the GIL gave before is an unknown holder's (an owner death), and the
+ * debug kernel's KASAN reports any lookup that reaches a freed record.
+ */
+#define RACE_GILS	200
+
+struct attach_race {
+	int fd;
+	atomic_int attached;
+	pthread_barrier_t go;
+};
+
+static void *race_attach(void *arg)
+{
+	struct attach_race *r = arg;
+
+	pthread_barrier_wait(&r->go);
+	ioctl(r->fd, GIL_IOC_ATTACH);
+	atomic_store(&r->attached, 1);
+	return NULL;
+}
+
+static void *race_shutdown(void *arg)
+{
+	struct attach_race *r = arg;
+
+	pthread_barrier_wait(&r->go);
+	while (!atomic_load(&r->attached))
+		ioctl(r->fd, GIL_IOC_SHUTDOWN);
+	ioctl(r->fd, GIL_IOC_SHUTDOWN);
+	return NULL;
+}
+
+static int attach_racing_shutdown_leaves_no_token(void)
+{
+	pthread_t attacher, shutter;
+	int fds[RACE_GILS], i;
+	struct attach_race r;
+	struct gil_word *w;
+	__u32 mine, token;
+
+	for (i = 0; i < RACE_GILS; i++) {
+		fds[i] = open_gil();
+		CHECK(fds[i] >= 0);
+		r.fd = fds[i];
+		atomic_init(&r.attached, 0);
+		CHECK(pthread_barrier_init(&r.go, NULL, 2) == 0);
+		CHECK(pthread_create(&attacher, NULL, race_attach, &r) == 0);
+		CHECK(pthread_create(&shutter, NULL, race_shutdown, &r) == 0);
+		CHECK(pthread_join(attacher, NULL) == 0);
+		CHECK(pthread_join(shutter, NULL) == 0);
+		pthread_barrier_destroy(&r.go);
+	}
+	sleep_ms(200);		/* records freed after a grace period are */
+	for (i = 0; i < RACE_GILS; i++) {
+		w = word_of(fds[i]);
+		CHECK(w != NULL);
+		CHECK(ioctl(fds[i], GIL_IOC_ATTACH) == 0);
+		mine = get_token(fds[i]);
+		CHECK(mine != 0);
+		for (token = 1; token < mine; token++) {
+			__atomic_store_n(&w->word, token, __ATOMIC_RELAXED);
+			CHECK_ERR(ioctl(fds[i], GIL_IOC_ACQUIRE), EOWNERDEAD);
+			CHECK(ioctl(fds[i], GIL_IOC_RELEASE) == 0);
+		}
+		munmap(w, page_size());
+		CHECK(close(fds[i]) == 0);
+	}
+	return 0;
+}
+
+/*
  * Threads take and release, through the word and through the ioctls,
  * while another writes garbage to the whole page, users' tokens among it.
  * Every call ends with a result it documents; after the garbage stops the
@@ -462,6 +536,7 @@ int main(void)
 	RUN(word_release_makes_io_bound);
 	RUN(word_holder_exit_is_owner_death);
 	RUN(unknown_token_is_owner_death);
+	RUN(attach_racing_shutdown_leaves_no_token);
 	RUN(scribbles_hurt_only_that_gil);
 	return harness_exit();
 }
