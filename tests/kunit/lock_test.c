@@ -1487,6 +1487,41 @@ static void gil_test_interval_change_keeps_deadline(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gil_lt_do(test, a, GIL_LT_DROP), 0);
 }
 
+/*
+ * Wake-ups are not tied to a wait queue (gil_thread_wake()), so one may
+ * reach a thread late: a spurious wake-up of a waiter is neither the GIL
+ * nor the end of its interval.  It sleeps on: no return without the GIL,
+ * no drop request before its deadline.
+ */
+static void gil_test_spurious_wakeups_keep_waiting(struct kunit *test)
+{
+	struct gil_lt_ctx *ctx = test->priv;
+	struct gil *gil = ctx->gil;
+	struct gil_lt_agent *a, *b;
+	struct gil_lt_snap s;
+	int i;
+
+	KUNIT_ASSERT_EQ(test, gil_set_interval(gil, 2000000), 0);
+	a = gil_lt_start(test, "a");
+	b = gil_lt_start(test, "b");
+	KUNIT_ASSERT_EQ(test, gil_lt_do(test, a, GIL_LT_TAKE), 0);
+	gil_lt_queue(test, b, 1);
+	for (i = 0; i < 50; i++) {
+		gil_thread_wake(b->t);
+		usleep_range(1000, 2000);
+	}
+	KUNIT_EXPECT_FALSE_MSG(test, gil_lt_idle(b),
+			       "b's take returned after spurious wake-ups");
+	gil_lt_snapshot(gil, a->t, &s);
+	KUNIT_EXPECT_TRUE(test, s.held);
+	KUNIT_EXPECT_FALSE_MSG(test, s.drop_request,
+			       "spurious wake-ups posted a drop request before the 2 s deadline");
+	KUNIT_EXPECT_EQ(test, gil_lt_do(test, a, GIL_LT_DROP), 0);
+	KUNIT_ASSERT_TRUE(test, gil_lt_wait(b, GIL_LT_OP_MS));
+	KUNIT_EXPECT_EQ(test, b->ret, 0);
+	KUNIT_EXPECT_EQ(test, gil_lt_do(test, b, GIL_LT_DROP), 0);
+}
+
 /* A thread's GIL_POLICY_IO class, as its last release would have set it. */
 static void gil_lt_set_cpu_bound(struct gil *gil, struct gil_lt_agent *a,
 				 bool cpu_bound)
@@ -1627,6 +1662,7 @@ static struct kunit_case gil_lock_cases[] = {
 	KUNIT_CASE(gil_test_release_after_waiter_left),
 	KUNIT_CASE_PARAM(gil_test_owner_death, gil_lt_death_modes_gen_params),
 	KUNIT_CASE(gil_test_interval_change_keeps_deadline),
+	KUNIT_CASE(gil_test_spurious_wakeups_keep_waiting),
 	KUNIT_CASE(gil_test_take_restarts_after_signal),
 	KUNIT_CASE(gil_test_forced_release_restarts_after_signal),
 	KUNIT_CASE(gil_test_forced_release_waits_for_away_waiter),
