@@ -92,7 +92,7 @@ int gil_token_alloc(struct gil *gil, struct gil_thread *t)
 		return ret;
 	spin_lock(&gil->lock);
 	if (t->gone) {
-		xa_erase(&gil->tokens, token);
+		xa_release(&gil->tokens, token);
 	} else {
 		/* A reserved slot needs no memory: this cannot fail. */
 		xa_store(&gil->tokens, token, t, GFP_NOWAIT);
@@ -187,8 +187,8 @@ static bool gil_word_kernel(const struct gil *gil)
  * The word lost the bit the module left set: someone wrote it outside the
  * exchanges.  The forced releaser and the first waiter sleep on the
  * module's view of the holder, which is about to change under them: wake
- * them to look again once gil->lock is let go.  Woken here, under it, as
- * this is no path worth a queue.
+ * them now, under gil->lock (this is no path worth a queue), to look again
+ * once it is let go.
  */
 static void gil_word_overwritten(struct gil *gil)
 {
