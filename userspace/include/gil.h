@@ -30,6 +30,20 @@
 extern "C" {
 #endif
 
+/*
+ * The version of these headers.  A program built against them needs a
+ * library of the same major version and at least this minor one: check
+ * with gil_check_version(GIL_VERSION_MAJOR, GIL_VERSION_MINOR), which
+ * returns 0 if the library it runs with is one, -ENOTSUP if not.
+ * gil_version_major() and gil_version_minor() are the library's own.
+ */
+#define GIL_VERSION_MAJOR	1
+#define GIL_VERSION_MINOR	3
+
+int gil_version_major(void);
+int gil_version_minor(void);
+int gil_check_version(int major, int minor);
+
 /* Which GIL implementation backs a struct gil. */
 enum gil_backend {
 	GIL_BACKEND_DEFAULT = 0,	/* $GIL_BACKEND if set, else kernel */
@@ -57,6 +71,12 @@ int gil_open(struct gil **gilp, enum gil_backend backend);
 int gil_close(struct gil *gil);
 
 enum gil_backend gil_backend(const struct gil *gil);
+
+/*
+ * The kernel backend's module ABI version (GIL_IOC_GET_VERSION of
+ * <linux/gil.h>).  Errors: -EOPNOTSUPP (a userspace backend), -EBADF.
+ */
+int gil_kernel_abi(struct gil *gil, unsigned int *major, unsigned int *minor);
 const char *gil_backend_name(enum gil_backend backend);
 /* The backend called @name, or -EINVAL. */
 int gil_backend_from_name(const char *name);
@@ -73,6 +93,16 @@ int gil_tstate_new(struct gil *gil, struct gil_tstate **tsp);
 int gil_tstate_attach(struct gil_tstate *ts);
 int gil_tstate_detach(struct gil_tstate *ts);
 int gil_tstate_free(struct gil_tstate *ts);
+
+/*
+ * PyGILState_GetThisThreadState and PyGILState_Check: the thread state the
+ * calling thread has attached to @gil (made by gil_ensure or not), or NULL;
+ * and whether the calling thread holds @gil.  Code running under
+ * gil_ensure() reaches its thread state this way, to call gil_check().
+ * After gil_close() both report nothing: NULL, false.
+ */
+struct gil_tstate *gil_tstate_current(struct gil *gil);
+bool gil_held(struct gil *gil);
 
 /*
  * Take, drop, and yield the GIL (CPython's take_gil, drop_gil, and the
@@ -136,9 +166,18 @@ static inline int gil_check(struct gil_tstate *ts)
 	return ret ? ret : 1;
 }
 
-/* Py_BEGIN_ALLOW_THREADS / Py_END_ALLOW_THREADS around blocking calls. */
+/*
+ * Py_BEGIN_ALLOW_THREADS / Py_END_ALLOW_THREADS around blocking calls.
+ * GIL_END_ALLOW_THREADS drops gil_acquire()'s result: use it where the GIL
+ * cannot be closed and no holder can die holding it.  Elsewhere
+ * GIL_END_ALLOW_THREADS_RET stores that result in @ret (an int), 0 or a
+ * negative errno: -EOWNERDEAD (the GIL is held, but the holder before died
+ * holding it), -EBADF (closed: the GIL is not held).  gil_release()'s own
+ * result is 0 in a thread that held the GIL, as the macros require.
+ */
 #define GIL_BEGIN_ALLOW_THREADS(ts)	{ gil_release(ts);
 #define GIL_END_ALLOW_THREADS(ts)	gil_acquire(ts); }
+#define GIL_END_ALLOW_THREADS_RET(ts, ret)	(ret) = gil_acquire(ts); }
 
 /*
  * PyGILState_Ensure / PyGILState_Release: make sure the calling thread

@@ -38,6 +38,22 @@ enum gil_backend gil_backend(const struct gil *gil)
 	return gil->backend;
 }
 
+int gil_version_major(void)
+{
+	return GIL_VERSION_MAJOR;
+}
+
+int gil_version_minor(void)
+{
+	return GIL_VERSION_MINOR;
+}
+
+int gil_check_version(int major, int minor)
+{
+	return major == GIL_VERSION_MAJOR && minor <= GIL_VERSION_MINOR ?
+	       0 : -ENOTSUP;
+}
+
 int gil_open(struct gil **gilp, enum gil_backend backend)
 {
 	struct gil *gil;
@@ -95,6 +111,15 @@ static bool gil_closed(const struct gil *gil)
 	return atomic_load_explicit(&gil->closed, memory_order_relaxed);
 }
 
+int gil_kernel_abi(struct gil *gil, unsigned int *major, unsigned int *minor)
+{
+	if (gil_closed(gil))
+		return -EBADF;
+	if (!gil->ops->get_abi)
+		return -EOPNOTSUPP;
+	return gil->ops->get_abi(gil, major, minor);
+}
+
 int gil_tstate_new(struct gil *gil, struct gil_tstate **tsp)
 {
 	size_t size = sizeof(struct gil_tstate) + gil->ops->tstate_size;
@@ -129,6 +154,26 @@ static struct gil_tstate *gil_current_tstate(struct gil *gil)
 		if (ts->attached && pthread_equal(ts->owner, self))
 			return ts;
 	return NULL;
+}
+
+struct gil_tstate *gil_tstate_current(struct gil *gil)
+{
+	struct gil_tstate *ts;
+
+	if (gil_closed(gil))
+		return NULL;
+	pthread_mutex_lock(&gil->lock);
+	ts = gil_current_tstate(gil);
+	pthread_mutex_unlock(&gil->lock);
+	return ts;
+}
+
+/* Only the calling thread changes its own thread state's @holds. */
+bool gil_held(struct gil *gil)
+{
+	struct gil_tstate *ts = gil_tstate_current(gil);
+
+	return ts && ts->holds;
 }
 
 int gil_tstate_attach(struct gil_tstate *ts)

@@ -29,6 +29,7 @@
  * @policy: the one policy of a backend without @set_policy
  * @set_policy, @get_policy: a backend with several (validated)
  * @get_stats: fill every field of struct gil_stats
+ * @get_abi: the kernel module's ABI version; NULL for the other backends
  */
 struct gil_ops {
 	const char *name;
@@ -48,6 +49,8 @@ struct gil_ops {
 	int (*set_policy)(struct gil *gil, unsigned int policy);
 	int (*get_policy)(struct gil *gil);
 	int (*get_stats)(struct gil *gil, struct gil_stats *stats);
+	int (*get_abi)(struct gil *gil, unsigned int *major,
+		       unsigned int *minor);
 };
 
 extern const struct gil_ops gil_kernel_ops;

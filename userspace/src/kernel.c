@@ -213,6 +213,19 @@ static int kernel_get_stats(struct gil *gil, struct gil_stats *stats)
 	return kernel_ioctl(gil, GIL_IOC_GET_STATS, stats);
 }
 
+static int kernel_get_abi(struct gil *gil, unsigned int *major,
+			  unsigned int *minor)
+{
+	struct gil_version v;
+	int ret = kernel_ioctl(gil, GIL_IOC_GET_VERSION, &v);
+
+	if (ret)
+		return ret;
+	*major = v.major;
+	*minor = v.minor;
+	return 0;
+}
+
 const struct gil_ops gil_kernel_ops = {
 	.name = "kernel",
 	.tstate_size = sizeof(struct kernel_tstate),
@@ -230,4 +243,5 @@ const struct gil_ops gil_kernel_ops = {
 	.set_policy = kernel_set_policy,
 	.get_policy = kernel_get_policy,
 	.get_stats = kernel_get_stats,
+	.get_abi = kernel_get_abi,
 };

@@ -870,6 +870,26 @@ static void test_allow_threads(void)
 	close_gil(gil);
 }
 
+/* A GIL closed between the macros: the _RET form reports it. */
+static void test_allow_threads_ret(void)
+{
+	struct gil *gil = open_gil();
+	struct gil_tstate *ts = new_tstate(gil);
+	int ret = 1;
+
+	CHECK_OK(gil_acquire(ts));
+	GIL_BEGIN_ALLOW_THREADS(ts)
+	GIL_END_ALLOW_THREADS_RET(ts, ret)
+	CHECK_RET(ret, 0);
+	CHECK(gil_held(gil));
+	GIL_BEGIN_ALLOW_THREADS(ts)
+	CHECK(!gil_held(gil));
+	CHECK_OK(gil_close(gil));
+	GIL_END_ALLOW_THREADS_RET(ts, ret)
+	CHECK_RET(ret, -EBADF);
+	CHECK_OK(gil_tstate_free(ts));
+}
+
 /* ------------------------------------------------------------------ */
 /* gil_ensure / gil_ensure_release. */
 
@@ -981,6 +1001,107 @@ static void test_ensure(void)
 	free_tstate(ts);
 	CHECK_CMP(atomic_load(&gil->refs), ==, 1);	/* every tstate freed */
 	close_gil(gil);
+}
+
+/*
+ * Code under gil_ensure() finds its thread state with gil_tstate_current()
+ * and answers drop requests through it: a waiter gets the GIL within a few
+ * intervals, where it waited for the whole ensure without.
+ */
+static void *current_waiter(void *arg)
+{
+	struct worker *w = arg;
+	struct gil_tstate *ts = new_tstate(w->gil);
+
+	CHECK(gil_tstate_current(w->gil) == ts);
+	CHECK(!gil_held(w->gil));
+	atomic_store(&w->started, 1);
+	w->t = now_ns();
+	CHECK_OK(gil_acquire(ts));
+	w->t = now_ns() - w->t;
+	CHECK(gil_held(w->gil));
+	atomic_store(&w->done, 1);
+	CHECK_OK(gil_release(ts));
+	free_tstate(ts);
+	return NULL;
+}
+
+static void test_tstate_current(void)
+{
+	struct gil *gil = open_gil();
+	struct worker w = { .gil = gil };
+	struct gil_tstate *ts, *mine;
+	int64_t t0;
+
+	CHECK(!gil_tstate_current(gil));
+	CHECK(!gil_held(gil));
+	CHECK_RET(gil_ensure(gil), GIL_ENSURE_UNLOCKED);
+	ts = gil_tstate_current(gil);
+	CHECK(ts);
+	CHECK(gil_held(gil));
+	CHECK_RET(gil_acquire(ts), -EDEADLK);	/* the ensure's own */
+
+	set_interval(gil, 5e-3);
+	w.thread = start_thread(current_waiter, &w);
+	SPIN_UNTIL(atomic_load(&w.started), 5000);
+	t0 = now_ns();
+	/* An eval loop under gil_ensure, its safe points reaching ts. */
+	while (!atomic_load(&w.done) && now_ns() - t0 < 5 * NSEC_PER_SEC) {
+		int r = gil_check(gil_tstate_current(gil));
+
+		CHECK(r == 0 || r == 1);
+	}
+	CHECK(atomic_load(&w.done));
+	CHECK(gil_held(gil));
+	CHECK_OK(gil_ensure_release(gil, GIL_ENSURE_UNLOCKED));
+	join_thread(w.thread);
+	test_diag("the waiter waited %.1f ms at a 5 ms interval", w.t / 1e6);
+	/* gil_ensure's thread state went with its release. */
+	CHECK(!gil_tstate_current(gil));
+	CHECK(!gil_held(gil));
+
+	mine = new_tstate(gil);
+	CHECK(gil_tstate_current(gil) == mine);
+	CHECK_OK(gil_acquire(mine));
+	CHECK(gil_held(gil));
+	CHECK_OK(gil_release(mine));
+	CHECK(!gil_held(gil));
+	CHECK_OK(gil_tstate_detach(mine));
+	CHECK(!gil_tstate_current(gil));
+	CHECK_OK(gil_tstate_attach(mine));
+	CHECK_OK(gil_acquire(mine));
+	close_gil(gil);
+	CHECK(!gil_tstate_current(gil));
+	CHECK(!gil_held(gil));
+	CHECK_OK(gil_tstate_free(mine));
+}
+
+/* ------------------------------------------------------------------ */
+/* Versions: of the library, and of the module's ABI. */
+
+static void test_versions(void)
+{
+	struct gil *gil = open_gil();
+	unsigned int major = 0, minor = 0;
+
+	CHECK_CMP(gil_version_major(), ==, GIL_VERSION_MAJOR);
+	CHECK_CMP(gil_version_minor(), ==, GIL_VERSION_MINOR);
+	CHECK_OK(gil_check_version(GIL_VERSION_MAJOR, GIL_VERSION_MINOR));
+	CHECK_OK(gil_check_version(GIL_VERSION_MAJOR, 0));
+	CHECK_RET(gil_check_version(GIL_VERSION_MAJOR, GIL_VERSION_MINOR + 1),
+		  -ENOTSUP);
+	CHECK_RET(gil_check_version(GIL_VERSION_MAJOR + 1, 0), -ENOTSUP);
+	CHECK_RET(gil_check_version(GIL_VERSION_MAJOR - 1, GIL_VERSION_MINOR),
+		  -ENOTSUP);
+	if (gil_backend(gil) == GIL_BACKEND_KERNEL) {
+		CHECK_OK(gil_kernel_abi(gil, &major, &minor));
+		CHECK_CMP(major, ==, GIL_ABI_MAJOR);
+		CHECK_CMP(minor, ==, GIL_ABI_MINOR);
+	} else {
+		CHECK_RET(gil_kernel_abi(gil, &major, &minor), -EOPNOTSUPP);
+	}
+	close_gil(gil);
+	CHECK_RET(gil_kernel_abi(gil, &major, &minor), -EBADF);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1455,7 +1576,12 @@ static const struct test_case cases[] = {
 	{ "acquirer clears the drop request", test_acquirer_clears },
 	{ "gil_check", test_gil_check },
 	{ "allow threads around a blocking read", test_allow_threads },
+	{ "GIL_END_ALLOW_THREADS_RET reports the acquire's result",
+	  test_allow_threads_ret },
 	{ "gil_ensure and gil_ensure_release", test_ensure },
+	{ "gil_tstate_current and gil_held reach gil_ensure's thread state",
+	  test_tstate_current },
+	{ "library and module versions", test_versions },
 	{ "switch interval validation", test_interval },
 	{ "handoff policies", test_policy },
 	{ "error codes", test_errors },
