@@ -20,6 +20,9 @@ stage() { echo; echo "=== $* ($((SECONDS - start))s)"; }
 
 stage "setup"
 tests/setup.sh || die "setup failed"
+# Warnings are errors here; a packager's build (make, make install) keeps
+# them warnings.
+export WERROR=-Werror
 
 # First, so that a fresh clone's CI builds it as a user would, with nothing
 # built before it (build.sh builds the libgil it links).
