@@ -236,6 +236,7 @@ int gil_page_alloc(struct gil *gil);
 void gil_page_free(struct gil *gil);
 int gil_page_mmap(struct gil *gil, struct vm_area_struct *vma);
 void gil_page_sync(struct gil *gil);
+void gil_page_drop_request(struct gil *gil, bool on);
 
 /* word.c */
 int gil_word_alloc(struct gil *gil);
@@ -247,6 +248,7 @@ void gil_lock(struct gil *gil) __acquires(&gil->lock);
 void gil_unlock(struct gil *gil) __releases(&gil->lock);
 void gil_word_taken(struct gil *gil, struct gil_thread *t);
 void gil_word_stats(struct gil *gil, struct gil_stats *st);
+void gil_word_drop_request(struct gil *gil, bool on);
 
 /* stats.c */
 

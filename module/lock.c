@@ -200,7 +200,7 @@ static void gil_post_drop_request(struct gil *gil, struct gil_thread *t)
 {
 	gil->drop_request = true;
 	gil->stats.drop_requests++;
-	WRITE_ONCE(gil->shared->eval_breaker, GIL_EVAL_BREAKER_DROP_REQUEST);
+	gil_page_drop_request(gil, true);
 	trace_gil_drop_request(gil, t->tid, gil->holder->tid);
 }
 
@@ -209,7 +209,7 @@ static void gil_clear_drop_request(struct gil *gil)
 	if (!gil->drop_request)
 		return;
 	gil->drop_request = false;
-	WRITE_ONCE(gil->shared->eval_breaker, 0);
+	gil_page_drop_request(gil, false);
 }
 
 /*

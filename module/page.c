@@ -25,7 +25,19 @@ void gil_page_free(struct gil *gil)
 	__free_page(gil->page);
 }
 
-/* Publish the state; the eval breaker is written by the drop requests. */
+/*
+ * Post (@on) or withdraw a drop request in both eval breakers: this page's,
+ * which the module alone writes, and the word page's (ABI 2.2), where the
+ * process may keep bits of its own.
+ */
+void gil_page_drop_request(struct gil *gil, bool on)
+{
+	WRITE_ONCE(gil->shared->eval_breaker,
+		   on ? GIL_EVAL_BREAKER_DROP_REQUEST : 0);
+	gil_word_drop_request(gil, on);
+}
+
+/* Publish the state; the eval breaker is gil_page_drop_request()'s. */
 void gil_page_sync(struct gil *gil)
 {
 	struct gil_page *p = gil->shared;

@@ -241,6 +241,23 @@ void gil_word_taken(struct gil *gil, struct gil_thread *t)
 	WRITE_ONCE(gil->word->last_token, t->token);
 }
 
+/*
+ * The word page's eval breaker: the drop request's bit alone, with one
+ * atomic instruction each way, so that the process's own bits
+ * (GIL_EVAL_BREAKER_PENDING) stay, and so that a process writing the word
+ * all the time cannot keep the module looping here under gil->lock.
+ */
+void gil_word_drop_request(struct gil *gil, bool on)
+{
+	atomic_t *eb = (atomic_t *)&gil->word->eval_breaker;
+
+	BUILD_BUG_ON(sizeof(atomic_t) != sizeof(gil->word->eval_breaker));
+	if (on)
+		atomic_or(GIL_EVAL_BREAKER_DROP_REQUEST, eb);
+	else
+		atomic_andnot(GIL_EVAL_BREAKER_DROP_REQUEST, eb);
+}
+
 /* What went through the word, added to the module's own statistics. */
 void gil_word_stats(struct gil *gil, struct gil_stats *st)
 {

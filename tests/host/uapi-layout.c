@@ -42,12 +42,13 @@ FIELD(struct gil_stats, direct_handoffs, GIL_STATS_SIZE_VER0);
 FIELD(struct gil_stats, io_preemptions, GIL_STATS_SIZE_VER0 + 8);
 
 /* ABI 2.1: the word page, the same for 32- and 64-bit callers. */
-LAYOUT(struct gil_word, 32);
+LAYOUT(struct gil_word, 128);
 FIELD(struct gil_word, word, 0);
 FIELD(struct gil_word, last_token, 4);
 FIELD(struct gil_word, fast_acquisitions, 8);
 FIELD(struct gil_word, fast_switches, 16);
 FIELD(struct gil_word, fast_releases, 24);
+FIELD(struct gil_word, eval_breaker, 64);
 _Static_assert((GIL_WORD_TOKEN & GIL_WORD_KERNEL) == 0,
 	       "the kernel bit is not a token bit");
 

@@ -2,7 +2,7 @@
 /*
  * The word page (struct gil_word, ABI 2.1): takes and releases without a
  * system call, how the module sees them, and what it makes of a word that
- * userspace scribbled on.
+ * userspace scribbled on; its eval breaker (ABI 2.2).
  */
 #include "harness.h"
 
@@ -526,6 +526,43 @@ static int scribbles_hurt_only_that_gil(void)
 	return close_gil(fd, pg);
 }
 
+#define EB_LOAD(w) __atomic_load_n(&(w)->eval_breaker, __ATOMIC_RELAXED)
+
+/*
+ * The word page's eval breaker carries the drop request as the read-only
+ * page's does, and keeps whatever bits the process put there: the module
+ * sets and clears its own bit alone.
+ */
+static int eval_breaker_keeps_user_bits(void)
+{
+	const __u32 mine = GIL_EVAL_BREAKER_PENDING | 0x80000000U;
+	const struct gil_page *pg;
+	struct gil_word *w;
+	struct waiter wt;
+	__u32 token;
+	int fd;
+
+	CHECK(open_attached(&fd, &pg, &w, &token) == 0);
+	CHECK_CMP(EB_LOAD(w), ==, 0);
+	__atomic_fetch_or(&w->eval_breaker, mine, __ATOMIC_RELAXED);
+	CHECK(gil_set_interval(fd, 1000) == 0);
+	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
+	CHECK(waiter_start_requesting(&wt, fd, pg, 1) == 0);
+	CHECK(gil_set_interval(fd, 10000000) == 0);
+	CHECK_CMP(EB_LOAD(w), ==, mine | GIL_EVAL_BREAKER_DROP_REQUEST);
+	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
+	CHECK(waiter_reach(&wt, W_HOLDING, 5000) == 0);
+	CHECK_CMP(wt.acq_ret, ==, 0);
+	CHECK(!drop_requested(pg));
+	CHECK_CMP(EB_LOAD(w), ==, mine);
+	CHECK(waiter_let_go(&wt) == 0);
+	/* And the process clears its own. */
+	__atomic_fetch_and(&w->eval_breaker, ~mine, __ATOMIC_RELAXED);
+	CHECK_CMP(EB_LOAD(w), ==, 0);
+	munmap(w, page_size());
+	return close_gil(fd, pg);
+}
+
 int main(void)
 {
 	RUN(map_word_rules);
@@ -538,5 +575,6 @@ int main(void)
 	RUN(unknown_token_is_owner_death);
 	RUN(attach_racing_shutdown_leaves_no_token);
 	RUN(scribbles_hurt_only_that_gil);
+	RUN(eval_breaker_keeps_user_bits);
 	return harness_exit();
 }

@@ -102,10 +102,11 @@
  * minor number when calls or fields are added.  2.0: closing a descriptor
  * no longer ends waits (SHUTDOWN does), waits are interruptible and
  * restarted, attachments end at exit and exec, ENOSPC.  2.1: the word page
- * (struct gil_word) and GIL_IOC_GET_TOKEN.
+ * (struct gil_word) and GIL_IOC_GET_TOKEN.  2.2: the word page's
+ * eval_breaker, which userspace may add bits of its own to.
  */
 #define GIL_ABI_MAJOR 2
-#define GIL_ABI_MINOR 1
+#define GIL_ABI_MINOR 2
 
 /* Free in Documentation/userspace-api/ioctl/ioctl-number.rst up to 6.12. */
 #define GIL_IOC_MAGIC 0xBD
@@ -130,8 +131,15 @@ struct gil_version {
 #define GIL_POLICY_IO		2
 #define GIL_POLICY_COUNT	3
 
-/* Bits of gil_page.eval_breaker. */
+/*
+ * Bits of gil_page.eval_breaker and gil_word.eval_breaker.  The module sets
+ * and clears DROP_REQUEST; PENDING is userspace's (ABI 2.2): an
+ * interpreter's own events (signals, pending calls) that its eval loop
+ * must see at the same safe points, in the same load.  The module never
+ * sets, clears or reads it.
+ */
 #define GIL_EVAL_BREAKER_DROP_REQUEST	0x1U
+#define GIL_EVAL_BREAKER_PENDING	0x2U
 
 /**
  * struct gil_page - the page shared read-only with userspace
@@ -218,6 +226,11 @@ struct gil_page {
  * @fast_switches: of those, the ones whose taker's token was not
  *	@last_token (a change of owner; the taker then sets @last_token)
  * @fast_releases: releases through the word
+ * @eval_breaker: (ABI 2.2) GIL_EVAL_BREAKER_* bits, on a cache line of its
+ *	own: the module sets and clears DROP_REQUEST here as in the read-only
+ *	page, with atomic or and and-not, which keep every other bit; a
+ *	process may set and clear GIL_EVAL_BREAKER_PENDING in it the same
+ *	way, so that one load at a safe point sees both
  * The counters are added to with atomic adds, once the exchange has
  * succeeded.
  * GIL_IOC_GET_STATS adds the three counters to the module's own
@@ -230,6 +243,9 @@ struct gil_word {
 	__u64 fast_acquisitions;
 	__u64 fast_switches;
 	__u64 fast_releases;
+	__u8 __reserved0[32];
+	__u32 eval_breaker;
+	__u8 __reserved1[60];
 };
 
 /* Handoff latency histogram buckets of struct gil_stats. */

@@ -38,7 +38,7 @@ extern "C" {
  * gil_version_major() and gil_version_minor() are the library's own.
  */
 #define GIL_VERSION_MAJOR	1
-#define GIL_VERSION_MINOR	3
+#define GIL_VERSION_MINOR	4
 
 int gil_version_major(void);
 int gil_version_minor(void);
@@ -131,9 +131,10 @@ int gil_after_fork_child(struct gil_tstate *ts);
 
 /*
  * The word where drop requests are published, for an eval loop that polls
- * it itself (gil_check() does so through the thread state): nonzero bits
- * GIL_EVAL_BREAKER_DROP_REQUEST while a drop request is pending.  Read it
- * with relaxed atomic loads.  It moves at gil_after_fork_child().
+ * it itself (gil_check() does so through the thread state): bit
+ * GIL_EVAL_BREAKER_DROP_REQUEST while a drop request is pending, bit
+ * GIL_EVAL_BREAKER_PENDING while gil_set_pending() says so.  Read it with
+ * relaxed atomic loads.  It moves at gil_after_fork_child().
  */
 const uint32_t *gil_eval_breaker(struct gil *gil);
 
@@ -151,20 +152,51 @@ static inline bool gil_drop_requested(const struct gil_tstate *ts)
 	       GIL_EVAL_BREAKER_DROP_REQUEST;
 }
 
+/* What gil_check() found, or'd: it yielded; the GIL's pending bit is set. */
+#define GIL_CHECK_YIELDED	1
+#define GIL_CHECK_PENDING	2
+
 /*
- * The eval-loop check, for the holder's safe points: answers a pending drop
- * request (gil_yield) and costs one load otherwise.  Returns 1 when it
- * yielded, 0 when nothing was pending, or an error of gil_yield.
+ * The eval-loop check, for the holder's safe points: one load of the eval
+ * breaker, nothing more when it is clear.  Answers a pending drop request
+ * (gil_yield) and reports the process's own pending bit (gil_set_pending),
+ * which stays set, and so reported, until gil_clear_pending().  Returns
+ * GIL_CHECK_YIELDED and GIL_CHECK_PENDING or'd (0 when neither), or an
+ * error of gil_yield.
  */
 static inline int gil_check(struct gil_tstate *ts)
 {
-	int ret;
+	const struct gil_tstate_head *head = (const struct gil_tstate_head *)ts;
+	uint32_t eb = __atomic_load_n(head->eval_breaker, __ATOMIC_RELAXED);
+	int ret = 0;
 
-	if (__builtin_expect(!gil_drop_requested(ts), 1))
+	if (__builtin_expect(!eb, 1))
 		return 0;
-	ret = gil_yield(ts);
-	return ret ? ret : 1;
+	if (eb & GIL_EVAL_BREAKER_DROP_REQUEST) {
+		ret = gil_yield(ts);
+		if (ret)
+			return ret;
+		ret = GIL_CHECK_YIELDED;
+		/* Set while this thread waited, maybe. */
+		eb = __atomic_load_n(head->eval_breaker, __ATOMIC_RELAXED);
+	}
+	if (eb & GIL_EVAL_BREAKER_PENDING)
+		ret |= GIL_CHECK_PENDING;
+	return ret;
 }
+
+/*
+ * An interpreter's own events (signals, pending calls, async exceptions)
+ * on the eval breaker gil_check() already loads, as CPython keeps them on
+ * its eval_breaker: gil_set_pending() sets GIL_EVAL_BREAKER_PENDING for
+ * the GIL, and every holder's gil_check() reports it until
+ * gil_clear_pending().  One atomic instruction each, no system call:
+ * async-signal-safe.  A GIL made by gil_after_fork_child() starts clear.
+ * Errors: -EOPNOTSUPP (the kernel backend with a module before ABI 2.2),
+ * -EBADF.
+ */
+int gil_set_pending(struct gil *gil);
+int gil_clear_pending(struct gil *gil);
 
 /*
  * Py_BEGIN_ALLOW_THREADS / Py_END_ALLOW_THREADS around blocking calls.

@@ -92,8 +92,8 @@ static int64_t now_ns(void)
 static void set_drop_request(struct cpython_gil *c)
 {
 	__atomic_store_n(&c->drop_request, 1, __ATOMIC_RELAXED);
-	__atomic_store_n(&c->eval_breaker, GIL_EVAL_BREAKER_DROP_REQUEST,
-			 __ATOMIC_RELAXED);
+	__atomic_fetch_or(&c->eval_breaker, GIL_EVAL_BREAKER_DROP_REQUEST,
+			  __ATOMIC_RELAXED);
 	c->stats.drop_requests++;
 }
 
@@ -101,7 +101,8 @@ static void set_drop_request(struct cpython_gil *c)
 static void reset_drop_request(struct cpython_gil *c)
 {
 	__atomic_store_n(&c->drop_request, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&c->eval_breaker, 0, __ATOMIC_RELAXED);
+	__atomic_fetch_and(&c->eval_breaker, ~GIL_EVAL_BREAKER_DROP_REQUEST,
+			   __ATOMIC_RELAXED);
 }
 
 static bool drop_requested(struct cpython_gil *c)
@@ -144,6 +145,7 @@ static int cpython_open(struct gil *gil)
 	pthread_condattr_destroy(&attr);
 	gil->backend_data = c;
 	gil->eval_breaker = &c->eval_breaker;
+	gil->pending_word = &c->eval_breaker;
 	return 0;
 
 err_switch_mutex:

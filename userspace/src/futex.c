@@ -259,10 +259,19 @@ static inline uint64_t rd(const uint64_t *p)
 	return __atomic_load_n(p, __ATOMIC_RELAXED);
 }
 
+/* The eval breaker's other bit, GIL_EVAL_BREAKER_PENDING, is the user's. */
+static bool drop_request_posted(struct futex_gil *f)
+{
+	return __atomic_load_n(&f->eval_breaker, __ATOMIC_RELAXED) &
+	       GIL_EVAL_BREAKER_DROP_REQUEST;
+}
+
 static void clear_drop_request(struct futex_gil *f)
 {
-	if (__atomic_load_n(&f->eval_breaker, __ATOMIC_RELAXED))
-		__atomic_store_n(&f->eval_breaker, 0, __ATOMIC_RELAXED);
+	if (drop_request_posted(f))
+		__atomic_fetch_and(&f->eval_breaker,
+				   ~GIL_EVAL_BREAKER_DROP_REQUEST,
+				   __ATOMIC_RELAXED);
 }
 
 static int futex_open(struct gil *gil)
@@ -274,6 +283,7 @@ static int futex_open(struct gil *gil)
 	*f = (struct futex_gil){ .interval_us = GIL_INTERVAL_DEFAULT_US };
 	gil->backend_data = f;
 	gil->eval_breaker = &f->eval_breaker;
+	gil->pending_word = &f->eval_breaker;
 	return 0;
 }
 
@@ -438,9 +448,9 @@ static int __acquire_slow(struct futex_gil *f, struct futex_tstate *ft)
 		if (v == W_WAITING) {
 			s = __atomic_load_n(&f->state, __ATOMIC_RELAXED);
 			if ((s & ST_LOCKED) && (s & ST_ID_MASK) == holder) {
-				__atomic_store_n(&f->eval_breaker,
-						 GIL_EVAL_BREAKER_DROP_REQUEST,
-						 __ATOMIC_RELAXED);
+				__atomic_fetch_or(&f->eval_breaker,
+						  GIL_EVAL_BREAKER_DROP_REQUEST,
+						  __ATOMIC_RELAXED);
 				__atomic_store_n(&f->drop_requests,
 						 f->drop_requests + 1,
 						 __ATOMIC_RELAXED);
@@ -495,7 +505,7 @@ static void release_slow(struct futex_gil *f, uint64_t me)
 	uint64_t s;
 
 	qlock_lock(&f->qlock);
-	if (__atomic_load_n(&f->eval_breaker, __ATOMIC_RELAXED)) {
+	if (drop_request_posted(f)) {
 		hold_add(&f->forced_switches, 1);
 		clear_drop_request(f);
 	} else {

@@ -358,6 +358,29 @@ const uint32_t *gil_eval_breaker(struct gil *gil)
 	return gil->eval_breaker;
 }
 
+/* No lock, no system call: these run in signal handlers. */
+int gil_set_pending(struct gil *gil)
+{
+	if (gil_closed(gil))
+		return -EBADF;
+	if (!gil->pending_word)
+		return -EOPNOTSUPP;
+	__atomic_fetch_or(gil->pending_word, GIL_EVAL_BREAKER_PENDING,
+			  __ATOMIC_RELAXED);
+	return 0;
+}
+
+int gil_clear_pending(struct gil *gil)
+{
+	if (gil_closed(gil))
+		return -EBADF;
+	if (!gil->pending_word)
+		return -EOPNOTSUPP;
+	__atomic_fetch_and(gil->pending_word, ~GIL_EVAL_BREAKER_PENDING,
+			   __ATOMIC_RELAXED);
+	return 0;
+}
+
 /*
  * The GIL as the parent left it is unusable here: its lock and the
  * backend's may be held by threads the child does not have, and the kernel
@@ -384,6 +407,7 @@ int gil_after_fork_child(struct gil_tstate *ts)
 		t->attached = false;
 		t->holds = false;
 	}
+	gil->pending_word = NULL;
 	ret = gil->ops->open(gil);
 	if (ret)
 		return ret;

@@ -64,6 +64,9 @@ extern const struct gil_ops gil_futex_ops;
  * @lock: protects @tstates
  * @tstates: every thread state of this GIL
  * @eval_breaker: where the backend publishes drop requests
+ * @pending_word: the same word when the process may write it, for
+ *	GIL_EVAL_BREAKER_PENDING; NULL if it may not (a kernel module before
+ *	ABI 2.2)
  * @backend_data: the backend's own state
  */
 struct gil {
@@ -74,6 +77,7 @@ struct gil {
 	pthread_mutex_t lock;
 	struct gil_tstate *tstates;
 	const uint32_t *eval_breaker;
+	uint32_t *pending_word;
 	void *backend_data;
 };
 

@@ -4,7 +4,8 @@
  * ABI 2.1, its word page: a free GIL is taken, and one nobody waits for
  * released, by an exchange of the word, without a system call (struct
  * gil_word in <linux/gil.h>).  Against an ABI 2.0 module every take and
- * release is an ioctl.
+ * release is an ioctl.  From ABI 2.2 the eval breaker polled is the word
+ * page's, where the process may set GIL_EVAL_BREAKER_PENDING.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -45,6 +46,15 @@ static int kernel_ioctl(struct gil *gil, unsigned long cmd, void *arg)
 	return atomic_load(&gil->closed) ? -EBADF : -errno;
 }
 
+/* ABI 2.2 and later: the word page has an eval breaker. */
+static bool kernel_has_pending(struct gil *gil)
+{
+	struct gil_version v;
+
+	return !kernel_ioctl(gil, GIL_IOC_GET_VERSION, &v) &&
+	       v.major == GIL_ABI_MAJOR && v.minor >= 2;
+}
+
 static int kernel_open(struct gil *gil)
 {
 	struct kernel_gil *k = calloc(1, sizeof(*k));
@@ -73,6 +83,10 @@ static int kernel_open(struct gil *gil)
 	k->word = page == MAP_FAILED ? NULL : page;
 	gil->backend_data = k;
 	gil->eval_breaker = &k->page->eval_breaker;
+	if (k->word && kernel_has_pending(gil)) {
+		gil->eval_breaker = &k->word->eval_breaker;
+		gil->pending_word = &k->word->eval_breaker;
+	}
 	return 0;
 }
 

@@ -817,6 +817,77 @@ static void test_gil_check(void)
 }
 
 /* ------------------------------------------------------------------ */
+/* The process's pending bit on the eval breaker (gil_set_pending). */
+
+static struct gil *pending_gil;
+
+static void pending_handler(int sig)
+{
+	(void)sig;
+	gil_set_pending(pending_gil);
+}
+
+/* The new holder sees the pending bit the old one left set. */
+static void *pending_waiter(void *arg)
+{
+	struct worker *w = arg;
+	struct gil_tstate *ts = new_tstate(w->gil);
+
+	atomic_store(&w->started, 1);
+	CHECK_OK(gil_acquire(ts));
+	w->ret = gil_check(ts);
+	CHECK_OK(gil_release(ts));
+	free_tstate(ts);
+	return NULL;
+}
+
+static void test_pending(void)
+{
+	struct gil *gil = open_gil();
+	struct gil_tstate *ts = new_tstate(gil);
+	struct worker w = { .gil = gil, .ret = -1 };
+	struct sigaction sa = { .sa_handler = pending_handler };
+	int r;
+
+	CHECK_OK(gil_acquire(ts));
+	CHECK_RET(gil_check(ts), 0);
+	CHECK_OK(gil_set_pending(gil));
+	CHECK(*gil_eval_breaker(gil) & GIL_EVAL_BREAKER_PENDING);
+	CHECK(!gil_drop_requested(ts));		/* not a drop request */
+	for (int i = 0; i < 3; i++)		/* until cleared */
+		CHECK_RET(gil_check(ts), GIL_CHECK_PENDING);
+	CHECK_OK(gil_clear_pending(gil));
+	CHECK_RET(gil_check(ts), 0);
+
+	/* From a signal handler, to an eval loop polling gil_check. */
+	pending_gil = gil;
+	CHECK_CMP(sigaction(SIGALRM, &sa, NULL), ==, 0);
+	CHECK_CMP(ualarm(20000, 0), >=, 0);
+	SPIN_UNTIL((r = gil_check(ts)) != 0, 5000);
+	CHECK_RET(r, GIL_CHECK_PENDING);
+
+	/*
+	 * A forced switch posts and withdraws a drop request on the same
+	 * word: the pending bit stays, for the new holder and back.
+	 */
+	set_interval(gil, 1e-3);
+	w.thread = start_thread(pending_waiter, &w);
+	SPIN_UNTIL(atomic_load(&w.started), 5000);
+	SPIN_UNTIL((r = gil_check(ts)) & GIL_CHECK_YIELDED, 5000);
+	CHECK_RET(r, GIL_CHECK_YIELDED | GIL_CHECK_PENDING);
+	join_thread(w.thread);
+	CHECK_RET(w.ret, GIL_CHECK_PENDING);
+	CHECK_RET(gil_check(ts), GIL_CHECK_PENDING);
+	CHECK_OK(gil_clear_pending(gil));
+	CHECK_RET(gil_check(ts), 0);
+	CHECK_OK(gil_release(ts));
+	free_tstate(ts);
+	close_gil(gil);
+	CHECK_RET(gil_set_pending(gil), -EBADF);
+	CHECK_RET(gil_clear_pending(gil), -EBADF);
+}
+
+/* ------------------------------------------------------------------ */
 /* GIL_BEGIN/END_ALLOW_THREADS around a blocking read; errno survives. */
 
 static int at_pipe[2];
@@ -1575,6 +1646,8 @@ static const struct test_case cases[] = {
 	{ "yield with no request pending", test_yield_unrequested },
 	{ "acquirer clears the drop request", test_acquirer_clears },
 	{ "gil_check", test_gil_check },
+	{ "the pending bit: set, seen by every holder, kept by drop requests",
+	  test_pending },
 	{ "allow threads around a blocking read", test_allow_threads },
 	{ "GIL_END_ALLOW_THREADS_RET reports the acquire's result",
 	  test_allow_threads_ret },
