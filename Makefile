@@ -12,6 +12,10 @@
 #   make setup        install the Debian packages the above need
 #   make install      libgil and gilstat: headers, libraries, pkg-config,
 #                     man pages (PREFIX=/usr/local, DESTDIR=)
+#   make modules_install  gil.ko into /lib/modules/<KDIR's release>/extra,
+#                     then depmod (INSTALL_MOD_PATH=, INSTALL_MOD_DIR=)
+#   make dkms-source  the module's sources and dkms.conf into
+#                     /usr/src/kgil-VERSION, for dkms (DESTDIR=)
 #   make help         all targets
 #
 # Build output goes to build/ (BUILD=...), never into the source tree.
@@ -19,6 +23,12 @@
 KDIR	?= /lib/modules/$(shell uname -r)/build
 BUILD	?= build
 CC	?= cc
+# kbuild's own default for out-of-tree modules.
+INSTALL_MOD_DIR	?= extra
+DEPMOD	?= /sbin/depmod
+# The module's version: one literal in dkms.conf, checked against
+# MODULE_VERSION by tests/package-check.sh.
+KGIL_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' dkms.conf)
 
 CFLAGS_COMMON	:= -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Iuapi
 GUEST_CFLAGS	:= $(CFLAGS_COMMON) -static -pthread
@@ -31,7 +41,7 @@ GUEST_STRESS	:= $(patsubst tests/stress/%.c,$(BUILD)/guest/stress-%,$(STRESS_SRC
 
 .PHONY: all module userspace libgil guest modules kunit-kernel kcsan-kernel check demo \
 	bench cpython cpython-test cpython-cost stress setup \
-	install-deps install clean distclean help
+	install-deps install modules_install dkms-source clean distclean help
 
 all: userspace
 ifneq ($(wildcard $(KDIR)/Makefile),)
@@ -54,8 +64,36 @@ help:
 	@echo "make clean        remove build output (keeps cached kernels)"
 
 module:
-	tests/build-module.sh host $(KDIR)
+	GIL_BUILD=$(abspath $(BUILD)) tests/build-module.sh host $(KDIR)
 	@echo "built $(BUILD)/kmod/host/gil.ko"
+
+# Builds first: build/kmod/host may hold a gil.ko made against another KDIR.
+# kbuild would run depmod, but skips it when KDIR has no System.map, as the
+# headers packages have none: depmod runs here, for the release in the
+# module's vermagic (`make kernelrelease` says 6.1.192 in Debian 12's 6.1
+# headers, whose builds and installs use 6.1.0-N-amd64).  kbuild runs in
+# KDIR: a relative INSTALL_MOD_PATH is made absolute.
+#
+# A kernel that signs its modules (CONFIG_MODULE_SIG_ALL) has kbuild sign
+# gil.ko with KDIR's key.  Debian's headers carry none: kbuild would print
+# sign-file's errors and install it unsigned; without a key it is not asked
+# to sign (README: Secure Boot).
+SIG_KEY = $(shell sed -n 's/^CONFIG_MODULE_SIG_KEY="\(.*\)"$$/\1/p' $(KDIR)/.config)
+NO_SIGN = $(if $(filter pkcs11:%,$(SIG_KEY))$(wildcard $(KDIR)/$(SIG_KEY) $(filter /%,$(SIG_KEY))),,CONFIG_MODULE_SIG_ALL=)
+modules_install: module
+	release=$$(sed -n 's/^#define UTS_RELEASE "\(.*\)"$$/\1/p' \
+		$(KDIR)/include/generated/utsrelease.h) && \
+	$(MAKE) -C $(KDIR) M=$(abspath $(BUILD))/kmod/host \
+		INSTALL_MOD_PATH=$(abspath $(INSTALL_MOD_PATH)) \
+		INSTALL_MOD_DIR=$(INSTALL_MOD_DIR) $(NO_SIGN) modules_install && \
+	$(DEPMOD) -a $(if $(INSTALL_MOD_PATH),-b $(abspath $(INSTALL_MOD_PATH))) $$release
+
+# What dkms needs and no more (`dkms add .` would copy all of build/ too).
+dkms-source:
+	@test -n "$(KGIL_VERSION)" || { echo "no PACKAGE_VERSION in dkms.conf" >&2; exit 1; }
+	install -d $(DESTDIR)/usr/src/kgil-$(KGIL_VERSION)
+	cp -R dkms.conf Kbuild COPYING LICENSES module uapi $(DESTDIR)/usr/src/kgil-$(KGIL_VERSION)/
+	@echo "now: dkms install kgil/$(KGIL_VERSION)"
 
 # libgil, its tests, examples, demos and benchmarks, in build/userspace.
 userspace libgil:
@@ -124,7 +162,7 @@ setup install-deps:
 
 clean:
 	rm -rf $(BUILD)/guest $(BUILD)/kmod $(BUILD)/vm $(BUILD)/results \
-		$(BUILD)/userspace*
+		$(BUILD)/userspace* $(BUILD)/modprobe-root
 
 distclean:
 	rm -rf $(BUILD)

@@ -117,3 +117,5 @@ module_exit(gil_exit);
 MODULE_DESCRIPTION("CPython's global interpreter lock as a character device");
 MODULE_AUTHOR("The kgil authors");
 MODULE_LICENSE("GPL");
+/* dkms.conf's PACKAGE_VERSION; tests/package-check.sh checks they agree. */
+MODULE_VERSION("2.2.0");

@@ -3,9 +3,11 @@
 # line "N passed, N failed" counting every test that ran.
 #
 # Stages: cpython (the patched CPython 3.13, userspace/cpython/build.sh),
-# host (userspace builds, uapi layout), build (gil.ko for Debian
-# 6.1 and 6.12 with W=1 and sparse), static (checkpatch --strict), the
-# debug/KUnit kernel, vm-6.1 and vm-6.12 (userspace tests in a guest),
+# host (userspace builds, uapi layout), lib (libgil, its programs and its
+# install), build (gil.ko for Debian 6.1 and 6.12 with W=1 and sparse),
+# static (checkpatch --strict), package (modules_install, DKMS, udev rule,
+# licenses), the debug/KUnit kernel, vm-6.1 and vm-6.12 (userspace tests
+# in a guest), vm-6.1-install (modprobe from modules_install's tree),
 # vm-debug (KUnit suites, then the userspace tests, under lockdep, KASAN,
 # kmemleak and friends), vm-6.1-cpython (CPython 3.13's test_thread and
 # test_threading on /dev/gil), stress-debug (make stress for 5 s a part).
@@ -87,6 +89,16 @@ stage "static: checkpatch --strict"
 run_test static "checkpatch.pl --strict: module, uapi, KUnit suites" \
 	tests/static-check.sh checkpatch
 
+stage "package: make modules_install, DKMS, dkms.conf, udev rule, licenses"
+run_test package "dkms.conf, its version = MODULE_VERSION = the ABI's, udev rule, modules-load.d" \
+	tests/package-check.sh files
+run_test package "every SPDX tag's license texts in LICENSES/, and in COPYING" \
+	tests/package-check.sh licenses
+run_test package "make modules_install for 6.1: extra/gil.ko, depmod, INSTALL_MOD_DIR, version" \
+	tests/package-check.sh install
+run_test package "dkms add, build, install, remove for 6.1 (private trees)" \
+	tests/package-check.sh dkms
+
 stage "debug kernel (built once, then cached)"
 if make -s kunit-kernel; then
 	run_test build "gil.ko with KUnit suites builds for the debug kernel" \
@@ -114,6 +126,11 @@ for k in 6.1 6.12 debug; do
 		tests/kunit/parse.sh "$GIL_BUILD/vm/vm-debug/output.txt"
 	fi
 done
+
+stage "vm-6.1-install: modprobe gil from make modules_install's tree"
+tests/modprobe-check.sh 6.1 vm-6.1-install ||
+	grep -qs '^not ok' "$GIL_RESULTS/vm-6.1-install.tap" ||
+	result vm-6.1-install 1 "make modules_install and the VM runner ran"
 
 stage "vm-6.1-cpython: CPython's thread tests on /dev/gil"
 if [[ -f $GIL_BUILD/cpython/guest/.stamp && -f $GIL_BUILD/kmod/6.1/gil.ko ]]; then

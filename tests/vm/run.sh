@@ -20,6 +20,9 @@
 #                   Python programs in /opt/kgil-python/share/kgil
 #   GIL_VM_PYTHON_STOCK  1: and stock CPython (build.sh stock), at
 #                   /opt/stock-python
+#   GIL_VM_EXTRA_ROOT  a directory copied over the guest's root, e.g. the
+#                   INSTALL_MOD_PATH of make modules_install, for modprobe
+#                   (tests/modprobe-check.sh)
 #
 # Needs build/kmod/KERNEL/gil.ko and the guest programs in build/guest/.
 set -euo pipefail
@@ -60,6 +63,10 @@ if [[ ${GIL_VM_PYTHON_STOCK:-0} == 1 ]]; then
 	[[ -f $GIL_BUILD/cpython-stock/guest/.stamp ]] ||
 		die "no stock CPython for the guest: run userspace/cpython/build.sh stock"
 	cp -a "$GIL_BUILD/cpython-stock/guest/." "$root/"
+fi
+if [[ -n ${GIL_VM_EXTRA_ROOT:-} ]]; then
+	[[ -d $GIL_VM_EXTRA_ROOT ]] || die "GIL_VM_EXTRA_ROOT: no directory $GIL_VM_EXTRA_ROOT"
+	cp -a "$GIL_VM_EXTRA_ROOT/." "$root/"
 fi
 (cd "$root" && find . | cpio -o -H newc --quiet) >"$work/initramfs.cpio"
 # CPython's tree and its tests' processes need more than the C programs.
