@@ -78,6 +78,8 @@ run_test lib "gil-bench (short) on cpython and futex; its report's spread and ve
 		'$GIL_BUILD/results/bench-smoke'"
 run_test lib "make install DESTDIR=..., then an example builds with pkg-config" \
 	tests/install-check.sh
+run_test lib "command-line tools: --help, bad usage exits 2 naming the option" \
+	tests/cli-check.sh "$GIL_BUILD/userspace"
 
 stage "build: gil.ko with W=1 and sparse"
 for k in 6.1 6.12; do

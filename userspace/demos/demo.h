@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * demo.h: the pieces the demos, the benchmark and the interp example share:
- * the clock, duration formatting, percentiles, option parsing, backend
- * selection, opening a GIL and running a thread under it.
+ * demo.h: the pieces the demos, the benchmark, the interp example and
+ * gilstat share: the clock, duration formatting, percentiles, option
+ * parsing and usage errors, backend selection, opening a GIL and running a
+ * thread under it.
  *
  * Header-only (static inline): a program is built from its own files only
  * (one .c, or gil-bench's folder).
@@ -11,6 +12,9 @@
 #define KGIL_DEMO_H
 
 #include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -70,13 +74,100 @@ static inline void percentiles(int64_t *v, size_t n, int64_t *p50,
 	*max = v[n - 1];
 }
 
+/*
+ * Command lines.  -h and --help print the usage on stdout and exit 0.  Bad
+ * usage exits 2 (DEMO_USAGE) with nothing on stdout: a line on stderr that
+ * names the option and quotes its value, "PROG: -t: 'abc' is not a thread
+ * count (1..64)", then "Try 'PROG --help'.".
+ */
+#define DEMO_USAGE 2
+
+/* getopt_long over @optstring, with --help as -h. */
+static inline int demo_getopt(int argc, char **argv, const char *optstring)
+{
+	static const struct option help[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+
+	return getopt_long(argc, argv, optstring, help, NULL);
+}
+
+/* After a message on stderr, getopt's own included.  Returns DEMO_USAGE. */
+static inline int try_help(const char *prog)
+{
+	fprintf(stderr, "Try '%s --help'.\n", prog);
+	return DEMO_USAGE;
+}
+
+/* "PROG: MESSAGE", then try_help(). */
+static inline int __attribute__((format(printf, 2, 3)))
+bad_usage(const char *prog, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return try_help(prog);
+}
+
+/* "PROG: -OPT: 'VAL' is not WHAT", WHAT from @fmt; then try_help(). */
+static inline int __attribute__((format(printf, 4, 5)))
+bad_value(const char *prog, int opt, const char *val, const char *fmt, ...)
+{
+	char what[128];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	return bad_usage(prog, "-%c: '%s' is not %s", opt, val, what);
+}
+
+/* No operands after the options: 0, or DEMO_USAGE after saying so. */
+static inline int no_operands(const char *prog, int argc, char **argv)
+{
+	if (optind == argc)
+		return 0;
+	return bad_usage(prog, "'%s': unexpected argument", argv[optind]);
+}
+
 /* Option values: the whole of @s, else false (and *v untouched). */
 static inline bool parse_positive(const char *s, double *v)
 {
 	char *endp;
 	double x = strtod(s, &endp);
 
-	if (*endp || !(x > 0))
+	if (endp == s || *endp || !(x > 0) || !isfinite(x))
+		return false;
+	*v = x;
+	return true;
+}
+
+/* A switch interval in seconds, as gil_set_switch_interval takes it. */
+#define DEMO_INTERVAL_RANGE "a switch interval in seconds (0 < s <= 3600)"
+
+static inline bool parse_interval(const char *s, double *v)
+{
+	double x;
+
+	if (!parse_positive(s, &x) || x * 1e6 > (double)GIL_INTERVAL_MAX_US)
+		return false;
+	*v = x;
+	return true;
+}
+
+static inline bool parse_long(const char *s, long lo, long hi, long *v)
+{
+	char *endp;
+	long x;
+
+	errno = 0;
+	x = strtol(s, &endp, 10);
+	if (endp == s || *endp || errno || x < lo || x > hi)
 		return false;
 	*v = x;
 	return true;
@@ -84,21 +175,21 @@ static inline bool parse_positive(const char *s, double *v)
 
 static inline bool parse_int(const char *s, int lo, int hi, int *v)
 {
-	char *endp;
-	int x = (int)strtol(s, &endp, 10);
+	long x;
 
-	if (*endp || x < lo || x > hi)
+	if (!parse_long(s, lo, hi, &x))
 		return false;
-	*v = x;
+	*v = (int)x;
 	return true;
 }
 
 /*
- * -b: the backend named @bname, or every one for "all": sets [*first,
- * *last].  Returns 0, or 2 (the usage exit code) after saying why.
+ * The backend named @bname, or every one for "all": sets [*first, *last].
+ * @from says where the name came from: "-b", or "$GIL_BACKEND".  Returns
+ * 0, or DEMO_USAGE after saying why.
  */
-static inline int backend_range(const char *prog, const char *bname,
-				int *first, int *last)
+static inline int backend_range(const char *prog, const char *from,
+				const char *bname, int *first, int *last)
 {
 	if (!strcmp(bname, "all")) {
 		*first = GIL_BACKEND_KERNEL;
@@ -106,11 +197,9 @@ static inline int backend_range(const char *prog, const char *bname,
 		return 0;
 	}
 	*first = *last = gil_backend_from_name(bname);
-	if (*first < 0) {
-		fprintf(stderr, "%s: unknown backend '%s' (kernel, cpython, futex, all)\n",
-			prog, bname);
-		return 2;
-	}
+	if (*first < 0)
+		return bad_usage(prog, "%s: '%s' is not a backend (kernel, cpython, futex, all)",
+				 from, bname);
 	return 0;
 }
 

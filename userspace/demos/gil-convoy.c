@@ -9,16 +9,29 @@
  * thread that never touches the GIL, at the other end of a socketpair: the
  * I/O thread really blocks, its reply only comes after a wake-up.
  *
+ * The peer answers after an echo delay (-e, 200 us by default), as a
+ * server takes its time.  Without it the echo can be back before the CPU
+ * thread that the I/O thread's release of the GIL woke has run: the I/O
+ * thread takes the GIL back as if no one waited, and the convoy comes and
+ * goes (the same row read 12 us in one run and 10.3 ms in the next, on a
+ * 2-CPU host and in the TCG guest alike).  200 us leaves a woken thread
+ * time to run on hardware, where a wake-up takes tens of us, and in a slow
+ * VM; the round trip alone (0 CPU threads) grows by about as much: 45 us
+ * to 0.3 ms on that host, 55 us to 0.54 ms in the guest.
+ *
  * Its response time, from the send to holding the GIL again after the
  * reply, is measured with 0, 1, 2 and 4 CPU-bound threads running an eval
- * loop beside it.  Alone, a request costs two wake-ups.  With CPU threads,
- * every release of the GIL lets one of them take it, and the I/O thread
- * gets it back only once it has waited out a switch interval and its drop
- * request was answered (and, with several CPU threads, only if it wins the
- * race for the GIL that follows): a request costs about one interval per
- * GIL release, times the number of races lost.
+ * loop beside it.  Alone, a request costs two wake-ups and the echo delay.
+ * With CPU threads, every release of the GIL lets one of them take it, and
+ * the I/O thread gets it back only once it has waited out a switch
+ * interval and its drop request was answered (and, with several CPU
+ * threads, only if it wins the race for the GIL that follows): a request
+ * costs about one interval per GIL release it loses (the release around
+ * read() always, the one around the short send() when a CPU thread runs
+ * in time), times the number of races lost.
  *
  * usage: gil-convoy [-b backend|all] [-d seconds] [-c list] [-i interval_s]
+ *                   [-e echo_delay_us]
  * Exit: 0 on success, 1 on a libgil error, 2 on usage.
  */
 #include <getopt.h>
@@ -31,6 +44,8 @@
 #define MAX_CPU 16
 #define MAX_ROWS 8
 #define PROCESS_LOOPS 200	/* bytecode iterations to "process" a reply */
+#define ECHO_DELAY_US 200	/* -e: the peer's default reply delay */
+#define MAX_ECHO_DELAY_US 1000000
 
 struct row {
 	int ncpu;
@@ -50,11 +65,19 @@ struct cpu_thread {
 	_Alignas(64) _Atomic uint64_t loops;
 };
 
+/* What every measurement takes from the command line. */
+struct params {
+	double seconds;			/* per row */
+	double interval;		/* 0: the GIL's own */
+	int64_t echo_delay_ns;
+};
+
 struct convoy {
 	struct gil *gil;
 	atomic_bool stop;		/* ends the CPU threads */
 	int sock[2];			/* [0] the I/O thread's, [1] the peer's */
 	int64_t duration_ns;
+	int64_t echo_delay_ns;
 	int64_t *samples;
 	size_t nsamples, cap;
 	int io_err;
@@ -102,15 +125,18 @@ static void *cpu_main(void *arg)
 	return NULL;
 }
 
-/* The peer: echoes every byte, never touches the GIL. */
+/* The peer: echoes every byte after the echo delay, never touches the GIL. */
 static void *peer_main(void *arg)
 {
 	struct convoy *c = arg;
 	char byte;
 
-	while (read(c->sock[1], &byte, 1) == 1)
+	while (read(c->sock[1], &byte, 1) == 1) {
+		if (c->echo_delay_ns)
+			sleep_ns(c->echo_delay_ns);
 		if (write(c->sock[1], &byte, 1) != 1)
 			break;
+	}
 	return NULL;
 }
 
@@ -172,7 +198,7 @@ static int io_requests(struct convoy *c)
 }
 
 /* One measurement: a fresh GIL, @ncpu CPU threads, the I/O thread. */
-static int measure(enum gil_backend backend, double interval, double seconds,
+static int measure(enum gil_backend backend, const struct params *p,
 		   struct row *row)
 {
 	struct convoy *c;
@@ -184,11 +210,13 @@ static int measure(enum gil_backend backend, double interval, double seconds,
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
-	c->duration_ns = (int64_t)(seconds * 1e9);
+	c->duration_ns = (int64_t)(p->seconds * 1e9);
+	c->echo_delay_ns = p->echo_delay_ns;
 	ret = gil_open(&c->gil, backend);
 	if (ret)
 		goto out_free;
-	if (interval > 0 && (ret = gil_set_switch_interval(c->gil, interval)))
+	if (p->interval > 0 &&
+	    (ret = gil_set_switch_interval(c->gil, p->interval)))
 		goto out_close;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, c->sock)) {
 		ret = -errno;
@@ -246,21 +274,22 @@ out_free:
 }
 
 static int run_backend(enum gil_backend backend, const int *ncpus, int nrows,
-		       double seconds, double interval, struct row *rows)
+		       const struct params *p, struct row *rows)
 {
 	char b1[32], b2[32], b3[32];
-	double iv = interval > 0 ? interval : GIL_INTERVAL_DEFAULT_US * 1e-6;
+	double iv = p->interval > 0 ? p->interval :
+		    GIL_INTERVAL_DEFAULT_US * 1e-6;
 	int ret;
 
 	printf("backend %s: switch interval %.3f ms, %.2f s per row\n",
-	       gil_backend_name(backend), iv * 1e3, seconds);
+	       gil_backend_name(backend), iv * 1e3, p->seconds);
 	printf("  CPU threads  requests    req/s      median         p90         max  CPU Mloops/s  switches\n");
 	fflush(stdout);
 	for (int i = 0; i < nrows; i++) {
 		struct row *r = &rows[i];
 
 		*r = (struct row){ .ncpu = ncpus[i] };
-		ret = measure(backend, interval, seconds, r);
+		ret = measure(backend, p, r);
 		if (ret) {
 			fprintf(stderr, "gil-convoy: %s backend, %d CPU threads: %s%s\n",
 				gil_backend_name(backend), r->ncpu, strerror(-ret),
@@ -279,20 +308,30 @@ static int run_backend(enum gil_backend backend, const int *ncpus, int nrows,
 	return 0;
 }
 
-static void usage(FILE *f)
+static const char prog[] = "gil-convoy";
+
+static void usage(void)
 {
-	fprintf(f,
-		"usage: gil-convoy [-b backend|all] [-d seconds] [-c list] [-i interval_s]\n"
-		"  Beazley's convoy effect: the response time of an I/O thread that\n"
-		"  blocks on a socket peer, beside 0, 1, 2, 4 CPU-bound threads.\n"
-		"  -b  kernel, cpython, futex or all (default: $GIL_BACKEND, else all;\n"
-		"      all skips kernel when /dev/gil does not exist)\n"
-		"  -d  seconds per measurement (default 0.5)\n"
-		"  -c  CPU thread counts, comma-separated, each 0..%d (default 0,1,2,4)\n"
-		"  -i  switch interval in seconds (default: the GIL's, 0.005)\n",
-		MAX_CPU);
+	printf("usage: gil-convoy [-b backend|all] [-d seconds] [-c list] [-i interval_s] [-e echo_delay_us]\n"
+	       "  Beazley's convoy effect: the response time of an I/O thread that\n"
+	       "  blocks on a socket peer, beside 0, 1, 2, 4 CPU-bound threads.\n"
+	       "  -b  kernel, cpython, futex or all (default: $GIL_BACKEND, else all;\n"
+	       "      all skips kernel when /dev/gil does not exist)\n"
+	       "  -d  seconds per measurement (default 0.5)\n"
+	       "  -c  CPU thread counts, comma-separated, each 0..%d, at most %d\n"
+	       "      (default 0,1,2,4)\n"
+	       "  -i  switch interval in seconds, up to 3600 (default: the GIL's, 0.005)\n"
+	       "  -e  how long the peer takes to answer, in microseconds, 0..%d\n"
+	       "      (default %d): long enough for a CPU thread to take the GIL\n"
+	       "      while the I/O thread waits for the reply, as it does when a\n"
+	       "      server takes its time; with 0 a fast machine may answer before\n"
+	       "      the CPU thread runs, and the convoy comes and goes\n"
+	       "  -h, --help  this help\n"
+	       "Exit: 0 on success, 1 on a libgil error, 2 on usage.\n",
+	       MAX_CPU, MAX_ROWS, MAX_ECHO_DELAY_US, ECHO_DELAY_US);
 }
 
+/* -c: the CPU thread counts into @v; their number, or -1. */
 static int parse_list(const char *s, int *v, int max_n)
 {
 	int n = 0;
@@ -312,57 +351,92 @@ static int parse_list(const char *s, int *v, int max_n)
 	}
 }
 
+/*
+ * Every backend asked for opens, and takes the interval, before anything
+ * is printed: one that cannot ends the run at once.  Returns 0 or 1.
+ */
+static int probe_backends(int first, int last, double interval)
+{
+	struct gil *gil;
+
+	for (int b = first; b <= last; b++) {
+		if (first != last && kernel_missing(b))
+			continue;
+		if (open_demo_gil(prog, &gil, (enum gil_backend)b, interval))
+			return 1;
+		gil_close(gil);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	const char *bname = getenv("GIL_BACKEND");
+	const char *bname = getenv("GIL_BACKEND"), *bfrom = "$GIL_BACKEND";
 	int ncpus[MAX_ROWS] = { 0, 1, 2, 4 }, nrows = 4, opt, status = 0;
-	double seconds = 0.5, interval = 0;
+	struct params p = { .seconds = 0.5,
+			    .echo_delay_ns = ECHO_DELAY_US * 1000LL };
 	struct row rows[3][MAX_ROWS];
 	enum gil_backend ran[3];
-	int nran = 0, first, last;
+	int nran = 0, first, last, echo_us;
 
-	while ((opt = getopt(argc, argv, "b:d:c:i:h")) != -1) {
+	while ((opt = demo_getopt(argc, argv, "b:d:c:i:e:h")) != -1) {
 		switch (opt) {
 		case 'b':
 			bname = optarg;
+			bfrom = "-b";
 			break;
 		case 'd':
-			if (!parse_positive(optarg, &seconds))
-				goto bad;
+			if (!parse_positive(optarg, &p.seconds))
+				return bad_value(prog, opt, optarg,
+						 "a duration in seconds (> 0)");
 			break;
 		case 'c':
 			nrows = parse_list(optarg, ncpus, MAX_ROWS);
 			if (nrows < 1)
-				goto bad;
+				return bad_value(prog, opt, optarg,
+						 "a list of at most %d CPU thread counts, each 0..%d",
+						 MAX_ROWS, MAX_CPU);
 			break;
 		case 'i':
-			if (!parse_positive(optarg, &interval))
-				goto bad;
+			if (!parse_interval(optarg, &p.interval))
+				return bad_value(prog, opt, optarg,
+						 DEMO_INTERVAL_RANGE);
+			break;
+		case 'e':
+			if (!parse_int(optarg, 0, MAX_ECHO_DELAY_US, &echo_us))
+				return bad_value(prog, opt, optarg,
+						 "an echo delay in microseconds (0..%d)",
+						 MAX_ECHO_DELAY_US);
+			p.echo_delay_ns = echo_us * 1000LL;
 			break;
 		case 'h':
-			usage(stdout);
+			usage();
 			return 0;
 		default:
-			goto bad;
+			return try_help(prog);
 		}
 	}
-	if (optind != argc)
-		goto bad;
+	if (no_operands(prog, argc, argv))
+		return DEMO_USAGE;
 	if (!bname)
 		bname = "all";
+	if (backend_range(prog, bfrom, bname, &first, &last))
+		return DEMO_USAGE;
+	if (probe_backends(first, last, p.interval))
+		return 1;
 	printf("gil-convoy: an I/O thread sends a byte to a peer thread and blocks in read()\n"
-	       "for the echo, releasing the GIL around both calls; its response time runs from\n"
-	       "the send to holding the GIL again after the reply.  Beside it, CPU threads\n"
-	       "run an eval loop.  0 CPU threads: the round trip alone.\n\n");
-	if (backend_range("gil-convoy", bname, &first, &last))
-		return 2;
+	       "for the echo, which the peer sends %.3f ms later; the I/O thread releases the\n"
+	       "GIL around both calls.  Its response time runs from the send to holding the\n"
+	       "GIL again after the reply.  Beside it, CPU threads run an eval loop.\n"
+	       "0 CPU threads: the round trip alone, the echo delay included.\n\n",
+	       (double)p.echo_delay_ns / 1e6);
 	for (int b = first; b <= last; b++) {
 		if (first != last && kernel_missing(b)) {
 			printf("backend kernel: skipped, no /dev/gil (gil.ko not loaded)\n\n");
 			continue;
 		}
-		if (run_backend((enum gil_backend)b, ncpus, nrows, seconds,
-				interval, rows[nran])) {
+		if (run_backend((enum gil_backend)b, ncpus, nrows, &p,
+				rows[nran])) {
 			status = 1;
 		} else {
 			ran[nran++] = (enum gil_backend)b;
@@ -386,7 +460,4 @@ int main(int argc, char **argv)
 		}
 	}
 	return status;
-bad:
-	usage(stderr);
-	return 2;
 }

@@ -332,70 +332,79 @@ static int run_backend(enum gil_backend backend, int nthreads, double duration,
 	return status;
 }
 
-static void usage(FILE *f)
+static const char prog[] = "gil-cpu";
+
+static void usage(void)
 {
-	fprintf(f,
-		"usage: gil-cpu [-b backend|all] [-t threads] [-d seconds] [-i interval_s] [-r refresh_s] [-p]\n"
-		"  N threads run a bytecode loop under one GIL; a live view shows each\n"
-		"  thread's loops, share of GIL time, slices and mean slice length.\n"
-		"  -b  kernel, cpython, futex or all (default: $GIL_BACKEND, else kernel)\n"
-		"  -t  threads, 1..%d (default 4)\n"
-		"  -d  how long to run, in seconds (default 3)\n"
-		"  -i  switch interval in seconds (default: the GIL's, 0.005)\n"
-		"  -r  refresh period in seconds (default 0.25 on a terminal, else 1)\n"
-		"  -p  plain output: a block per refresh, no redrawing (the default\n"
-		"      unless stdout is a terminal and $TERM is set and not \"dumb\")\n",
-		MAX_THREADS);
+	printf("usage: gil-cpu [-b backend|all] [-t threads] [-d seconds] [-i interval_s] [-r refresh_s] [-p]\n"
+	       "  N threads run a bytecode loop under one GIL; a live view shows each\n"
+	       "  thread's loops, share of GIL time, slices and mean slice length.\n"
+	       "  -b  kernel, cpython, futex or all (default: $GIL_BACKEND, else kernel)\n"
+	       "  -t  threads, 1..%d (default 4)\n"
+	       "  -d  how long to run, in seconds (default 3)\n"
+	       "  -i  switch interval in seconds, up to 3600 (default: the GIL's, 0.005)\n"
+	       "  -r  refresh period in seconds (default 0.25 on a terminal, else 1)\n"
+	       "  -p  plain output: a block per refresh, no redrawing (the default\n"
+	       "      unless stdout is a terminal and $TERM is set and not \"dumb\")\n"
+	       "  -h, --help  this help\n"
+	       "Exit: 0 on success, 1 on a libgil error or a wrong counter, 2 on usage.\n",
+	       MAX_THREADS);
 }
 
 int main(int argc, char **argv)
 {
-	const char *bname = getenv("GIL_BACKEND");
+	const char *bname = getenv("GIL_BACKEND"), *bfrom = "$GIL_BACKEND";
 	int nthreads = 4, opt, status = 0, first, last;
 	double duration = 3, interval = 0, refresh = 0;
 	const char *term = getenv("TERM");
 	bool tty = isatty(STDOUT_FILENO) && term && *term && strcmp(term, "dumb");
 
-	while ((opt = getopt(argc, argv, "b:t:d:i:r:ph")) != -1) {
+	while ((opt = demo_getopt(argc, argv, "b:t:d:i:r:ph")) != -1) {
 		switch (opt) {
 		case 'b':
 			bname = optarg;
+			bfrom = "-b";
 			break;
 		case 't':
 			if (!parse_int(optarg, 1, MAX_THREADS, &nthreads))
-				goto bad;
+				return bad_value(prog, opt, optarg,
+						 "a thread count (1..%d)",
+						 MAX_THREADS);
 			break;
 		case 'd':
 			if (!parse_positive(optarg, &duration))
-				goto bad;
+				return bad_value(prog, opt, optarg,
+						 "a duration in seconds (> 0)");
 			break;
 		case 'i':
-			if (!parse_positive(optarg, &interval))
-				goto bad;
+			if (!parse_interval(optarg, &interval))
+				return bad_value(prog, opt, optarg,
+						 DEMO_INTERVAL_RANGE);
 			break;
 		case 'r':
 			if (!parse_positive(optarg, &refresh))
-				goto bad;
+				return bad_value(prog, opt, optarg,
+						 "a refresh period in seconds (> 0)");
 			break;
 		case 'p':
 			tty = false;
 			break;
 		case 'h':
-			usage(stdout);
+			usage();
 			return 0;
 		default:
-			goto bad;
+			return try_help(prog);
 		}
 	}
-	if (optind != argc)
-		goto bad;
+	if (no_operands(prog, argc, argv))
+		return DEMO_USAGE;
 	if (!(refresh > 0))
 		refresh = tty ? 0.25 : 1.0;
 	if (!bname)
 		bname = "kernel";
 
-	if (backend_range("gil-cpu", bname, &first, &last))
-		return 2;
+	if (backend_range(prog, bfrom, bname, &first, &last))
+		return DEMO_USAGE;
 	for (int b = first; b <= last; b++) {
 		if (first != last && kernel_missing(b)) {
 			printf("gil-cpu: kernel backend skipped: no /dev/gil (gil.ko not loaded)\n\n");
@@ -407,7 +416,4 @@ int main(int argc, char **argv)
 			putchar('\n');
 	}
 	return status;
-bad:
-	usage(stderr);
-	return 2;
 }

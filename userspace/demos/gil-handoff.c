@@ -23,7 +23,7 @@
  * the batch when it is full.
  *
  * usage: gil-handoff [-b backend|all] [-m voluntary|forced|both] [-n count]
- *                    [-c batches] [-i interval_s]
+ *                    [-c batches] [-i interval_s] [-H hold_us]
  * Exit: 0 on success, 1 on a libgil error, 2 on usage.
  */
 #include <fcntl.h>
@@ -34,6 +34,12 @@
 #include <sys/syscall.h>
 
 #include "demo.h"
+
+/* The command line's bounds: the samples of a run are kept in memory. */
+#define MAX_BATCH 1000000
+#define MAX_BATCHES 1000
+#define MAX_HANDOFFS 10000000
+#define MAX_HOLD_US 1000000
 
 enum mode { VOLUNTARY, FORCED };
 
@@ -359,71 +365,90 @@ static int run(enum gil_backend backend, enum mode mode, int batch,
 	return status;
 }
 
-static void usage(FILE *f)
+static const char prog[] = "gil-handoff";
+
+static void usage(void)
 {
-	fprintf(f,
-		"usage: gil-handoff [-b backend|all] [-m voluntary|forced|both] [-n count] [-c batches]\n"
-		"                   [-i interval_s] [-H hold_us]\n"
-		"  Two threads pass the GIL back and forth; a line per batch gives the\n"
-		"  handoff latency (release call -> the other's acquire returns).\n"
-		"  -b  kernel, cpython, futex or all (default: $GIL_BACKEND, else kernel;\n"
-		"      all skips kernel when /dev/gil does not exist)\n"
-		"  -m  which handoffs (default both)\n"
-		"  -n  handoffs per batch (default 200)\n"
-		"  -c  batches per backend and kind (default 5)\n"
-		"  -i  switch interval in seconds, for forced handoffs (default 0.001)\n"
-		"  -H  voluntary: how long the holder keeps the GIL once the other\n"
-		"      sleeps in gil_acquire, in microseconds (default 0)\n");
+	printf("usage: gil-handoff [-b backend|all] [-m voluntary|forced|both] [-n count] [-c batches]\n"
+	       "                   [-i interval_s] [-H hold_us]\n"
+	       "  Two threads pass the GIL back and forth; a line per batch gives the\n"
+	       "  handoff latency (release call -> the other's acquire returns).\n"
+	       "  -b  kernel, cpython, futex or all (default: $GIL_BACKEND, else kernel;\n"
+	       "      all skips kernel when /dev/gil does not exist)\n"
+	       "  -m  which handoffs (default both)\n"
+	       "  -n  handoffs per batch, 1..%d (default 200)\n"
+	       "  -c  batches per backend and kind, 1..%d (default 5);\n"
+	       "      at most %d handoffs in all\n"
+	       "  -i  switch interval in seconds, for forced handoffs, up to 3600\n"
+	       "      (default 0.001)\n"
+	       "  -H  voluntary: how long the holder keeps the GIL once the other\n"
+	       "      sleeps in gil_acquire, in microseconds, 0..%d (default 0)\n"
+	       "  -h, --help  this help\n"
+	       "Exit: 0 on success, 1 on a libgil error, 2 on usage.\n",
+	       MAX_BATCH, MAX_BATCHES, MAX_HANDOFFS, MAX_HOLD_US);
 }
 
 int main(int argc, char **argv)
 {
-	const char *bname = getenv("GIL_BACKEND"), *mname = "both";
+	const char *bname = getenv("GIL_BACKEND"), *bfrom = "$GIL_BACKEND";
+	const char *mname = "both";
 	int batch = 200, nbatches = 5, opt, status = 0, first, last;
-	double interval = 0.001, hold_us = 0;
-	char *endp;
+	double interval = 0.001;
+	int hold_us = 0;
 
-	while ((opt = getopt(argc, argv, "b:m:n:c:i:H:h")) != -1) {
+	while ((opt = demo_getopt(argc, argv, "b:m:n:c:i:H:h")) != -1) {
 		switch (opt) {
 		case 'b':
 			bname = optarg;
+			bfrom = "-b";
 			break;
 		case 'm':
 			mname = optarg;
 			if (strcmp(mname, "voluntary") && strcmp(mname, "forced") &&
 			    strcmp(mname, "both"))
-				goto bad;
+				return bad_value(prog, opt, optarg,
+						 "a kind of handoff (voluntary, forced, both)");
 			break;
 		case 'n':
-			if (!parse_int(optarg, 1, 1000000, &batch))
-				goto bad;
+			if (!parse_int(optarg, 1, MAX_BATCH, &batch))
+				return bad_value(prog, opt, optarg,
+						 "a count of handoffs per batch (1..%d)",
+						 MAX_BATCH);
 			break;
 		case 'c':
-			if (!parse_int(optarg, 1, 1000, &nbatches))
-				goto bad;
+			if (!parse_int(optarg, 1, MAX_BATCHES, &nbatches))
+				return bad_value(prog, opt, optarg,
+						 "a count of batches (1..%d)",
+						 MAX_BATCHES);
 			break;
 		case 'i':
-			if (!parse_positive(optarg, &interval))
-				goto bad;
+			if (!parse_interval(optarg, &interval))
+				return bad_value(prog, opt, optarg,
+						 DEMO_INTERVAL_RANGE);
 			break;
 		case 'H':
-			hold_us = strtod(optarg, &endp);
-			if (*endp || !(hold_us >= 0) || hold_us > 1e6)
-				goto bad;
+			if (!parse_int(optarg, 0, MAX_HOLD_US, &hold_us))
+				return bad_value(prog, opt, optarg,
+						 "a hold time in microseconds (0..%d)",
+						 MAX_HOLD_US);
 			break;
 		case 'h':
-			usage(stdout);
+			usage();
 			return 0;
 		default:
-			goto bad;
+			return try_help(prog);
 		}
 	}
-	if (optind != argc || (long)batch * nbatches > 10000000)
-		goto bad;
+	if (no_operands(prog, argc, argv))
+		return DEMO_USAGE;
+	if ((long)batch * nbatches > MAX_HANDOFFS)
+		return bad_usage(prog, "-n %d -c %d: %ld handoffs, more than %d",
+				 batch, nbatches, (long)batch * nbatches,
+				 MAX_HANDOFFS);
 	if (!bname)
 		bname = "kernel";
-	if (backend_range("gil-handoff", bname, &first, &last))
-		return 2;
+	if (backend_range(prog, bfrom, bname, &first, &last))
+		return DEMO_USAGE;
 	for (int b = first; b <= last; b++) {
 		if (first != last && kernel_missing(b)) {
 			printf("backend kernel: skipped, no /dev/gil (gil.ko not loaded)\n\n");
@@ -431,7 +456,7 @@ int main(int argc, char **argv)
 		}
 		if (strcmp(mname, "forced"))
 			status |= run((enum gil_backend)b, VOLUNTARY, batch,
-				      nbatches, interval, (int64_t)(hold_us * 1e3));
+				      nbatches, interval, hold_us * 1000LL);
 		if (!status && strcmp(mname, "voluntary"))
 			status |= run((enum gil_backend)b, FORCED, batch,
 				      nbatches, interval, 0);
@@ -439,7 +464,4 @@ int main(int argc, char **argv)
 			putchar('\n');
 	}
 	return status;
-bad:
-	usage(stderr);
-	return 2;
 }

@@ -1,49 +1,86 @@
 // SPDX-License-Identifier: MIT
-/* gil-info: open /dev/gil and print what the module reports about a new GIL. */
-#include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <unistd.h>
-#include <linux/gil.h>
+/*
+ * gil-info: what the loaded gil.ko reports about a new GIL, through libgil's
+ * kernel backend: the module's ABI version, the switch interval and handoff
+ * policy a new GIL starts with (the module's default_interval_us and
+ * default_policy), its eval breaker (the word of the page it shares with
+ * userspace) and its statistics, all zero.
+ *
+ * usage: gil-info [/dev/gil]
+ * Exit: 0 on success, 1 on a libgil error (gil.ko not loaded), 2 on usage.
+ */
+#include "demo.h"
 
-static int fail(const char *what)
+static const char prog[] = "gil-info";
+
+static void usage(void)
 {
-	fprintf(stderr, "gil-info: %s: %s\n", what, strerror(errno));
+	printf("usage: gil-info [/dev/gil]\n"
+	       "  The ABI version of the loaded gil.ko, and the switch interval,\n"
+	       "  handoff policy, eval breaker and statistics of a new GIL.\n"
+	       "  The device can only be /dev/gil, the one libgil opens.\n"
+	       "  -h, --help  this help\n"
+	       "Exit: 0 on success, 1 on a libgil error, 2 on usage.\n");
+}
+
+/* Says what failed; returns 1, the error exit code. */
+static int fail(const char *what, int err)
+{
+	fprintf(stderr, "%s: %s: %s\n", prog, what, strerror(-err));
 	return 1;
 }
 
 int main(int argc, char **argv)
 {
-	const char *path = argc > 1 ? argv[1] : "/dev/gil";
-	long page_size = sysconf(_SC_PAGESIZE);
-	const struct gil_page *page;
-	struct gil_version v;
-	long long interval_us;
-	int fd = open(path, O_RDWR | O_CLOEXEC);
+	unsigned int major, minor;
+	struct gil_stats st;
+	struct gil *gil;
+	double interval;
+	int opt, policy, ret;
 
-	if (fd < 0) {
-		fprintf(stderr, "gil-info: %s: %s (is gil.ko loaded?)\n", path,
-			strerror(errno));
-		return 1;
+	while ((opt = demo_getopt(argc, argv, "h")) != -1) {
+		switch (opt) {
+		case 'h':
+			usage();
+			return 0;
+		default:
+			return try_help(prog);
+		}
 	}
-	if (ioctl(fd, GIL_IOC_GET_VERSION, &v))
-		return fail("GIL_IOC_GET_VERSION");
-	if (ioctl(fd, GIL_IOC_GET_INTERVAL, &interval_us))
-		return fail("GIL_IOC_GET_INTERVAL");
-	page = mmap(NULL, page_size, PROT_READ, MAP_SHARED, fd, 0);
-	if (page == MAP_FAILED)
-		return fail("mmap");
+	/* Its argument was once any device; libgil opens /dev/gil only. */
+	if (optind < argc && strcmp(argv[optind], "/dev/gil"))
+		return bad_usage(prog, "'%s': no longer supported, only /dev/gil (libgil opens it)",
+				 argv[optind]);
+	if (optind < argc)
+		optind++;
+	if (no_operands(prog, argc, argv))
+		return DEMO_USAGE;
+	if (open_demo_gil(prog, &gil, GIL_BACKEND_KERNEL, 0))
+		return 1;
+	ret = gil_kernel_abi(gil, &major, &minor);
+	if (ret)
+		return fail("gil_kernel_abi", ret);
+	ret = gil_get_switch_interval(gil, &interval);
+	if (ret)
+		return fail("gil_get_switch_interval", ret);
+	policy = gil_get_policy(gil);
+	if (policy < 0)
+		return fail("gil_get_policy", policy);
+	ret = gil_get_stats(gil, &st);
+	if (ret)
+		return fail("gil_get_stats", ret);
 
-	printf("%s: kgil ABI version %u.%u (this program was built for %u.%u)\n",
-	       path, v.major, v.minor, GIL_ABI_MAJOR, GIL_ABI_MINOR);
-	printf("switch interval of a new GIL: %lld us\n", interval_us);
-	printf("shared page: %u bytes, locked %u, switch_number %llu, eval_breaker %#x\n",
-	       page->size, page->locked,
-	       (unsigned long long)page->switch_number, page->eval_breaker);
-	munmap((void *)page, page_size);
-	close(fd);
-	return 0;
+	printf("/dev/gil: kgil ABI version %u.%u (this program was built for %u.%u)\n",
+	       major, minor, GIL_ABI_MAJOR, GIL_ABI_MINOR);
+	printf("switch interval of a new GIL: %lld us\n", llround(interval * 1e6));
+	printf("handoff policy of a new GIL: %s\n",
+	       gil_policy_name((unsigned int)policy));
+	printf("shared page: eval_breaker %#x\n",
+	       __atomic_load_n(gil_eval_breaker(gil), __ATOMIC_RELAXED));
+	printf("statistics: acquisitions %llu, switch_number %llu, drop requests %llu\n",
+	       (unsigned long long)st.acquisitions,
+	       (unsigned long long)st.switch_number,
+	       (unsigned long long)st.drop_requests);
+	ret = gil_close(gil);
+	return ret ? fail("gil_close", ret) : 0;
 }

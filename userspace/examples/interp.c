@@ -10,7 +10,10 @@
  * An optional I/O thread sleeps in a blocking read between its bytecodes.
  *
  * usage: interp [-b backend] [-t threads] [-n loops] [-i interval_s] [-io N]
+ * Exit: 0 when the counter is exact, 1 otherwise or on a libgil error,
+ * 2 on usage.
  */
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 
@@ -42,6 +45,12 @@ static const struct insn loop_template[] = {
 };
 
 #define LOOP_LEN (sizeof(loop_template) / sizeof(loop_template[0]))
+
+#define MAX_THREADS 64
+/* The shared counter, MAX_THREADS times the loops, fits in a long. */
+#define MAX_LOOPS (LONG_MAX / MAX_THREADS)
+#define MAX_IO 1000000L		/* bytes, a millisecond each */
+#define OPT_IO 256		/* -io: no short option */
 
 struct vm {
 	struct gil *gil;
@@ -143,39 +152,85 @@ static void *feeder_main(void *arg)
 	return NULL;
 }
 
+static const char prog[] = "interp";
+
+static void usage(void)
+{
+	printf("usage: interp [-b backend] [-t threads] [-n loops] [-i interval_s] [-io N]\n"
+	       "  CPU threads count loops down under one GIL, each incrementing a counter\n"
+	       "  that only the GIL keeps exact; an optional I/O thread reads N bytes\n"
+	       "  from a pipe, fed one a millisecond, releasing the GIL around each read.\n"
+	       "  -b   kernel, cpython or futex (default: $GIL_BACKEND, else kernel)\n"
+	       "  -t   CPU threads, 1..%d (default 2)\n"
+	       "  -n   loops per CPU thread, 1..%ld (default 2000000)\n"
+	       "  -i   switch interval in seconds, up to 3600 (default: the GIL's)\n"
+	       "  -io  bytes for the I/O thread to read, 0..%ld (default 0: no I/O thread)\n"
+	       "  -h, --help  this help\n"
+	       "Exit: 0 when the counter is exact, 1 otherwise or on a libgil error,\n"
+	       "2 on usage.\n", MAX_THREADS, MAX_LOOPS, MAX_IO);
+}
+
 int main(int argc, char **argv)
 {
-	int nthreads = 2, ret;
+	/*
+	 * -io has a single dash: getopt_long_only takes it for the long
+	 * option, and -i (a short option) for -i.
+	 */
+	static const struct option long_opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "io", required_argument, NULL, OPT_IO },
+		{ NULL, 0, NULL, 0 },
+	};
+	int nthreads = 2, opt, ret;
 	long loops = 2000000, io = 0;
 	double interval = 0;
 	enum gil_backend backend = GIL_BACKEND_DEFAULT;
-	struct thread threads[64], io_thread = { 0 }, feeder = { 0 };
+	struct thread threads[MAX_THREADS], io_thread = { 0 }, feeder = { 0 };
 	struct gil_stats st;
 	struct vm vm = { 0 };
 	int64_t t0;
 
-	for (int i = 1; i < argc - 1; i += 2) {
-		if (!strcmp(argv[i], "-b")) {
-			ret = gil_backend_from_name(argv[i + 1]);
-			if (ret < 0) {
-				fprintf(stderr, "interp: unknown backend %s\n", argv[i + 1]);
-				return 2;
-			}
+	while ((opt = getopt_long_only(argc, argv, "b:t:n:i:h", long_opts,
+				       NULL)) != -1) {
+		switch (opt) {
+		case 'b':
+			ret = gil_backend_from_name(optarg);
+			if (ret < 0)
+				return bad_value(prog, opt, optarg,
+						 "a backend (kernel, cpython, futex)");
 			backend = (enum gil_backend)ret;
-		} else if (!strcmp(argv[i], "-t")) {
-			nthreads = atoi(argv[i + 1]);
-		} else if (!strcmp(argv[i], "-n")) {
-			loops = atol(argv[i + 1]);
-		} else if (!strcmp(argv[i], "-i")) {
-			interval = atof(argv[i + 1]);
-		} else if (!strcmp(argv[i], "-io")) {
-			io = atol(argv[i + 1]);
+			break;
+		case 't':
+			if (!parse_int(optarg, 1, MAX_THREADS, &nthreads))
+				return bad_value(prog, opt, optarg,
+						 "a thread count (1..%d)",
+						 MAX_THREADS);
+			break;
+		case 'n':
+			if (!parse_long(optarg, 1, MAX_LOOPS, &loops))
+				return bad_value(prog, opt, optarg,
+						 "a loop count (1..%ld)",
+						 MAX_LOOPS);
+			break;
+		case 'i':
+			if (!parse_interval(optarg, &interval))
+				return bad_value(prog, opt, optarg,
+						 DEMO_INTERVAL_RANGE);
+			break;
+		case OPT_IO:
+			if (!parse_long(optarg, 0, MAX_IO, &io))
+				return bad_usage(prog, "-io: '%s' is not a byte count (0..%ld)",
+						 optarg, MAX_IO);
+			break;
+		case 'h':
+			usage();
+			return 0;
+		default:
+			return try_help(prog);
 		}
 	}
-	if (nthreads < 1 || nthreads > 64 || loops < 1) {
-		fprintf(stderr, "usage: interp [-b backend] [-t 1..64] [-n loops] [-i interval_s] [-io N]\n");
-		return 2;
-	}
+	if (no_operands(prog, argc, argv))
+		return DEMO_USAGE;
 
 	ret = gil_open(&vm.gil, backend);
 	if (ret) {

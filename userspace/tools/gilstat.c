@@ -15,22 +15,19 @@
  *
  * On a terminal the table is redrawn in place; with -p, or when the output
  * is not a terminal, the header is printed once and a line per GIL per
- * interval follows, for logs.  See gilstat(8).
+ * interval follows, for logs.  -j prints the same fields as a JSON object
+ * per GIL per interval (JSON lines), -c as CSV: a header line, then a line
+ * per GIL per interval; both with numbers as numbers and durations in ns.
+ * See gilstat(8).
  */
 #include <dirent.h>
-#include <errno.h>
-#include <stdbool.h>
+#include <limits.h>
 #include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-#include <unistd.h>
-#include <linux/gil.h>
+
+/* The clock, option parsing and usage errors; nothing of libgil's. */
+#include "../demos/demo.h"
 
 #define PROC "/proc"
-#define NSEC_PER_SEC 1000000000LL
 #define HIST_BUCKETS GIL_STATS_HIST_BUCKETS
 
 /* What a GIL's file says, at one time. */
@@ -52,23 +49,46 @@ struct snapshot {
 	int64_t t_ns;
 };
 
+enum format { TABLE, PLAIN, JSON, CSV };
+
 struct options {
 	double interval;
-	long count;		/* samples to print; 0: until interrupted */
-	bool plain;
+	int count;		/* samples to print; 0: until interrupted */
+	enum format format;	/* TABLE (none asked for): redrawn on a tty */
 	unsigned long long *ids;	/* only these GILs, if any */
 	size_t nr_ids;
 };
 
-static const char *prog = "gilstat";
+/* One GIL's line over an interval, whatever the format. */
+struct line {
+	double time;			/* seconds since gilstat started */
+	long long gil, pid;
+	double acq, sw, drop, force;	/* per second */
+	double wait, p50, p99;		/* ns; < 0: nothing to measure */
+	long long holder, waiters, threads;
+	const char *policy, *comm;
+};
 
-static int64_t now_ns(void)
-{
-	struct timespec t;
+/* The fields of -j and -c, in the table's order, and how to print them. */
+enum kind { K_TIME, K_RATE, K_NS, K_INT, K_STR };
 
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * NSEC_PER_SEC + t.tv_nsec;
-}
+static const struct {
+	const char *name;
+	enum kind kind;
+	size_t off;
+} fields[] = {
+#define F(name, kind, member) { #name, kind, offsetof(struct line, member) }
+	F(time, K_TIME, time), F(gil, K_INT, gil), F(pid, K_INT, pid),
+	F(acq_per_s, K_RATE, acq), F(sw_per_s, K_RATE, sw),
+	F(drop_per_s, K_RATE, drop), F(force_per_s, K_RATE, force),
+	F(wait_ns, K_NS, wait), F(hoff_p50_ns, K_NS, p50),
+	F(hoff_p99_ns, K_NS, p99), F(holder, K_INT, holder),
+	F(waiters, K_INT, waiters), F(threads, K_INT, threads),
+	F(policy, K_STR, policy), F(comm, K_STR, comm),
+#undef F
+};
+
+static const char prog[] = "gilstat";
 
 /* The numeric keys of a GIL's file, and where they go. */
 static const struct {
@@ -297,7 +317,7 @@ static double hist_quantile(const unsigned long long *d, double p)
 }
 
 /* "4.98ms", "52.1us", "-" for none: a duration in one word. */
-static const char *fmt_ns(char *buf, size_t len, double ns)
+static const char *fmt_word(char *buf, size_t len, double ns)
 {
 	if (ns < 0)
 		snprintf(buf, len, "-");
@@ -312,12 +332,92 @@ static const char *fmt_ns(char *buf, size_t len, double ns)
 	return buf;
 }
 
-static void print_header(void)
+static void print_header(enum format format)
 {
+	size_t i;
+
+	if (format == JSON)
+		return;
+	if (format == CSV) {
+		for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+			printf("%s%s", i ? "," : "", fields[i].name);
+		putchar('\n');
+		return;
+	}
 	printf("%7s %5s %7s %9s %8s %8s %8s %9s %9s %9s %7s %4s %4s %-7s %s\n",
 	       "TIME", "GIL", "PID", "ACQ/s", "SW/s", "DROP/s", "FORCE/s",
 	       "WAIT", "HOFF_P50", "HOFF_P99", "HOLDER", "WTRS", "THRS",
 	       "POLICY", "COMM");
+}
+
+static void print_table_line(const struct line *l)
+{
+	char wait[16], p50[16], p99[16];
+
+	printf("%7.1f %5lld %7lld %9.1f %8.1f %8.1f %8.1f %9s %9s %9s %7lld %4lld %4lld %-7s %s\n",
+	       l->time, l->gil, l->pid, l->acq, l->sw, l->drop, l->force,
+	       fmt_word(wait, sizeof(wait), l->wait),
+	       fmt_word(p50, sizeof(p50), l->p50),
+	       fmt_word(p99, sizeof(p99), l->p99),
+	       l->holder, l->waiters, l->threads, l->policy, l->comm);
+}
+
+/*
+ * A string field, in double quotes: JSON escapes quotes, backslashes and
+ * control characters; CSV doubles quotes (RFC 4180).
+ */
+static void print_string(const char *s, enum format format)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (format == CSV && c == '"')
+			fputs("\"\"", stdout);
+		else if (format == JSON && (c == '"' || c == '\\'))
+			printf("\\%c", c);
+		else if (format == JSON && c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+/* -j: {"time":1.003,"gil":3,...}; -c: 1.003,3,...  None: null, or empty. */
+static void print_record(const struct line *l, enum format format)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		const void *v = (const char *)l + fields[i].off;
+
+		if (format == JSON)
+			printf("%s\"%s\":", i ? "," : "{", fields[i].name);
+		else if (i)
+			putchar(',');
+		switch (fields[i].kind) {
+		case K_TIME:
+			printf("%.3f", *(const double *)v);
+			break;
+		case K_RATE:
+			printf("%.1f", *(const double *)v);
+			break;
+		case K_NS:
+			if (*(const double *)v >= 0)
+				printf("%.0f", *(const double *)v);
+			else if (format == JSON)
+				fputs("null", stdout);
+			break;
+		case K_INT:
+			printf("%lld", *(const long long *)v);
+			break;
+		case K_STR:
+			print_string(*(const char *const *)v, format);
+			break;
+		}
+	}
+	puts(format == JSON ? "}" : "");
 }
 
 /*
@@ -326,13 +426,13 @@ static void print_header(void)
  * again from 1 when the module is reloaded: a GIL whose opener changed or
  * whose counters went back is a new one.
  */
-static void print_gil(double t, double dt, const struct sample *cur,
-		      const struct sample *prev)
+static void print_gil(enum format format, double t, double dt,
+		      const struct sample *cur, const struct sample *prev)
 {
 	static const struct sample zero;
 	unsigned long long d[HIST_BUCKETS];
-	char wait[16], p50[16], p99[16];
 	unsigned long long contended;
+	struct line l;
 	int i;
 
 	if (!prev || prev->opener_pid != cur->opener_pid ||
@@ -341,23 +441,35 @@ static void print_gil(double t, double dt, const struct sample *cur,
 	for (i = 0; i < HIST_BUCKETS; i++)
 		d[i] = cur->hist[i] - prev->hist[i];
 	contended = cur->contended - prev->contended;
-	fmt_ns(wait, sizeof(wait), contended ?
-	       (double)(cur->wait_ns - prev->wait_ns) / (double)contended : -1);
-	fmt_ns(p50, sizeof(p50), hist_quantile(d, 0.50));
-	fmt_ns(p99, sizeof(p99), hist_quantile(d, 0.99));
-	printf("%7.1f %5llu %7lld %9.1f %8.1f %8.1f %8.1f %9s %9s %9s %7lld %4lld %4lld %-7s %s\n",
-	       t, cur->id, cur->opener_pid,
-	       (double)(cur->acquisitions - prev->acquisitions) / dt,
-	       (double)(cur->switch_number - prev->switch_number) / dt,
-	       (double)(cur->drop_requests - prev->drop_requests) / dt,
-	       (double)(cur->forced_switches - prev->forced_switches) / dt,
-	       wait, p50, p99, cur->holder, cur->nr_waiters, cur->threads,
-	       cur->policy[0] ? cur->policy : "-", cur->comm);
+	l = (struct line){
+		.time = t,
+		.gil = (long long)cur->id,
+		.pid = cur->opener_pid,
+		.acq = (double)(cur->acquisitions - prev->acquisitions) / dt,
+		.sw = (double)(cur->switch_number - prev->switch_number) / dt,
+		.drop = (double)(cur->drop_requests - prev->drop_requests) / dt,
+		.force = (double)(cur->forced_switches -
+				  prev->forced_switches) / dt,
+		.wait = contended ? (double)(cur->wait_ns - prev->wait_ns) /
+				    (double)contended : -1,
+		.p50 = hist_quantile(d, 0.50),
+		.p99 = hist_quantile(d, 0.99),
+		.holder = cur->holder,
+		.waiters = cur->nr_waiters,
+		.threads = cur->threads,
+		.policy = cur->policy[0] ? cur->policy : "-",
+		.comm = cur->comm,
+	};
+	if (format == JSON || format == CSV)
+		print_record(&l, format);
+	else
+		print_table_line(&l);
 }
 
 static void sleep_until(int64_t t_ns)
 {
-	struct timespec t = { t_ns / NSEC_PER_SEC, t_ns % NSEC_PER_SEC };
+	struct timespec t = { t_ns / DEMO_NSEC_PER_SEC,
+			      t_ns % DEMO_NSEC_PER_SEC };
 
 	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL) ==
 	       EINTR)
@@ -367,10 +479,11 @@ static void sleep_until(int64_t t_ns)
 static int run(const struct options *o)
 {
 	struct snapshot snaps[2] = { { 0 } }, *prev = &snaps[0], *cur;
-	bool redraw = !o->plain && isatty(STDOUT_FILENO);
-	int64_t start, next, step = (int64_t)(o->interval * NSEC_PER_SEC);
-	long printed = 0;
-	int ret = 0;
+	bool redraw = o->format == TABLE && isatty(STDOUT_FILENO);
+	bool records = o->format == JSON || o->format == CSV;
+	int64_t start, next, step = (int64_t)(o->interval * DEMO_NSEC_PER_SEC);
+	double t;
+	int printed = 0, ret = 0;
 	size_t i;
 
 	if (take_snapshot(o, prev)) {
@@ -380,7 +493,7 @@ static int run(const struct options *o)
 	}
 	start = next = prev->t_ns;
 	if (!redraw)
-		print_header();
+		print_header(o->format);
 	while (!o->count || printed < o->count) {
 		next += step;
 		sleep_until(next);
@@ -393,15 +506,17 @@ static int run(const struct options *o)
 		}
 		if (redraw) {
 			printf("\033[H\033[J");
-			print_header();
+			print_header(o->format);
 		}
+		t = (double)(cur->t_ns - start) / DEMO_NSEC_PER_SEC;
 		for (i = 0; i < cur->n; i++)
-			print_gil((double)(cur->t_ns - start) / NSEC_PER_SEC,
-				  (double)(cur->t_ns - prev->t_ns) / NSEC_PER_SEC,
+			print_gil(o->format, t,
+				  (double)(cur->t_ns - prev->t_ns) /
+					  DEMO_NSEC_PER_SEC,
 				  &cur->s[i], find_sample(prev, cur->s[i].id));
-		if (!cur->n)
-			printf("%7.1f (no GIL open)\n",
-			       (double)(cur->t_ns - start) / NSEC_PER_SEC);
+		/* JSON and CSV have records of GILs only. */
+		if (!cur->n && !records)
+			printf("%7.1f (no GIL open)\n", t);
 		fflush(stdout);
 		prev = cur;
 		printed++;
@@ -412,44 +527,66 @@ out:
 	return ret;
 }
 
-static int usage(int status)
+static void usage(void)
 {
-	fprintf(status ? stderr : stdout,
-		"usage: %s [-i seconds] [-n count] [-p] [id...]\n"
-		"  -i SECONDS  sampling interval (default 1)\n"
-		"  -n COUNT    print COUNT samples, then exit (default: until interrupted)\n"
-		"  -p          plain output for logs: no redrawing, header once\n"
-		"  id...       only these GILs\n"
-		"GILs of processes it may not look at are not shown: run as root to see all.\n",
-		prog);
-	return status;
+	printf("usage: %s [-i seconds] [-n count] [-p | -j | -c] [id...]\n"
+	       "  -i SECONDS  sampling interval, 0.01..3600 (default 1)\n"
+	       "  -n COUNT    print COUNT samples, then exit (default: until interrupted)\n"
+	       "  -p          plain output for logs: no redrawing, header once\n"
+	       "  -j          JSON lines: an object per GIL per interval\n"
+	       "  -c          CSV: a header line, then a line per GIL per interval\n"
+	       "  -h, --help  this help\n"
+	       "  id...       only these GILs\n"
+	       "GILs of processes it may not look at are not shown: run as root to see all.\n"
+	       "Exit: 0 after COUNT samples, 1 when /proc cannot be read, 2 on usage.\n",
+	       prog);
+}
+
+/* An id operand: a GIL's id, a positive integer. */
+static bool parse_id(const char *s, unsigned long long *id)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return false;		/* strtoull takes "-1" and " 1" */
+	errno = 0;
+	*id = strtoull(s, &end, 10);
+	return !*end && !errno && *id;
 }
 
 int main(int argc, char **argv)
 {
 	struct options o = { .interval = 1.0 };
-	char *end;
+	enum format format;
 	int opt, i, ret;
 
-	while ((opt = getopt(argc, argv, "i:n:ph")) != -1) {
+	while ((opt = demo_getopt(argc, argv, "i:n:pjch")) != -1) {
 		switch (opt) {
 		case 'i':
-			o.interval = strtod(optarg, &end);
-			if (*end || !(o.interval >= 0.01 && o.interval <= 3600))
-				return usage(2);
+			if (!parse_positive(optarg, &o.interval) ||
+			    o.interval < 0.01 || o.interval > 3600)
+				return bad_value(prog, opt, optarg,
+						 "an interval in seconds (0.01..3600)");
 			break;
 		case 'n':
-			o.count = strtol(optarg, &end, 10);
-			if (*end || o.count <= 0)
-				return usage(2);
+			if (!parse_int(optarg, 1, INT_MAX, &o.count))
+				return bad_value(prog, opt, optarg,
+						 "a count of samples (1..%d)",
+						 INT_MAX);
 			break;
 		case 'p':
-			o.plain = true;
+		case 'j':
+		case 'c':
+			format = opt == 'p' ? PLAIN : opt == 'j' ? JSON : CSV;
+			if (o.format && o.format != format)
+				return bad_usage(prog, "-p, -j and -c: one output format at a time");
+			o.format = format;
 			break;
 		case 'h':
-			return usage(0);
+			usage();
+			return 0;
 		default:
-			return usage(2);
+			return try_help(prog);
 		}
 	}
 	if (optind < argc) {
@@ -458,9 +595,11 @@ int main(int argc, char **argv)
 		if (!o.ids)
 			return 1;
 		for (i = optind; i < argc; i++) {
-			o.ids[i - optind] = strtoull(argv[i], &end, 10);
-			if (*end || end == argv[i])
-				return usage(2);
+			if (!parse_id(argv[i], &o.ids[i - optind])) {
+				free(o.ids);
+				return bad_usage(prog, "'%s' is not a GIL id (a positive integer)",
+						 argv[i]);
+			}
 		}
 	}
 	ret = run(&o);

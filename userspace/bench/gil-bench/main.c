@@ -200,6 +200,9 @@ static int npolicies;
 static int64_t start_ns;
 static char *group_list;	/* -g */
 
+#define MAX_ROUNDS 1000
+#define MAX_SCALE 100
+
 static bool group_selected(const char *name)
 {
 	char *list, *tok, *save;
@@ -255,50 +258,83 @@ static void print_env(void)
 	printf("GIL-BENCH-ENV-END\n");
 }
 
+static const char prog[] = "gil-bench";
+
 static void usage(void)
 {
-	fprintf(stderr, "usage: gil-bench [-r rounds] [-s scale] [-b backend,...] [-p policy,...] [-g group,...] [-n]\n");
-	exit(2);
+	printf("usage: gil-bench [-r rounds] [-s scale] [-b backend,...] [-p policy,...] [-g group,...] [-n]\n"
+	       "  Every figure on every backend and kernel policy, round after round.\n"
+	       "  -r  rounds, 1..%d (default 8)\n"
+	       "  -s  multiply every sample count, 0 < s <= %d (default 1.0)\n"
+	       "  -b  backends: kernel, cpython, futex (default: kernel if /dev/gil\n"
+	       "      opens, cpython, futex)\n"
+	       "  -p  the kernel backend's policies: cpython, fifo, io (default: those\n"
+	       "      the loaded module has)\n"
+	       "  -g  run only the groups whose progress name contains one of these\n"
+	       "  -n  do not print the raw samples\n"
+	       "  -h, --help  this help\n"
+	       "Progress goes to stderr, the results to stdout.\n"
+	       "Exit: 0 on success, 1 on an error, 2 on usage.\n",
+	       MAX_ROUNDS, MAX_SCALE);
 }
 
-static void parse_backends(char *list)
+/*
+ * -b and -p: the comma-separated names in @list, each once, into @v;
+ * @from_name gives each name's number, or < 0.  @v has room for every
+ * name @from_name knows.  Returns 0, or DEMO_USAGE after saying what is
+ * wrong.
+ */
+static int parse_names(int opt, const char *list,
+		       int (*from_name)(const char *), const char *what,
+		       int *v, int *n)
 {
-	nbackends = 0;
-	for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
-		int b = gil_backend_from_name(tok);
+	char *copy = strdup(list), *tok, *save;
+	int ret = 0;
 
-		if (b < 0 || nbackends == 3) {
-			fprintf(stderr, "gil-bench: unknown backend %s\n", tok);
-			usage();
-		}
-		for (int i = 0; i < nbackends; i++) {
-			if (backends[i] == (enum gil_backend)b) {
-				fprintf(stderr, "gil-bench: backend %s twice\n", tok);
-				usage();
-			}
-		}
-		backends[nbackends++] = (enum gil_backend)b;
+	if (!copy)
+		die("strdup", ENOMEM);
+	*n = 0;
+	for (tok = strtok_r(copy, ",", &save); tok && !ret;
+	     tok = strtok_r(NULL, ",", &save)) {
+		int x = from_name(tok), i;
+
+		for (i = 0; i < *n && v[i] != x; i++)
+			;
+		if (x < 0)
+			ret = bad_value(prog, opt, tok, "%s", what);
+		else if (i < *n)
+			ret = bad_usage(prog, "-%c: '%s' names %s twice",
+					opt, list, tok);
+		else
+			v[(*n)++] = x;
 	}
+	if (!ret && !*n)
+		ret = bad_usage(prog, "-%c: '%s' names nothing", opt, list);
+	free(copy);
+	return ret;
 }
 
-static void parse_policies(char *list)
+/* -g: each of its names must pick a group. */
+static int check_groups(const char *list)
 {
-	npolicies = 0;
-	for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
-		int p = gil_policy_from_name(tok);
+	char *copy = strdup(list), *tok, *save;
+	int ret = 0, n = 0, id;
 
-		if (p < 0 || npolicies == GIL_POLICY_COUNT) {
-			fprintf(stderr, "gil-bench: unknown policy %s\n", tok);
-			usage();
-		}
-		for (int i = 0; i < npolicies; i++) {
-			if (policies[i] == p) {
-				fprintf(stderr, "gil-bench: policy %s twice\n", tok);
-				usage();
-			}
-		}
-		policies[npolicies++] = p;
+	if (!copy)
+		die("strdup", ENOMEM);
+	for (tok = strtok_r(copy, ",", &save); tok && !ret;
+	     tok = strtok_r(NULL, ",", &save), n++) {
+		for (id = 0; id < NR_GROUPS; id++)
+			if (strstr(groups[id].name, tok))
+				break;
+		if (id == NR_GROUPS)
+			ret = bad_value(prog, 'g', tok,
+					"part of a group's name (as the progress lines show them)");
 	}
+	if (!ret && !n)
+		ret = bad_usage(prog, "-g: no group in '%s'", list);
+	free(copy);
+	return ret;
 }
 
 /*
@@ -380,36 +416,55 @@ static void default_backends(void)
 int main(int argc, char **argv)
 {
 	bool samples = true, policies_given = false;
-	int opt;
+	int opt, b[3];
 
 	setvbuf(stderr, NULL, _IOLBF, 0);
-	while ((opt = getopt(argc, argv, "r:s:b:p:g:n")) != -1) {
+	while ((opt = demo_getopt(argc, argv, "r:s:b:p:g:nh")) != -1) {
 		switch (opt) {
 		case 'r':
-			rounds = atoi(optarg);
+			if (!parse_int(optarg, 1, MAX_ROUNDS, &rounds))
+				return bad_value(prog, opt, optarg,
+						 "a number of rounds (1..%d)",
+						 MAX_ROUNDS);
 			break;
 		case 's':
-			scale = atof(optarg);
+			if (!parse_positive(optarg, &scale) || scale > MAX_SCALE)
+				return bad_value(prog, opt, optarg,
+						 "a scale (0 < s <= %d)",
+						 MAX_SCALE);
 			break;
 		case 'b':
-			parse_backends(optarg);
+			if (parse_names(opt, optarg, gil_backend_from_name,
+					"a backend (kernel, cpython, futex)",
+					b, &nbackends))
+				return DEMO_USAGE;
+			for (int i = 0; i < nbackends; i++)
+				backends[i] = (enum gil_backend)b[i];
 			break;
 		case 'p':
-			parse_policies(optarg);
+			if (parse_names(opt, optarg, gil_policy_from_name,
+					"a policy (cpython, fifo, io)",
+					policies, &npolicies))
+				return DEMO_USAGE;
 			policies_given = true;
 			break;
 		case 'g':
+			if (check_groups(optarg))
+				return DEMO_USAGE;
 			group_list = optarg;
 			break;
 		case 'n':
 			samples = false;
 			break;
-		default:
+		case 'h':
 			usage();
+			return 0;
+		default:
+			return try_help(prog);
 		}
 	}
-	if (rounds < 1 || !(scale > 0))
-		usage();
+	if (no_operands(prog, argc, argv))
+		return DEMO_USAGE;
 	ncpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (ncpus > CPU_SETSIZE)
 		ncpus = CPU_SETSIZE;
