@@ -80,6 +80,9 @@ run_test lib "make install DESTDIR=..., then an example builds with pkg-config" 
 	tests/install-check.sh
 run_test lib "command-line tools: --help, bad usage exits 2 naming the option" \
 	tests/cli-check.sh "$GIL_BUILD/userspace"
+run_test lib "the instruction-count plugin builds against QEMU's plugin API" \
+	cc -std=c11 -O2 -Wall -Wextra -Werror -shared -fPIC \
+	-o "$GIL_BUILD/results/insn-plugin.so" tests/vm/insn-plugin.c -lpthread
 
 stage "build: gil.ko with W=1 and sparse"
 for k in 6.1 6.12; do

@@ -144,6 +144,23 @@ static bool thread_sleeping(pid_t tid)
 }
 
 /* Wait until thread @tid sleeps, giving it the CPU if it shares ours. */
+/*
+ * With GIL_BENCH_INSN_GATE set, a system call nothing else makes
+ * (sched_rr_get_interval) at each end of a voluntary handoff's measured
+ * span: tests/insn-profile.sh's plugin counts guest instructions only
+ * between two of them.  Costs a system call at each end, so only there.
+ */
+void insn_gate(void)
+{
+	static int on = -1;
+	struct timespec ts;
+
+	if (on < 0)
+		on = getenv("GIL_BENCH_INSN_GATE") != NULL;
+	if (on)
+		syscall(SYS_sched_rr_get_interval, 0, &ts);
+}
+
 void wait_sleeping(pid_t tid)
 {
 	while (!thread_sleeping(tid))

@@ -123,6 +123,7 @@ void publish_add(uint32_t *w);
 void store64(int64_t *p, int64_t v);
 int64_t load64(const int64_t *p);
 void wait_sleeping(pid_t tid);
+void insn_gate(void);
 pthread_t spawn(void *(*fn)(void *), void *arg);
 
 struct gil_tstate *tstate(struct gil *gil);

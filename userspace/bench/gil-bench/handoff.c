@@ -62,6 +62,7 @@ static void *voluntary_thread(void *arg)
 		publish(&v->entering[me], 1);
 		check("gil_acquire", gil_acquire(ts));
 		t1 = now_ns();
+		insn_gate();
 	}
 	for (int k = 0; k < v->n; k++) {
 		if ((k & 1) == me) {
@@ -69,12 +70,14 @@ static void *voluntary_thread(void *arg)
 			wait_ge(&v->entering[other], (uint32_t)k + 1);
 			wait_sleeping(v->tid[other]);
 			store64(&v->t0, now_ns());
+			insn_gate();
 			check("gil_release", gil_release(ts));
 			wait_ge(&v->got, (uint32_t)k + 1);
 			if (k + 1 < v->n) {
 				publish(&v->entering[me], (uint32_t)k + 2);
 				check("gil_acquire", gil_acquire(ts));
 				t1 = now_ns();
+				insn_gate();
 			}
 		} else {
 			/* The waiter of step k: its gil_acquire returned at t1. */

@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+"""Guest instructions per sample of a gil-bench figure, by function.
+
+usage: insn-profile.py [-t N] KALLSYMS OUTPUT BLOCKS
+
+KALLSYMS: the guest kernel's text symbols (/proc/kallsyms, nokaslr);
+OUTPUT: the guest's output of tests/vm/plans/insn-profile.sh, which names
+each window and holds the module's symbols; BLOCKS: the plugin's counts
+(tests/vm/insn-plugin.c).  Each figure ran at two scales on each backend:
+the difference of the two windows over the difference of their samples
+is what one sample costs, without the program's start and end.
+"""
+import argparse
+import bisect
+import collections
+import sys
+
+USER_TOP = 0x0000800000000000
+
+
+def read_symbols(lines):
+    syms = []
+    for line in lines:
+        f = line.split()
+        if len(f) < 3 or f[1] not in "tT":
+            continue
+        name = f[2] if len(f) == 3 else f"{f[3].strip('[]')}:{f[2]}"
+        syms.append((int(f[0], 16), name))
+    return syms
+
+
+def read_output(path):
+    """The module's symbols and the windows: (group, backend, scale, n, p50)."""
+    mod, windows, in_syms = [], [], False
+    for line in open(path, errors="replace"):
+        line = line.rstrip("\n")
+        if line == "GIL-INSN-SYMBOLS-BEGIN":
+            in_syms = True
+        elif line == "GIL-INSN-SYMBOLS-END":
+            in_syms = False
+        elif in_syms:
+            mod.append(line)
+        elif line.startswith("GIL-INSN-WINDOW "):
+            g, b, s, rc = line.split()[1:]
+            windows.append({"group": g, "backend": b, "scale": float(s),
+                            "rc": int(rc), "n": None, "p50": None})
+        elif line.startswith("GIL-INSN-CSV ") and windows:
+            f = line.split(" ", 1)[1].split(",")
+            w = windows[-1]
+            if f[0] == w["group"] and w["n"] is None:
+                w["n"], w["p50"], w["unit"] = int(f[8]), float(f[3]), f[2]
+    return read_symbols(mod), windows
+
+
+def read_blocks(path):
+    """Per window: instructions by block address, and the gate's figures."""
+    wins, cur = [], None
+    for line in open(path):
+        f = line.split()
+        if f[0] == "window":
+            cur = collections.Counter()
+            wins.append((cur, int(f[3]), int(f[5]), int(f[7]), int(f[9])))
+        else:
+            cur[int(f[0], 16)] += int(f[1]) * int(f[2])
+    return wins
+
+
+def by_function(blocks, syms):
+    addrs = [a for a, _ in syms]
+    out = collections.Counter()
+    for vaddr, insns in blocks.items():
+        if vaddr < USER_TOP:
+            out["(user)"] += insns
+            continue
+        i = bisect.bisect_right(addrs, vaddr) - 1
+        out[syms[i][1] if i >= 0 else "(kernel ?)"] += insns
+    return out
+
+
+def region(name):
+    if name == "(user)":
+        return "user"
+    return "gil.ko" if name.startswith("gil:") else "kernel"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("-t", type=int, default=25)
+    ap.add_argument("kallsyms")
+    ap.add_argument("output")
+    ap.add_argument("blocks")
+    a = ap.parse_args()
+    mod, windows = read_output(a.output)
+    syms = sorted(read_symbols(open(a.kallsyms)) + mod)
+    blocks = read_blocks(a.blocks)
+    if len(blocks) != len(windows):
+        sys.exit(f"insn-profile: {len(blocks)} windows counted, "
+                 f"{len(windows)} named")
+    per = collections.OrderedDict()
+    for w, (b, gate_runs, gate_ns, mem, io) in zip(windows, blocks):
+        if w["rc"] or w["n"] is None:
+            sys.exit(f"insn-profile: {w['group']} on {w['backend']} failed")
+        w["gate_runs"], w["gate_ns"], w["mem"], w["io"] = \
+            gate_runs, gate_ns, mem, io
+        per.setdefault(w["group"], collections.OrderedDict()) \
+            .setdefault(w["backend"], []).append((w, by_function(b, syms)))
+    for group, backends in per.items():
+        cost = collections.OrderedDict()
+        print(f"== {group}: guest instructions per sample "
+              "(two scales' difference)")
+        for backend, runs in backends.items():
+            (w0, f0), (w1, f1) = sorted(runs, key=lambda r: r[0]["n"])
+            dn = w1["n"] - w0["n"]
+            cost[backend] = {k: (f1[k] - f0[k]) / dn for k in f0 | f1}
+            regions = collections.Counter()
+            for k, v in cost[backend].items():
+                regions[region(k)] += v
+            print(f"{backend:>8}: {sum(regions.values()):9.0f} in all "
+                  f"(user {regions['user']:.0f}, kernel "
+                  f"{regions['kernel']:.0f}, gil.ko {regions['gil.ko']:.0f}); "
+                  f"samples {w0['n']} and {w1['n']}, p50 {w0['p50']} and "
+                  f"{w1['p50']} {w0['unit']}")
+            if w1["gate_runs"]:
+                spans = (w1["gate_runs"] + w0["gate_runs"]) / 2
+                print(f"{'':>8}  measured spans: {w0['gate_runs'] // 2} and "
+                      f"{w1['gate_runs'] // 2}, host time "
+                      f"{(w0['gate_ns'] + w1['gate_ns']) / spans / 1e3:.1f} "
+                      "us a span (the plugin's own cost included)")
+            if w1["mem"]:
+                print(f"{'':>8}  memory accesses a sample: "
+                      f"{(w1['mem'] - w0['mem']) / dn:.0f}, of them to "
+                      f"devices (MMIO): {(w1['io'] - w0['io']) / dn:.1f}")
+        names = sorted({k for c in cost.values() for k in c},
+                       key=lambda k: -max(abs(c.get(k, 0))
+                                          for c in cost.values()))
+        print(f"{'function':<40}" + "".join(f"{b:>10}" for b in cost))
+        for k in names[:a.t]:
+            print(f"{k[:40]:<40}" +
+                  "".join(f"{c.get(k, 0):10.0f}" for c in cost.values()))
+        print()
+
+
+if __name__ == "__main__":
+    main()
