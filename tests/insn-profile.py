@@ -59,9 +59,13 @@ def read_blocks(path):
         f = line.split()
         if f[0] == "window":
             cur = collections.Counter()
-            wins.append((cur, int(f[3]), int(f[5]), int(f[7]), int(f[9])))
+            wins.append([cur, int(f[3]), int(f[5]), int(f[7]), int(f[9]), 0,
+                         collections.Counter()])
+        elif f[0] == "op":
+            wins[-1][6][f[1]] += int(f[2])
         else:
             cur[int(f[0], 16)] += int(f[1]) * int(f[2])
+            wins[-1][5] += int(f[2])
     return wins
 
 
@@ -97,11 +101,12 @@ def main():
         sys.exit(f"insn-profile: {len(blocks)} windows counted, "
                  f"{len(windows)} named")
     per = collections.OrderedDict()
-    for w, (b, gate_runs, gate_ns, mem, io) in zip(windows, blocks):
+    for w, (b, gate_runs, gate_ns, mem, io, runs, ops) in zip(windows, blocks):
+        w["ops"] = ops
         if w["rc"] or w["n"] is None:
             sys.exit(f"insn-profile: {w['group']} on {w['backend']} failed")
-        w["gate_runs"], w["gate_ns"], w["mem"], w["io"] = \
-            gate_runs, gate_ns, mem, io
+        w["gate_runs"], w["gate_ns"], w["mem"], w["io"], w["blocks"] = \
+            gate_runs, gate_ns, mem, io, runs
         per.setdefault(w["group"], collections.OrderedDict()) \
             .setdefault(w["backend"], []).append((w, by_function(b, syms)))
     for group, backends in per.items():
@@ -120,6 +125,8 @@ def main():
                   f"{regions['kernel']:.0f}, gil.ko {regions['gil.ko']:.0f}); "
                   f"samples {w0['n']} and {w1['n']}, p50 {w0['p50']} and "
                   f"{w1['p50']} {w0['unit']}")
+            print(f"{'':>8}  translation blocks run a sample: "
+                  f"{(w1['blocks'] - w0['blocks']) / dn:.0f}")
             if w1["gate_runs"]:
                 spans = (w1["gate_runs"] + w0["gate_runs"]) / 2
                 print(f"{'':>8}  measured spans: {w0['gate_runs'] // 2} and "
@@ -133,6 +140,21 @@ def main():
         names = sorted({k for c in cost.values() for k in c},
                        key=lambda k: -max(abs(c.get(k, 0))
                                           for c in cost.values()))
+        opcost = collections.OrderedDict()
+        for backend, runs in backends.items():
+            (w0, _), (w1, _) = sorted(runs, key=lambda r: r[0]["n"])
+            dn = w1["n"] - w0["n"]
+            opcost[backend] = {k: (w1["ops"][k] - w0["ops"][k]) / dn
+                               for k in w0["ops"] | w1["ops"]}
+        if any(opcost.values()):
+            ops = sorted({k for c in opcost.values() for k in c},
+                         key=lambda k: -(max(c.get(k, 0) for c in opcost.values())
+                                         - min(c.get(k, 0) for c in opcost.values())))
+            print(f"{'instruction (most different first)':<40}" +
+                  "".join(f"{b:>10}" for b in opcost))
+            for k in ops[:a.t]:
+                print(f"{k[:40]:<40}" +
+                      "".join(f"{c.get(k, 0):10.1f}" for c in opcost.values()))
         print(f"{'function':<40}" + "".join(f"{b:>10}" for b in cost))
         for k in names[:a.t]:
             print(f"{k[:40]:<40}" +

@@ -7,7 +7,7 @@
 # figure runs at two scales, and the difference between the two windows,
 # over the difference in samples, is the cost of one sample.
 #
-# usage: insn-profile.sh [-k KERNEL] [-g groups] [-b backends] [-t N] [-s]
+# usage: insn-profile.sh [-k KERNEL] [-g groups] [-b backends] [-t N] [-s] [-m] [-o]
 #   -k  6.1 (default) or 6.12
 #   -g  gil-bench's groups (default handoff-voluntary-same)
 #   -b  backends (default kernel,futex)
@@ -16,14 +16,15 @@
 #       gil-bench marks them with GIL_BENCH_INSN_GATE), and time it on
 #       the host
 #   -m  count memory accesses too, and those that reach a device (MMIO)
+#   -o  count instructions by mnemonic too
 # The guest boots with nokaslr, so the kernel's addresses, read once in a
 # first boot, hold for the second.  Output in build/insn-KERNEL/.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$GIL_ROOT"
 
-kernel=6.1 groups=handoff-voluntary-same backends=kernel,futex top=25 span=0 mem=0
-while [[ ${1:-} == -[kgbtsm] ]]; do
+kernel=6.1 groups=handoff-voluntary-same backends=kernel,futex top=25 span=0 mem=0 ops=0
+while [[ ${1:-} == -[kgbtsmo] ]]; do
 	case $1 in
 	-k) kernel=$2 ;;
 	-g) groups=$2 ;;
@@ -31,10 +32,11 @@ while [[ ${1:-} == -[kgbtsm] ]]; do
 	-t) top=$2 ;;
 	-s) span=1; shift; continue ;;
 	-m) mem=1; shift; continue ;;
+	-o) ops=1; shift; continue ;;
 	esac
 	shift 2
 done
-[[ $# == 0 ]] || die "usage: insn-profile.sh [-k KERNEL] [-g groups] [-b backends] [-t N] [-s] [-m]"
+[[ $# == 0 ]] || die "usage: insn-profile.sh [-k KERNEL] [-g groups] [-b backends] [-t N] [-s] [-m] [-o]"
 
 work=$GIL_BUILD/insn-$kernel
 mkdir -p "$work"
@@ -58,6 +60,7 @@ address() {
 plugin="$work/insn-plugin.so,mark=$(address __x64_sys_sethostname),out=$work/blocks.txt"
 [[ $span == 0 ]] || plugin+=",gate=$(address __x64_sys_sched_rr_get_interval)"
 [[ $mem == 0 ]] || plugin+=",mem=1"
+[[ $ops == 0 ]] || plugin+=",ops=1"
 GIL_VM_CMDLINE="nokaslr tsc=reliable" \
 	GIL_VM_ENV="INSN_GROUPS=$groups INSN_BACKENDS=$backends INSN_GATE=$span" \
 	GIL_VM_QEMU_ARGS="-plugin $plugin" \

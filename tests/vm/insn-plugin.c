@@ -18,11 +18,15 @@
  * whichever vCPU they run on.  The window's line then also says how many
  * times the gate ran and how long, in host time, it was open.
  *
+ * With ops=1 the window also gets "op MNEMONIC COUNT" lines: how many of
+ * each instruction ran (from QEMU's disassembly), to find those TCG runs
+ * at a cost of their own.
+ *
  * With mem=1 it also counts the memory accesses counted instructions make,
  * and those of them that reach a device (MMIO, which QEMU emulates
  * outside the translated code).
  *
- * usage: -plugin insn-plugin.so,mark=0xADDR,out=FILE[,gate=0xADDR][,mem=1]
+ * usage: -plugin insn-plugin.so,mark=0xADDR,out=FILE[,gate=0xADDR][,mem=1][,ops=1]
  *
  * Built against the plugin API of Debian 12's QEMU (7.2, API version 1),
  * which ships no header for it: the declarations below are that API's.
@@ -70,6 +74,7 @@ void qemu_plugin_register_vcpu_mem_cb(struct qemu_plugin_insn *insn,
 struct qemu_plugin_hwaddr *qemu_plugin_get_hwaddr(qemu_plugin_meminfo_t info,
 						  uint64_t vaddr);
 bool qemu_plugin_hwaddr_is_io(const struct qemu_plugin_hwaddr *haddr);
+char *qemu_plugin_insn_disas(const struct qemu_plugin_insn *insn);
 
 __attribute__((visibility("default"))) int qemu_plugin_version = 1;
 
@@ -78,7 +83,15 @@ struct block {
 	uint64_t vaddr;
 	uint64_t insns;
 	uint64_t runs;
+	uint16_t *ops;		/* with ops=1: each instruction's mnemonic */
 };
+
+/* Mnemonics seen, by number (ops=1). */
+#define MAX_OPS 1024
+static char *op_names[MAX_OPS];
+static uint64_t op_runs[MAX_OPS];
+static unsigned int nr_ops;
+static bool ops;
 
 /* vCPUs translate and run the mark concurrently: blocks is under lock. */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -101,6 +114,23 @@ static void block_ran(unsigned int vcpu, void *udata)
 		__atomic_fetch_add(&b->runs, 1, __ATOMIC_RELAXED);
 }
 
+/* Under lock.  The first word of the disassembly; MAX_OPS - 1: others. */
+static uint16_t op_number(const char *disas)
+{
+	size_t len = strcspn(disas, " \t");
+	unsigned int i;
+
+	for (i = 0; i < nr_ops; i++)
+		if (strlen(op_names[i]) == len && !strncmp(op_names[i], disas, len))
+			return (uint16_t)i;
+	if (nr_ops == MAX_OPS - 1)
+		return MAX_OPS - 1;
+	op_names[nr_ops] = strndup(disas, len);
+	if (!op_names[nr_ops])
+		abort();
+	return (uint16_t)nr_ops++;
+}
+
 static void window_end(void)
 {
 	fprintf(out, "window %u gate_runs %llu gate_ns %llu mem %llu io %llu\n",
@@ -116,11 +146,19 @@ static void window_end(void)
 		uint64_t runs = __atomic_exchange_n(&b->runs, 0,
 						    __ATOMIC_RELAXED);
 
-		if (runs)
-			fprintf(out, "%llx %llu %llu\n",
-				(unsigned long long)b->vaddr,
-				(unsigned long long)b->insns,
-				(unsigned long long)runs);
+		if (!runs)
+			continue;
+		fprintf(out, "%llx %llu %llu\n", (unsigned long long)b->vaddr,
+			(unsigned long long)b->insns, (unsigned long long)runs);
+		for (uint64_t k = 0; b->ops && k < b->insns; k++)
+			op_runs[b->ops[k]] += runs;
+	}
+	for (unsigned int i = 0; i < MAX_OPS; i++) {
+		if (op_runs[i])
+			fprintf(out, "op %s %llu\n",
+				i < nr_ops ? op_names[i] : "(other)",
+				(unsigned long long)op_runs[i]);
+		op_runs[i] = 0;
 	}
 	fflush(out);
 }
@@ -195,6 +233,17 @@ static void block_translated(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 	b->vaddr = qemu_plugin_tb_vaddr(tb);
 	b->insns = qemu_plugin_tb_n_insns(tb);
 	pthread_mutex_lock(&lock);
+	if (ops) {
+		b->ops = calloc(b->insns, sizeof(*b->ops));
+		if (!b->ops)
+			abort();
+		for (size_t i = 0; i < b->insns; i++) {
+			char *d = qemu_plugin_insn_disas(qemu_plugin_tb_get_insn(tb, i));
+
+			b->ops[i] = op_number(d ? d : "?");
+			free(d);
+		}
+	}
 	if (nr_blocks == cap_blocks) {
 		cap_blocks = cap_blocks ? 2 * cap_blocks : 65536;
 		blocks = realloc(blocks, cap_blocks * sizeof(*blocks));
@@ -243,6 +292,8 @@ int qemu_plugin_install(qemu_plugin_id_t id, const struct qemu_info_t *info,
 			gate = strtoull(argv[i] + 5, NULL, 16);
 		else if (!strcmp(argv[i], "mem=1"))
 			mem = true;
+		else if (!strcmp(argv[i], "ops=1"))
+			ops = true;
 	}
 	if (!mark || !path) {
 		fprintf(stderr, "insn-plugin: needs mark=0xADDR,out=FILE\n");
