@@ -35,6 +35,11 @@ void gil_stats_acquired(struct gil *gil, struct gil_thread *t, bool waited,
 	times->wait_ns = ktime_to_ns(ktime_sub(now, t->wait_start));
 	c->contended++;
 	c->wait_ns += times->wait_ns;
+	/*
+	 * Both times are read before gil->lock is taken: a waiter that woke
+	 * on its own (a timeout) just before the release may have read its
+	 * clock first.  It was running when the GIL came free: 0.
+	 */
 	if (gil->releases != t->wait_releases && gil->released_at) {
 		handoff = ktime_sub(now, gil->released_at);
 		times->handoff_ns = max_t(s64, 0, ktime_to_ns(handoff));

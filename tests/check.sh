@@ -8,6 +8,7 @@
 # static (checkpatch --strict), package (modules_install, DKMS, udev rule,
 # licenses), the debug/KUnit kernel, vm-6.1 and vm-6.12 (userspace tests
 # in a guest), vm-6.1-install (modprobe from modules_install's tree),
+# vm-6.1-tracing (bpftrace's gil-handoff.bt and perf on the tracepoints),
 # vm-debug (KUnit suites, then the userspace tests, under lockdep, KASAN,
 # kmemleak and friends), vm-6.1-cpython (CPython 3.13's test_thread and
 # test_threading on /dev/gil), stress-debug (make stress for 5 s a part).
@@ -136,6 +137,11 @@ stage "vm-6.1-install: modprobe gil from make modules_install's tree"
 tests/modprobe-check.sh 6.1 vm-6.1-install ||
 	grep -qs '^not ok' "$GIL_RESULTS/vm-6.1-install.tap" ||
 	result vm-6.1-install 1 "make modules_install and the VM runner ran"
+
+stage "vm-6.1-tracing: bpftrace and perf on the gil tracepoints"
+tests/tracing-tools-check.sh 6.1 vm-6.1-tracing ||
+	grep -qs '^not ok' "$GIL_RESULTS/vm-6.1-tracing.tap" ||
+	result vm-6.1-tracing 1 "bpftrace and perf (tests/setup.sh) and the VM runner ran"
 
 stage "vm-6.1-cpython: CPython's thread tests on /dev/gil"
 if [[ -f $GIL_BUILD/cpython/guest/.stamp && -f $GIL_BUILD/kmod/6.1/gil.ko ]]; then

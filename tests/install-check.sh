@@ -11,7 +11,7 @@ prefix=/usr/local
 make -s -C "$GIL_ROOT" install DESTDIR="$dest" PREFIX=$prefix
 for f in include/libgil/gil.h include/libgil/linux/gil.h lib/libgil.a lib/libgil.so \
 	 lib/pkgconfig/gil.pc share/man/man3/gil.3 share/man/man3/gil_acquire.3 \
-	 sbin/gilstat share/man/man8/gilstat.8; do
+	 sbin/gilstat sbin/gil-handoff.bt share/man/man8/gilstat.8; do
 	[[ -e $dest$prefix/$f ]] || die "make install did not install $prefix/$f"
 done
 

@@ -9,6 +9,7 @@ set -euo pipefail
 
 packages=(
 	build-essential pkg-config bc bison flex cpio kmod rsync xz-utils python3 dkms
+	bpftrace linux-perf
 	libelf-dev libssl-dev dwarves sparse
 	qemu-system-x86 busybox-static
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1
