@@ -8,7 +8,7 @@
 #
 # usage: tracing-tools-check.sh [KERNEL [STAGE]]   (default: 6.1, vm-KERNEL-tracing)
 # Exit: 0 when the plan passed; 77, after a "skip:" line, when bpftrace or
-# perf is not installed on the host (tests/setup.sh does not install them);
+# perf is not installed on the host (make setup installs both);
 # else 1.  Needs gil.ko and the guest programs, as run.sh does.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
