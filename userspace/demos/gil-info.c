@@ -3,8 +3,8 @@
  * gil-info: what the loaded gil.ko reports about a new GIL, through libgil's
  * kernel backend: the module's ABI version, the switch interval and handoff
  * policy a new GIL starts with (the module's default_interval_us and
- * default_policy), its eval breaker (the word of the page it shares with
- * userspace) and its statistics, all zero.
+ * default_policy), its eval breaker (the word its holders poll, in a page
+ * shared with userspace) and its statistics, all zero.
  *
  * usage: gil-info [/dev/gil]
  * Exit: 0 on success, 1 on a libgil error (gil.ko not loaded), 2 on usage.
@@ -75,7 +75,7 @@ int main(int argc, char **argv)
 	printf("switch interval of a new GIL: %lld us\n", llround(interval * 1e6));
 	printf("handoff policy of a new GIL: %s\n",
 	       gil_policy_name((unsigned int)policy));
-	printf("shared page: eval_breaker %#x\n",
+	printf("eval breaker: %#x\n",
 	       __atomic_load_n(gil_eval_breaker(gil), __ATOMIC_RELAXED));
 	printf("statistics: acquisitions %llu, switch_number %llu, drop requests %llu\n",
 	       (unsigned long long)st.acquisitions,
