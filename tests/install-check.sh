@@ -28,6 +28,18 @@ for f in $declared gil_check gil_drop_requested GIL_BEGIN_ALLOW_THREADS \
 	[[ -e $dest$prefix/share/man/man3/$f.3 ]] || die "no man page $f(3)"
 done
 
+# One version everywhere: the header's, the library's file name, and every
+# man page's footer.
+major=$(sed -nE 's/^#define GIL_VERSION_MAJOR[[:space:]]+([0-9]+)$/\1/p' "$inc")
+minor=$(sed -nE 's/^#define GIL_VERSION_MINOR[[:space:]]+([0-9]+)$/\1/p' "$inc")
+ls "$dest$prefix/lib/libgil.so.$major.$minor."* >/dev/null 2>&1 ||
+	die "no libgil.so.$major.$minor.* for gil.h's version $major.$minor"
+for m in "$dest$prefix"/share/man/man*/*; do
+	th=$(sed -n '1{/^\.TH/p}' "$m")
+	[[ -z $th || $th == *"\"libgil $major.$minor\""* ]] ||
+		die "$(basename "$m"): footer not libgil $major.$minor: $th"
+done
+
 export PKG_CONFIG_SYSROOT_DIR=$dest PKG_CONFIG_LIBDIR=$dest$prefix/lib/pkgconfig
 # shellcheck disable=SC2046
 cc -std=c11 -D_GNU_SOURCE -Wall -Werror -o "$dest/interp" \
