@@ -60,7 +60,7 @@ def read_blocks(path):
         if f[0] == "window":
             cur = collections.Counter()
             wins.append([cur, int(f[3]), int(f[5]), int(f[7]), int(f[9]), 0,
-                         collections.Counter()])
+                         collections.Counter(), int(f[11])])
         elif f[0] == "op":
             wins[-1][6][f[1]] += int(f[2])
         else:
@@ -101,8 +101,9 @@ def main():
         sys.exit(f"insn-profile: {len(blocks)} windows counted, "
                  f"{len(windows)} named")
     per = collections.OrderedDict()
-    for w, (b, gate_runs, gate_ns, mem, io, runs, ops) in zip(windows, blocks):
-        w["ops"] = ops
+    for w, (b, gate_runs, gate_ns, mem, io, runs, ops, translated) in \
+            zip(windows, blocks):
+        w["ops"], w["translated"] = ops, translated
         if w["rc"] or w["n"] is None:
             sys.exit(f"insn-profile: {w['group']} on {w['backend']} failed")
         w["gate_runs"], w["gate_ns"], w["mem"], w["io"], w["blocks"] = \
@@ -126,7 +127,9 @@ def main():
                   f"samples {w0['n']} and {w1['n']}, p50 {w0['p50']} and "
                   f"{w1['p50']} {w0['unit']}")
             print(f"{'':>8}  translation blocks run a sample: "
-                  f"{(w1['blocks'] - w0['blocks']) / dn:.0f}")
+                  f"{(w1['blocks'] - w0['blocks']) / dn:.0f}; translated "
+                  f"while counting: {w0['translated']} and "
+                  f"{w1['translated']} in the two runs")
             if w1["gate_runs"]:
                 spans = (w1["gate_runs"] + w0["gate_runs"]) / 2
                 print(f"{'':>8}  measured spans: {w0['gate_runs'] // 2} and "

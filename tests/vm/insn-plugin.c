@@ -16,7 +16,8 @@
  * With gate=0xADDR (a second function), a window counts only between
  * two runs of that one: the start and the end of each measured span,
  * whichever vCPU they run on.  The window's line then also says how many
- * times the gate ran and how long, in host time, it was open.
+ * times the gate ran and how long, in host time, it was open.  Every
+ * window's line also says how many blocks were translated while counting.
  *
  * With ops=1 the window also gets "op MNEMONIC COUNT" lines: how many of
  * each instruction ran (from QEMU's disassembly), to find those TCG runs
@@ -103,6 +104,8 @@ static unsigned int window;
 static uint64_t gate_runs, gate_ns, gate_t0;
 static bool mem;
 static uint64_t mem_accesses, mem_io;
+/* Blocks translated while counting: code TCG had no translation of. */
+static uint64_t translated;
 static FILE *out;
 
 static void block_ran(unsigned int vcpu, void *udata)
@@ -133,14 +136,16 @@ static uint16_t op_number(const char *disas)
 
 static void window_end(void)
 {
-	fprintf(out, "window %u gate_runs %llu gate_ns %llu mem %llu io %llu\n",
+	fprintf(out,
+		"window %u gate_runs %llu gate_ns %llu mem %llu io %llu translated %llu\n",
 		++window, (unsigned long long)gate_runs,
 		(unsigned long long)gate_ns,
 		(unsigned long long)__atomic_exchange_n(&mem_accesses, 0,
 							__ATOMIC_RELAXED),
 		(unsigned long long)__atomic_exchange_n(&mem_io, 0,
-							__ATOMIC_RELAXED));
-	gate_runs = gate_ns = 0;
+							__ATOMIC_RELAXED),
+		(unsigned long long)translated);
+	gate_runs = gate_ns = translated = 0;
 	for (size_t i = 0; i < nr_blocks; i++) {
 		struct block *b = blocks[i];
 		uint64_t runs = __atomic_exchange_n(&b->runs, 0,
@@ -251,6 +256,8 @@ static void block_translated(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 			abort();
 	}
 	blocks[nr_blocks++] = b;
+	if (counting)
+		translated++;
 	pthread_mutex_unlock(&lock);
 	if (b->vaddr == mark)
 		qemu_plugin_register_vcpu_tb_exec_cb(tb, mark_ran,
