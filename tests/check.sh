@@ -42,6 +42,8 @@ run_test host "uapi header layout, 32-bit" \
 	tests/host/uapi-layout.c
 run_test host "uapi header compiles as C++" \
 	sh -c "echo '#include <linux/gil.h>' | g++ -x c++ -fsyntax-only -Wall -Wextra -Werror -Iuapi -"
+run_test host "the kernel-bug patterns match each kind of report, and no clean boot's line" \
+	tests/vm/kernel-bug-patterns-check.sh
 run_test host "shell scripts parse" \
 	sh -c 'for f in tests/*.sh tests/*/*.sh tests/vm/init .ci/run; do bash -n "$f" || exit 1; done'
 
@@ -53,8 +55,7 @@ lib_suite() {
 	for b in cpython futex; do
 		GIL_BACKEND=$b "$GIL_BUILD/$dir/test/conformance" \
 			>"$GIL_RESULTS/logs/$stage-$b.log" 2>&1
-		grep -E '^(not )?ok - ' "$GIL_RESULTS/logs/$stage-$b.log" |
-			sed -E "s/^(not ok|ok) - /\\1 - $stage: /" >>"$GIL_RESULTS/$stage.tap"
+		collect_tap "$stage" "$GIL_RESULTS/logs/$stage-$b.log"
 		grep -q '^ok - ' "$GIL_RESULTS/logs/$stage-$b.log" ||
 			result "$stage" 1 "conformance suite ran on $b"
 	done

@@ -62,6 +62,15 @@ result() {
 	fi
 }
 
+# collect_tap STAGE FILE: the "ok - NAME" / "not ok - NAME" lines a program
+# printed in FILE, as results of STAGE.
+collect_tap() {
+	local stage=$1 file=$2
+	mkdir -p "$GIL_RESULTS"
+	grep -E '^(not )?ok - ' "$file" |
+		sed -E "s/^(not ok|ok) - /\\1 - $stage: /" >>"$GIL_RESULTS/$stage.tap" || true
+}
+
 # Run a command as one test; its output goes to a log shown on failure.
 run_test() {
 	local stage=$1 name=$2 log rc=0

@@ -47,6 +47,10 @@ root=$work/root
 cp /bin/busybox "$root/bin/busybox"
 install -m 0755 "$GIL_ROOT/tests/vm/init" "$root/init"
 cp "$GIL_ROOT/tests/vm/guest.sh" "$root/lib/gil/guest.sh"
+# What a kernel bug report looks like: one list, for the console here and
+# for dmesg in the guest (guest.sh's kernel_log_clean).
+bug_patterns=$GIL_ROOT/tests/vm/kernel-bug-patterns
+cp "$bug_patterns" "$root/lib/gil/kernel-bug-patterns"
 cp "$plan_file" "$root/plan.sh"
 cp "$ko" "$root/lib/gil/"
 if [[ -d $GIL_BUILD/guest ]]; then
@@ -106,8 +110,7 @@ wait "$tail_pid" || true
 tr -d '\r' <"$work/output.log" >"$work/output.txt"
 mkdir -p "$GIL_RESULTS"
 # Test result lines from the guest count as tests of this stage.
-grep -E '^(not )?ok - ' "$work/output.txt" |
-	sed -E "s/^(not ok|ok) - /\\1 - $stage: /" >>"$GIL_RESULTS/$stage.tap" || true
+collect_tap "$stage" "$work/output.txt"
 
 finished=0 status=0
 if [[ $qemu_rc == 124 ]]; then
@@ -133,10 +136,9 @@ else
 fi
 
 # Whatever the tests said, a kernel bug report on the console fails the run.
-bug_re='BUG:|WARNING:|Oops|general protection fault|possible (recursive|circular) locking|inconsistent lock state|KASAN|UBSAN|ODEBUG|kernel BUG|Kernel panic'
-if grep -E -q "$bug_re" "$work/console.log"; then
+if grep -E -q -f "$bug_patterns" "$work/console.log"; then
 	echo "error: $stage: the kernel reported a bug:"
-	grep -E -B2 -A20 "$bug_re" "$work/console.log" | head -n 80 | sed 's/^/    /'
+	grep -E -B2 -A20 -f "$bug_patterns" "$work/console.log" | head -n 80 | sed 's/^/    /'
 	result "$stage" 1 "console shows no kernel bug report"
 	status=1
 else
