@@ -210,6 +210,19 @@ static inline bool kernel_missing(int backend)
 }
 
 /*
+ * In the loop over backend_range()'s [@first, @last]: true, after saying
+ * so, for a backend to pass over (the kernel's, in a range, without
+ * gil.ko).
+ */
+static inline bool skip_backend(int backend, int first, int last)
+{
+	if (first == last || !kernel_missing(backend))
+		return false;
+	printf("backend kernel: skipped, no /dev/gil (gil.ko not loaded)\n\n");
+	return true;
+}
+
+/*
  * gil_open, then the switch interval when @interval > 0; says what failed.
  * Returns 0, or 1 (the error exit code) with nothing left open.
  */

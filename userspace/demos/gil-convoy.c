@@ -431,10 +431,8 @@ int main(int argc, char **argv)
 	       "0 CPU threads: the round trip alone, the echo delay included.\n\n",
 	       (double)p.echo_delay_ns / 1e6);
 	for (int b = first; b <= last; b++) {
-		if (first != last && kernel_missing(b)) {
-			printf("backend kernel: skipped, no /dev/gil (gil.ko not loaded)\n\n");
+		if (skip_backend(b, first, last))
 			continue;
-		}
 		if (run_backend((enum gil_backend)b, ncpus, nrows, &p,
 				rows[nran])) {
 			status = 1;

@@ -406,10 +406,8 @@ int main(int argc, char **argv)
 	if (backend_range(prog, bfrom, bname, &first, &last))
 		return DEMO_USAGE;
 	for (int b = first; b <= last; b++) {
-		if (first != last && kernel_missing(b)) {
-			printf("gil-cpu: kernel backend skipped: no /dev/gil (gil.ko not loaded)\n\n");
+		if (skip_backend(b, first, last))
 			continue;
-		}
 		status |= run_backend((enum gil_backend)b, nthreads, duration,
 				      interval, refresh, tty);
 		if (first != last)

@@ -450,10 +450,8 @@ int main(int argc, char **argv)
 	if (backend_range(prog, bfrom, bname, &first, &last))
 		return DEMO_USAGE;
 	for (int b = first; b <= last; b++) {
-		if (first != last && kernel_missing(b)) {
-			printf("backend kernel: skipped, no /dev/gil (gil.ko not loaded)\n\n");
+		if (skip_backend(b, first, last))
 			continue;
-		}
 		if (strcmp(mname, "forced"))
 			status |= run((enum gil_backend)b, VOLUNTARY, batch,
 				      nbatches, interval, hold_us * 1000LL);
