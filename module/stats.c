@@ -49,6 +49,7 @@ void gil_stats_acquired(struct gil *gil, struct gil_thread *t, bool waited,
 
 /* The statistics as GIL_IOC_GET_STATS returns them. */
 void gil_stats_read_locked(struct gil *gil, struct gil_stats *out)
+	__must_hold(&gil->lock)
 {
 	struct gil_counters *c = &gil->stats;
 
