@@ -265,6 +265,11 @@ struct gil_acquire_times {
 void gil_stats_acquired(struct gil *gil, struct gil_thread *t, bool waited,
 			ktime_t now, struct gil_acquire_times *times);
 void gil_stats_read_locked(struct gil *gil, struct gil_stats *out);
+void gil_stats_drop_request(struct gil *gil);
+void gil_stats_released(struct gil *gil, bool forced);
+void gil_stats_direct_handoff(struct gil *gil);
+void gil_stats_io_preemption(struct gil *gil);
+void gil_stats_owner_death(struct gil *gil);
 void gil_stats_read(struct gil *gil, struct gil_stats *out);
 
 /* fdinfo.c */

@@ -199,7 +199,7 @@ static void gil_wake_new_head(struct gil *gil, struct gil_thread *old_head,
 static void gil_post_drop_request(struct gil *gil, struct gil_thread *t)
 {
 	gil->drop_request = true;
-	gil->stats.drop_requests++;
+	gil_stats_drop_request(gil);
 	gil_page_drop_request(gil, true);
 	trace_gil_drop_request(gil, t->tid, gil->holder->tid);
 }
@@ -289,7 +289,7 @@ static void gil_release_locked(struct gil *gil, struct gil_op *q)
 	}
 	if (next) {
 		gil_set_owner(gil, next, q);
-		gil->stats.direct_handoffs++;
+		gil_stats_direct_handoff(gil);
 		gil_wake_q_add(q, next);
 	} else {
 		gil->locked = false;
@@ -315,7 +315,7 @@ static void gil_enqueue(struct gil *gil, struct gil_thread *t, ktime_t now)
 	gil_arm(gil, t, now);
 	if (gil_io_preempts(gil, t)) {
 		gil_post_drop_request(gil, t);
-		gil->stats.io_preemptions++;
+		gil_stats_io_preemption(gil);
 	}
 }
 
@@ -495,7 +495,7 @@ static int gil_acquire_locked(struct gil *gil, struct gil_thread *t,
 		gil_set_owner(gil, t, q);
 	if (gil->owner_died) {
 		gil->owner_died = false;
-		gil->stats.owner_deaths++;
+		gil_stats_owner_death(gil);
 		ret = -EOWNERDEAD;
 	}
 	gil_stats_acquired(gil, t, waited, q->now, &times);
@@ -778,12 +778,9 @@ int gil_drop(struct gil *gil, struct gil_thread *t)
 	} else {
 		forced = gil->drop_request;
 		gil_classify(gil, t, forced);
-		if (forced) {
+		if (forced)
 			gil_clear_drop_request(gil);
-			gil->stats.forced_switches++;
-		} else {
-			gil->stats.voluntary_releases++;
-		}
+		gil_stats_released(gil, forced);
 		gil_release_locked(gil, &q);
 		trace_gil_release(gil, t->tid, forced);
 		if (!forced)

@@ -47,6 +47,38 @@ void gil_stats_acquired(struct gil *gil, struct gil_thread *t, bool waited,
 	}
 }
 
+/*
+ * The counters of what lock.c does, each counted where it happens (under
+ * gil->lock); acquisitions are gil_stats_acquired()'s.
+ */
+void gil_stats_drop_request(struct gil *gil)
+{
+	gil->stats.drop_requests++;
+}
+
+void gil_stats_released(struct gil *gil, bool forced)
+{
+	if (forced)
+		gil->stats.forced_switches++;
+	else
+		gil->stats.voluntary_releases++;
+}
+
+void gil_stats_direct_handoff(struct gil *gil)
+{
+	gil->stats.direct_handoffs++;
+}
+
+void gil_stats_io_preemption(struct gil *gil)
+{
+	gil->stats.io_preemptions++;
+}
+
+void gil_stats_owner_death(struct gil *gil)
+{
+	gil->stats.owner_deaths++;
+}
+
 /* The statistics as GIL_IOC_GET_STATS returns them. */
 void gil_stats_read_locked(struct gil *gil, struct gil_stats *out)
 	__must_hold(&gil->lock)
