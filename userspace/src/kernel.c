@@ -46,13 +46,26 @@ static int kernel_ioctl(struct gil *gil, unsigned long cmd, void *arg)
 	return atomic_load(&gil->closed) ? -EBADF : -errno;
 }
 
+static int kernel_get_abi(struct gil *gil, unsigned int *major,
+			  unsigned int *minor)
+{
+	struct gil_version v;
+	int ret = kernel_ioctl(gil, GIL_IOC_GET_VERSION, &v);
+
+	if (ret)
+		return ret;
+	*major = v.major;
+	*minor = v.minor;
+	return 0;
+}
+
 /* ABI 2.2 and later: the word page has an eval breaker. */
 static bool kernel_has_pending(struct gil *gil)
 {
-	struct gil_version v;
+	unsigned int major, minor;
 
-	return !kernel_ioctl(gil, GIL_IOC_GET_VERSION, &v) &&
-	       v.major == GIL_ABI_MAJOR && v.minor >= 2;
+	return !kernel_get_abi(gil, &major, &minor) &&
+	       major == GIL_ABI_MAJOR && minor >= 2;
 }
 
 static int kernel_open(struct gil *gil)
@@ -225,19 +238,6 @@ static int kernel_get_stats(struct gil *gil, struct gil_stats *stats)
 {
 	stats->size = sizeof(*stats);
 	return kernel_ioctl(gil, GIL_IOC_GET_STATS, stats);
-}
-
-static int kernel_get_abi(struct gil *gil, unsigned int *major,
-			  unsigned int *minor)
-{
-	struct gil_version v;
-	int ret = kernel_ioctl(gil, GIL_IOC_GET_VERSION, &v);
-
-	if (ret)
-		return ret;
-	*major = v.major;
-	*minor = v.minor;
-	return 0;
 }
 
 const struct gil_ops gil_kernel_ops = {
