@@ -53,19 +53,22 @@ def read_output(path):
 
 
 def read_blocks(path):
-    """Per window: instructions by block address, and the gate's figures."""
-    wins, cur = [], None
+    """Per window: instructions by block address ("insns"), blocks run,
+    instructions by mnemonic ("ops"), and the plugin's own figures (the
+    header's name-value pairs: gate_runs, gate_ns, mem, io, translated)."""
+    wins = []
     for line in open(path):
         f = line.split()
         if f[0] == "window":
-            cur = collections.Counter()
-            wins.append([cur, int(f[3]), int(f[5]), int(f[7]), int(f[9]), 0,
-                         collections.Counter(), int(f[11])])
+            win = {k: int(v) for k, v in zip(f[2::2], f[3::2])}
+            win.update(insns=collections.Counter(), blocks=0,
+                       ops=collections.Counter())
+            wins.append(win)
         elif f[0] == "op":
-            wins[-1][6][f[1]] += int(f[2])
+            wins[-1]["ops"][f[1]] += int(f[2])
         else:
-            cur[int(f[0], 16)] += int(f[1]) * int(f[2])
-            wins[-1][5] += int(f[2])
+            wins[-1]["insns"][int(f[0], 16)] += int(f[1]) * int(f[2])
+            wins[-1]["blocks"] += int(f[2])
     return wins
 
 
@@ -101,15 +104,13 @@ def main():
         sys.exit(f"insn-profile: {len(blocks)} windows counted, "
                  f"{len(windows)} named")
     per = collections.OrderedDict()
-    for w, (b, gate_runs, gate_ns, mem, io, runs, ops, translated) in \
-            zip(windows, blocks):
-        w["ops"], w["translated"] = ops, translated
+    for w, counted in zip(windows, blocks):
         if w["rc"] or w["n"] is None:
             sys.exit(f"insn-profile: {w['group']} on {w['backend']} failed")
-        w["gate_runs"], w["gate_ns"], w["mem"], w["io"], w["blocks"] = \
-            gate_runs, gate_ns, mem, io, runs
+        w.update(counted)
         per.setdefault(w["group"], collections.OrderedDict()) \
-            .setdefault(w["backend"], []).append((w, by_function(b, syms)))
+            .setdefault(w["backend"], []).append(
+                (w, by_function(w["insns"], syms)))
     for group, backends in per.items():
         cost = collections.OrderedDict()
         print(f"== {group}: guest instructions per sample "
