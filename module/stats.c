@@ -53,11 +53,13 @@ void gil_stats_acquired(struct gil *gil, struct gil_thread *t, bool waited,
  */
 void gil_stats_drop_request(struct gil *gil)
 {
+	lockdep_assert_held(&gil->lock);
 	gil->stats.drop_requests++;
 }
 
 void gil_stats_released(struct gil *gil, bool forced)
 {
+	lockdep_assert_held(&gil->lock);
 	if (forced)
 		gil->stats.forced_switches++;
 	else
@@ -66,16 +68,19 @@ void gil_stats_released(struct gil *gil, bool forced)
 
 void gil_stats_direct_handoff(struct gil *gil)
 {
+	lockdep_assert_held(&gil->lock);
 	gil->stats.direct_handoffs++;
 }
 
 void gil_stats_io_preemption(struct gil *gil)
 {
+	lockdep_assert_held(&gil->lock);
 	gil->stats.io_preemptions++;
 }
 
 void gil_stats_owner_death(struct gil *gil)
 {
+	lockdep_assert_held(&gil->lock);
 	gil->stats.owner_deaths++;
 }
 

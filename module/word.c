@@ -242,10 +242,12 @@ void gil_word_taken(struct gil *gil, struct gil_thread *t)
 }
 
 /*
- * The word page's eval breaker: the drop request's bit alone, with one
- * atomic instruction each way, so that the process's own bits
- * (GIL_EVAL_BREAKER_PENDING) stay, and so that a process writing the word
- * all the time cannot keep the module looping here under gil->lock.
+ * The word page's eval breaker: the drop request's bit alone, by an atomic
+ * or and and-not, so that the process's own bits (GIL_EVAL_BREAKER_PENDING)
+ * stay.  Not a cmpxchg loop, which a process writing the word all the time
+ * could keep failing under gil->lock: on x86 each is one locked
+ * instruction.  (Where atomics are LL/SC retry loops, arm64 without LSE,
+ * a writer can still delay them, as it can the word's xchg above.)
  */
 void gil_word_drop_request(struct gil *gil, bool on)
 {

@@ -135,8 +135,10 @@ struct gil_version {
  * Bits of gil_page.eval_breaker and gil_word.eval_breaker.  The module sets
  * and clears DROP_REQUEST; PENDING is userspace's (ABI 2.2): an
  * interpreter's own events (signals, pending calls) that its eval loop
- * must see at the same safe points, in the same load.  The module never
- * sets, clears or reads it.
+ * must see at the same safe points, in the same load.  In the word page,
+ * every bit but DROP_REQUEST is the process's: the module never sets,
+ * clears or reads another (later module bits go elsewhere).  In the
+ * read-only page only DROP_REQUEST is ever set.
  */
 #define GIL_EVAL_BREAKER_DROP_REQUEST	0x1U
 #define GIL_EVAL_BREAKER_PENDING	0x2U
