@@ -227,7 +227,9 @@ const char *gil_policy_name(u32 policy);
 int gil_policy_from_name(const char *name);
 int gil_set_policy(struct gil *gil, u32 policy);
 u32 gil_get_policy(struct gil *gil);
-struct gil_thread *gil_next_owner(struct gil *gil);
+bool gil_policy_hands_off(const struct gil *gil);
+bool gil_policy_may_take(const struct gil *gil, const struct gil_thread *w);
+bool gil_policy_watches_releases(const struct gil *gil);
 bool gil_io_preempts(struct gil *gil, struct gil_thread *t);
 void gil_classify(struct gil *gil, struct gil_thread *t, bool cpu_bound);
 

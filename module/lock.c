@@ -174,6 +174,25 @@ struct gil_thread *gil_head(struct gil *gil)
 }
 
 /*
+ * The waiter a release hands the GIL to, or NULL to let the waiters compete
+ * for it, as the policy says.  Waiters are queued in arrival order, so the
+ * first one the policy accepts has waited longest; one away handling a
+ * signal, or whose record is going, is passed over.
+ */
+static struct gil_thread *gil_next_owner(struct gil *gil)
+	__must_hold(&gil->lock)
+{
+	struct gil_thread *w;
+
+	if (!gil_policy_hands_off(gil))
+		return NULL;
+	list_for_each_entry(w, &gil->waiters, wait_node)
+		if (!w->away && !w->gone && gil_policy_may_take(gil, w))
+			return w;
+	return NULL;
+}
+
+/*
  * The line changed (@old_head was first): a new first waiter takes over
  * watching the holder, and must wake up to shorten its sleep, if that
  * goes past the next look.

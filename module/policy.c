@@ -6,7 +6,6 @@
  */
 #include <linux/errno.h>
 #include <linux/kernel.h>
-#include <linux/list.h>
 #include <linux/string.h>
 
 #include "gil.h"
@@ -48,25 +47,21 @@ u32 gil_get_policy(struct gil *gil)
 }
 
 /*
- * The waiter a release hands the GIL to, or NULL to let the waiters compete
- * for it (GIL_POLICY_CPYTHON).  Waiters are queued in arrival order, so the
- * first one that qualifies has waited longest.  One away handling a signal,
- * or whose record is going, is passed over.
+ * Does a release hand the GIL straight to a waiter (GIL_POLICY_FIFO,
+ * GIL_POLICY_IO), or let the waiters compete for it (GIL_POLICY_CPYTHON)?
  */
-struct gil_thread *gil_next_owner(struct gil *gil)
+bool gil_policy_hands_off(const struct gil *gil)
 {
-	struct gil_thread *w;
+	return gil->policy != GIL_POLICY_CPYTHON;
+}
 
-	lockdep_assert_held(&gil->lock);
-	if (gil->policy == GIL_POLICY_CPYTHON)
-		return NULL;
-	list_for_each_entry(w, &gil->waiters, wait_node) {
-		if (w->away || w->gone)
-			continue;
-		if (gil->policy == GIL_POLICY_FIFO || !w->cpu_bound)
-			return w;
-	}
-	return NULL;
+/*
+ * May a release that hands off give the GIL to @w?  lock.c asks of its
+ * present waiters in arrival order: the first that may has waited longest.
+ */
+bool gil_policy_may_take(const struct gil *gil, const struct gil_thread *w)
+{
+	return gil->policy == GIL_POLICY_FIFO || !w->cpu_bound;
 }
 
 /*
@@ -76,9 +71,7 @@ struct gil_thread *gil_next_owner(struct gil *gil)
  * when the module knew the holder, word.c; a thread that took and released
  * through the word unseen keeps its class until a release the module
  * sees), and a record that goes is neither.  A thread that exits CPU-bound
- * counts until its record is reaped.  While
- * some thread is CPU-bound, GIL_POLICY_IO keeps the word page's exchanges
- * off (word.c): that thread's next release must be seen.
+ * counts until its record is reaped.
  */
 void gil_classify(struct gil *gil, struct gil_thread *t, bool cpu_bound)
 {
@@ -90,6 +83,16 @@ void gil_classify(struct gil *gil, struct gil_thread *t, bool cpu_bound)
 		gil->nr_cpu_bound++;
 	else
 		gil->nr_cpu_bound--;
+}
+
+/*
+ * Must the module see the next release, for the policy's sake?  Under
+ * GIL_POLICY_IO, while some thread is CPU-bound: that thread's next
+ * release must be seen to reclassify it (word.c keeps the exchanges off).
+ */
+bool gil_policy_watches_releases(const struct gil *gil)
+{
+	return gil->policy == GIL_POLICY_IO && gil->nr_cpu_bound;
 }
 
 /*

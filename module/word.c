@@ -179,7 +179,7 @@ static void gil_word_sync(struct gil *gil, u32 word)
 static bool gil_word_kernel(const struct gil *gil)
 {
 	return gil->nr_waiters || gil->drop_request || gil->owner_died ||
-	       (gil->policy == GIL_POLICY_IO && gil->nr_cpu_bound) ||
+	       gil_policy_watches_releases(gil) ||
 	       (gil->holder && gil->holder->switching);
 }
 
