@@ -85,3 +85,23 @@ run_test() {
 	result "$stage" "$rc" "$name"
 	return "$rc"
 }
+
+# stage_init: what each stage of make check (tests/stages/*.sh, which
+# tests/check.sh runs in turn, or run alone) runs under: from the top of
+# the tree, warnings as errors (a packager's build, make and make install,
+# keeps them warnings).
+stage_init() {
+	set -uo pipefail
+	cd "$GIL_ROOT" || exit
+	export WERROR=-Werror
+}
+
+# stage TITLE: a stage's header, with the seconds since make check began
+# (GIL_CHECK_START, epoch seconds, from tests/check.sh; run alone, since
+# the stage's own start).
+stage() {
+	local now
+	now=$(date +%s)
+	echo
+	echo "=== $* ($((now - ${GIL_CHECK_START:-$((now - SECONDS))}))s)"
+}
