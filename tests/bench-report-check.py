@@ -10,9 +10,13 @@ cpython backend's samples, whose verdicts are known:
 and with a made-up record of the host's load (tests/bench.sh's
 host-env.txt, host-load.csv, rounds.csv) of a busy-host run (hogs=1) in
 which only round 2 had more runnable threads than the host's 2 CPUs.
+The policies' summary has the columns gil-bench's table of figures gives
+it; the output of a gil-bench older than those columns still gets its
+table and floors, no summary, and a note saying why.
 
 usage: bench-report-check.py GIL-BENCH-OUTPUT WORKDIR
 """
+import csv
 import json
 import os
 import subprocess
@@ -49,6 +53,42 @@ def made_up(lines):
             f[3:] = [str(int(v) + SHIFT) for v in f[3:]]
         out.append(sep.join([f[0], "kernel-up"] + f[2:]))
     return out
+
+
+def figure_table(lines):
+    """gil-bench's table of figures: where it starts and ends in @lines
+    (a slice), and its rows."""
+    at = slice(lines.index("GIL-BENCH-FIGURES-BEGIN") + 1,
+               lines.index("GIL-BENCH-FIGURES-END"))
+    return at, list(csv.DictReader(lines[at]))
+
+
+def summary_fails(lines, table, work):
+    """The summary's columns against the table of figures', and the report
+    of an older gil-bench's output (its table of figures cut to name, unit,
+    floor, group)."""
+    fails = []
+    at, figs = figure_table(lines)
+    want = [f["name"] for f in sorted(figs, key=lambda f: int(f["summary"]))
+            if int(f["summary"])]
+    head = [ln.split() for ln in table.splitlines() if ln.startswith("variant ")]
+    got = [c for c in head[0][1:] if c != "(min)"] if head else []
+    if got != want:
+        fails.append("summary: columns %s, not the table of figures' %s" % (got, want))
+    old = list(lines)
+    old[at] = [",".join(ln.split(",")[:4]) for ln in lines[at]]
+    older = os.path.join(work, "older.txt")
+    with open(older, "w") as f:
+        f.write("\n".join(old) + "\n")
+    note = subprocess.run([sys.executable, REPORT, older, os.path.join(work, "older")],
+                          check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          text=True).stderr
+    with open(os.path.join(work, "older", "table.txt")) as f:
+        old_table = f.read()
+    if "older gil-bench" not in note or "Per variant:" in old_table or \
+            "floor-futex-same" not in old_table:
+        fails.append("older gil-bench: no note (%r), or a summary, or no floors" % note)
+    return fails
 
 
 def host_files(hostdir):
@@ -89,6 +129,7 @@ def main():
 
     with open(output) as f:
         lines = f.read().splitlines()
+    fails += summary_fails(lines, table, work)
     fake = os.path.join(work, "made-up.txt")
     with open(fake, "w") as f:
         f.write("\n".join(made_up(lines)) + "\n")

@@ -9,14 +9,16 @@ gnuplot.
 
 usage: bench-report.py OUTPUT.txt OUTDIR [HOST-ENV-FILE]
        bench-report.py --round-load HOSTDIR
+       bench-report.py --steps SAMPLES.csv NSTEPS
 
 OUTPUT.txt is build/vm/<stage>/output.txt; gil-bench printed its results
 there between marker lines (see userspace/bench/gil-bench/output.c), with
-the table of its figures, which names each one's floor, and the
-patched CPython's workloads (userspace/cpython/workloads.py) their raw
-samples, whose rows ("py-...") this computes.  A row's "backend" is
-gil-bench's variant: cpython, futex, or kernel-POLICY; for "py-" rows, the
-GIL the interpreter ran on, "cpython" being stock CPython's own.
+the table of its figures, which names each one's floor, its plot and its
+column in the policies' summary, and the patched CPython's workloads
+(userspace/cpython/workloads.py) their raw samples, whose rows ("py-...")
+this computes.  A row's "backend" is gil-bench's variant: cpython, futex,
+or kernel-POLICY; for "py-" rows, the GIL the interpreter ran on,
+"cpython" being stock CPython's own.
 Writes, in OUTDIR: results.csv (gil-bench's own rows), results.json
 (environment, rows, ratios, the GILs' counters), samples.csv (every raw
 sample), stats.csv (the GILs' counters per figure and variant), table.txt
@@ -29,10 +31,20 @@ start of each gil-bench round): with them, the report gives the host's
 load per round and flags the rounds in which it had more runnable threads
 than CPUs.  --round-load prints that per round, for host-env.txt.
 
+--steps prints tests/bench-steps.sh's table: per figure, the median over
+the passes of each of NSTEPS modules' p50, p90 and p99, and of the
+cpython and futex backends', with their range over the passes; from the
+guest's "step-N,pass,<gil-bench CSV row>" lines (step-user: the
+userspace backends), which the script gathered in SAMPLES.csv.
+
 The fairness figures' unit is J, Jain's index (dimensionless, 1 = fair):
 they have no floor and no ratios; their absolute J is shown instead.  The
 re-acquire figures' unit is iv, switch intervals: no floor, but ratios to
 the cpython backend as for the times.
+
+Results of a gil-bench older than the plot and summary columns of its
+table of figures still get their tables, but no plots and no summary of
+the policies (the report says so on stderr).
 """
 import csv
 import json
@@ -40,9 +52,11 @@ import math
 import os
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import zlib
+from collections import defaultdict
 
 # What one unit is in the raw samples: ns for times, millionths for J and
 # for iv (switch intervals).
@@ -361,17 +375,15 @@ SUMMARY_CAPTION = (
     "threads' GIL hold times (1 = equal shares), p50 and (min) over the runs;\n"
     "throughput-N, p50 of T_N/T_1 (paired).")
 
-SUMMARY = ["convoy-1", "convoy-2", "convoy-4", "reacquire-1-5ms",
-           "reacquire-2-5ms", "fairness-2", "fairness-4", "fairness-2+io",
-           "throughput-2", "throughput-4"]
 
-
-def summary(figures, env, rows):
+def summary(figures, env, rows, figtable):
     """The policies at a glance: per variant, the convoy's p50 against
     convoy-0, the fairness figures' p50 and min J, throughput's paired
-    p50 against one thread.  (header, rows of cells), or None."""
+    p50 against one thread; the figures and their columns are those of
+    gil-bench's @figtable.  (header, rows of cells), or None."""
     by = {(r["name"], r["backend"]): r for r in figures}
-    names = [n for n in SUMMARY if any(k[0] == n for k in by)]
+    cols = sorted((int(f.get("summary") or 0), f["name"]) for f in figtable)
+    names = [n for col, n in cols if col and any(k[0] == n for k in by)]
     if not names:
         return None
     head = ["variant"]
@@ -396,7 +408,39 @@ def summary(figures, env, rows):
     return head, out
 
 
+def steps(path, nsteps):
+    """--steps: the table of tests/bench-steps.sh's passes in @path."""
+    d, unit = defaultdict(list), {}
+    with open(path) as f:
+        for r in csv.reader(f):
+            if r[2] == "name":  # the CSV's header, once a run
+                continue
+            step, name, backend = r[0], r[2], r[3]
+            who = step if step != "step-user" else backend
+            unit[name] = r[4]
+            d[(name, who)].append([float(x) for x in r[5:8]])
+    cols = [f"step-{i}" for i in range(nsteps)] + ["cpython", "futex"]
+    names = sorted({k[0] for k in d})
+
+    def fmt(x):
+        return f"{x:.0f}" if abs(x) >= 100 else f"{x:.3g}"
+
+    for q, label in enumerate(("p50", "p90", "p99")):
+        print(f"\n{label}, median over passes [min..max]")
+        print(f"{'figure':24}{'unit':>5}" + "".join(f"{c:>18}" for c in cols))
+        for n in names:
+            cells = []
+            for c in cols:
+                v = [x[q] for x in d[(n, c)]]
+                cells.append(f"{fmt(statistics.median(v))} [{fmt(min(v))}..{fmt(max(v))}]"
+                             if v else "-")
+            print(f"{n:24}{unit[n]:>5}" + "".join(f"{x:>18}" for x in cells))
+
+
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "--steps":
+        steps(sys.argv[2], int(sys.argv[3]))
+        return
     if len(sys.argv) == 3 and sys.argv[1] == "--round-load":
         with open(os.path.join(sys.argv[2], "host-env.txt")) as f:
             cpus = int(keyvals(f).get("cpus", os.cpu_count()))
@@ -474,7 +518,12 @@ def main():
             f.write("\n".join(b["STATS"]) + "\n")
 
     # Ratios: to the floor (reference) and to the cpython backend.
-    floors = {f["name"]: f["floor"] for f in csv.DictReader(b.get("FIGURES", []))}
+    figtable = list(csv.DictReader(b.get("FIGURES", [])))
+    if not figtable or "plot" not in figtable[0]:
+        print("bench-report: %s: no plot and summary columns in gil-bench's table of "
+              "figures (an older gil-bench): no plots, no summary of the policies"
+              % output, file=sys.stderr)
+    floors = {f["name"]: f["floor"] for f in figtable}
     figures = []
     for key in order:
         r = dict(rows[key])
@@ -528,7 +577,7 @@ def main():
                       fmt_ratio(r["p99_vs_ref"]), fmt_ratio(r["p50_vs_cpython"]),
                       fmt_ratio(r["p99_vs_cpython"])])
     lines = render(table, {0, 1, 2, 9})
-    summ = summary(figures, env["bench"], rows)
+    summ = summary(figures, env["bench"], rows, figtable)
     if summ:
         lines += ["", SUMMARY_CAPTION, ""]
         lines += render([summ[0]] + summ[1], {0}, groups=False)
@@ -602,7 +651,7 @@ def main():
     with open(os.path.join(outdir, "table.md"), "w") as f:
         f.write("\n".join(md) + "\n")
 
-    plots = plot(samples, outdir)
+    plots = plot(samples, outdir, plot_list(figtable, samples))
     print("results: %s (results.csv, results.json, samples.csv%s, table.txt, table.md%s)"
           % (outdir, ", stats.csv" if counters else "",
              ", %d plots *.svg" % plots if plots
@@ -610,43 +659,36 @@ def main():
              else ", no plots"))
 
 
-# One plot per figure: the CDF of each variant, with its floor.
-PLOTS = [
-    ("floors", ["floor-futex-same", "floor-futex-cross", "floor-pipe-same", "floor-pipe-cross"]),
-    ("handoff-voluntary-same", ["handoff-voluntary-same", "floor-futex-same"]),
-    ("handoff-voluntary-cross", ["handoff-voluntary-cross", "floor-futex-cross"]),
-    ("handoff-waiters", ["handoff-waiters-1", "handoff-waiters-8", "handoff-waiters-64",
-                         "floor-futex-cross"]),
-    ("handoff-forced-same", ["handoff-forced-same", "floor-futex-same"]),
-    ("handoff-forced-cross", ["handoff-forced-cross", "floor-futex-cross"]),
-    ("slice-1ms", ["slice-1ms"]),
-    ("slice-5ms", ["slice-5ms"]),
-    ("slice-20ms", ["slice-20ms"]),
-    ("convoy-0", ["convoy-0", "floor-pipe-cross"]),
-    ("convoy-1", ["convoy-1"]),
-    ("convoy-2", ["convoy-2"]),
-    ("convoy-4", ["convoy-4"]),
-    ("reacquire-1ms", ["reacquire-0-1ms", "reacquire-1-1ms", "reacquire-2-1ms"]),
-    ("reacquire-5ms", ["reacquire-0-5ms", "reacquire-1-5ms", "reacquire-2-5ms"]),
-    ("fairness-2", ["fairness-2"]),
-    ("fairness-4", ["fairness-4"]),
-    ("fairness-2+io", ["fairness-2+io"]),
-    ("py-convoy-0", ["py-convoy-0"]),
-    ("py-convoy-1", ["py-convoy-1"]),
-    ("py-convoy-2", ["py-convoy-2"]),
-    ("py-convoy-4", ["py-convoy-4"]),
-    ("py-slice-5ms", ["py-slice-5ms"]),
-]
+# workloads.py's figures, which have no table of figures: those plotted,
+# each alone.
+PY_PLOTS = ["py-convoy-0", "py-convoy-1", "py-convoy-2", "py-convoy-4", "py-slice-5ms"]
 
 
-def plot(samples, outdir):
+def plot_list(figtable, samples):
+    """The plots, as (title, figure names): gil-bench's, as its @figtable
+    groups the figures, each with the machine's floors (measured once:
+    variant "-") that its figures are compared with; then workloads.py's."""
+    plots = {}
+    for f in figtable:
+        if f.get("plot"):
+            plots.setdefault(f["plot"], []).append(f["name"])
+    floor = {f["name"]: f["floor"] for f in figtable}
+    for names in plots.values():
+        names += [fl for fl in dict.fromkeys(floor[n] for n in names)
+                  if fl not in names and (fl, "-") in samples]
+    return list(plots.items()) + [(n, [n]) for n in PY_PLOTS]
+
+
+def plot(samples, outdir, plots):
+    """One plot per (title, figure names) of @plots: the CDF of each
+    variant's samples; the number of plots made."""
     gnuplot = shutil.which("gnuplot")
     if not gnuplot:
         return 0
     datadir = os.path.join(outdir, "data")
     os.makedirs(datadir, exist_ok=True)
     made = 0
-    for title, names in PLOTS:
+    for title, names in plots:
         series = [(n, be) for n in names for (sn, be) in samples if sn == n]
         if not series:
             continue

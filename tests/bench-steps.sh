@@ -5,7 +5,8 @@
 # the handoff group) on the kernel backend (cpython policy), then the
 # cpython and futex backends as a reference, so that drift hits every
 # module alike.  Prints, per figure, the median over the passes of each
-# module's p50, p90 and p99, and their range over the passes.
+# module's p50, p90 and p99, and their range over the passes
+# (tests/bench-report.py --steps).
 #
 # usage: bench-steps.sh [-n passes] [-g groups] REV...
 #   -n  passes (default 4)
@@ -51,32 +52,4 @@ GIL_VM_CMDLINE=${GIL_VM_CMDLINE-tsc=reliable} GIL_BUILD=$work GIL_VM_KMOD=step-0
 	tests/vm/run.sh 6.1 bench-steps bench-steps >/dev/null
 grep '^step' "$work/vm/bench-steps/output.txt" >"$work/samples.csv" ||
 	die "no results (see $work/vm/bench-steps/)"
-python3 - "$work/samples.csv" "$i" <<'PY'
-import csv, statistics, sys
-from collections import defaultdict
-rows, nsteps = sys.argv[1], int(sys.argv[2])
-d, unit = defaultdict(list), {}
-for r in csv.reader(open(rows)):
-    if r[2] == "name":  # the CSV's header, once a run
-        continue
-    step, name, backend = r[0], r[2], r[3]
-    who = step if step != "step-user" else backend
-    unit[name] = r[4]
-    d[(name, who)].append([float(x) for x in r[5:8]])
-cols = [f"step-{i}" for i in range(nsteps)] + ["cpython", "futex"]
-names = sorted({k[0] for k in d})
-
-def fmt(x):
-    return f"{x:.0f}" if abs(x) >= 100 else f"{x:.3g}"
-
-for q, label in enumerate(("p50", "p90", "p99")):
-    print(f"\n{label}, median over passes [min..max]")
-    print(f"{'figure':24}{'unit':>5}" + "".join(f"{c:>18}" for c in cols))
-    for n in names:
-        cells = []
-        for c in cols:
-            v = [x[q] for x in d[(n, c)]]
-            cells.append(f"{fmt(statistics.median(v))} [{fmt(min(v))}..{fmt(max(v))}]"
-                         if v else "-")
-        print(f"{n:24}{unit[n]:>5}" + "".join(f"{x:>18}" for x in cells))
-PY
+python3 tests/bench-report.py --steps "$work/samples.csv" "$i"

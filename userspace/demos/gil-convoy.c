@@ -34,12 +34,20 @@
  *                   [-e echo_delay_us]
  * Exit: 0 on success, 1 on a libgil error, 2 on usage.
  */
-#include <getopt.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
-#include "demo.h"
+#include "../common/cli.h"
+#include "../common/run.h"
 
 #define MAX_CPU 16
 #define MAX_ROWS 8
@@ -70,6 +78,15 @@ struct params {
 	double seconds;			/* per row */
 	double interval;		/* 0: the GIL's own */
 	int64_t echo_delay_ns;
+};
+
+/* The command line, and the rows of each backend that ran. */
+struct options {
+	int ncpus[MAX_ROWS], nrows;
+	struct params p;
+	struct row rows[3][MAX_ROWS];
+	enum gil_backend ran[3];
+	int nran;
 };
 
 struct convoy {
@@ -273,9 +290,12 @@ out_free:
 	return ret;
 }
 
-static int run_backend(enum gil_backend backend, const int *ncpus, int nrows,
-		       const struct params *p, struct row *rows)
+/* One backend's rows, kept for the summary when it ran. */
+static int run_backend(enum gil_backend backend, void *arg)
 {
+	struct options *o = arg;
+	const struct params *p = &o->p;
+	struct row *rows = o->rows[o->nran];
 	char b1[32], b2[32], b3[32];
 	double iv = p->interval > 0 ? p->interval :
 		    GIL_INTERVAL_DEFAULT_US * 1e-6;
@@ -285,10 +305,10 @@ static int run_backend(enum gil_backend backend, const int *ncpus, int nrows,
 	       gil_backend_name(backend), iv * 1e3, p->seconds);
 	printf("  CPU threads  requests    req/s      median         p90         max  CPU Mloops/s  switches\n");
 	fflush(stdout);
-	for (int i = 0; i < nrows; i++) {
+	for (int i = 0; i < o->nrows; i++) {
 		struct row *r = &rows[i];
 
-		*r = (struct row){ .ncpu = ncpus[i] };
+		*r = (struct row){ .ncpu = o->ncpus[i] };
 		ret = measure(backend, p, r);
 		if (ret) {
 			fprintf(stderr, "gil-convoy: %s backend, %d CPU threads: %s%s\n",
@@ -305,6 +325,7 @@ static int run_backend(enum gil_backend backend, const int *ncpus, int nrows,
 		       (unsigned long long)r->switches);
 		fflush(stdout);
 	}
+	o->ran[o->nran++] = backend;
 	return 0;
 }
 
@@ -331,38 +352,45 @@ static void usage(void)
 	       MAX_CPU, MAX_ROWS, MAX_ECHO_DELAY_US, ECHO_DELAY_US);
 }
 
-/* -c: the CPU thread counts into @v; their number, or -1. */
-static int parse_list(const char *s, int *v, int max_n)
+/* -c: the CPU thread counts, into struct options' ncpus and nrows. */
+static int parse_list(int key, const char *arg, void *value)
 {
-	int n = 0;
+	struct options *o = value;
+	const char *s = arg;
 	char *endp;
+	int n = 0;
 
 	for (;;) {
 		long x = strtol(s, &endp, 10);
 
-		if (endp == s || x < 0 || x > MAX_CPU || n == max_n)
-			return -1;
-		v[n++] = (int)x;
-		if (!*endp)
-			return n;
+		if (endp == s || x < 0 || x > MAX_CPU || n == MAX_ROWS)
+			break;
+		o->ncpus[n++] = (int)x;
+		if (!*endp) {
+			o->nrows = n;
+			return 0;
+		}
 		if (*endp != ',')
-			return -1;
+			break;
 		s = endp + 1;
 	}
+	return cli_bad_value(prog, key, arg,
+			     "a list of at most %d CPU thread counts, each 0..%d",
+			     MAX_ROWS, MAX_CPU);
 }
 
 /*
  * Every backend asked for opens, and takes the interval, before anything
  * is printed: one that cannot ends the run at once.  Returns 0 or 1.
  */
-static int probe_backends(int first, int last, double interval)
+static int probe_backends(const struct cli_backends *bs, double interval)
 {
 	struct gil *gil;
 
-	for (int b = first; b <= last; b++) {
-		if (first != last && kernel_missing(b))
+	for (int b = bs->first; b <= bs->last; b++) {
+		if (cli_backend_absent(bs, b))
 			continue;
-		if (open_demo_gil(prog, &gil, (enum gil_backend)b, interval))
+		if (cli_open_gil(prog, &gil, (enum gil_backend)b, interval))
 			return 1;
 		gil_close(gil);
 	}
@@ -371,89 +399,50 @@ static int probe_backends(int first, int last, double interval)
 
 int main(int argc, char **argv)
 {
-	const char *bname = getenv("GIL_BACKEND"), *bfrom = "$GIL_BACKEND";
-	int ncpus[MAX_ROWS] = { 0, 1, 2, 4 }, nrows = 4, opt, status = 0;
-	struct params p = { .seconds = 0.5,
-			    .echo_delay_ns = ECHO_DELAY_US * 1000LL };
-	struct row rows[3][MAX_ROWS];
-	enum gil_backend ran[3];
-	int nran = 0, first, last, echo_us;
+	struct options o = {
+		.ncpus = { 0, 1, 2, 4 }, .nrows = 4,
+		.p = { .seconds = 0.5, .echo_delay_ns = ECHO_DELAY_US * 1000LL },
+	};
+	const char *bname = NULL;
+	int echo_us = ECHO_DELAY_US;
+	const struct cli_option opts[] = {
+		CLI_OPT_STRING('b', &bname),
+		CLI_OPT_DOUBLE('d', &o.p.seconds, "a duration in seconds", 0, 0),
+		CLI_OPT_PARSE('c', CLI_STRING, &o, parse_list),
+		CLI_OPT_INTERVAL('i', &o.p.interval),
+		CLI_OPT_INT('e', &echo_us, "an echo delay in microseconds", 0,
+			    MAX_ECHO_DELAY_US),
+		CLI_OPT_END,
+	};
+	const struct cli cli = { prog, usage, opts, false };
+	struct cli_backends bs;
+	int status;
 
-	while ((opt = demo_getopt(argc, argv, "b:d:c:i:e:h")) != -1) {
-		switch (opt) {
-		case 'b':
-			bname = optarg;
-			bfrom = "-b";
-			break;
-		case 'd':
-			if (!parse_positive(optarg, &p.seconds))
-				return bad_value(prog, opt, optarg,
-						 "a duration in seconds (> 0)");
-			break;
-		case 'c':
-			nrows = parse_list(optarg, ncpus, MAX_ROWS);
-			if (nrows < 1)
-				return bad_value(prog, opt, optarg,
-						 "a list of at most %d CPU thread counts, each 0..%d",
-						 MAX_ROWS, MAX_CPU);
-			break;
-		case 'i':
-			if (!parse_interval(optarg, &p.interval))
-				return bad_value(prog, opt, optarg,
-						 DEMO_INTERVAL_RANGE);
-			break;
-		case 'e':
-			if (!parse_int(optarg, 0, MAX_ECHO_DELAY_US, &echo_us))
-				return bad_value(prog, opt, optarg,
-						 "an echo delay in microseconds (0..%d)",
-						 MAX_ECHO_DELAY_US);
-			p.echo_delay_ns = echo_us * 1000LL;
-			break;
-		case 'h':
-			usage();
-			return 0;
-		default:
-			return try_help(prog);
-		}
-	}
-	if (no_operands(prog, argc, argv))
-		return DEMO_USAGE;
-	if (!bname)
-		bname = "all";
-	if (backend_range(prog, bfrom, bname, &first, &last))
-		return DEMO_USAGE;
-	if (probe_backends(first, last, p.interval))
+	cli_parse(&cli, argc, argv);
+	o.p.echo_delay_ns = echo_us * 1000LL;
+	if (cli_backends(prog, bname, "all", &bs))
+		return CLI_USAGE;
+	if (probe_backends(&bs, o.p.interval))
 		return 1;
 	printf("gil-convoy: an I/O thread sends a byte to a peer thread and blocks in read()\n"
 	       "for the echo, which the peer sends %.3f ms later; the I/O thread releases the\n"
 	       "GIL around both calls.  Its response time runs from the send to holding the\n"
 	       "GIL again after the reply.  Beside it, CPU threads run an eval loop.\n"
 	       "0 CPU threads: the round trip alone, the echo delay included.\n\n",
-	       (double)p.echo_delay_ns / 1e6);
-	for (int b = first; b <= last; b++) {
-		if (skip_backend(b, first, last))
-			continue;
-		if (run_backend((enum gil_backend)b, ncpus, nrows, &p,
-				rows[nran])) {
-			status = 1;
-		} else {
-			ran[nran++] = (enum gil_backend)b;
-		}
-		if (first != last)
-			putchar('\n');
-	}
-	if (nran > 1) {
+	       (double)o.p.echo_delay_ns / 1e6);
+	status = cli_for_each_backend(&bs, run_backend, &o);
+	if (o.nran > 1) {
 		char buf[32];
 
 		printf("median response time, by CPU threads beside the I/O thread:\n  %-8s", "backend");
-		for (int i = 0; i < nrows; i++)
-			printf("  %8d CPU", ncpus[i]);
+		for (int i = 0; i < o.nrows; i++)
+			printf("  %8d CPU", o.ncpus[i]);
 		putchar('\n');
-		for (int j = 0; j < nran; j++) {
-			printf("  %-8s", gil_backend_name(ran[j]));
-			for (int i = 0; i < nrows; i++)
+		for (int j = 0; j < o.nran; j++) {
+			printf("  %-8s", gil_backend_name(o.ran[j]));
+			for (int i = 0; i < o.nrows; i++)
 				printf("  %12s", fmt_ns(buf, sizeof(buf),
-							(double)rows[j][i].p50));
+							(double)o.rows[j][i].p50));
 			putchar('\n');
 		}
 	}

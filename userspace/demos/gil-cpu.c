@@ -22,11 +22,17 @@
  *                [-r refresh_s] [-p]
  * Exit: 0 on success, 1 on a libgil error or a wrong counter, 2 on usage.
  */
-#include <getopt.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
-#include "demo.h"
+#include "../common/cli.h"
+#include "../common/run.h"
 
 #define MAX_THREADS 64
 
@@ -241,9 +247,21 @@ static int show(struct run *r, double duration, bool final, bool tty)
 	return lines;
 }
 
-static int run_backend(enum gil_backend backend, int nthreads, double duration,
-		       double interval, double refresh, bool tty)
+/* The command line. */
+struct options {
+	int nthreads;
+	double duration, interval, refresh;
+	bool plain;
+	bool tty;
+};
+
+/* The run on one backend, for cli_for_each_backend(). */
+static int run_backend(enum gil_backend backend, void *arg)
 {
+	const struct options *o = arg;
+	int nthreads = o->nthreads;
+	double duration = o->duration, refresh = o->refresh;
+	bool tty = o->tty;
 	struct run *r;
 	int64_t end, next;
 	int ret, lines = 0, status = 0;
@@ -252,7 +270,7 @@ static int run_backend(enum gil_backend backend, int nthreads, double duration,
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return 1;
-	if (open_demo_gil("gil-cpu", &r->gil, backend, interval)) {
+	if (cli_open_gil("gil-cpu", &r->gil, backend, o->interval)) {
 		free(r);
 		return 1;
 	}
@@ -353,65 +371,26 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-	const char *bname = getenv("GIL_BACKEND"), *bfrom = "$GIL_BACKEND";
-	int nthreads = 4, opt, status = 0, first, last;
-	double duration = 3, interval = 0, refresh = 0;
-	const char *term = getenv("TERM");
-	bool tty = isatty(STDOUT_FILENO) && term && *term && strcmp(term, "dumb");
+	struct options o = { .nthreads = 4, .duration = 3 };
+	const char *bname = NULL, *term = getenv("TERM");
+	const struct cli_option opts[] = {
+		CLI_OPT_STRING('b', &bname),
+		CLI_OPT_INT('t', &o.nthreads, "a thread count", 1, MAX_THREADS),
+		CLI_OPT_DOUBLE('d', &o.duration, "a duration in seconds", 0, 0),
+		CLI_OPT_INTERVAL('i', &o.interval),
+		CLI_OPT_DOUBLE('r', &o.refresh, "a refresh period in seconds", 0, 0),
+		CLI_OPT_FLAG('p', &o.plain),
+		CLI_OPT_END,
+	};
+	const struct cli cli = { prog, usage, opts, false };
+	struct cli_backends bs;
 
-	while ((opt = demo_getopt(argc, argv, "b:t:d:i:r:ph")) != -1) {
-		switch (opt) {
-		case 'b':
-			bname = optarg;
-			bfrom = "-b";
-			break;
-		case 't':
-			if (!parse_int(optarg, 1, MAX_THREADS, &nthreads))
-				return bad_value(prog, opt, optarg,
-						 "a thread count (1..%d)",
-						 MAX_THREADS);
-			break;
-		case 'd':
-			if (!parse_positive(optarg, &duration))
-				return bad_value(prog, opt, optarg,
-						 "a duration in seconds (> 0)");
-			break;
-		case 'i':
-			if (!parse_interval(optarg, &interval))
-				return bad_value(prog, opt, optarg,
-						 DEMO_INTERVAL_RANGE);
-			break;
-		case 'r':
-			if (!parse_positive(optarg, &refresh))
-				return bad_value(prog, opt, optarg,
-						 "a refresh period in seconds (> 0)");
-			break;
-		case 'p':
-			tty = false;
-			break;
-		case 'h':
-			usage();
-			return 0;
-		default:
-			return try_help(prog);
-		}
-	}
-	if (no_operands(prog, argc, argv))
-		return DEMO_USAGE;
-	if (!(refresh > 0))
-		refresh = tty ? 0.25 : 1.0;
-	if (!bname)
-		bname = "kernel";
-
-	if (backend_range(prog, bfrom, bname, &first, &last))
-		return DEMO_USAGE;
-	for (int b = first; b <= last; b++) {
-		if (skip_backend(b, first, last))
-			continue;
-		status |= run_backend((enum gil_backend)b, nthreads, duration,
-				      interval, refresh, tty);
-		if (first != last)
-			putchar('\n');
-	}
-	return status;
+	cli_parse(&cli, argc, argv);
+	o.tty = !o.plain && isatty(STDOUT_FILENO) && term && *term &&
+		strcmp(term, "dumb");
+	if (!(o.refresh > 0))
+		o.refresh = o.tty ? 0.25 : 1.0;
+	if (cli_backends(prog, bname, "kernel", &bs))
+		return CLI_USAGE;
+	return cli_for_each_backend(&bs, run_backend, &o);
 }

@@ -27,13 +27,19 @@
  * Exit: 0 on success, 1 on a libgil error, 2 on usage.
  */
 #include <fcntl.h>
-#include <getopt.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
-#include "demo.h"
+#include "../common/cli.h"
+#include "../common/run.h"
 
 /* The command line's bounds: the samples of a run are kept in memory. */
 #define MAX_BATCH 1000000
@@ -269,8 +275,8 @@ static int run(enum gil_backend backend, enum mode mode, int batch,
 	double iv;
 
 	/* main() takes only intervals > 0: forced handoffs always set it. */
-	if (open_demo_gil("gil-handoff", &pp.gil, backend,
-			  mode == FORCED ? interval : 0))
+	if (cli_open_gil("gil-handoff", &pp.gil, backend,
+			 mode == FORCED ? interval : 0))
 		return 1;
 	gil_get_switch_interval(pp.gil, &iv);
 	pp.lat = calloc((size_t)batch, sizeof(*pp.lat));
@@ -388,78 +394,65 @@ static void usage(void)
 	       MAX_BATCH, MAX_BATCHES, MAX_HANDOFFS, MAX_HOLD_US);
 }
 
+/* The command line, and the runs' status so far. */
+struct options {
+	const char *mode;
+	int batch, nbatches, hold_us;
+	double interval;
+	int status;
+};
+
+/* -m */
+static int parse_mode(int key, const char *arg, void *value)
+{
+	if (strcmp(arg, "voluntary") && strcmp(arg, "forced") &&
+	    strcmp(arg, "both"))
+		return cli_bad_value(prog, key, arg,
+				     "a kind of handoff (voluntary, forced, both)");
+	*(const char **)value = arg;
+	return 0;
+}
+
+/* The kinds asked for, on one backend; none once a run failed. */
+static int run_backend(enum gil_backend backend, void *arg)
+{
+	struct options *o = arg;
+
+	if (strcmp(o->mode, "forced"))
+		o->status |= run(backend, VOLUNTARY, o->batch, o->nbatches,
+				 o->interval, o->hold_us * 1000LL);
+	if (!o->status && strcmp(o->mode, "voluntary"))
+		o->status |= run(backend, FORCED, o->batch, o->nbatches,
+				 o->interval, 0);
+	return o->status;
+}
+
 int main(int argc, char **argv)
 {
-	const char *bname = getenv("GIL_BACKEND"), *bfrom = "$GIL_BACKEND";
-	const char *mname = "both";
-	int batch = 200, nbatches = 5, opt, status = 0, first, last;
-	double interval = 0.001;
-	int hold_us = 0;
+	struct options o = { .mode = "both", .batch = 200, .nbatches = 5,
+			     .interval = 0.001 };
+	const char *bname = NULL;
+	const struct cli_option opts[] = {
+		CLI_OPT_STRING('b', &bname),
+		CLI_OPT_PARSE('m', CLI_STRING, &o.mode, parse_mode),
+		CLI_OPT_INT('n', &o.batch, "a count of handoffs per batch",
+			    1, MAX_BATCH),
+		CLI_OPT_INT('c', &o.nbatches, "a count of batches", 1,
+			    MAX_BATCHES),
+		CLI_OPT_INTERVAL('i', &o.interval),
+		CLI_OPT_INT('H', &o.hold_us, "a hold time in microseconds", 0,
+			    MAX_HOLD_US),
+		CLI_OPT_END,
+	};
+	const struct cli cli = { prog, usage, opts, false };
+	struct cli_backends bs;
 
-	while ((opt = demo_getopt(argc, argv, "b:m:n:c:i:H:h")) != -1) {
-		switch (opt) {
-		case 'b':
-			bname = optarg;
-			bfrom = "-b";
-			break;
-		case 'm':
-			mname = optarg;
-			if (strcmp(mname, "voluntary") && strcmp(mname, "forced") &&
-			    strcmp(mname, "both"))
-				return bad_value(prog, opt, optarg,
-						 "a kind of handoff (voluntary, forced, both)");
-			break;
-		case 'n':
-			if (!parse_int(optarg, 1, MAX_BATCH, &batch))
-				return bad_value(prog, opt, optarg,
-						 "a count of handoffs per batch (1..%d)",
-						 MAX_BATCH);
-			break;
-		case 'c':
-			if (!parse_int(optarg, 1, MAX_BATCHES, &nbatches))
-				return bad_value(prog, opt, optarg,
-						 "a count of batches (1..%d)",
-						 MAX_BATCHES);
-			break;
-		case 'i':
-			if (!parse_interval(optarg, &interval))
-				return bad_value(prog, opt, optarg,
-						 DEMO_INTERVAL_RANGE);
-			break;
-		case 'H':
-			if (!parse_int(optarg, 0, MAX_HOLD_US, &hold_us))
-				return bad_value(prog, opt, optarg,
-						 "a hold time in microseconds (0..%d)",
-						 MAX_HOLD_US);
-			break;
-		case 'h':
-			usage();
-			return 0;
-		default:
-			return try_help(prog);
-		}
-	}
-	if (no_operands(prog, argc, argv))
-		return DEMO_USAGE;
-	if ((long)batch * nbatches > MAX_HANDOFFS)
-		return bad_usage(prog, "-n %d -c %d: %ld handoffs, more than %d",
-				 batch, nbatches, (long)batch * nbatches,
-				 MAX_HANDOFFS);
-	if (!bname)
-		bname = "kernel";
-	if (backend_range(prog, bfrom, bname, &first, &last))
-		return DEMO_USAGE;
-	for (int b = first; b <= last; b++) {
-		if (skip_backend(b, first, last))
-			continue;
-		if (strcmp(mname, "forced"))
-			status |= run((enum gil_backend)b, VOLUNTARY, batch,
-				      nbatches, interval, hold_us * 1000LL);
-		if (!status && strcmp(mname, "voluntary"))
-			status |= run((enum gil_backend)b, FORCED, batch,
-				      nbatches, interval, 0);
-		if (first != last)
-			putchar('\n');
-	}
-	return status;
+	cli_parse(&cli, argc, argv);
+	if ((long)o.batch * o.nbatches > MAX_HANDOFFS)
+		return cli_usage_error(prog, "-n %d -c %d: %ld handoffs, more than %d",
+				       o.batch, o.nbatches,
+				       (long)o.batch * o.nbatches, MAX_HANDOFFS);
+	if (cli_backends(prog, bname, "kernel", &bs))
+		return CLI_USAGE;
+	return cli_for_each_backend(&bs, run_backend, &o);
 }

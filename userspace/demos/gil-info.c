@@ -9,7 +9,12 @@
  * usage: gil-info [/dev/gil]
  * Exit: 0 on success, 1 on a libgil error (gil.ko not loaded), 2 on usage.
  */
-#include "demo.h"
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../common/cli.h"
 
 static const char prog[] = "gil-info";
 
@@ -36,26 +41,20 @@ int main(int argc, char **argv)
 	struct gil_stats st;
 	struct gil *gil;
 	double interval;
-	int opt, policy, ret;
+	const struct cli_option opts[] = { CLI_OPT_END };
+	const struct cli cli = { prog, usage, opts, true };
+	int policy, ret;
 
-	while ((opt = demo_getopt(argc, argv, "h")) != -1) {
-		switch (opt) {
-		case 'h':
-			usage();
-			return 0;
-		default:
-			return try_help(prog);
-		}
-	}
+	cli_parse(&cli, argc, argv);
 	/* Its argument was once any device; libgil opens /dev/gil only. */
 	if (optind < argc && strcmp(argv[optind], "/dev/gil"))
-		return bad_usage(prog, "'%s': no longer supported, only /dev/gil (libgil opens it)",
-				 argv[optind]);
+		return cli_usage_error(prog, "'%s': no longer supported, only /dev/gil (libgil opens it)",
+				       argv[optind]);
 	if (optind < argc)
 		optind++;
-	if (no_operands(prog, argc, argv))
-		return DEMO_USAGE;
-	if (open_demo_gil(prog, &gil, GIL_BACKEND_KERNEL, 0))
+	if (cli_no_operands(prog, argc, argv))
+		return CLI_USAGE;
+	if (cli_open_gil(prog, &gil, GIL_BACKEND_KERNEL, 0))
 		return 1;
 	ret = gil_kernel_abi(gil, &major, &minor);
 	if (ret)

@@ -13,11 +13,18 @@
  * Exit: 0 when the counter is exact, 1 otherwise or on a libgil error,
  * 2 on usage.
  */
+#include <errno.h>
+#include <getopt.h>
 #include <limits.h>
-#include <poll.h>
 #include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
 
-#include "../demos/demo.h"
+/* libgil's header alone: the example builds from an installed libgil. */
+#include <gil.h>
 
 enum op { OP_PUSH, OP_LOAD, OP_STORE, OP_SUB, OP_DUP, OP_JNZ, OP_INCR_SHARED,
 	  OP_READ_PIPE, OP_HALT };
@@ -130,11 +137,28 @@ static void thread_init(struct thread *th, struct vm *vm, enum op body,
 	th->code[LOOP_BODY].op = body;
 }
 
+/*
+ * An interpreter thread's life: a thread state, attached to this thread;
+ * the GIL, held while the bytecode runs; then all of it undone.
+ */
 static void *thread_main(void *arg)
 {
 	struct thread *th = arg;
+	struct gil_tstate *ts;
 
-	th->err = run_holding_gil(th->vm->gil, run, th);
+	th->err = gil_tstate_new(th->vm->gil, &ts);
+	if (th->err)
+		return NULL;
+	th->err = gil_tstate_attach(ts);
+	if (!th->err) {
+		th->err = gil_acquire(ts);
+		if (!th->err) {
+			th->err = run(ts, th);
+			gil_release(ts);
+		}
+		gil_tstate_detach(ts);
+	}
+	gil_tstate_free(ts);
 	return NULL;
 }
 
@@ -170,6 +194,42 @@ static void usage(void)
 	       "2 on usage.\n", MAX_THREADS, MAX_LOOPS, MAX_IO);
 }
 
+static double seconds(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/*
+ * Bad usage, after a line on stderr that says what (getopt's, or ours):
+ * where to look, and 2, the exit code of bad usage.
+ */
+static int try_help(void)
+{
+	fprintf(stderr, "Try '%s --help'.\n", prog);
+	return 2;
+}
+
+/* The whole of @val as a number in [@lo, @hi]: 0, or bad usage of @opt. */
+static int number(const char *opt, const char *val, long lo, long hi,
+		  const char *what, long *v)
+{
+	char *end;
+	long x;
+
+	errno = 0;
+	x = strtol(val, &end, 10);
+	if (end == val || *end || errno || x < lo || x > hi) {
+		fprintf(stderr, "%s: %s: '%s' is not %s (%ld..%ld)\n", prog, opt,
+			val, what, lo, hi);
+		return try_help();
+	}
+	*v = x;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	/*
@@ -181,56 +241,62 @@ int main(int argc, char **argv)
 		{ "io", required_argument, NULL, OPT_IO },
 		{ NULL, 0, NULL, 0 },
 	};
-	int nthreads = 2, opt, ret;
-	long loops = 2000000, io = 0;
-	double interval = 0;
+	long nthreads = 2, loops = 2000000, io = 0;
+	double interval = 0, t0;
 	enum gil_backend backend = GIL_BACKEND_DEFAULT;
 	struct thread threads[MAX_THREADS], io_thread = { 0 }, feeder = { 0 };
 	struct gil_stats st;
 	struct vm vm = { 0 };
-	int64_t t0;
+	int opt, b, ret = 0;
+	char *end;
 
 	while ((opt = getopt_long_only(argc, argv, "b:t:n:i:h", long_opts,
 				       NULL)) != -1) {
 		switch (opt) {
 		case 'b':
-			ret = gil_backend_from_name(optarg);
-			if (ret < 0)
-				return bad_value(prog, opt, optarg,
-						 "a backend (kernel, cpython, futex)");
-			backend = (enum gil_backend)ret;
+			b = gil_backend_from_name(optarg);
+			if (b < 0) {
+				fprintf(stderr, "%s: -b: '%s' is not a backend (kernel, cpython, futex)\n",
+					prog, optarg);
+				return try_help();
+			}
+			backend = (enum gil_backend)b;
 			break;
 		case 't':
-			if (!parse_int(optarg, 1, MAX_THREADS, &nthreads))
-				return bad_value(prog, opt, optarg,
-						 "a thread count (1..%d)",
-						 MAX_THREADS);
+			ret = number("-t", optarg, 1, MAX_THREADS,
+				     "a thread count", &nthreads);
 			break;
 		case 'n':
-			if (!parse_long(optarg, 1, MAX_LOOPS, &loops))
-				return bad_value(prog, opt, optarg,
-						 "a loop count (1..%ld)",
-						 MAX_LOOPS);
-			break;
-		case 'i':
-			if (!parse_interval(optarg, &interval))
-				return bad_value(prog, opt, optarg,
-						 DEMO_INTERVAL_RANGE);
+			ret = number("-n", optarg, 1, MAX_LOOPS, "a loop count",
+				     &loops);
 			break;
 		case OPT_IO:
-			if (!parse_long(optarg, 0, MAX_IO, &io))
-				return bad_usage(prog, "-io: '%s' is not a byte count (0..%ld)",
-						 optarg, MAX_IO);
+			ret = number("-io", optarg, 0, MAX_IO, "a byte count", &io);
+			break;
+		case 'i':
+			/* As gil_set_switch_interval takes it. */
+			interval = strtod(optarg, &end);
+			if (end == optarg || *end || !(interval > 0) ||
+			    interval * 1e6 > (double)GIL_INTERVAL_MAX_US) {
+				fprintf(stderr, "%s: -i: '%s' is not a switch interval in seconds (0 < s <= 3600)\n",
+					prog, optarg);
+				return try_help();
+			}
 			break;
 		case 'h':
 			usage();
 			return 0;
 		default:
-			return try_help(prog);
+			return try_help();
 		}
+		if (ret)
+			return ret;
 	}
-	if (no_operands(prog, argc, argv))
-		return DEMO_USAGE;
+	if (optind < argc) {
+		fprintf(stderr, "%s: '%s': unexpected argument\n", prog,
+			argv[optind]);
+		return try_help();
+	}
 
 	ret = gil_open(&vm.gil, backend);
 	if (ret) {
@@ -244,7 +310,7 @@ int main(int argc, char **argv)
 	if (pipe(vm.pipe))
 		return 1;
 
-	t0 = now_ns();
+	t0 = seconds();
 	for (int i = 0; i < nthreads; i++) {
 		thread_init(&threads[i], &vm, OP_INCR_SHARED, loops);
 		pthread_create(&threads[i].tid, NULL, thread_main, &threads[i]);
@@ -263,8 +329,9 @@ int main(int argc, char **argv)
 	}
 
 	gil_get_stats(vm.gil, &st);
-	printf("backend %s: %d threads x %ld loops in %.3f s\n",
-	       gil_backend_name(gil_backend(vm.gil)), nthreads, loops, (double)(now_ns() - t0) / 1e9);
+	printf("backend %s: %ld threads x %ld loops in %.3f s\n",
+	       gil_backend_name(gil_backend(vm.gil)), nthreads, loops,
+	       seconds() - t0);
 	for (int i = 0; i < nthreads; i++)
 		printf("  thread %d: %ld yields%s%s\n", i, threads[i].yields,
 		       threads[i].err ? ", error: " : "",
@@ -275,9 +342,9 @@ int main(int argc, char **argv)
 	       (unsigned long long)st.forced_switches,
 	       (unsigned long long)st.voluntary_releases);
 	printf("  shared counter %ld (expected %ld)\n", vm.shared,
-	       (long)nthreads * loops);
+	       nthreads * loops);
 	gil_close(vm.gil);
-	ret = vm.shared == (long)nthreads * loops ? 0 : 1;
+	ret = vm.shared == nthreads * loops ? 0 : 1;
 	for (int i = 0; i < nthreads; i++)
 		ret |= threads[i].err != 0;
 	return ret | (io_thread.err != 0);

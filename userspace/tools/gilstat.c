@@ -21,11 +21,19 @@
  * See gilstat(8).
  */
 #include <dirent.h>
+#include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
 
-/* The clock, option parsing and usage errors; nothing of libgil's. */
-#include "../demos/demo.h"
+/* The command line and the clock: gilstat opens no GIL, it reads fdinfo. */
+#include "../common/cli.h"
+#include "../common/run.h"
 
 #define PROC "/proc"
 #define HIST_BUCKETS GIL_STATS_HIST_BUCKETS
@@ -316,19 +324,18 @@ static double hist_quantile(const unsigned long long *d, double p)
 	return lo + (hi - lo) * (rank - (double)cum) / (double)d[i];
 }
 
-/* "4.98ms", "52.1us", "-" for none: a duration in one word. */
+/* "4.98ms", "52.1us", "-" for none: fmt_ns()'s duration in one word. */
 static const char *fmt_word(char *buf, size_t len, double ns)
 {
-	if (ns < 0)
+	char *space;
+
+	if (ns < 0) {
 		snprintf(buf, len, "-");
-	else if (ns < 1e3)
-		snprintf(buf, len, "%.0fns", ns);
-	else if (ns < 1e6)
-		snprintf(buf, len, "%.1fus", ns / 1e3);
-	else if (ns < 1e9)
-		snprintf(buf, len, "%.2fms", ns / 1e6);
-	else
-		snprintf(buf, len, "%.2fs", ns / 1e9);
+		return buf;
+	}
+	space = strchr(fmt_ns(buf, len, ns), ' ');
+	if (space)
+		memmove(space, space + 1, strlen(space));
 	return buf;
 }
 
@@ -468,8 +475,7 @@ static void print_gil(enum format format, double t, double dt,
 
 static void sleep_until(int64_t t_ns)
 {
-	struct timespec t = { t_ns / DEMO_NSEC_PER_SEC,
-			      t_ns % DEMO_NSEC_PER_SEC };
+	struct timespec t = { t_ns / NSEC_PER_SEC, t_ns % NSEC_PER_SEC };
 
 	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL) ==
 	       EINTR)
@@ -481,7 +487,7 @@ static int run(const struct options *o)
 	struct snapshot snaps[2] = { { 0 } }, *prev = &snaps[0], *cur;
 	bool redraw = o->format == TABLE && isatty(STDOUT_FILENO);
 	bool records = o->format == JSON || o->format == CSV;
-	int64_t start, next, step = (int64_t)(o->interval * DEMO_NSEC_PER_SEC);
+	int64_t start, next, step = (int64_t)(o->interval * NSEC_PER_SEC);
 	double t;
 	int printed = 0, ret = 0;
 	size_t i;
@@ -508,11 +514,11 @@ static int run(const struct options *o)
 			printf("\033[H\033[J");
 			print_header(o->format);
 		}
-		t = (double)(cur->t_ns - start) / DEMO_NSEC_PER_SEC;
+		t = (double)(cur->t_ns - start) / NSEC_PER_SEC;
 		for (i = 0; i < cur->n; i++)
 			print_gil(o->format, t,
 				  (double)(cur->t_ns - prev->t_ns) /
-					  DEMO_NSEC_PER_SEC,
+					  NSEC_PER_SEC,
 				  &cur->s[i], find_sample(prev, cur->s[i].id));
 		/* JSON and CSV have records of GILs only. */
 		if (!cur->n && !records)
@@ -554,41 +560,35 @@ static bool parse_id(const char *s, unsigned long long *id)
 	return !*end && !errno && *id;
 }
 
+/* -p, -j, -c: one output format at a time. */
+static int parse_format(int key, const char *arg, void *value)
+{
+	enum format *f = value;
+	enum format format = key == 'p' ? PLAIN : key == 'j' ? JSON : CSV;
+
+	(void)arg;
+	if (*f && *f != format)
+		return cli_usage_error(prog, "-p, -j and -c: one output format at a time");
+	*f = format;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = { .interval = 1.0 };
-	enum format format;
-	int opt, i, ret;
+	const struct cli_option opts[] = {
+		CLI_OPT_DOUBLE('i', &o.interval, "an interval in seconds", 0.01,
+			       3600),
+		CLI_OPT_INT('n', &o.count, "a count of samples", 1, INT_MAX),
+		CLI_OPT_PARSE('p', CLI_FLAG, &o.format, parse_format),
+		CLI_OPT_PARSE('j', CLI_FLAG, &o.format, parse_format),
+		CLI_OPT_PARSE('c', CLI_FLAG, &o.format, parse_format),
+		CLI_OPT_END,
+	};
+	const struct cli cli = { prog, usage, opts, true };
+	int i, ret;
 
-	while ((opt = demo_getopt(argc, argv, "i:n:pjch")) != -1) {
-		switch (opt) {
-		case 'i':
-			if (!parse_positive(optarg, &o.interval) ||
-			    o.interval < 0.01 || o.interval > 3600)
-				return bad_value(prog, opt, optarg,
-						 "an interval in seconds (0.01..3600)");
-			break;
-		case 'n':
-			if (!parse_int(optarg, 1, INT_MAX, &o.count))
-				return bad_value(prog, opt, optarg,
-						 "a count of samples (1..%d)",
-						 INT_MAX);
-			break;
-		case 'p':
-		case 'j':
-		case 'c':
-			format = opt == 'p' ? PLAIN : opt == 'j' ? JSON : CSV;
-			if (o.format && o.format != format)
-				return bad_usage(prog, "-p, -j and -c: one output format at a time");
-			o.format = format;
-			break;
-		case 'h':
-			usage();
-			return 0;
-		default:
-			return try_help(prog);
-		}
-	}
+	cli_parse(&cli, argc, argv);
 	if (optind < argc) {
 		o.nr_ids = (size_t)(argc - optind);
 		o.ids = calloc(o.nr_ids, sizeof(*o.ids));
@@ -597,8 +597,8 @@ int main(int argc, char **argv)
 		for (i = optind; i < argc; i++) {
 			if (!parse_id(argv[i], &o.ids[i - optind])) {
 				free(o.ids);
-				return bad_usage(prog, "'%s' is not a GIL id (a positive integer)",
-						 argv[i]);
+				return cli_usage_error(prog, "'%s' is not a GIL id (a positive integer)",
+						       argv[i]);
 			}
 		}
 	}

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * gil-bench's pieces (main.c says what it measures and how): the table of
- * figures and their groups (main.c), what the benchmarks' threads share
- * (common.c), the results and their output (output.c), and a file per
- * group of figures: floors.c, handoff.c, convoy.c, reacquire.c,
- * throughput.c, fairness.c.
+ * gil-bench's pieces (main.c says what it measures and how): the groups
+ * and the driver (main.c), the table of figures (figures.c), what the
+ * benchmarks' threads share (common.c), the results and their output
+ * (output.c), and a file per group of figures: floors.c, handoff.c,
+ * convoy.c, reacquire.c, throughput.c, fairness.c.
  */
 #ifndef GIL_BENCH_H
 #define GIL_BENCH_H
@@ -16,9 +16,8 @@
 
 #include <gil.h>
 
-#include "../../demos/demo.h"
-
-#define NSEC_PER_SEC	1000000000LL
+/* The clock (now_ns, NSEC_PER_SEC) and samples (cmp_i64). */
+#include "../../common/run.h"
 
 /* ------------------------------------------------------------ figures */
 
@@ -63,6 +62,13 @@ struct figure {
 	enum group_id group;
 	/* A thread back from I/O meets CPU-bound ones: io preempts them. */
 	bool io;
+	/*
+	 * The report's plot that draws it, each variant's CDF, with the
+	 * machine's floors its figures are compared with; NULL: none.
+	 */
+	const char *plot;
+	/* Its column in the report's summary of the policies, from 1; 0: none. */
+	int summary;
 };
 
 extern const struct group groups[NR_GROUPS];

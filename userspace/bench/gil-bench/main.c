@@ -17,10 +17,10 @@
  * slows down, timer noise) hits every variant alike.  Each variant gets a
  * new GIL for every chunk of samples.
  *
- * The figures are the table figures[] below, by group, each with what it
- * times (latencies are "from A until the thread that was waiting runs"),
- * its unit (ns, us, ms; J, Jain's index, and iv, switch intervals, are
- * stored in millionths) and what the report compares it with.  A group
+ * The figures are the table figures[] in figures.c, by group, each with
+ * what it times (latencies are "from A until the thread that was waiting
+ * runs"), its unit (ns, us, ms; J, Jain's index, and iv, switch intervals,
+ * are stored in millionths) and what the report compares it with.  A group
  * runs its figures in one go: it is the unit of -g and of the progress.
  *
  * "same" pins both threads to CPU 0, "cross" to CPUs 0 and 1.  The convoy's
@@ -57,6 +57,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "../../common/cli.h"
 #include "gil-bench.h"
 
 /*
@@ -88,106 +89,6 @@ const struct group groups[NR_GROUPS] = {
 	[G_UNCONTENDED]	= { "uncontended", run_uncontended, 0, false, false },
 };
 
-/*
- * The figures, in the order of the results: name, unit, what the report
- * compares it with, the group that measures it; io: a thread back from
- * I/O meets CPU-bound threads, which the io policy must preempt.
- */
-const struct figure figures[] = {
-	/*
-	 * The machine's floor.  Raw futex ping-pong, one way: store,
-	 * FUTEX_WAKE, the other thread returns from FUTEX_WAIT; pipe
-	 * ping-pong, one way: write() until the other thread returns from
-	 * read().  Per operation: a pthread mutex lock+unlock, uncontended;
-	 * one getppid(); one clock_gettime(CLOCK_MONOTONIC).
-	 */
-	{ "floor-futex-same", "us", NULL, G_FLOORS, false },
-	{ "floor-futex-cross", "us", "floor-futex-same", G_FLOORS, false },
-	{ "floor-pipe-same", "us", "floor-futex-same", G_FLOORS, false },
-	{ "floor-pipe-cross", "us", "floor-futex-cross", G_FLOORS, false },
-	{ "floor-mutex", "ns", NULL, G_FLOORS, false },
-	{ "floor-syscall", "ns", NULL, G_FLOORS, false },
-	{ "clock-read", "ns", NULL, G_FLOORS, false },
-	/*
-	 * The holder releases while the other thread sleeps in gil_acquire:
-	 * from the release until the waiter returns holding the GIL.
-	 */
-	{ "handoff-voluntary-same", "us", "floor-futex-same", G_VOL_SAME, false },
-	{ "handoff-voluntary-cross", "us", "floor-futex-cross", G_VOL_CROSS, false },
-	/*
-	 * N+1 threads, not pinned, take turns: the holder releases once the
-	 * other N sleep in gil_acquire; from the release until one of them
-	 * returns holding the GIL.
-	 */
-	{ "handoff-waiters-1", "us", "floor-futex-cross", G_WAITERS1, false },
-	{ "handoff-waiters-8", "us", "floor-futex-cross", G_WAITERS8, false },
-	{ "handoff-waiters-64", "us", "floor-futex-cross", G_WAITERS64, false },
-	/*
-	 * Two CPU-bound eval loops at a 1 ms interval: from the moment the
-	 * holder's poll sees the drop request until the waiter returns
-	 * holding the GIL.
-	 */
-	{ "handoff-forced-same", "us", "floor-futex-same", G_FORCED_SAME, false },
-	{ "handoff-forced-cross", "us", "floor-futex-cross", G_SLICE1, false },
-	/*
-	 * Two CPU-bound eval loops at that switch interval: from acquiring
-	 * the GIL until the drop request is seen.
-	 */
-	{ "slice-1ms", "ms", "interval 1 ms", G_SLICE1, false },
-	{ "slice-5ms", "ms", "interval 5 ms", G_SLICE5, false },
-	{ "slice-20ms", "ms", "interval 20 ms", G_SLICE20, false },
-	/*
-	 * A thread blocked in read() outside the GIL, N CPU-bound eval loops:
-	 * from the write() of its request until it holds the GIL (switch
-	 * interval 5 ms, CPython's default).
-	 */
-	{ "convoy-0", "us", "floor-pipe-cross", G_CONVOY0, false },
-	{ "convoy-1", "us", "convoy-0", G_CONVOY1, true },
-	{ "convoy-2", "us", "convoy-0", G_CONVOY2, true },
-	{ "convoy-4", "us", "convoy-0", G_CONVOY4, true },
-	/*
-	 * A thread sleeps 200 us outside the GIL (clock_nanosleep, as
-	 * time.sleep) beside N CPU-bound eval loops, at a 1 or 5 ms switch
-	 * interval: from the end of the sleep until it holds the GIL again,
-	 * in switch intervals.
-	 */
-	{ "reacquire-0-1ms", "iv", NULL, G_REACQ0, false },
-	{ "reacquire-0-5ms", "iv", NULL, G_REACQ0, false },
-	{ "reacquire-1-1ms", "iv", NULL, G_REACQ1, true },
-	{ "reacquire-1-5ms", "iv", NULL, G_REACQ1, true },
-	{ "reacquire-2-1ms", "iv", NULL, G_REACQ2, true },
-	{ "reacquire-2-5ms", "iv", NULL, G_REACQ2, true },
-	/*
-	 * Wall time of a fixed amount of eval-loop work split over N threads
-	 * (the report divides each run by the one-thread run beside it).
-	 */
-	{ "throughput-1", "ms", NULL, G_TPUT, false },
-	{ "throughput-2", "ms", "throughput-1", G_TPUT, false },
-	{ "throughput-4", "ms", "throughput-1", G_TPUT, false },
-	/*
-	 * N CPU-bound eval loops (+io: and a thread alternating 0.1 ms
-	 * bursts with 1 ms sleeps outside the GIL) for 0.25 s at a 5 ms
-	 * interval: Jain's index of the CPU-bound threads' GIL hold times,
-	 * one per run (1 = equal).
-	 */
-	{ "fairness-2", "J", NULL, G_FAIR2, false },
-	{ "fairness-4", "J", NULL, G_FAIR4, false },
-	{ "fairness-2+io", "J", NULL, G_FAIR2IO, false },
-	/* gil_acquire + gil_release, one thread. */
-	{ "uncontended", "ns", "floor-mutex", G_UNCONTENDED, false },
-};
-
-const int nfigures = (int)(sizeof(figures) / sizeof(figures[0]));
-
-const struct figure *figure(const char *name)
-{
-	for (int f = 0; f < nfigures; f++)
-		if (!strcmp(figures[f].name, name))
-			return &figures[f];
-	die(name, ENOENT);
-	return NULL;
-}
-
 /* ------------------------------------------------------------- driver */
 
 static struct variant variants[3 + GIL_POLICY_COUNT];
@@ -198,7 +99,7 @@ static int policies[GIL_POLICY_COUNT];	/* the kernel backend's */
 static int npolicies;
 
 static int64_t start_ns;
-static char *group_list;	/* -g */
+static const char *group_list;	/* -g */
 
 #define MAX_ROUNDS 1000
 #define MAX_SCALE 100
@@ -281,7 +182,7 @@ static void usage(void)
 /*
  * -b and -p: the comma-separated names in @list, each once, into @v;
  * @from_name gives each name's number, or < 0.  @v has room for every
- * name @from_name knows.  Returns 0, or DEMO_USAGE after saying what is
+ * name @from_name knows.  Returns 0, or CLI_USAGE after saying what is
  * wrong.
  */
 static int parse_names(int opt, const char *list,
@@ -301,21 +202,43 @@ static int parse_names(int opt, const char *list,
 		for (i = 0; i < *n && v[i] != x; i++)
 			;
 		if (x < 0)
-			ret = bad_value(prog, opt, tok, "%s", what);
+			ret = cli_bad_value(prog, opt, tok, "%s", what);
 		else if (i < *n)
-			ret = bad_usage(prog, "-%c: '%s' names %s twice",
-					opt, list, tok);
+			ret = cli_usage_error(prog, "-%c: '%s' names %s twice",
+					      opt, list, tok);
 		else
 			v[(*n)++] = x;
 	}
 	if (!ret && !*n)
-		ret = bad_usage(prog, "-%c: '%s' names nothing", opt, list);
+		ret = cli_usage_error(prog, "-%c: '%s' names nothing", opt,
+				      list);
 	free(copy);
 	return ret;
 }
 
+/* -b */
+static int parse_backends(int key, const char *list, void *value)
+{
+	int b[3], ret;
+
+	(void)value;
+	ret = parse_names(key, list, gil_backend_from_name,
+			  "a backend (kernel, cpython, futex)", b, &nbackends);
+	for (int i = 0; !ret && i < nbackends; i++)
+		backends[i] = (enum gil_backend)b[i];
+	return ret;
+}
+
+/* -p */
+static int parse_policies(int key, const char *list, void *value)
+{
+	(void)value;
+	return parse_names(key, list, gil_policy_from_name,
+			   "a policy (cpython, fifo, io)", policies, &npolicies);
+}
+
 /* -g: each of its names must pick a group. */
-static int check_groups(const char *list)
+static int parse_groups(int key, const char *list, void *value)
 {
 	char *copy = strdup(list), *tok, *save;
 	int ret = 0, n = 0, id;
@@ -328,11 +251,13 @@ static int check_groups(const char *list)
 			if (strstr(groups[id].name, tok))
 				break;
 		if (id == NR_GROUPS)
-			ret = bad_value(prog, 'g', tok,
-					"part of a group's name (as the progress lines show them)");
+			ret = cli_bad_value(prog, key, tok,
+					    "part of a group's name (as the progress lines show them)");
 	}
 	if (!ret && !n)
-		ret = bad_usage(prog, "-g: no group in '%s'", list);
+		ret = cli_usage_error(prog, "-g: no group in '%s'", list);
+	if (!ret)
+		*(const char **)value = list;
 	free(copy);
 	return ret;
 }
@@ -415,56 +340,20 @@ static void default_backends(void)
 
 int main(int argc, char **argv)
 {
-	bool samples = true, policies_given = false;
-	int opt, b[3];
+	bool no_samples = false;
+	const struct cli_option opts[] = {
+		CLI_OPT_INT('r', &rounds, "a number of rounds", 1, MAX_ROUNDS),
+		CLI_OPT_DOUBLE('s', &scale, "a scale", 0, MAX_SCALE),
+		CLI_OPT_PARSE('b', CLI_STRING, NULL, parse_backends),
+		CLI_OPT_PARSE('p', CLI_STRING, NULL, parse_policies),
+		CLI_OPT_PARSE('g', CLI_STRING, &group_list, parse_groups),
+		CLI_OPT_FLAG('n', &no_samples),
+		CLI_OPT_END,
+	};
+	const struct cli cli = { prog, usage, opts, false };
 
 	setvbuf(stderr, NULL, _IOLBF, 0);
-	while ((opt = demo_getopt(argc, argv, "r:s:b:p:g:nh")) != -1) {
-		switch (opt) {
-		case 'r':
-			if (!parse_int(optarg, 1, MAX_ROUNDS, &rounds))
-				return bad_value(prog, opt, optarg,
-						 "a number of rounds (1..%d)",
-						 MAX_ROUNDS);
-			break;
-		case 's':
-			if (!parse_positive(optarg, &scale) || scale > MAX_SCALE)
-				return bad_value(prog, opt, optarg,
-						 "a scale (0 < s <= %d)",
-						 MAX_SCALE);
-			break;
-		case 'b':
-			if (parse_names(opt, optarg, gil_backend_from_name,
-					"a backend (kernel, cpython, futex)",
-					b, &nbackends))
-				return DEMO_USAGE;
-			for (int i = 0; i < nbackends; i++)
-				backends[i] = (enum gil_backend)b[i];
-			break;
-		case 'p':
-			if (parse_names(opt, optarg, gil_policy_from_name,
-					"a policy (cpython, fifo, io)",
-					policies, &npolicies))
-				return DEMO_USAGE;
-			policies_given = true;
-			break;
-		case 'g':
-			if (check_groups(optarg))
-				return DEMO_USAGE;
-			group_list = optarg;
-			break;
-		case 'n':
-			samples = false;
-			break;
-		case 'h':
-			usage();
-			return 0;
-		default:
-			return try_help(prog);
-		}
-	}
-	if (no_operands(prog, argc, argv))
-		return DEMO_USAGE;
+	cli_parse(&cli, argc, argv);
 	ncpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (ncpus > CPU_SETSIZE)
 		ncpus = CPU_SETSIZE;
@@ -472,7 +361,7 @@ int main(int argc, char **argv)
 		warn("one CPU: the cross-CPU figures and slices are left out");
 	if (!nbackends)
 		default_backends();
-	make_variants(policies_given);
+	make_variants(npolicies > 0);	/* -p */
 
 	start_ns = now_ns();
 	fprintf(stderr, "gil-bench: %d rounds, scale %g, %d CPUs, variants", rounds,
@@ -509,7 +398,7 @@ int main(int argc, char **argv)
 	fprintf(stderr, "gil-bench: done in %.0f s\n", elapsed());
 	check_policies();
 	print_env();
-	print_results(samples);
+	print_results(!no_samples);
 	return 0;
 }
 

@@ -92,17 +92,20 @@ static int64_t pct(const int64_t *v, size_t n, double p)
  * round 1's, and so on).
  * GIL-BENCH-STATS-BEGIN / -END: CSV, per figure and variant, the GIL's
  * counters (struct gil_stats) summed over the chunks that measured it.
- * GIL-BENCH-FIGURES-BEGIN / -END: CSV, the table of figures (main.c): each
- * figure's unit, what the report compares it with, and its group.
+ * GIL-BENCH-FIGURES-BEGIN / -END: CSV, the table of figures (figures.c):
+ * each figure's unit, what the report compares it with, its group, the
+ * report's plot of it and its column in the summary ("", 0: none).
  */
 void print_results(bool samples)
 {
 	printf("GIL-BENCH-FIGURES-BEGIN\n");
-	printf("name,unit,floor,group\n");
+	printf("name,unit,floor,group,plot,summary\n");
 	for (int f = 0; f < nfigures; f++)
-		printf("%s,%s,%s,%s\n", figures[f].name, figures[f].unit,
+		printf("%s,%s,%s,%s,%s,%d\n", figures[f].name, figures[f].unit,
 		       figures[f].floor ? figures[f].floor : "",
-		       groups[figures[f].group].name);
+		       groups[figures[f].group].name,
+		       figures[f].plot ? figures[f].plot : "",
+		       figures[f].summary);
 	printf("GIL-BENCH-FIGURES-END\n");
 	printf("GIL-BENCH-CSV-BEGIN\n");
 	printf("name,backend,unit,p50,p90,p99,max,mean,n,min\n");
