@@ -28,7 +28,7 @@ checkpatch)
 	[[ -f $checkpatch ]] || die "no $checkpatch (make setup extracts the kernel source)"
 	args=(--strict --no-tree --show-types --color=never)
 	files=()
-	for f in module/*.[ch] uapi/linux/*.h tests/kunit/*.c; do
+	for f in module/*.[ch] uapi/linux/*.h tests/kunit/*.[ch]; do
 		[[ $f == module/compat.h ]] || files+=("$f")
 	done
 	# Every kernel version test lives in compat.h, where it is allowed.
