@@ -55,7 +55,8 @@ def read_output(path):
 def read_blocks(path):
     """Per window: instructions by block address ("insns"), blocks run,
     instructions by mnemonic ("ops"), and the plugin's own figures (the
-    header's name-value pairs: gate_runs, gate_ns, mem, io, translated)."""
+    header's name-value pairs: gate_runs, gate_ns, same, same_ns,
+    same_cpu_ns, same_vcsw, same_ivcsw, mem, io, translated)."""
     wins = []
     for line in open(path):
         f = line.split()
@@ -137,6 +138,16 @@ def main():
                       f"{w1['gate_runs'] // 2}, host time "
                       f"{(w0['gate_ns'] + w1['gate_ns']) / spans / 1e3:.1f} "
                       "us a span (the plugin's own cost included)")
+            same = w0.get("same", 0) + w1.get("same", 0)
+            if same:
+                print(f"{'':>8}  spans one vCPU thread ran whole: {same}, "
+                      f"host time {(w0['same_ns'] + w1['same_ns']) / same / 1e3:.1f}"
+                      f" us a span, that thread's CPU time "
+                      f"{(w0['same_cpu_ns'] + w1['same_cpu_ns']) / same / 1e3:.1f}"
+                      f" us, context switches a span: voluntary "
+                      f"{(w0['same_vcsw'] + w1['same_vcsw']) / same:.2f}, "
+                      f"involuntary "
+                      f"{(w0['same_ivcsw'] + w1['same_ivcsw']) / same:.2f}")
             if w1["mem"]:
                 print(f"{'':>8}  memory accesses a sample: "
                       f"{(w1['mem'] - w0['mem']) / dn:.0f}, of them to "

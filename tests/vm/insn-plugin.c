@@ -16,8 +16,13 @@
  * With gate=0xADDR (a second function), a window counts only between
  * two runs of that one: the start and the end of each measured span,
  * whichever vCPU they run on.  The window's line then also says how many
- * times the gate ran and how long, in host time, it was open.  Every
- * window's line also says how many blocks were translated while counting.
+ * times the gate ran and how long, in host time, it was open; and, for
+ * the spans that closed on the vCPU thread that opened them (one vCPU did
+ * all the work), how many there were, their host time, that thread's CPU
+ * time and its voluntary and involuntary context switches: whether the
+ * emulator spent the span computing or waiting (for QEMU's big lock, a
+ * halt, the host's scheduler).  Every window's line also says how many
+ * blocks were translated while counting.
  *
  * With ops=1 the window also gets "op MNEMONIC COUNT" lines: how many of
  * each instruction ran (from QEMU's disassembly), to find those TCG runs
@@ -32,7 +37,7 @@
  * Built against the plugin API of Debian 12's QEMU (7.2, API version 1),
  * which ships no header for it: the declarations below are that API's.
  */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -40,6 +45,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/resource.h>
 
 typedef uint64_t qemu_plugin_id_t;
 struct qemu_info_t;
@@ -102,6 +109,15 @@ static uint64_t mark, gate;
 static bool window_open, gate_open, counting;
 static unsigned int window;
 static uint64_t gate_runs, gate_ns, gate_t0;
+
+/* A span's cost to the vCPU thread that ran it (gate_ran). */
+struct thread_use {
+	pid_t tid;
+	uint64_t cpu_ns;
+	uint64_t vcsw, ivcsw;
+};
+static struct thread_use gate_use0;
+static uint64_t same_spans, same_ns, same_cpu_ns, same_vcsw, same_ivcsw;
 static bool mem;
 static uint64_t mem_accesses, mem_io;
 /* Blocks translated while counting: code TCG had no translation of. */
@@ -137,15 +153,19 @@ static uint16_t op_number(const char *disas)
 static void window_end(void)
 {
 	fprintf(out,
-		"window %u gate_runs %llu gate_ns %llu mem %llu io %llu translated %llu\n",
+		"window %u gate_runs %llu gate_ns %llu same %llu same_ns %llu same_cpu_ns %llu same_vcsw %llu same_ivcsw %llu mem %llu io %llu translated %llu\n",
 		++window, (unsigned long long)gate_runs,
 		(unsigned long long)gate_ns,
+		(unsigned long long)same_spans, (unsigned long long)same_ns,
+		(unsigned long long)same_cpu_ns, (unsigned long long)same_vcsw,
+		(unsigned long long)same_ivcsw,
 		(unsigned long long)__atomic_exchange_n(&mem_accesses, 0,
 							__ATOMIC_RELAXED),
 		(unsigned long long)__atomic_exchange_n(&mem_io, 0,
 							__ATOMIC_RELAXED),
 		(unsigned long long)translated);
 	gate_runs = gate_ns = translated = 0;
+	same_spans = same_ns = same_cpu_ns = same_vcsw = same_ivcsw = 0;
 	for (size_t i = 0; i < nr_blocks; i++) {
 		struct block *b = blocks[i];
 		uint64_t runs = __atomic_exchange_n(&b->runs, 0,
@@ -176,6 +196,20 @@ static uint64_t host_ns(void)
 	return (uint64_t)t.tv_sec * 1000000000 + (uint64_t)t.tv_nsec;
 }
 
+static struct thread_use thread_use(void)
+{
+	struct thread_use u = { .tid = gettid() };
+	struct timespec t;
+	struct rusage r;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+	getrusage(RUSAGE_THREAD, &r);
+	u.cpu_ns = (uint64_t)t.tv_sec * 1000000000 + (uint64_t)t.tv_nsec;
+	u.vcsw = (uint64_t)r.ru_nvcsw;
+	u.ivcsw = (uint64_t)r.ru_nivcsw;
+	return u;
+}
+
 /* Under lock: count in an open window, between gates if there are any. */
 static void set_counting(void)
 {
@@ -198,16 +232,30 @@ static void mark_ran(unsigned int vcpu, void *udata)
 
 static void gate_ran(unsigned int vcpu, void *udata)
 {
+	struct thread_use u;
+	uint64_t now;
+
 	(void)vcpu;
 	(void)udata;
 	pthread_mutex_lock(&lock);
 	if (window_open) {
+		u = thread_use();
+		now = host_ns();
 		gate_open = !gate_open;
 		gate_runs++;
-		if (gate_open)
-			gate_t0 = host_ns();
-		else
-			gate_ns += host_ns() - gate_t0;
+		if (gate_open) {
+			gate_t0 = now;
+			gate_use0 = u;
+		} else {
+			gate_ns += now - gate_t0;
+			if (u.tid == gate_use0.tid) {
+				same_spans++;
+				same_ns += now - gate_t0;
+				same_cpu_ns += u.cpu_ns - gate_use0.cpu_ns;
+				same_vcsw += u.vcsw - gate_use0.vcsw;
+				same_ivcsw += u.ivcsw - gate_use0.ivcsw;
+			}
+		}
 		set_counting();
 	}
 	pthread_mutex_unlock(&lock);
