@@ -34,6 +34,10 @@ CFLAGS_COMMON	:= -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Iuapi
 GUEST_CFLAGS	:= $(CFLAGS_COMMON) -static -pthread
 
 UAPI_HDR	:= uapi/linux/gil.h
+# The harness (tests/harness/) and the /dev/gil helpers, linked into every
+# uapi test and stress program.
+GUEST_LIB	:= tests/harness/t.c tests/uapi/uapi.c
+GUEST_LIB_HDRS	:= tests/harness/t.h tests/uapi/uapi.h $(UAPI_HDR)
 TEST_SRCS	:= $(wildcard tests/uapi/test-*.c)
 GUEST_TESTS	:= $(patsubst tests/uapi/%.c,$(BUILD)/guest/%,$(TEST_SRCS))
 STRESS_SRCS	:= $(wildcard tests/stress/*.c)
@@ -111,13 +115,13 @@ guest: $(GUEST_TESTS) $(GUEST_STRESS)
 install:
 	$(MAKE) -C userspace O=$(abspath $(BUILD))/userspace install
 
-$(BUILD)/guest/test-%: tests/uapi/test-%.c tests/uapi/harness.h $(UAPI_HDR)
+$(BUILD)/guest/test-%: tests/uapi/test-%.c $(GUEST_LIB) $(GUEST_LIB_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(GUEST_CFLAGS) -o $@ $<
+	$(CC) $(GUEST_CFLAGS) -o $@ $< $(GUEST_LIB)
 
-$(BUILD)/guest/stress-%: tests/stress/%.c tests/stress/stress.h tests/uapi/harness.h $(UAPI_HDR)
+$(BUILD)/guest/stress-%: tests/stress/%.c tests/stress/stress.h $(GUEST_LIB) $(GUEST_LIB_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(GUEST_CFLAGS) -o $@ $<
+	$(CC) $(GUEST_CFLAGS) -o $@ $< $(GUEST_LIB)
 
 modules:
 	tests/build-module.sh 6.1 $$(bash -c '. tests/lib.sh; kernel_kdir 6.1')

@@ -253,7 +253,7 @@ struct wthread {
 
 static void set_phase(struct wthread *w, enum phase p, int g)
 {
-	atomic_store(&w->rec->since, now_ns());
+	atomic_store(&w->rec->since, t_now_ns());
 	atomic_store(&w->rec->phase, PHASE(p, g));
 }
 
@@ -305,7 +305,7 @@ static int take(struct wthread *w, int g, unsigned long cmd)
 		atomic_fetch_add(&cg->releases, 1);
 	set_phase(w, PH_HOLD, g);
 	/* Ours while we hold it; an owner death makes it a change of owner. */
-	sn = PAGE_LOAD(gpage[g]->switch_number);
+	sn = T_PAGE_LOAD(gpage[g]->switch_number);
 	te = &cg->tenure[(sn - 1) % TENURES];
 	before = r && atomic_load(&te->sn) == sn - 1 ? atomic_load(&te->id) : 0;
 	te = &cg->tenure[sn % TENURES];
@@ -390,11 +390,11 @@ static int critical(struct wthread *w, int g)
 	bump(cg);
 	if (!rng_chance(&w->rng, 50))
 		return 0;
-	end = now_ns() + (int64_t)rng_below(&w->rng, CPU_MAX_US) * 1000;
-	while (now_ns() < end) {
+	end = t_now_ns() + (int64_t)rng_below(&w->rng, CPU_MAX_US) * 1000;
+	while (t_now_ns() < end) {
 		for (int i = 0; i < 200; i++)
 			__asm__ volatile("" ::: "memory");
-		if (!drop_requested(gpage[g]))
+		if (!t_drop_requested(gpage[g]))
 			continue;
 		leave(w, g);
 		if (take(w, g, GIL_IOC_YIELD))
@@ -468,7 +468,7 @@ static void *thread_main(void *arg)
 	struct wthread *w = arg;
 	int g;
 
-	atomic_store(&w->rec->tid, gettid_());
+	atomic_store(&w->rec->tid, t_gettid());
 	progress_stamp(w->progress);
 	w->uses[rng_below(&w->rng, ngils)] = 1;
 	for (g = 0; g < ngils; g++) {
@@ -490,7 +490,7 @@ static void *thread_main(void *arg)
 				detach(w, g);
 		}
 		if (rng_chance(&w->rng, 30))
-			sleep_us(50 + rng_below(&w->rng, 2000));
+			t_sleep_us(50 + rng_below(&w->rng, 2000));
 	}
 	/* After the chaos: the proof that every GIL was recovered. */
 	if (take_each(w))
@@ -537,7 +537,7 @@ static void __attribute__((noreturn)) sweep_run(uint32_t gen)
 		.rec = &sh->slot[SWEEP_SLOT].t[0],
 	};
 
-	atomic_store(&w.rec->tid, gettid_());
+	atomic_store(&w.rec->tid, t_gettid());
 	if (take_each(&w))
 		atomic_store(&w.rec->finished, 1);
 	set_phase(&w, PH_DONE, 0);
@@ -578,15 +578,15 @@ static int spawn(int s)
 			atomic_store(&prog[s * nthreads + i].stamp, 0);
 	}
 	atomic_store(&ws->gen, gen);
-	t = now_ns();
-	pid = test_fork(child_timeout_s);
+	t = t_now_ns();
+	pid = t_fork(child_timeout_s);
 	if (pid == 0) {
 		if (s == SWEEP_SLOT)
 			sweep_run(gen);
 		worker_run(s, gen);
 	}
 	atomic_store(&ws->pid, pid > 0 ? pid : 0);
-	spawn_ns += now_ns() - t;
+	spawn_ns += t_now_ns() - t;
 	return pid > 0 ? 0 : -1;
 }
 
@@ -609,7 +609,7 @@ static void dump_tasks(pid_t pid)
 		if (tid <= 0)
 			continue;
 		out("    pid %d tid %d: state %c\n", (int)pid, (int)tid,
-		    task_state(pid, tid));
+		    t_task_state(pid, tid));
 		snprintf(path, sizeof(path), "/proc/%d/task/%d/stack",
 			 (int)pid, (int)tid);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -634,9 +634,9 @@ static void dump_gils(void)
 	for (int g = 0; g < ngils; g++) {
 		id_str(atomic_load(&sh->gil[g].inside), who, sizeof(who));
 		out("    gil %d: locked %u switch_number %llu eval_breaker %#x,"
-		    " inside: %s\n", g, PAGE_LOAD(gpage[g]->locked),
-		    (unsigned long long)PAGE_LOAD(gpage[g]->switch_number),
-		    PAGE_LOAD(gpage[g]->eval_breaker), who);
+		    " inside: %s\n", g, T_PAGE_LOAD(gpage[g]->locked),
+		    (unsigned long long)T_PAGE_LOAD(gpage[g]->switch_number),
+		    T_PAGE_LOAD(gpage[g]->eval_breaker), who);
 	}
 }
 
@@ -685,7 +685,7 @@ static int kill_worker(int s)
 {
 	struct wslot *ws = &sh->slot[s];
 	pid_t pid = atomic_load(&ws->pid);
-	int64_t t = now_ns();
+	int64_t t = t_now_ns();
 	int status = 0;
 
 	/* Before the kill: from now on its ids may be found inside. */
@@ -697,7 +697,7 @@ static int kill_worker(int s)
 		if (atomic_load(&ws->t[i].tid))
 			setpriority(PRIO_PROCESS, atomic_load(&ws->t[i].tid),
 				    -10);
-	if (reap_within(pid, REAP_BOUND_MS, REAP_POLL_US, &status)) {
+	if (t_reap_within(pid, REAP_BOUND_MS, REAP_POLL_US, &status)) {
 		finding(&sh->stalls, "worker %d (pid %d) still there %d s "
 			"after SIGKILL: a thread hangs in the kernel", s,
 			(int)pid, REAP_BOUND_MS / 1000);
@@ -705,7 +705,7 @@ static int kill_worker(int s)
 		dump_gils();
 		return -1;
 	}
-	t = now_ns() - t;
+	t = t_now_ns() - t;
 	reap_ns += t;
 	if (t > reap_max_ns)
 		reap_max_ns = t;
@@ -758,10 +758,10 @@ static void report_stall(int idx)
 	stall_reported = 1;
 	finding(&sh->stalls, "worker %d thread %d (pid %d tid %d, state %c) "
 		"made no progress for %d s: in %s of gil %d for %lld ms", s,
-		i, (int)pid, (int)tid, task_state(pid, tid), STALL_BOUND_S,
+		i, (int)pid, (int)tid, t_task_state(pid, tid), STALL_BOUND_S,
 		PHASE_OF(ph) < NR_PHASES ? phase_names[PHASE_OF(ph)] : "?",
 		PHASE_GIL(ph),
-		(long long)MS(now_ns() - atomic_load(&r->since)));
+		(long long)T_MS(t_now_ns() - atomic_load(&r->since)));
 	dump_gils();
 	if (pid)
 		dump_tasks(pid);
@@ -793,7 +793,7 @@ static int random_victim(uint64_t *rng)
  */
 static int pick_victim(uint64_t *rng, int *holder)
 {
-	int64_t give_up = now_ns() + AIM_MS * 1000000LL;
+	int64_t give_up = t_now_ns() + AIM_MS * 1000000LL;
 	int g0 = rng_below(rng, ngils);
 
 	*holder = 0;
@@ -812,8 +812,8 @@ static int pick_victim(uint64_t *rng, int *holder)
 				return s;
 			}
 		}
-		sleep_us(200);
-	} while (now_ns() < give_up);
+		t_sleep_us(200);
+	} while (t_now_ns() < give_up);
 	return random_victim(rng);
 }
 
@@ -839,13 +839,13 @@ static void judge_finished(int s, pid_t pid, int status)
  */
 static int finish_workers(void)
 {
-	int64_t finish = now_ns() + FINISH_BOUND_MS * 1000000LL;
+	int64_t finish = t_now_ns() + FINISH_BOUND_MS * 1000000LL;
 	int left = 0, unsettled = 0, status, stalled;
 
 	for (int s = 0; s < WORKERS; s++)
 		left += atomic_load(&sh->slot[s].pid) != 0;
-	while (left && now_ns() < finish) {
-		sleep_us(2000);
+	while (left && t_now_ns() < finish) {
+		t_sleep_us(2000);
 		for (int s = 0; s < WORKERS; s++) {
 			pid_t pid = atomic_load(&sh->slot[s].pid);
 
@@ -873,7 +873,7 @@ static int finish_workers(void)
 		}
 		doom(s);
 		kill(pid, SIGKILL);
-		if (reap_within(pid, REAP_BOUND_MS, REAP_POLL_US, &status)) {
+		if (t_reap_within(pid, REAP_BOUND_MS, REAP_POLL_US, &status)) {
 			finding(&sh->stalls, "worker %d (pid %d) still there "
 				"%d s after SIGKILL: a thread hangs in the "
 				"kernel", s, (int)pid, REAP_BOUND_MS / 1000);
@@ -896,7 +896,7 @@ int main(int argc, char **argv)
 	char mix[64];
 	int exclusion, unreported, spurious, bad, stalls, unfinished;
 	int hung = 0, findings, nprog, status;
-	int64_t start = now_ns(), deadline;
+	int64_t start = t_now_ns(), deadline;
 	uint64_t rng;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -910,8 +910,8 @@ int main(int argc, char **argv)
 	nprog = WORKERS * nthreads;
 	child_timeout_s = (unsigned int)o.seconds + STALL_BOUND_S +
 			  FINISH_BOUND_MS / 1000 + 60;
-	sh = shared_zalloc(sizeof(*sh));
-	prog = shared_zalloc(nprog * sizeof(*prog));
+	sh = t_shared_zalloc(sizeof(*sh));
+	prog = t_shared_zalloc(nprog * sizeof(*prog));
 	if (!sh || !prog) {
 		printf("not ok - stress-chaos: shared memory (%s)\n",
 		       strerror(errno));
@@ -921,9 +921,9 @@ int main(int argc, char **argv)
 		__s64 us = INTERVAL_MIN_US + rng_below(&rng, INTERVAL_MAX_US -
 						       INTERVAL_MIN_US + 1);
 
-		gfd[g] = open_gil();
-		gpage[g] = gfd[g] < 0 ? NULL : map_gil(gfd[g]);
-		if (!gpage[g] || gil_set_interval(gfd[g], us)) {
+		gfd[g] = t_open_dev();
+		gpage[g] = gfd[g] < 0 ? NULL : t_map_page(gfd[g]);
+		if (!gpage[g] || t_set_interval(gfd[g], us)) {
 			printf("not ok - stress-chaos: open, map and set up %d "
 			       "GILs (%s)\n", ngils, strerror(errno));
 			return 1;
@@ -943,10 +943,10 @@ int main(int argc, char **argv)
 	for (int s = 0; s < WORKERS; s++)
 		spawn(s);
 	deadline = stress_deadline(&o);
-	while (now_ns() < deadline && !hung) {
+	while (t_now_ns() < deadline && !hung) {
 		int s, holder, stalled;
 
-		sleep_us(1000 + rng_below(&rng, (KILL_GAP_MS - 1) * 1000));
+		t_sleep_us(1000 + rng_below(&rng, (KILL_GAP_MS - 1) * 1000));
 		stalled = stalled_now();
 		if (stalled >= 0) {
 			report_stall(stalled);
@@ -976,7 +976,7 @@ int main(int argc, char **argv)
 		}
 		/* Sometimes the replacement too, while it starts up. */
 		if (rng_chance(&rng, EARLY_KILL_PCT)) {
-			sleep_us(rng_below(&rng, 3000));
+			t_sleep_us(rng_below(&rng, 3000));
 			if (kill_worker(s)) {
 				hung = 1;
 				break;
@@ -996,7 +996,7 @@ int main(int argc, char **argv)
 	if (!hung && spawn(SWEEP_SLOT) == 0) {
 		pid_t pid = atomic_load(&sh->slot[SWEEP_SLOT].pid);
 
-		if (wait_child(pid, FINISH_BOUND_MS, &status) ||
+		if (t_wait_child(pid, FINISH_BOUND_MS, &status) ||
 		    !WIFEXITED(status) || WEXITSTATUS(status) ||
 		    !atomic_load(&sh->slot[SWEEP_SLOT].t[0].finished)) {
 			finding(&sh->unfinished, "the last process could not "
@@ -1030,7 +1030,7 @@ int main(int argc, char **argv)
 		yields += atomic_load(&cg->yields);
 		held_total += died_holding[g];
 		may_total += may_have_held[g];
-		if (gil_stats(gfd[g], &st)) {
+		if (t_gil_stats(gfd[g], &st)) {
 			finding(&sh->bad_results, "gil %d: GET_STATS failed "
 				"(%s)", g, strerror(errno));
 			continue;
@@ -1043,7 +1043,7 @@ int main(int argc, char **argv)
 		out("#   gil %d: interval %lld us, acquisitions %ld (module "
 		    "%llu), yields %ld, owner deaths %ld (module %llu, died "
 		    "holding %ld, may have held %ld)\n", g,
-		    (long long)PAGE_LOAD(gpage[g]->interval_us), acq,
+		    (long long)T_PAGE_LOAD(gpage[g]->interval_us), acq,
 		    (unsigned long long)st.acquisitions,
 		    atomic_load(&cg->yields), od,
 		    (unsigned long long)st.owner_deaths, died_holding[g],
@@ -1060,7 +1060,7 @@ int main(int argc, char **argv)
 		if (why)
 			finding(&sh->bad_results, "gil %d: %s (%s)", g, why,
 				policy_names[pbook[g].now]);
-		if (atomic_load(&cg->inside) || PAGE_LOAD(gpage[g]->locked))
+		if (atomic_load(&cg->inside) || T_PAGE_LOAD(gpage[g]->locked))
 			finding(&sh->unreported, "gil %d still held after the "
 				"end", g);
 		/* Without the last process the counts are not final. */
@@ -1086,7 +1086,7 @@ int main(int argc, char **argv)
 				"and %ld (seen, or maybe unseen)", g,
 				(unsigned long long)st.owner_deaths,
 				may_have_held[g], od + uncounted[g]);
-		page_sn = PAGE_LOAD(gpage[g]->switch_number);
+		page_sn = T_PAGE_LOAD(gpage[g]->switch_number);
 		if ((long)st.acquisitions < acq ||
 		    (long)st.acquisitions > acq + uncounted[g])
 			bad_books++;
@@ -1120,7 +1120,7 @@ int main(int argc, char **argv)
 				uncounted[g]);
 	}
 	for (int g = 0; g < ngils; g++)
-		close_gil(gfd[g], gpage[g]);
+		t_close_gil(gfd[g], gpage[g]);
 
 	exclusion = atomic_load(&sh->exclusion);
 	unreported = atomic_load(&sh->unreported);
@@ -1137,8 +1137,8 @@ int main(int argc, char **argv)
 	    respawn_fails, held_total, may_total, owner_deaths, mod_deaths,
 	    found_inside, acquisitions, mod_acq, yields,
 	    progress_longest_ms(prog, nprog),
-	    (long long)MS(reap_ns / (kills ? kills : 1)),
-	    (long long)MS(reap_max_ns), (long long)MS(spawn_ns / last_gen));
+	    (long long)T_MS(reap_ns / (kills ? kills : 1)),
+	    (long long)T_MS(reap_max_ns), (long long)T_MS(spawn_ns / last_gen));
 	out("#   threads killed:");
 	for (int p = 0; p < NR_PHASES; p++)
 		if (killed_in[p])
@@ -1164,7 +1164,7 @@ int main(int argc, char **argv)
 	       "acquisitions=%ld kills=%ld holder_kills=%ld owner_deaths=%ld "
 	       "policies=%s policy_changes=%ld direct_handoffs=%ld "
 	       "io_preemptions=%ld findings=%d\n",
-	       (double)((now_ns() - start) / 100000000) / 10, ngils, WORKERS,
+	       (double)((t_now_ns() - start) / 100000000) / 10, ngils, WORKERS,
 	       nthreads, acquisitions, kills, holder_kills, owner_deaths, mix,
 	       policy_changes, handoffs, io_preemptions, findings);
 	fflush(stdout);

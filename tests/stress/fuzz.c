@@ -70,7 +70,7 @@
 /*
  * Each thread's arena: pages at a fixed address far below where mmap()
  * places things (top-down from near the stack), so that its holes stay
- * holes while other threads map and unmap (a page from unmapped_page()
+ * holes while other threads map and unmap (a page from t_unmapped_page()
  * could be reused by the next mmap of one page).  Page by page:
  */
 #define ARENA_BASE	0x200000000000UL
@@ -448,7 +448,7 @@ static long pick_k(struct worker *w)
 
 	if (rng_chance(&w->rng, 20))
 		return 1 + rng_below(&w->rng, ps);
-	return ks[rng_below(&w->rng, ARRAY_SIZE(ks))];
+	return ks[rng_below(&w->rng, T_ARRAY_SIZE(ks))];
 }
 
 static const unsigned long kernel_ptrs[] = {
@@ -503,11 +503,11 @@ static void make_arg(struct worker *w, struct arg *a, enum akind kind, int cls)
 	case A_RDONLY:
 		v = (unsigned long)arena_page(w, 6) +
 		    (rng_chance(&w->rng, 80) ?
-		     8 * rng_below(&w->rng, ARRAY_SIZE(ro_values)) :
+		     8 * rng_below(&w->rng, T_ARRAY_SIZE(ro_values)) :
 		     rng_below(&w->rng, ps - 8));
 		break;
 	case A_KERNEL:
-		v = kernel_ptrs[rng_below(&w->rng, ARRAY_SIZE(kernel_ptrs))];
+		v = kernel_ptrs[rng_below(&w->rng, T_ARRAY_SIZE(kernel_ptrs))];
 		break;
 	case A_STRADDLE_HOLE:
 		k = pick_k(w);
@@ -612,7 +612,7 @@ static __s64 extreme_interval(struct worker *w)
 
 	if (rng_chance(&w->rng, 30))
 		return (__s64)rng_next(&w->rng);
-	return vals[rng_below(&w->rng, ARRAY_SIZE(vals))];
+	return vals[rng_below(&w->rng, T_ARRAY_SIZE(vals))];
 }
 
 static __u32 stats_size(struct worker *w)
@@ -628,7 +628,7 @@ static __u32 stats_size(struct worker *w)
 
 	if (rng_chance(&w->rng, 10))
 		return (__u32)rng_next(&w->rng);
-	return sizes[rng_below(&w->rng, ARRAY_SIZE(sizes))];
+	return sizes[rng_below(&w->rng, T_ARRAY_SIZE(sizes))];
 }
 
 /* A policy to set: mostly a valid one, else one just past or far off. */
@@ -644,7 +644,7 @@ static __u32 policy_value(struct worker *w)
 		return rng_below(&w->rng, GIL_POLICY_COUNT);
 	if (rng_chance(&w->rng, 20))
 		return (__u32)rng_next(&w->rng);
-	return bad[rng_below(&w->rng, ARRAY_SIZE(bad))];
+	return bad[rng_below(&w->rng, T_ARRAY_SIZE(bad))];
 }
 
 /*
@@ -847,23 +847,23 @@ static void check_page(struct mapping *m)
 
 	if (!(m->prot & PROT_READ))
 		return;
-	v = PAGE_LOAD(pg->size);
+	v = T_PAGE_LOAD(pg->size);
 	if (v != sizeof(struct gil_page))
 		invariant("page size field", v, sizeof(struct gil_page));
-	v = PAGE_LOAD(pg->locked);
+	v = T_PAGE_LOAD(pg->locked);
 	if (v > 1)
 		invariant("page locked field", v, 1);
-	v = PAGE_LOAD(pg->eval_breaker);
+	v = T_PAGE_LOAD(pg->eval_breaker);
 	if (v & ~GIL_EVAL_BREAKER_DROP_REQUEST)
 		invariant("page eval_breaker bits", v,
 			  GIL_EVAL_BREAKER_DROP_REQUEST);
-	v = PAGE_LOAD(pg->policy);
+	v = T_PAGE_LOAD(pg->policy);
 	if (v >= GIL_POLICY_COUNT)
 		invariant("page policy field", v, GIL_POLICY_COUNT - 1);
-	iv = PAGE_LOAD(pg->interval_us);
+	iv = T_PAGE_LOAD(pg->interval_us);
 	if (iv < 1 || iv > GIL_INTERVAL_MAX_US)
 		invariant("page interval_us in range", iv, SMALL_US);
-	sn = PAGE_LOAD(pg->switch_number);
+	sn = T_PAGE_LOAD(pg->switch_number);
 	if (sn < m->last_sn)
 		invariant("page switch_number never decreases", sn, m->last_sn);
 	m->last_sn = sn;
@@ -878,7 +878,7 @@ static void check_locked(struct worker *w, int s)
 
 	if (!m || fresh(w, s, g)->holding != YES)
 		return;
-	locked = PAGE_LOAD(((const struct gil_page *)m->addr)->locked);
+	locked = T_PAGE_LOAD(((const struct gil_page *)m->addr)->locked);
 	if (gen_load(s) == g && locked != 1)
 		invariant("page locked while we hold the GIL", locked, 1);
 }
@@ -1153,7 +1153,7 @@ static void policy_agrees(struct worker *w, int s, unsigned int g, long begun,
 		return;
 	memcpy(&got, (const void *)a.val, sizeof(got));
 	if (m)
-		page = PAGE_LOAD(((const struct gil_page *)m->addr)->policy);
+		page = T_PAGE_LOAD(((const struct gil_page *)m->addr)->policy);
 	atomic_thread_fence(memory_order_seq_cst);
 	if (gen_load(s) != g || atomic_load(&sh->pol_begun[s]) != begun ||
 	    atomic_load(&sh->forks_begun) != forks)
@@ -1255,7 +1255,7 @@ static int vfs_cmd(unsigned int cmd)
 		FS_IOC_FSGETXATTR, FS_IOC_FSSETXATTR,
 	};
 
-	for (unsigned int i = 0; i < ARRAY_SIZE(cmds); i++)
+	for (unsigned int i = 0; i < T_ARRAY_SIZE(cmds); i++)
 		if (cmd == cmds[i])
 			return 1;
 	return 0;
@@ -1285,7 +1285,7 @@ static unsigned long mutated_cmd(struct worker *w)
 		if (rng_chance(&w->rng, 30))
 			size += rng_chance(&w->rng, 50) ? 1 : -1;
 		else
-			size = sizes[rng_below(&w->rng, ARRAY_SIZE(sizes))];
+			size = sizes[rng_below(&w->rng, T_ARRAY_SIZE(sizes))];
 		break;
 	case 2:
 		dir = rng_below(&w->rng, 4);
@@ -1301,7 +1301,7 @@ static unsigned long mutated_cmd(struct worker *w)
 		dir = _IOC_READ | _IOC_WRITE;
 		nr = _IOC_NR(GIL_IOC_GET_STATS);
 		size = rng_chance(&w->rng, 50) ?
-		       sizes[rng_below(&w->rng, ARRAY_SIZE(sizes))] :
+		       sizes[rng_below(&w->rng, T_ARRAY_SIZE(sizes))] :
 		       rng_below(&w->rng, _IOC_SIZEMASK + 1);
 		break;
 	default:
@@ -1313,7 +1313,7 @@ static unsigned long mutated_cmd(struct worker *w)
 		nr = _IOC_NR(GIL_IOC_GET_STATS) + rng_below(&w->rng, 5);
 		dir = rng_below(&w->rng, 4);
 		size = rng_chance(&w->rng, 50) ? sizeof(__u32) :
-		       sizes[rng_below(&w->rng, ARRAY_SIZE(sizes))];
+		       sizes[rng_below(&w->rng, T_ARRAY_SIZE(sizes))];
 		break;
 	}
 	return ioc(dir, GIL_IOC_MAGIC, nr, size);
@@ -1458,15 +1458,15 @@ static void op_mmap(struct worker *w, const struct target *t)
 		flags = MAP_SHARED;
 	} else {
 		/* lens[] in quarter pages: 0, 1 byte, half, ..., 3 pages */
-		len = lens[rng_below(&w->rng, ARRAY_SIZE(lens))] * ps / 4;
+		len = lens[rng_below(&w->rng, T_ARRAY_SIZE(lens))] * ps / 4;
 		if (len == (unsigned long)ps / 4 && rng_chance(&w->rng, 50))
 			len = 1;
 		off = 0;
 		if (rng_chance(&w->rng, 40))
 			off = (long)rng_below(&w->rng, 3) * ps +
 			      rng_chance(&w->rng, 20);
-		prot = prots[rng_below(&w->rng, ARRAY_SIZE(prots))];
-		flags = types[rng_below(&w->rng, ARRAY_SIZE(types))];
+		prot = prots[rng_below(&w->rng, T_ARRAY_SIZE(prots))];
+		flags = types[rng_below(&w->rng, T_ARRAY_SIZE(types))];
 	}
 	atomic_fetch_add_explicit(&sh->mmaps, 1, memory_order_relaxed);
 	g1 = gen_load(t->s);
@@ -1519,7 +1519,7 @@ static void op_mprotect(struct worker *w)
 	if (!w->nmaps)
 		return;
 	m = &w->maps[rng_below(&w->rng, w->nmaps)];
-	prot = prots[rng_below(&w->rng, ARRAY_SIZE(prots))];
+	prot = prots[rng_below(&w->rng, T_ARRAY_SIZE(prots))];
 	errno = 0;
 	r = mprotect(m->addr, ps, prot);
 	err = errno;
@@ -1590,7 +1590,7 @@ static int open_retry(void)
 	int fd, i;
 
 	for (i = 0; i < 100; i++) {
-		fd = open_gil();
+		fd = t_open_dev();
 		if (fd >= 0)
 			return fd;
 		/* ENOMEM is documented; EMFILE would be a leak of ours. */
@@ -1600,7 +1600,7 @@ static int open_retry(void)
 				out("    finding: open(/dev/gil) failed: %s\n",
 				    ename(errno));
 		}
-		sleep_ms(10);
+		t_sleep_ms(10);
 	}
 	fprintf(stderr, "stress-fuzz: cannot open /dev/gil\n");
 	exit(1);
@@ -1732,7 +1732,7 @@ static void op_fork(struct worker *w, int kill_it)
 	release_all(w);
 	atomic_fetch_add(&sh->forks_begun, 1);	/* a child may set policies */
 	pthread_mutex_lock(&fd_lock);	/* the child gets whole slots */
-	pid = test_fork(CHILD_TIMEOUT_S);
+	pid = t_fork(CHILD_TIMEOUT_S);
 	if (pid == 0)
 		child_main(w, quick);
 	pthread_mutex_unlock(&fd_lock);
@@ -1743,12 +1743,12 @@ static void op_fork(struct worker *w, int kill_it)
 	atomic_fetch_add_explicit(&sh->forks, 1, memory_order_relaxed);
 	atomic_store(&w->progress->stamp, 0);	/* waiting, not stuck */
 	if (kill_it) {
-		sleep_us(rng_below(&w->rng, 3000));
+		t_sleep_us(rng_below(&w->rng, 3000));
 		kill(pid, SIGKILL);
 		atomic_fetch_add_explicit(&sh->kills, 1, memory_order_relaxed);
 	}
-	if (wait_child(pid, (kill_it ? 10 : CHILD_TIMEOUT_S + 15) * 1000L,
-		       &status)) {
+	if (t_wait_child(pid, (kill_it ? 10 : CHILD_TIMEOUT_S + 15) * 1000L,
+			 &status)) {
 		/* Never reaped: no quiet moment for the policies any more. */
 		atomic_fetch_add(&sh->child_problems, 1);
 		if (show_finding())
@@ -1802,7 +1802,7 @@ static void op_helper(struct worker *w, int s)
 		return;
 	atomic_fetch_add_explicit(&sh->helpers, 1, memory_order_relaxed);
 	atomic_store(&w->progress->stamp, 0);
-	if (join_within(th, CHILD_TIMEOUT_S * 1000L)) {
+	if (t_join_within(th, CHILD_TIMEOUT_S * 1000L)) {
 		atomic_fetch_add(&sh->stuck, 1);
 		if (show_finding())
 			out("    finding: a helper thread did not end in "
@@ -1924,7 +1924,7 @@ static void step(struct worker *w)
 		m = slot_mapping(w, h, gen_load(h));
 		if (m) {
 			check_locked(w, h);
-			if (drop_requested((const struct gil_page *)m->addr)) {
+			if (t_drop_requested((const struct gil_page *)m->addr)) {
 				atomic_fetch_add_explicit(&sh->drop_yields, 1,
 							  memory_order_relaxed);
 				simple_call(w, &t, GIL_IOC_YIELD);
@@ -2007,36 +2007,37 @@ static int setup_arena(struct worker *w)
 
 /*
  * A new GIL still works after all that, and its policy is what GET_POLICY,
- * SET_POLICY and the page say.
+ * SET_POLICY and the page say.  A case of its own (t_run): its CHECKs end
+ * its process, not the program.
  */
-static int after_check(void)
+static void after_check(void)
 {
 	const struct gil_page *pg;
 	struct gil_stats st;
 	__u32 pol, bad = GIL_POLICY_COUNT;
 	int fd;
 
-	CHECK(open_mapped(&fd, &pg) == 0);
+	t_open_mapped(&fd, &pg);
 	CHECK(ioctl(fd, GIL_IOC_GET_POLICY, &pol) == 0);
 	CHECK_CMP(pol, <, GIL_POLICY_COUNT);
-	CHECK_CMP(PAGE_LOAD(pg->policy), ==, pol);
+	CHECK_CMP(T_PAGE_LOAD(pg->policy), ==, pol);
 	for (__u32 p = 0; p < GIL_POLICY_COUNT; p++) {
 		CHECK(ioctl(fd, GIL_IOC_SET_POLICY, &p) == 0);
 		CHECK(ioctl(fd, GIL_IOC_GET_POLICY, &pol) == 0);
 		CHECK_CMP(pol, ==, p);
-		CHECK_CMP(PAGE_LOAD(pg->policy), ==, p);
+		CHECK_CMP(T_PAGE_LOAD(pg->policy), ==, p);
 	}
 	CHECK_ERR(ioctl(fd, GIL_IOC_SET_POLICY, &bad), EINVAL);
-	CHECK_CMP(PAGE_LOAD(pg->policy), ==, GIL_POLICY_COUNT - 1);
+	CHECK_CMP(T_PAGE_LOAD(pg->policy), ==, GIL_POLICY_COUNT - 1);
 	CHECK_ERR(ioctl(fd, GIL_IOC_GET_POLICY, (void *)pg), EFAULT);
 	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
 	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
-	CHECK_CMP(PAGE_LOAD(pg->locked), ==, 1);
+	CHECK_CMP(T_PAGE_LOAD(pg->locked), ==, 1);
 	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
 	CHECK(ioctl(fd, GIL_IOC_DETACH) == 0);
-	CHECK(gil_stats(fd, &st) == 0);
+	CHECK(t_gil_stats(fd, &st) == 0);
 	CHECK_CMP(st.acquisitions, ==, 1);
-	return close_gil(fd, pg);
+	t_close_gil(fd, pg);
 }
 
 static void print_table(void)
@@ -2072,8 +2073,8 @@ int main(int argc, char **argv)
 	struct worker *workers;
 	struct progress *progress;
 	struct statvfs sv;
-	int64_t start = now_ns(), join_deadline;
-	int stalled = -1, unjoined = 0, after, findings, i;
+	int64_t start = t_now_ns(), join_deadline;
+	int stalled = -1, unjoined = 0, after = 0, findings, i;
 	uint64_t sweep_seed;
 	pthread_t sweep;
 	long longest;
@@ -2082,8 +2083,8 @@ int main(int argc, char **argv)
 	stress_parse(argc, argv, &o);
 	if (o.gils > MAX_GILS)
 		stress_usage(argv[0], &o);
-	ps = page_size();
-	sh = shared_zalloc(sizeof(*sh));
+	ps = t_page_size();
+	sh = t_shared_zalloc(sizeof(*sh));
 	nslots = o.gils;
 	slots = calloc(nslots, sizeof(*slots));
 	workers = calloc(o.threads, sizeof(*workers));
@@ -2092,7 +2093,7 @@ int main(int argc, char **argv)
 		return 1;
 	dev_noexec = statvfs("/dev/gil", &sv) == 0 && (sv.f_flag & ST_NOEXEC);
 	for (i = 0; i < nslots; i++) {
-		slots[i].fd = open_gil();
+		slots[i].fd = t_open_dev();
 		if (slots[i].fd < 0) {
 			printf("not ok - stress-fuzz: open %d GILs (%s)\n",
 			       nslots, strerror(errno));
@@ -2129,28 +2130,25 @@ int main(int argc, char **argv)
 		       stalled, STALL_BOUND_S);
 
 	/* One bound for the sweep and every thread to end. */
-	join_deadline = now_ns() + JOIN_BOUND_MS * 1000000LL;
+	join_deadline = t_now_ns() + JOIN_BOUND_MS * 1000000LL;
 	sweep_seed = rng_seed(o.seed, o.threads);
 	if (pthread_create(&sweep, NULL, sweep_main, &sweep_seed) == 0 &&
-	    join_within(sweep, JOIN_BOUND_MS)) {
+	    t_join_within(sweep, JOIN_BOUND_MS)) {
 		printf("    the sweep thread did not end\n");
 		unjoined++;
 	}
 	for (i = 0; i < o.threads; i++) {
-		long left = MS(join_deadline - now_ns());
+		long left = T_MS(join_deadline - t_now_ns());
 
-		if (join_within(workers[i].th, left > 0 ? left : 1)) {
+		if (t_join_within(workers[i].th, left > 0 ? left : 1)) {
 			printf("    thread %d did not end\n", i);
 			unjoined++;
 		}
 	}
 	longest = progress_longest_ms(progress, o.threads);
-	after = -1;
-	if (!unjoined) {
+	if (!unjoined)
 		for (i = 0; i < nslots; i++)
 			close(slots[i].fd);
-		after = after_check();
-	}
 
 	print_table();
 	printf("#   /dev/gil is on a mount %s\n", dev_noexec ?
@@ -2185,8 +2183,9 @@ int main(int argc, char **argv)
 		printf("ok - stress-fuzz: a new GIL works after the run # SKIP "
 		       "threads still inside\n");
 	else
-		printf("%s - stress-fuzz: a new GIL works after the run\n",
-		       after ? "not ok" : "ok");
+		after = !t_run("stress-fuzz: a new GIL works after the run",
+			       after_check);
+
 	findings = atomic_load(&sh->bad_results) +
 		   atomic_load(&sh->bad_invariants) +
 		   atomic_load(&sh->child_problems) + atomic_load(&sh->stuck) +
@@ -2194,7 +2193,7 @@ int main(int argc, char **argv)
 	printf("# stress-fuzz: seconds=%g threads=%d gils=%d calls=%ld "
 	       "mmaps=%ld closes=%ld forks=%ld kills=%ld policy_sets=%ld "
 	       "policy_checks=%ld findings=%d\n",
-	       (double)((now_ns() - start) / 100000000) / 10, o.threads,
+	       (double)((t_now_ns() - start) / 100000000) / 10, o.threads,
 	       o.gils, atomic_load(&sh->calls), atomic_load(&sh->mmaps),
 	       atomic_load(&sh->closes), atomic_load(&sh->forks),
 	       atomic_load(&sh->kills), atomic_load(&sh->policy_sets),

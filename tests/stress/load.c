@@ -148,7 +148,7 @@ static int run_cpu(struct load_thread *t)
 	if (take(t))
 		return -1;
 	while (steps-- > 0 && !atomic_load(&stop)) {
-		if (!drop_requested(t->gil->page))
+		if (!t_drop_requested(t->gil->page))
 			continue;
 		if (yield(t))
 			return -1;
@@ -162,7 +162,7 @@ static int run_io(struct load_thread *t)
 	if (take(t))
 		return -1;
 	give(t);
-	sleep_us(100 + (long)rng_below(&t->rng, 2000));
+	t_sleep_us(100 + (long)rng_below(&t->rng, 2000));
 	return 0;
 }
 
@@ -214,7 +214,7 @@ static void *policy_main(void *arg)
 	uint64_t rng = rng_seed(o->seed, o->threads);
 
 	while (!atomic_load(&stop)) {
-		sleep_ms(5 + rng_below(&rng, POLICY_GAP_MS - 5));
+		t_sleep_ms(5 + rng_below(&rng, POLICY_GAP_MS - 5));
 		if (atomic_load(&stop) || !policy_change(pbook, o->gils, &rng))
 			continue;
 		if (!atomic_fetch_add(&policy_failures, 1))
@@ -231,11 +231,16 @@ static int check_books(struct load_gil *g, int i, struct gil_stats *st)
 	const char *why;
 	char text[200];
 
-	CHECK(gil_stats(g->fd, st) == 0);
-	if (g->counter != atomic_load(&g->increments) ||
+	if (t_gil_stats(g->fd, st)) {
+		printf("    GIL %d: GET_STATS failed: %s\n", i,
+		       strerror(errno));
+		return -1;
+	}
+	if (g->counter
+ != atomic_load(&g->increments) ||
 	    (long)st->acquisitions != counted ||
 	    (long)(st->forced_switches + st->voluntary_releases) != released ||
-	    st->switch_number != PAGE_LOAD(g->page->switch_number)) {
+	    st->switch_number != T_PAGE_LOAD(g->page->switch_number)) {
 		printf("    GIL %d: counter %ld, increments %ld, "
 		       "acquisitions %ld (module: %llu), releases %ld (module: "
 		       "%llu forced + %llu voluntary), switches %llu (page: "
@@ -244,7 +249,7 @@ static int check_books(struct load_gil *g, int i, struct gil_stats *st)
 		       (unsigned long long)st->forced_switches,
 		       (unsigned long long)st->voluntary_releases,
 		       (unsigned long long)st->switch_number,
-		       (unsigned long long)PAGE_LOAD(g->page->switch_number));
+		       (unsigned long long)T_PAGE_LOAD(g->page->switch_number));
 		return -1;
 	}
 	why = policy_stats(st, pbook[i].had, 0);
@@ -271,7 +276,7 @@ int main(int argc, char **argv)
 	long overlaps = 0, acquisitions = 0, yields = 0, switches = 0;
 	long handoffs = 0, io_preemptions = 0, policy_changes;
 	int stalled = -1, unjoined = 0, books = 0, never = 0, findings;
-	int64_t start = now_ns(), join_deadline;
+	int64_t start = t_now_ns(), join_deadline;
 	char text[200];
 	uint64_t rng;
 	pthread_t policy_th;
@@ -291,8 +296,8 @@ int main(int argc, char **argv)
 	rng = rng_seed(o.seed, o.threads + 1);
 
 	for (int i = 0; i < o.gils; i++) {
-		gils[i].fd = open_gil();
-		gils[i].page = gils[i].fd < 0 ? NULL : map_gil(gils[i].fd);
+		gils[i].fd = t_open_dev();
+		gils[i].page = gils[i].fd < 0 ? NULL : t_map_page(gils[i].fd);
 		if (!gils[i].page) {
 			printf("not ok - stress-load: open and map %d GILs (%s)\n",
 			       o.gils, strerror(errno));
@@ -301,7 +306,7 @@ int main(int argc, char **argv)
 		fds[i] = gils[i].fd;
 	}
 	/* Only wake-ups end GIL 0's waits: see the top of the file. */
-	if (gil_set_interval(gils[0].fd, GIL_INTERVAL_MAX_US)) {
+	if (t_set_interval(gils[0].fd, GIL_INTERVAL_MAX_US)) {
 		printf("not ok - stress-load: set GIL 0's interval (%s)\n",
 		       strerror(errno));
 		return 1;
@@ -337,11 +342,11 @@ int main(int argc, char **argv)
 	if (policy_started)
 		pthread_join(policy_th, NULL);
 	/* One bound for all: stuck threads must not add up their waits. */
-	join_deadline = now_ns() + JOIN_BOUND_MS * 1000000LL;
+	join_deadline = t_now_ns() + JOIN_BOUND_MS * 1000000LL;
 	for (int i = 0; i < o.threads; i++) {
-		long left = MS(join_deadline - now_ns());
+		long left = T_MS(join_deadline - t_now_ns());
 
-		if (join_within(threads[i].th, left > 0 ? left : 1)) {
+		if (t_join_within(threads[i].th, left > 0 ? left : 1)) {
 			printf("    thread %d (%s, GIL %d) did not end\n", i,
 			       part_names[threads[i].part], i % o.gils);
 			unjoined++;
@@ -351,8 +356,8 @@ int main(int argc, char **argv)
 		const struct gil_page *pg = gils[i].page;
 
 		printf("    GIL %d: locked %u, switch_number %llu, policy %s "
-		       "(%s)\n", i, PAGE_LOAD(pg->locked),
-		       (unsigned long long)PAGE_LOAD(pg->switch_number),
+		       "(%s)\n", i, T_PAGE_LOAD(pg->locked),
+		       (unsigned long long)T_PAGE_LOAD(pg->switch_number),
 		       policy_names[pbook[i].now], pbook[i].history);
 	}
 	/* With threads still inside the kernel, the books cannot balance. */
@@ -370,7 +375,7 @@ int main(int argc, char **argv)
 		printf("#   GIL %d: policies %s (%ld changes), %s\n", i,
 		       pbook[i].history, pbook[i].changes,
 		       stats_text(&st, text, sizeof(text)));
-		close_gil(gils[i].fd, gils[i].page);
+		t_close_gil(gils[i].fd, gils[i].page);
 	}
 	for (int i = 0; i < o.threads; i++) {
 		yields += threads[i].yields;
@@ -408,7 +413,7 @@ int main(int argc, char **argv)
 	printf("# stress-load: seconds=%.1f threads=%d gils=%d "
 	       "acquisitions=%ld yields=%ld switches=%ld longest_wait_ms=%ld "
 	       "policies=%s policy_changes=%ld direct_handoffs=%ld "
-	       "io_preemptions=%ld findings=%d\n", (now_ns() - start) / 1e9,
+	       "io_preemptions=%ld findings=%d\n", (t_now_ns() - start) / 1e9,
 	       o.threads, o.gils, acquisitions, yields, switches,
 	       progress_longest_ms(progress, o.threads), mix, policy_changes,
 	       handoffs, io_preemptions, findings);

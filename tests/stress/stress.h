@@ -19,7 +19,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 
-#include "../uapi/harness.h"
+#include "../uapi/uapi.h"
 
 struct stress_opts {
 	double seconds;		/* -d: how long to run */
@@ -42,7 +42,7 @@ static inline void stress_parse(int argc, char **argv, struct stress_opts *o)
 {
 	int c;
 
-	o->seed = (uint64_t)now_ns();
+	o->seed = (uint64_t)t_now_ns();
 	while ((c = getopt(argc, argv, "d:t:g:s:h")) != -1) {
 		switch (c) {
 		case 'd':
@@ -70,7 +70,7 @@ static inline void stress_parse(int argc, char **argv, struct stress_opts *o)
 
 static inline int64_t stress_deadline(const struct stress_opts *o)
 {
-	return now_ns() + (int64_t)(o->seconds * 1e9);
+	return t_now_ns() + (int64_t)(o->seconds * 1e9);
 }
 
 /*
@@ -130,7 +130,7 @@ static inline int rng_chance(uint64_t *s, unsigned int pct)
  * may live in shared memory, so that a parent watches its children.
  */
 struct progress {
-	_Atomic int64_t stamp;	/* now_ns() of the last progress; 0: idle */
+	_Atomic int64_t stamp;	/* t_now_ns() at the last progress; 0: idle */
 	atomic_long count;	/* times it made progress */
 	_Atomic int64_t longest;	/* longest time between two stamps */
 };
@@ -138,7 +138,7 @@ struct progress {
 /* Only the slot's own thread stamps it; others just read. */
 static inline void progress_stamp(struct progress *p)
 {
-	int64_t now = now_ns();
+	int64_t now = t_now_ns();
 	int64_t last = atomic_load_explicit(&p->stamp, memory_order_relaxed);
 
 	if (last && now - last > atomic_load_explicit(&p->longest,
@@ -158,13 +158,13 @@ static inline long progress_longest_ms(struct progress *p, int n)
 	for (i = 0; i < n; i++)
 		if (atomic_load(&p[i].longest) > longest)
 			longest = atomic_load(&p[i].longest);
-	return (long)MS(longest);
+	return (long)T_MS(longest);
 }
 
 /* Index of the first slot stuck for longer than @bound_ns, or -1. */
 static inline int progress_stalled(struct progress *p, int n, int64_t bound_ns)
 {
-	int64_t now = now_ns(), stamp;
+	int64_t now = t_now_ns(), stamp;
 	int i;
 
 	for (i = 0; i < n; i++) {
@@ -185,8 +185,8 @@ static inline int progress_watch(int64_t deadline, struct progress *p, int n,
 {
 	int stalled;
 
-	while (now_ns() < deadline) {
-		sleep_ms(100);
+	while (t_now_ns() < deadline) {
+		t_sleep_ms(100);
 		stalled = progress_stalled(p, n, bound_ns);
 		if (stalled >= 0)
 			return stalled;
@@ -301,7 +301,7 @@ static inline const char *policy_final(const struct policy_book *b,
 		return "GET_POLICY failed";
 	if (got != b->now)
 		return "GET_POLICY is not the policy last set";
-	if (PAGE_LOAD(pg->policy) != b->now)
+	if (T_PAGE_LOAD(pg->policy) != b->now)
 		return "the page's policy is not the policy last set";
 	return NULL;
 }

@@ -4,7 +4,7 @@
  * ownership (EDEADLK, EPERM), unknown commands (ENOTTY), bad pointers
  * (EFAULT), and the GIL still works after all of them.
  */
-#include "harness.h"
+#include "uapi.h"
 
 /* Run fn(arg) in a new thread and return what it returned. */
 struct in_thread {
@@ -28,14 +28,14 @@ static int run_in_thread(int (*fn)(void *), void *arg)
 
 	if (pthread_create(&th, NULL, in_thread_main, &t))
 		return -1;
-	if (join_within(th, 10000))
+	if (t_join_within(th, 10000))
 		return -1;
 	return t.ret;
 }
 
-static int unattached_calls_are_eunatch(void)
+static void unattached_calls_are_eunatch(void)
 {
-	int fd = open_gil();
+	int fd = t_open_dev();
 
 	CHECK(fd >= 0);
 	CHECK_ERR(ioctl(fd, GIL_IOC_ACQUIRE), EUNATCH);
@@ -48,12 +48,11 @@ static int unattached_calls_are_eunatch(void)
 	CHECK_ERR(ioctl(fd, GIL_IOC_ACQUIRE), EUNATCH);
 	CHECK_ERR(ioctl(fd, GIL_IOC_DETACH), EUNATCH);
 	close(fd);
-	return 0;
 }
 
-static int attach_twice_is_eexist(void)
+static void attach_twice_is_eexist(void)
 {
-	int fd = open_gil();
+	int fd = t_open_dev();
 
 	CHECK(fd >= 0);
 	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
@@ -70,23 +69,22 @@ static int attach_twice_is_eexist(void)
 	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
 	CHECK(ioctl(fd, GIL_IOC_DETACH) == 0);
 	close(fd);
-	return 0;
 }
 
-static int acquire_while_holding_is_edeadlk(void)
+static void acquire_while_holding_is_edeadlk(void)
 {
 	const struct gil_page *pg;
 	int fd;
 
-	CHECK(open_mapped(&fd, &pg) == 0);
-	CHECK(attach_acquire(fd) == 0);
+	t_open_mapped(&fd, &pg);
+	t_attach_acquire(fd);
 	CHECK_ERR(ioctl(fd, GIL_IOC_ACQUIRE), EDEADLK);
 	/* The failed call changed nothing: still held, by us, once. */
-	CHECK(PAGE_LOAD(pg->locked) == 1);
+	CHECK(T_PAGE_LOAD(pg->locked) == 1);
 	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
-	CHECK(PAGE_LOAD(pg->locked) == 0);
+	CHECK(T_PAGE_LOAD(pg->locked) == 0);
 	CHECK_ERR(ioctl(fd, GIL_IOC_RELEASE), EPERM);
-	return detach_close_gil(fd, pg);
+	t_detach_close_gil(fd, pg);
 }
 
 static int release_not_holding(void *arg)
@@ -95,9 +93,9 @@ static int release_not_holding(void *arg)
 
 	if (ioctl(fd, GIL_IOC_ATTACH))
 		return -1;
-	if (!ioctl_fails(fd, GIL_IOC_RELEASE, EPERM))
+	if (!t_ioctl_fails(fd, GIL_IOC_RELEASE, EPERM))
 		return -1;
-	if (!ioctl_fails(fd, GIL_IOC_YIELD, EPERM))
+	if (!t_ioctl_fails(fd, GIL_IOC_YIELD, EPERM))
 		return -1;
 	errno = 0;
 	if (ioctl(fd, GIL_IOC_DETACH))
@@ -105,13 +103,13 @@ static int release_not_holding(void *arg)
 	return 0;
 }
 
-static int release_while_not_holding_is_eperm(void)
+static void release_while_not_holding_is_eperm(void)
 {
 	const struct gil_page *pg;
 	struct gil_stats st;
 	int fd;
 
-	CHECK(open_mapped(&fd, &pg) == 0);
+	t_open_mapped(&fd, &pg);
 	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
 	/* Nobody holds it. */
 	CHECK_ERR(ioctl(fd, GIL_IOC_RELEASE), EPERM);
@@ -119,41 +117,41 @@ static int release_while_not_holding_is_eperm(void)
 	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
 	/* Another thread, attached but not the holder, cannot release it. */
 	CHECK(run_in_thread(release_not_holding, &fd) == 0);
-	CHECK(PAGE_LOAD(pg->locked) == 1);
+	CHECK(T_PAGE_LOAD(pg->locked) == 1);
 	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
-	CHECK(gil_stats(fd, &st) == 0);
+	CHECK(t_gil_stats(fd, &st) == 0);
 	CHECK_CMP(st.acquisitions, ==, 1);
 	CHECK_CMP(st.voluntary_releases + st.forced_switches, ==, 1);
-	return detach_close_gil(fd, pg);
+	t_detach_close_gil(fd, pg);
 }
 
-static int detach_while_holding_is_ebusy(void)
+static void detach_while_holding_is_ebusy(void)
 {
 	const struct gil_page *pg;
 	int fd;
 
-	CHECK(open_mapped(&fd, &pg) == 0);
-	CHECK(attach_acquire(fd) == 0);
+	t_open_mapped(&fd, &pg);
+	t_attach_acquire(fd);
 	CHECK_ERR(ioctl(fd, GIL_IOC_DETACH), EBUSY);
 	/* Still attached and still the holder. */
-	CHECK(PAGE_LOAD(pg->locked) == 1);
+	CHECK(T_PAGE_LOAD(pg->locked) == 1);
 	CHECK_ERR(ioctl(fd, GIL_IOC_ACQUIRE), EDEADLK);
 	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
 	CHECK(ioctl(fd, GIL_IOC_DETACH) == 0);
 	CHECK_ERR(ioctl(fd, GIL_IOC_ACQUIRE), EUNATCH);
-	return close_gil(fd, pg);
+	t_close_gil(fd, pg);
 }
 
 static int unattached_acquire(void *arg)
 {
 	int fd = *(int *)arg;
 
-	return ioctl_fails(fd, GIL_IOC_ACQUIRE, EUNATCH) ? 0 : -1;
+	return t_ioctl_fails(fd, GIL_IOC_ACQUIRE, EUNATCH) ? 0 : -1;
 }
 
-static int attach_is_per_thread_and_per_gil(void)
+static void attach_is_per_thread_and_per_gil(void)
 {
-	int a = open_gil(), b = open_gil();
+	int a = t_open_dev(), b = t_open_dev();
 
 	CHECK(a >= 0 && b >= 0);
 	CHECK(ioctl(a, GIL_IOC_ATTACH) == 0);
@@ -172,15 +170,14 @@ static int attach_is_per_thread_and_per_gil(void)
 	CHECK(ioctl(b, GIL_IOC_DETACH) == 0);
 	close(a);
 	close(b);
-	return 0;
 }
 
-static int info_calls_need_no_attach(void)
+static void info_calls_need_no_attach(void)
 {
 	struct gil_version v;
 	struct gil_stats st;
 	__s64 us = 7000;
-	int fd = open_gil();
+	int fd = t_open_dev();
 
 	CHECK(fd >= 0);
 	CHECK(ioctl(fd, GIL_IOC_GET_VERSION, &v) == 0);
@@ -188,15 +185,14 @@ static int info_calls_need_no_attach(void)
 	us = 0;
 	CHECK(ioctl(fd, GIL_IOC_GET_INTERVAL, &us) == 0);
 	CHECK_CMP(us, ==, 7000);
-	CHECK(gil_stats(fd, &st) == 0);
+	CHECK(t_gil_stats(fd, &st) == 0);
 	close(fd);
-	return 0;
 }
 
-static int unknown_commands_are_enotty(void)
+static void unknown_commands_are_enotty(void)
 {
 	char buf[512];
-	int fd = open_gil();
+	int fd = t_open_dev();
 	unsigned int nr;
 
 	CHECK(fd >= 0);
@@ -220,19 +216,18 @@ static int unknown_commands_are_enotty(void)
 	CHECK_ERR(ioctl(fd, _IOW(GIL_IOC_MAGIC, 0x07, __u32), buf), ENOTTY);
 	CHECK_ERR(ioctl(fd, 0, 0), ENOTTY);
 	/* None of them touched the GIL. */
-	CHECK(gil_get_interval(fd) == GIL_INTERVAL_DEFAULT_US);
+	CHECK(t_get_interval(fd) == GIL_INTERVAL_DEFAULT_US);
 	close(fd);
-	return 0;
 }
 
 /* Every pointer-taking call must fail with EFAULT on each bad pointer. */
-static int bad_pointers_are_efault(void)
+static void bad_pointers_are_efault(void)
 {
 	const unsigned long cmds[] = {
 		GIL_IOC_GET_VERSION, GIL_IOC_GET_INTERVAL,
 		GIL_IOC_SET_INTERVAL, GIL_IOC_GET_STATS,
 	};
-	void *none = inaccessible_page(), *gone = unmapped_page();
+	void *none = t_inaccessible_page(), *gone = t_unmapped_page();
 	void *bad[] = {
 		NULL, (void *)1, (void *)16, (void *)4095,
 		(void *)0xffffffff81000000ul,	/* kernel text */
@@ -241,33 +236,30 @@ static int bad_pointers_are_efault(void)
 		none, gone,
 	};
 	unsigned int i, j;
-	int fd = open_gil();
+	int fd = t_open_dev();
 
 	CHECK(fd >= 0);
 	CHECK(none && gone);
-	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
-		for (j = 0; j < ARRAY_SIZE(bad); j++) {
+	for (i = 0; i < T_ARRAY_SIZE(cmds); i++) {
+		for (j = 0; j < T_ARRAY_SIZE(bad); j++) {
 			errno = 0;
 			if (ioctl(fd, cmds[i], bad[j]) != -1 ||
-			    errno != EFAULT) {
-				printf("    cmd %#lx arg %p: want EFAULT, got "
-				       "errno %d\n", cmds[i], bad[j], errno);
-				return -1;
-			}
+			    errno != EFAULT)
+				T_FAIL("cmd %#lx arg %p: want EFAULT, got "
+				       "errno %d", cmds[i], bad[j], errno);
 		}
 	}
-	munmap(none, page_size());
+	munmap(none, t_page_size());
 	close(fd);
-	return 0;
 }
 
 /* Out-parameters in memory the caller can read but not write. */
-static int read_only_out_params_are_efault(void)
+static void read_only_out_params_are_efault(void)
 {
 	struct gil_stats *st;
-	long ps = page_size();
+	long ps = t_page_size();
 	void *ro;
-	int fd = open_gil();
+	int fd = t_open_dev();
 
 	CHECK(fd >= 0);
 	ro = mmap(NULL, ps, PROT_READ | PROT_WRITE,
@@ -285,19 +277,18 @@ static int read_only_out_params_are_efault(void)
 	*(__s64 *)ro = 4321;
 	CHECK(mprotect(ro, ps, PROT_READ) == 0);
 	CHECK(ioctl(fd, GIL_IOC_SET_INTERVAL, ro) == 0);
-	CHECK(gil_get_interval(fd) == 4321);
+	CHECK(t_get_interval(fd) == 4321);
 	munmap(ro, ps);
 	close(fd);
-	return 0;
 }
 
 /* Arguments that run off the end of the caller's memory. */
-static int straddling_arguments_are_efault(void)
+static void straddling_arguments_are_efault(void)
 {
-	long ps = page_size();
+	long ps = t_page_size();
 	char *two;
 	struct gil_stats *st;
-	int fd = open_gil();
+	int fd = t_open_dev();
 
 	CHECK(fd >= 0);
 	two = mmap(NULL, 2 * ps, PROT_READ | PROT_WRITE,
@@ -317,43 +308,42 @@ static int straddling_arguments_are_efault(void)
 	CHECK_CMP(*(__s64 *)(two + ps - 8), ==, GIL_INTERVAL_DEFAULT_US);
 	munmap(two, 2 * ps);
 	close(fd);
-	return 0;
 }
 
 /* Nothing above hurt the module: a GIL works from start to end. */
-static int gil_works_after_bad_calls(void)
+static void gil_works_after_bad_calls(void)
 {
 	const struct gil_page *pg;
 	struct gil_version v;
 	struct gil_stats st;
 	int fd;
 
-	CHECK(open_mapped(&fd, &pg) == 0);
+	t_open_mapped(&fd, &pg);
 	CHECK(ioctl(fd, GIL_IOC_GET_VERSION, &v) == 0);
 	CHECK(v.major == GIL_ABI_MAJOR);
-	CHECK(attach_acquire(fd) == 0);
-	CHECK(PAGE_LOAD(pg->locked) == 1);
+	t_attach_acquire(fd);
+	CHECK(T_PAGE_LOAD(pg->locked) == 1);
 	CHECK(ioctl(fd, GIL_IOC_YIELD) == 0);
 	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
 	CHECK(ioctl(fd, GIL_IOC_DETACH) == 0);
-	CHECK(gil_stats(fd, &st) == 0);
+	CHECK(t_gil_stats(fd, &st) == 0);
 	CHECK_CMP(st.acquisitions, ==, 2);
-	return close_gil(fd, pg);
+	t_close_gil(fd, pg);
 }
 
 int main(void)
 {
-	RUN(unattached_calls_are_eunatch);
-	RUN(attach_twice_is_eexist);
-	RUN(acquire_while_holding_is_edeadlk);
-	RUN(release_while_not_holding_is_eperm);
-	RUN(detach_while_holding_is_ebusy);
-	RUN(attach_is_per_thread_and_per_gil);
-	RUN(info_calls_need_no_attach);
-	RUN(unknown_commands_are_enotty);
-	RUN(bad_pointers_are_efault);
-	RUN(read_only_out_params_are_efault);
-	RUN(straddling_arguments_are_efault);
-	RUN(gil_works_after_bad_calls);
-	return harness_exit();
+	T_RUN(unattached_calls_are_eunatch);
+	T_RUN(attach_twice_is_eexist);
+	T_RUN(acquire_while_holding_is_edeadlk);
+	T_RUN(release_while_not_holding_is_eperm);
+	T_RUN(detach_while_holding_is_ebusy);
+	T_RUN(attach_is_per_thread_and_per_gil);
+	T_RUN(info_calls_need_no_attach);
+	T_RUN(unknown_commands_are_enotty);
+	T_RUN(bad_pointers_are_efault);
+	T_RUN(read_only_out_params_are_efault);
+	T_RUN(straddling_arguments_are_efault);
+	T_RUN(gil_works_after_bad_calls);
+	return t_exit_status();
 }

@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "harness.h"
+#include "uapi.h"
 
 /* One GIL's line of gilstat, in any format; durations as printed, "-": none. */
 struct row {
@@ -45,7 +45,7 @@ static const struct {
 #undef F
 };
 
-#define NR_FIELDS ((int)ARRAY_SIZE(fields))
+#define NR_FIELDS ((int)T_ARRAY_SIZE(fields))
 
 /* What a JSON value or CSV field was: its text unquoted, and its type. */
 enum vtype { T_NUMBER, T_STRING, T_NULL };
@@ -187,7 +187,7 @@ static const char *json_string(const char *p, char *buf, size_t len)
  */
 static int parse_json_row(char *line, struct row *r)
 {
-	bool seen[ARRAY_SIZE(fields)] = { false };
+	bool seen[T_ARRAY_SIZE(fields)] = { false };
 	char key[32], val[64];
 	const char *p = skip_ws(line), *end;
 	enum vtype t;
@@ -242,7 +242,7 @@ static int parse_json_row(char *line, struct row *r)
  * a quote) into @buf; *p moves to the comma or the end after it.  Its
  * type: quoted, a string; empty, none; else it must be a number.
  */
-static int csv_field(const char **p, char *buf, size_t len, enum vtype *t)
+static void csv_field(const char **p, char *buf, size_t len, enum vtype *t)
 {
 	const char *s = *p;
 	size_t n = 0;
@@ -271,7 +271,6 @@ static int csv_field(const char **p, char *buf, size_t len, enum vtype *t)
 	}
 	CHECK(*s == ',' || !*s);
 	*p = s;
-	return 0;
 }
 
 /* One row of gilstat -c: as many fields as the header, each of its kind. */
@@ -284,7 +283,7 @@ static int parse_csv_row(char *line, struct row *r)
 	for (int i = 0; i < NR_FIELDS; i++) {
 		if (i)
 			CHECK(*p++ == ',');	/* too few fields */
-		CHECK(csv_field(&p, val, sizeof(val), &t) == 0);
+		csv_field(&p, val, sizeof(val), &t);
 		CHECK(set_field(r, i, t, val) == 0);
 	}
 	CHECK(*p == 0);				/* too many */
@@ -303,7 +302,7 @@ static pid_t start_gilstat(const char *format, long long a, long long b,
 	snprintf(idb, sizeof(idb), "%lld", b);
 	if (pipe(pfd))
 		return -1;
-	pid = test_fork(30);
+	pid = t_fork(30);
 	if (pid == 0) {
 		if (uid && setuid(uid))
 			_exit(126);
@@ -333,10 +332,9 @@ static int check_rows(char *text, int (*parse)(char *line, struct row *r),
 		CHECK(p);
 		*p++ = 0;
 		memset(&r, 0, sizeof(r));
-		if (parse(line, &r)) {
-			printf("    in the line: %s\n", line);
-			return -1;
-		}
+		if (parse(line, &r))
+			T_FAIL("in the line: %s", line);
+
 		CHECK_CMP(r.pid, ==, getpid());
 		CHECK(!strcmp(r.comm, comm));
 		CHECK(r.time > 0);
@@ -344,7 +342,7 @@ static int check_rows(char *text, int (*parse)(char *line, struct row *r),
 		if (r.gil == held) {
 			n_held++;
 			CHECK(!strcmp(r.policy, "io"));
-			CHECK_CMP(r.holder, ==, gettid_());
+			CHECK_CMP(r.holder, ==, t_gettid());
 			CHECK_CMP(r.waiters, ==, 1);
 			CHECK_CMP(r.threads, ==, 2);
 			CHECK(r.acq == 0 && r.sw == 0 && r.drop == 0);
@@ -403,28 +401,28 @@ static int check_csv(char *text, long long held, long long busy,
  * Run gilstat -FORMAT on a held GIL (a waiter behind it) and a busy one,
  * and @check what it printed.
  */
-static int gilstat_run(uid_t uid, const char *comm, const char *format,
-		       int (*check)(char *text, long long held,
-				    long long busy, const char *comm))
+static void gilstat_run(uid_t uid, const char *comm, const char *format,
+			int (*check)(char *text, long long held,
+				     long long busy, const char *comm))
 {
 	const struct gil_page *pg;
 	long long held, busy;
-	struct waiter w;
+	struct t_waiter w;
 	int fd, fd2, out, status = 0;
 	char *text, *line, *p;
 	pid_t pid;
 
-	CHECK(open_mapped(&fd, &pg) == 0);
-	fd2 = open_gil();
+	t_open_mapped(&fd, &pg);
+	fd2 = t_open_dev();
 	CHECK(fd2 >= 0);
-	held = gil_id(fd);
-	busy = gil_id(fd2);
+	held = t_gil_id(fd);
+	busy = t_gil_id(fd2);
 	CHECK(held > 0 && busy > held);
-	CHECK(gil_set_interval(fd, 10000000) == 0);
+	CHECK(t_set_interval(fd, 10000000) == 0);
 	CHECK(ioctl(fd, GIL_IOC_SET_POLICY, &(__u32){ GIL_POLICY_IO }) == 0);
 	CHECK(ioctl(fd2, GIL_IOC_SET_POLICY, &(__u32){ GIL_POLICY_FIFO }) == 0);
-	CHECK(attach_acquire(fd) == 0);
-	CHECK(waiter_start_blocked(&w, fd, pg, 0) == 0);
+	t_attach_acquire(fd);
+	t_waiter_start_blocked(&w, fd, pg, 0);
 	CHECK(ioctl(fd2, GIL_IOC_ATTACH) == 0);
 
 	pid = start_gilstat(format, held, busy, &out, uid);
@@ -433,9 +431,9 @@ static int gilstat_run(uid_t uid, const char *comm, const char *format,
 	while (waitpid(pid, &status, WNOHANG) == 0) {
 		CHECK(ioctl(fd2, GIL_IOC_ACQUIRE) == 0);
 		CHECK(ioctl(fd2, GIL_IOC_RELEASE) == 0);
-		sleep_us(500);
+		t_sleep_us(500);
 	}
-	text = read_all(out);
+	text = t_read_all(out);
 	close(out);
 	CHECK(text);
 	for (line = text; *line; line = p) {
@@ -448,33 +446,33 @@ static int gilstat_run(uid_t uid, const char *comm, const char *format,
 	CHECK(check(text, held, busy, comm) == 0);
 	free(text);
 
-	CHECK(release_to_waiter(fd, &w) == 0);
-	CHECK(detach_close_gil(fd2, NULL) == 0);
-	return detach_close_gil(fd, pg);
+	t_release_to_waiter(fd, &w);
+	t_detach_close_gil(fd2, NULL);
+	t_detach_close_gil(fd, pg);
 }
 
-static int gilstat_shows_open_gils(void)
+static void gilstat_shows_open_gils(void)
 {
-	return gilstat_run(0, "test-gilstat", "-p", check_table);
+	gilstat_run(0, "test-gilstat", "-p", check_table);
 }
 
-static int gilstat_json_lines(void)
+static void gilstat_json_lines(void)
 {
-	return gilstat_run(0, "test-gilstat", "-j", check_json);
+	gilstat_run(0, "test-gilstat", "-j", check_json);
 }
 
-static int gilstat_csv(void)
+static void gilstat_csv(void)
 {
-	return gilstat_run(0, "test-gilstat", "-c", check_csv);
+	gilstat_run(0, "test-gilstat", "-c", check_csv);
 }
 
 /*
  * A user who is not root sees the GILs of their own processes: fdinfo
  * needs no privilege.  Both this process and gilstat run as nobody.
  */
-static int gilstat_needs_no_root(void)
+static void gilstat_needs_no_root(void)
 {
-	pid_t pid = test_fork(60);
+	pid_t pid = t_fork(60);
 
 	CHECK(pid >= 0);
 	if (pid == 0) {
@@ -482,18 +480,17 @@ static int gilstat_needs_no_root(void)
 		if (prctl(PR_SET_NAME, "gilstat-nobody") || setgid(65534) ||
 		    setuid(65534) || prctl(PR_SET_DUMPABLE, 1))
 			_exit(2);
-		_exit(gilstat_run(65534, "gilstat-nobody", "-p", check_table) ?
-		      3 : 0);
+		gilstat_run(65534, "gilstat-nobody", "-p", check_table);
+		_exit(0);
 	}
-	CHECK(child_ok(pid, 60000));
-	return 0;
+	CHECK(t_child_ok(pid, 60000));
 }
 
 int main(void)
 {
-	RUN(gilstat_shows_open_gils);
-	RUN(gilstat_json_lines);
-	RUN(gilstat_csv);
-	RUN(gilstat_needs_no_root);
-	return harness_exit();
+	T_RUN(gilstat_shows_open_gils);
+	T_RUN(gilstat_json_lines);
+	T_RUN(gilstat_csv);
+	T_RUN(gilstat_needs_no_root);
+	return t_exit_status();
 }

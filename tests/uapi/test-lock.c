@@ -8,7 +8,7 @@
  * They assert the lower bounds the algorithm guarantees exactly and only
  * generous upper bounds (seconds).
  */
-#include "harness.h"
+#include "uapi.h"
 
 /* ---- mutual exclusion ----------------------------------------------------- */
 
@@ -19,8 +19,8 @@
 struct ex_shared {
 	int fd;
 	const struct gil_page *pg;
-	struct start_line line;
-	struct holder_log log;
+	struct t_start_line line;
+	struct t_holder_log log;
 	/* Protected by the GIL only. */
 	volatile long counter;
 	/* Counted with atomics. */
@@ -35,8 +35,8 @@ struct ex_thread {
 /* Bookkeeping on every acquisition, under the GIL. */
 static void ex_enter(struct ex_shared *sh, int id)
 {
-	holder_enter(&sh->log, id);
-	if (PAGE_LOAD(sh->pg->locked) != 1)
+	t_holder_enter(&sh->log, id);
+	if (T_PAGE_LOAD(sh->pg->locked) != 1)
 		atomic_fetch_add(&sh->not_locked, 1);
 }
 
@@ -61,7 +61,7 @@ static void *ex_main(void *arg)
 		atomic_fetch_add(&sh->line.ready, 1);
 		return NULL;
 	}
-	start_line_wait(&sh->line);
+	t_start_line_wait(&sh->line);
 	for (i = 0; i < EX_SLICES; i++) {
 		if (ioctl(sh->fd, GIL_IOC_ACQUIRE)) {
 			atomic_fetch_add(&sh->errors, 1);
@@ -69,27 +69,27 @@ static void *ex_main(void *arg)
 		}
 		ex_enter(sh, t->id);
 		tmp = sh->counter;
-		sleep_us(200);
+		t_sleep_us(200);
 		sh->counter = tmp + 1;
 		units++;
-		end = now_ns() + EX_SLICE_NS;
+		end = t_now_ns() + EX_SLICE_NS;
 		do {
 			tmp = sh->counter;
 			for (k = 0; k < 200; k++)
 				;
 			sh->counter = tmp + 1;
 			units++;
-			if (!drop_requested(sh->pg))
+			if (!t_drop_requested(sh->pg))
 				continue;
-			holder_leave(&sh->log);
+			t_holder_leave(&sh->log);
 			if (ioctl(sh->fd, GIL_IOC_YIELD)) {
 				atomic_fetch_add(&sh->errors, 1);
 				goto out;
 			}
 			atomic_fetch_add(&sh->yields, 1);
 			ex_enter(sh, t->id);
-		} while (now_ns() < end);
-		holder_leave(&sh->log);
+		} while (t_now_ns() < end);
+		t_holder_leave(&sh->log);
 		if (ioctl(sh->fd, GIL_IOC_RELEASE)) {
 			atomic_fetch_add(&sh->errors, 1);
 			break;
@@ -103,7 +103,7 @@ out:
 	return NULL;
 }
 
-static int exclusion_under_contention(void)
+static void exclusion_under_contention(void)
 {
 	static struct ex_shared sh;
 	struct ex_thread t[EX_THREADS];
@@ -114,16 +114,16 @@ static int exclusion_under_contention(void)
 
 	memset(&sh, 0, sizeof(sh));
 	sh.log.last = -1;
-	CHECK(open_mapped(&sh.fd, &sh.pg) == 0);
-	CHECK(gil_set_interval(sh.fd, 1000) == 0);
+	t_open_mapped(&sh.fd, &sh.pg);
+	CHECK(t_set_interval(sh.fd, 1000) == 0);
 	for (i = 0; i < EX_THREADS; i++) {
 		t[i].sh = &sh;
 		t[i].id = i;
 		CHECK(pthread_create(&th[i], NULL, ex_main, &t[i]) == 0);
 	}
-	start_line_go(&sh.line, EX_THREADS);
+	t_start_line_go(&sh.line, EX_THREADS);
 	for (i = 0; i < EX_THREADS; i++)
-		CHECK(join_within(th[i], 40000) == 0);
+		CHECK(t_join_within(th[i], 40000) == 0);
 
 	yields = atomic_load(&sh.yields);
 	releases = atomic_load(&sh.releases);
@@ -134,16 +134,16 @@ static int exclusion_under_contention(void)
 	CHECK_CMP(atomic_load(&sh.not_locked), ==, 0);
 	CHECK_CMP(sh.counter, ==, atomic_load(&sh.units));
 	CHECK_CMP(releases, ==, EX_THREADS * EX_SLICES);
-	CHECK_CMP(PAGE_LOAD(sh.pg->locked), ==, 0);
+	CHECK_CMP(T_PAGE_LOAD(sh.pg->locked), ==, 0);
 	/* Exactly one switch per change of owner, as the threads saw them. */
-	CHECK(expect_switch(sh.fd, sh.pg, &st, sh.log.changes) == 0);
+	t_expect_switch(sh.fd, sh.pg, &st, sh.log.changes);
 	/* Every take counted, every release counted once as one kind. */
 	CHECK_CMP(st.acquisitions, ==, sh.log.acquisitions);
 	CHECK_CMP(st.acquisitions, ==, releases + yields);
 	CHECK_CMP(st.voluntary_releases + st.forced_switches, ==,
 		  releases + yields);
 	CHECK_CMP(st.contended, <=, st.acquisitions);
-	CHECK_CMP(hist_sum(&st), <=, st.contended);
+	CHECK_CMP(t_hist_sum(&st), <=, st.contended);
 	if (st.contended)
 		CHECK_CMP(st.wait_ns, >, 0);
 	/*
@@ -154,90 +154,90 @@ static int exclusion_under_contention(void)
 	CHECK_CMP(st.drop_requests, >, 0);
 	CHECK_CMP(yields, >, 0);
 	CHECK_CMP(sh.log.changes, >, EX_THREADS);
-	return close_gil(sh.fd, sh.pg);
+	t_close_gil(sh.fd, sh.pg);
 }
 
 /* ---- switch_number ----------------------------------------------------------- */
 
-static int switch_number_counts_owner_changes(void)
+static void switch_number_counts_owner_changes(void)
 {
 	const struct gil_page *pg;
 	struct gil_stats st;
-	struct agent b;
+	struct t_agent b;
 	__u64 sn;
 	int fd, i;
 
-	CHECK(open_mapped(&fd, &pg) == 0);
-	CHECK(expect_switch(fd, pg, &st, 0) == 0);
+	t_open_mapped(&fd, &pg);
+	t_expect_switch(fd, pg, &st, 0);
 	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
-	CHECK(agent_start(&b, fd) == 0);
-	CHECK(agent_call(&b, GIL_IOC_ATTACH) == 0);
-	CHECK(expect_switch(fd, pg, &st, 0) == 0);
+	CHECK(t_agent_start(&b, fd) == 0);
+	CHECK(t_agent_call(&b, GIL_IOC_ATTACH) == 0);
+	t_expect_switch(fd, pg, &st, 0);
 
 	/* The first owner is a change of owner (from none, as CPython). */
 	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
-	CHECK(PAGE_LOAD(pg->locked) == 1);
-	CHECK(expect_switch(fd, pg, &st, 1) == 0);
+	CHECK(T_PAGE_LOAD(pg->locked) == 1);
+	t_expect_switch(fd, pg, &st, 1);
 	/* Re-taking by the same thread is not. */
 	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
-	CHECK(PAGE_LOAD(pg->locked) == 0);
-	CHECK(expect_switch(fd, pg, &st, 1) == 0);
+	CHECK(T_PAGE_LOAD(pg->locked) == 0);
+	t_expect_switch(fd, pg, &st, 1);
 	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
-	CHECK(expect_switch(fd, pg, &st, 1) == 0);
+	t_expect_switch(fd, pg, &st, 1);
 	CHECK(ioctl(fd, GIL_IOC_YIELD) == 0);
-	CHECK(expect_switch(fd, pg, &st, 1) == 0);
+	t_expect_switch(fd, pg, &st, 1);
 	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
 
 	/* Another thread: one change, however often it re-takes. */
-	CHECK(agent_call(&b, GIL_IOC_ACQUIRE) == 0);
-	CHECK(expect_switch(fd, pg, &st, 2) == 0);
-	CHECK(agent_call(&b, GIL_IOC_RELEASE) == 0);
-	CHECK(agent_call(&b, GIL_IOC_ACQUIRE) == 0);
-	CHECK(agent_call(&b, GIL_IOC_YIELD) == 0);
-	CHECK(agent_call(&b, GIL_IOC_RELEASE) == 0);
-	CHECK(expect_switch(fd, pg, &st, 2) == 0);
+	CHECK(t_agent_call(&b, GIL_IOC_ACQUIRE) == 0);
+	t_expect_switch(fd, pg, &st, 2);
+	CHECK(t_agent_call(&b, GIL_IOC_RELEASE) == 0);
+	CHECK(t_agent_call(&b, GIL_IOC_ACQUIRE) == 0);
+	CHECK(t_agent_call(&b, GIL_IOC_YIELD) == 0);
+	CHECK(t_agent_call(&b, GIL_IOC_RELEASE) == 0);
+	t_expect_switch(fd, pg, &st, 2);
 
 	/* Failed calls change nothing. */
 	CHECK_ERR(ioctl(fd, GIL_IOC_RELEASE), EPERM);
-	CHECK(expect_switch(fd, pg, &st, 2) == 0);
+	t_expect_switch(fd, pg, &st, 2);
 
 	/* Alternating owners: one per take. */
 	sn = 2;
 	for (i = 0; i < 10; i++) {
 		CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
-		CHECK(expect_switch(fd, pg, &st, ++sn) == 0);
+		t_expect_switch(fd, pg, &st, ++sn);
 		CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
-		CHECK(agent_call(&b, GIL_IOC_ACQUIRE) == 0);
-		CHECK(expect_switch(fd, pg, &st, ++sn) == 0);
-		CHECK(agent_call(&b, GIL_IOC_RELEASE) == 0);
+		CHECK(t_agent_call(&b, GIL_IOC_ACQUIRE) == 0);
+		t_expect_switch(fd, pg, &st, ++sn);
+		CHECK(t_agent_call(&b, GIL_IOC_RELEASE) == 0);
 	}
 	/* Detaching does not count as a change either. */
-	CHECK(agent_call(&b, GIL_IOC_DETACH) == 0);
-	CHECK(expect_switch(fd, pg, &st, sn) == 0);
-	CHECK(agent_stop(&b) == 0);
-	return detach_close_gil(fd, pg);
+	CHECK(t_agent_call(&b, GIL_IOC_DETACH) == 0);
+	t_expect_switch(fd, pg, &st, sn);
+	CHECK(t_agent_stop(&b) == 0);
+	t_detach_close_gil(fd, pg);
 }
 
 /* ---- the drop request ---------------------------------------------------------- */
 
-static int no_drop_request_without_waiter(void)
+static void no_drop_request_without_waiter(void)
 {
 	const struct gil_page *pg;
 	struct gil_stats st;
 	int fd;
 
-	CHECK(open_mapped(&fd, &pg) == 0);
-	CHECK(gil_set_interval(fd, 2000) == 0);
-	CHECK(attach_acquire(fd) == 0);
+	t_open_mapped(&fd, &pg);
+	CHECK(t_set_interval(fd, 2000) == 0);
+	t_attach_acquire(fd);
 	/* Fifty intervals held with nobody waiting: nothing is asked. */
-	sleep_ms(100);
-	CHECK(!drop_requested(pg));
+	t_sleep_ms(100);
+	CHECK(!t_drop_requested(pg));
 	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
-	CHECK(gil_stats(fd, &st) == 0);
+	CHECK(t_gil_stats(fd, &st) == 0);
 	CHECK_CMP(st.drop_requests, ==, 0);
 	CHECK_CMP(st.forced_switches, ==, 0);
 	CHECK_CMP(st.voluntary_releases, ==, 1);
-	return detach_close_gil(fd, pg);
+	t_detach_close_gil(fd, pg);
 }
 
 /*
@@ -247,73 +247,72 @@ static int no_drop_request_without_waiter(void)
  * then set to 10 s, so that the waits that follow post no more requests
  * and the counts of forced switches stay exact.
  */
-static int hold_until_request(int fd, const struct gil_page *pg,
-			      __s64 interval_us, struct waiter *w, int hold,
-			      int64_t *elapsed)
+static void hold_until_request(int fd, const struct gil_page *pg,
+			       __s64 interval_us, struct t_waiter *w, int hold,
+			       int64_t *elapsed)
 {
-	CHECK(gil_set_interval(fd, interval_us) == 0);
+	CHECK(t_set_interval(fd, interval_us) == 0);
 	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
-	CHECK(!drop_requested(pg));
-	CHECK(waiter_start_requesting(w, fd, pg, hold) == 0);
-	*elapsed = now_ns() - w->t_before_acquire;
-	CHECK(atomic_load(&w->state) == W_ACQUIRING);
-	CHECK(gil_set_interval(fd, 10000000) == 0);
-	return 0;
+	CHECK(!t_drop_requested(pg));
+	t_waiter_start_requesting(w, fd, pg, hold);
+	*elapsed = t_now_ns() - w->t_before_acquire;
+	CHECK(atomic_load(&w->state) == T_W_ACQUIRING);
+	CHECK(t_set_interval(fd, 10000000) == 0);
 }
 
-static int drop_request_after_interval(void)
+static void drop_request_after_interval(void)
 {
 	static const __s64 intervals[] = { 2000, 20000 };
 	/* CPython's rule; GIL_POLICY_IO asks a CPU-bound holder at once. */
 	__u32 policy = GIL_POLICY_CPYTHON;
 	const struct gil_page *pg;
 	struct gil_stats st;
-	struct waiter w;
+	struct t_waiter w;
 	int64_t elapsed;
 	unsigned int i;
 	int fd;
 
-	CHECK(open_mapped(&fd, &pg) == 0);
+	t_open_mapped(&fd, &pg);
 	CHECK(ioctl(fd, GIL_IOC_SET_POLICY, &policy) == 0);
 	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
-	for (i = 0; i < ARRAY_SIZE(intervals); i++) {
-		CHECK(hold_until_request(fd, pg, intervals[i], &w, 0,
-					 &elapsed) == 0);
+	for (i = 0; i < T_ARRAY_SIZE(intervals); i++) {
+		hold_until_request(fd, pg, intervals[i], &w, 0,
+				   &elapsed);
 		printf("    interval %lld us: request after %lld us\n",
 		       (long long)intervals[i], (long long)elapsed / 1000);
 		/* Never before one full interval of waiting... */
 		CHECK_CMP(elapsed, >=, intervals[i] * 1000);
 		/* ...and not ages after it, even under TCG. */
 		CHECK_CMP(elapsed, <, 10000000000ll);
-		CHECK(gil_stats(fd, &st) == 0);
+		CHECK(t_gil_stats(fd, &st) == 0);
 		CHECK_CMP(st.drop_requests, >=, i + 1);
-		CHECK(release_to_waiter(fd, &w) == 0);
+		t_release_to_waiter(fd, &w);
 		CHECK_CMP(w.rel_ret, ==, 0);
 	}
-	return detach_close_gil(fd, pg);
+	t_detach_close_gil(fd, pg);
 }
 
-static int acquirer_clears_drop_request(void)
+static void acquirer_clears_drop_request(void)
 {
 	const struct gil_page *pg;
-	struct waiter w;
+	struct t_waiter w;
 	int64_t elapsed;
 	int fd;
 
-	CHECK(open_mapped(&fd, &pg) == 0);
+	t_open_mapped(&fd, &pg);
 	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
-	CHECK(hold_until_request(fd, pg, 5000, &w, 1, &elapsed) == 0);
+	hold_until_request(fd, pg, 5000, &w, 1, &elapsed);
 	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
-	CHECK(waiter_reach(&w, W_HOLDING, 5000) == 0);
+	CHECK(t_waiter_reach(&w, T_W_HOLDING, 5000) == 0);
 	CHECK_CMP(w.acq_ret, ==, 0);
 	/* The new holder finds the request gone on return from ACQUIRE. */
 	CHECK_CMP(w.locked_after_acquire, ==, 1);
 	CHECK_CMP(w.eb_after_acquire & GIL_EVAL_BREAKER_DROP_REQUEST, ==, 0);
-	CHECK(!drop_requested(pg));
-	CHECK(waiter_let_go(&w) == 0);
+	CHECK(!t_drop_requested(pg));
+	t_waiter_let_go(&w);
 	CHECK_CMP(w.rel_ret, ==, 0);
-	CHECK(!drop_requested(pg));
-	return detach_close_gil(fd, pg);
+	CHECK(!t_drop_requested(pg));
+	t_detach_close_gil(fd, pg);
 }
 
 /*
@@ -321,97 +320,97 @@ static int acquirer_clears_drop_request(void)
  * not get the GIL back before another thread has held it.  Checked right
  * when RELEASE returns: the waiter holds it and switch_number moved.
  */
-static int forced_switch_hands_over(void)
+static void forced_switch_hands_over(void)
 {
 	const struct gil_page *pg;
 	struct gil_stats st;
-	struct waiter w;
+	struct t_waiter w;
 	int64_t elapsed;
 	__u64 sn;
 	int fd, round;
 
-	CHECK(open_mapped(&fd, &pg) == 0);
+	t_open_mapped(&fd, &pg);
 	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
 	for (round = 0; round < 3; round++) {
-		CHECK(hold_until_request(fd, pg, 2000, &w, 1, &elapsed) == 0);
-		sn = PAGE_LOAD(pg->switch_number);
+		hold_until_request(fd, pg, 2000, &w, 1, &elapsed);
+		sn = T_PAGE_LOAD(pg->switch_number);
 		CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
 		/* RELEASE returned: the waiter has taken the GIL. */
-		CHECK_CMP(PAGE_LOAD(pg->switch_number), ==, sn + 1);
-		CHECK_CMP(PAGE_LOAD(pg->locked), ==, 1);
-		CHECK(waiter_reach(&w, W_HOLDING, 5000) == 0);
+		CHECK_CMP(T_PAGE_LOAD(pg->switch_number), ==, sn + 1);
+		CHECK_CMP(T_PAGE_LOAD(pg->locked), ==, 1);
+		CHECK(t_waiter_reach(&w, T_W_HOLDING, 5000) == 0);
 		CHECK_CMP(w.acq_ret, ==, 0);
 		CHECK_CMP(w.sn_after_acquire, ==, sn + 1);
 		atomic_store(&w.release_now, 1);
 		/* The releaser competes again as a plain acquirer. */
 		CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
-		CHECK_CMP(PAGE_LOAD(pg->switch_number), ==, sn + 2);
+		CHECK_CMP(T_PAGE_LOAD(pg->switch_number), ==, sn + 2);
 		CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
-		CHECK(join_within(w.th, 5000) == 0);
+		CHECK(t_join_within(w.th, 5000) == 0);
 		CHECK_CMP(w.rel_ret, ==, 0);
 	}
-	CHECK(gil_stats(fd, &st) == 0);
+	CHECK(t_gil_stats(fd, &st) == 0);
 	CHECK_CMP(st.forced_switches, ==, 3);
 	CHECK_CMP(st.drop_requests, >=, 3);
-	return detach_close_gil(fd, pg);
+	t_detach_close_gil(fd, pg);
 }
 
-static int yield_answers_request(void)
+static void yield_answers_request(void)
 {
 	const struct gil_page *pg;
 	struct gil_stats st;
-	struct waiter w;
+	struct t_waiter w;
 	int64_t elapsed;
 	__u64 sn;
 	int fd;
 
-	CHECK(open_mapped(&fd, &pg) == 0);
+	t_open_mapped(&fd, &pg);
 	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
-	CHECK(hold_until_request(fd, pg, 2000, &w, 0, &elapsed) == 0);
-	sn = PAGE_LOAD(pg->switch_number);
+	hold_until_request(fd, pg, 2000, &w, 0, &elapsed);
+	sn = T_PAGE_LOAD(pg->switch_number);
 	/* One call: release, the waiter runs, take again. */
 	CHECK(ioctl(fd, GIL_IOC_YIELD) == 0);
-	CHECK_CMP(PAGE_LOAD(pg->locked), ==, 1);
-	CHECK_CMP(PAGE_LOAD(pg->switch_number), ==, sn + 2);
-	CHECK(!drop_requested(pg));
-	CHECK(join_within(w.th, 5000) == 0);
+	CHECK_CMP(T_PAGE_LOAD(pg->locked), ==, 1);
+	CHECK_CMP(T_PAGE_LOAD(pg->switch_number), ==, sn + 2);
+	CHECK(!t_drop_requested(pg));
+	CHECK(t_join_within(w.th, 5000) == 0);
 	CHECK_CMP(w.acq_ret, ==, 0);
 	CHECK_CMP(w.sn_after_acquire, ==, sn + 1);
 	CHECK_CMP(w.rel_ret, ==, 0);
 	/* We hold it: ACQUIRE is EDEADLK, RELEASE works. */
 	CHECK_ERR(ioctl(fd, GIL_IOC_ACQUIRE), EDEADLK);
 	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
-	CHECK(gil_stats(fd, &st) == 0);
+	CHECK(t_gil_stats(fd, &st) == 0);
 	CHECK_CMP(st.forced_switches, ==, 1);
 	/* Ours, the waiter's, and the take of YIELD. */
 	CHECK_CMP(st.acquisitions, ==, 3);
-	return detach_close_gil(fd, pg);
+	t_detach_close_gil(fd, pg);
 }
 
-static int yield_without_request_keeps_gil(void)
+static void yield_without_request_keeps_gil(void)
 {
 	const struct gil_page *pg;
 	struct gil_stats st;
 	int64_t t;
 	int fd, i;
 
-	CHECK(open_mapped(&fd, &pg) == 0);
-	CHECK(attach_acquire(fd) == 0);
-	t = now_ns();
+	t_open_mapped(&fd, &pg);
+	t_attach_acquire(fd);
+	t = t_now_ns();
 	for (i = 0; i < 3; i++) {
 		CHECK(ioctl(fd, GIL_IOC_YIELD) == 0);
-		CHECK_CMP(PAGE_LOAD(pg->locked), ==, 1);
-		CHECK_CMP(PAGE_LOAD(pg->switch_number), ==, 1);
+		CHECK_CMP(T_PAGE_LOAD(pg->locked), ==, 1);
+		CHECK_CMP(T_PAGE_LOAD(pg->switch_number), ==, 1);
 	}
 	/* Nothing to wait for: no interval passes, let alone seconds. */
-	CHECK_CMP(now_ns() - t, <, 2000000000ll);
+	CHECK_CMP(t_now_ns() - t, <, 2000000000ll);
 	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
-	CHECK(gil_stats(fd, &st) == 0);
+	CHECK(t_gil_stats(fd, &st) == 0);
 	CHECK_CMP(st.acquisitions, ==, 4);
 	CHECK_CMP(st.contended, ==, 0);
 	CHECK_CMP(st.voluntary_releases, ==, 4);
 	CHECK_CMP(st.forced_switches, ==, 0);
-	return detach_close_gil(fd, pg);
+	t_detach_close_gil(fd, pg);
 }
 
 /* ---- releases ---------------------------------------------------------------- */
@@ -421,73 +420,73 @@ static int yield_without_request_keeps_gil(void)
  * does not block, and wakes the waiter, which gets the GIL long before its
  * own interval would have run out.
  */
-static int release_wakes_waiter(void)
+static void release_wakes_waiter(void)
 {
 	const struct gil_page *pg;
-	struct waiter w;
+	struct t_waiter w;
 	int64_t t;
 	int fd;
 
-	CHECK(open_mapped(&fd, &pg) == 0);
-	CHECK(gil_set_interval(fd, 10000000) == 0);
-	CHECK(attach_acquire(fd) == 0);
-	CHECK(waiter_start_blocked(&w, fd, pg, 1) == 0);
-	t = now_ns();
+	t_open_mapped(&fd, &pg);
+	CHECK(t_set_interval(fd, 10000000) == 0);
+	t_attach_acquire(fd);
+	t_waiter_start_blocked(&w, fd, pg, 1);
+	t = t_now_ns();
 	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
-	CHECK(waiter_reach(&w, W_HOLDING, 5000) == 0);
+	CHECK(t_waiter_reach(&w, T_W_HOLDING, 5000) == 0);
 	CHECK_CMP(w.t_after_acquire - t, <, 5000000000ll);
 	CHECK_CMP(w.acq_ret, ==, 0);
 	CHECK_CMP(w.locked_after_acquire, ==, 1);
-	CHECK(waiter_let_go(&w) == 0);
-	return detach_close_gil(fd, pg);
+	t_waiter_let_go(&w);
+	t_detach_close_gil(fd, pg);
 }
 
-static int voluntary_release_does_not_block(void)
+static void voluntary_release_does_not_block(void)
 {
 	const struct gil_page *pg;
 	struct gil_stats st;
-	struct waiter w;
+	struct t_waiter w;
 	int64_t t;
 	int fd;
 
-	CHECK(open_mapped(&fd, &pg) == 0);
+	t_open_mapped(&fd, &pg);
 	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
 	/* Alone: returns at once. */
 	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
-	t = now_ns();
+	t = t_now_ns();
 	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
-	CHECK_CMP(now_ns() - t, <, 2000000000ll);
-	CHECK(gil_stats(fd, &st) == 0);
+	CHECK_CMP(t_now_ns() - t, <, 2000000000ll);
+	CHECK(t_gil_stats(fd, &st) == 0);
 	CHECK_CMP(st.voluntary_releases, ==, 1);
 	CHECK_CMP(st.forced_switches, ==, 0);
 
 	/* With a waiter but no request (10 s interval): still voluntary. */
-	CHECK(gil_set_interval(fd, 10000000) == 0);
+	CHECK(t_set_interval(fd, 10000000) == 0);
 	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
-	CHECK(waiter_start_blocked(&w, fd, pg, 1) == 0);
-	CHECK(!drop_requested(pg));
+	t_waiter_start_blocked(&w, fd, pg, 1);
+	CHECK(!t_drop_requested(pg));
 	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
-	CHECK(waiter_reach(&w, W_HOLDING, 5000) == 0);
-	CHECK(waiter_let_go(&w) == 0);
+	CHECK(t_waiter_reach(&w, T_W_HOLDING, 5000) == 0);
+	t_waiter_let_go(&w);
 	CHECK_CMP(w.acq_ret, ==, 0);
-	CHECK(gil_stats(fd, &st) == 0);
+	CHECK(t_gil_stats(fd, &st) == 0);
 	CHECK_CMP(st.voluntary_releases, ==, 3);
 	CHECK_CMP(st.forced_switches, ==, 0);
 	CHECK_CMP(st.drop_requests, ==, 0);
-	return detach_close_gil(fd, pg);
+	t_detach_close_gil(fd, pg);
 }
 
 int main(void)
 {
-	RUN(exclusion_under_contention);
-	RUN(switch_number_counts_owner_changes);
-	RUN(no_drop_request_without_waiter);
-	RUN(drop_request_after_interval);
-	RUN(acquirer_clears_drop_request);
-	RUN(forced_switch_hands_over);
-	RUN(yield_answers_request);
-	RUN(yield_without_request_keeps_gil);
-	RUN(release_wakes_waiter);
-	RUN(voluntary_release_does_not_block);
-	return harness_exit();
+	T_RUN(exclusion_under_contention);
+	T_RUN(switch_number_counts_owner_changes);
+	T_RUN(no_drop_request_without_waiter);
+	T_RUN(drop_request_after_interval);
+	T_RUN(acquirer_clears_drop_request);
+	T_RUN(forced_switch_hands_over);
+	T_RUN(yield_answers_request);
+	T_RUN(yield_without_request_keeps_gil);
+	T_RUN(release_wakes_waiter);
+	T_RUN(voluntary_release_does_not_block);
+	return t_exit_status();
 }

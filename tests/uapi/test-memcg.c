@@ -12,7 +12,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
-#include "harness.h"
+#include "uapi.h"
 
 #define CG_ROOT "/sys/fs/cgroup"
 #define CG_DIR CG_ROOT "/gil-memcg-test"
@@ -48,8 +48,9 @@ struct memcg_result {
 	long long before, after, closed;
 };
 
-static void memcg_child(struct memcg_result *res)
+static void memcg_child(void *arg)
 {
+	struct memcg_result *res = arg;
 	static int fds[MEMCG_GILS];
 	struct rlimit rl = { MEMCG_GILS + 256, MEMCG_GILS + 256 };
 	long long target;
@@ -58,15 +59,13 @@ static void memcg_child(struct memcg_result *res)
 	int i;
 
 	snprintf(pid, sizeof(pid), "%d", (int)getpid());
-	if (write_text(CG_DIR "/cgroup.procs", pid))
-		_exit(2);
+	CHECK(t_write_text(CG_DIR "/cgroup.procs", pid) == 0);
 	res->stage = 1;
-	if (setrlimit(RLIMIT_NOFILE, &rl))
-		_exit(3);
+	CHECK(setrlimit(RLIMIT_NOFILE, &rl) == 0);
 	res->stage = 2;
 	res->before = memory_current();
 	for (i = 0; i < MEMCG_GILS; i++) {
-		fds[i] = open_gil();
+		fds[i] = t_open_dev();
 		if (fds[i] < 0)
 			break;
 		res->opened++;
@@ -77,18 +76,17 @@ static void memcg_child(struct memcg_result *res)
 		close(fds[i]);
 	/* Frees may lag a little (RCU, per-CPU charge caches): poll. */
 	target = res->before + (res->after - res->before) / 2;
-	deadline = now_ns() + 3000000000ll;
+	deadline = t_now_ns() + 3000000000ll;
 	do {
 		res->closed = memory_current();
 		if (res->closed <= target)
 			break;
-		sleep_ms(50);
-	} while (now_ns() < deadline);
+		t_sleep_ms(50);
+	} while (t_now_ns() < deadline);
 	res->stage = 4;
-	_exit(0);
 }
 
-static int memcg_charges_gils_to_opener(void)
+static void memcg_charges_gils_to_opener(void)
 {
 	char ctl[256], sub[256];
 	struct memcg_result *res;
@@ -103,26 +101,23 @@ static int memcg_charges_gils_to_opener(void)
 	CHECK(read_text(CG_ROOT "/cgroup.subtree_control", sub,
 			sizeof(sub)) == 0);
 	if (!strstr(sub, "memory")) {
-		if (write_text(CG_ROOT "/cgroup.subtree_control", "+memory"))
+		if (t_write_text(CG_ROOT "/cgroup.subtree_control", "+memory"))
 			SKIP("cannot enable the memory controller");
 		enabled_here = 1;
 	}
 	rmdir(CG_DIR);
 	CHECK(mkdir(CG_DIR, 0755) == 0);
-	res = shared_zalloc(sizeof(*res));
+	res = t_shared_zalloc(sizeof(*res));
 	CHECK(res);
 
-	pid = test_fork(40);
-	CHECK(pid >= 0);
-	if (pid == 0)
-		memcg_child(res);
-	CHECK(child_ok(pid, 40000));
+	pid = t_fork_child(40, memcg_child, res);
+	CHECK(t_child_ok(pid, 40000));
 
 	/* Clean up first, so that a failed check leaves nothing behind. */
 	for (i = 0; i < 100 && rmdir(CG_DIR) && errno == EBUSY; i++)
-		sleep_ms(20);
+		t_sleep_ms(20);
 	if (enabled_here)
-		write_text(CG_ROOT "/cgroup.subtree_control", "-memory");
+		t_write_text(CG_ROOT "/cgroup.subtree_control", "-memory");
 
 	rise = res->after - res->before;
 	want = (long long)MEMCG_GILS * 4096 * 3 / 4;
@@ -137,11 +132,10 @@ static int memcg_charges_gils_to_opener(void)
 	/* And they are uncharged when the GILs go. */
 	CHECK_CMP(res->closed, <=, res->before + rise / 2);
 	munmap(res, sizeof(*res));
-	return 0;
 }
 
 int main(void)
 {
-	RUN(memcg_charges_gils_to_opener);
-	return harness_exit();
+	T_RUN(memcg_charges_gils_to_opener);
+	return t_exit_status();
 }

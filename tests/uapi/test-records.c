@@ -11,7 +11,7 @@
  */
 #include <sys/stat.h>
 
-#include "harness.h"
+#include "uapi.h"
 
 #define CG_ROOT "/sys/fs/cgroup"
 #define CG_DIR CG_ROOT "/gil-records-test"
@@ -20,7 +20,7 @@
 
 static long long memory_current(void)
 {
-	char *text = read_file(CG_DIR "/memory.current");
+	char *text = t_read_file(CG_DIR "/memory.current");
 	long long v = text ? atoll(text) : -1;
 
 	free(text);
@@ -30,17 +30,17 @@ static long long memory_current(void)
 /* Into a cgroup of its own with the memory controller, if there is one. */
 static int enter_memcg(void)
 {
-	char pid[32], *sub = read_file(CG_ROOT "/cgroup.subtree_control");
+	char pid[32], *sub = t_read_file(CG_ROOT "/cgroup.subtree_control");
 	int ok = sub && strstr(sub, "memory");
 
 	free(sub);
-	if (!ok && write_text(CG_ROOT "/cgroup.subtree_control", "+memory"))
+	if (!ok && t_write_text(CG_ROOT "/cgroup.subtree_control", "+memory"))
 		return -1;
 	rmdir(CG_DIR);
 	if (mkdir(CG_DIR, 0755))
 		return -1;
 	snprintf(pid, sizeof(pid), "%d", (int)getpid());
-	return write_text(CG_DIR "/cgroup.procs", pid);
+	return t_write_text(CG_DIR "/cgroup.procs", pid);
 }
 
 static void *attach_and_exit(void *arg)
@@ -53,6 +53,7 @@ static void *attach_and_exit(void *arg)
 }
 
 struct pile_result {
+	long n;			/* threads to pile up */
 	int stage;
 	long created;
 	long long max_records, last_records;
@@ -60,29 +61,27 @@ struct pile_result {
 	int acquired;
 };
 
-/* In a child, in a cgroup of its own: N threads attach and exit. */
-static void pile_child(struct pile_result *r, long n)
+/* In a child, in a cgroup of its own: r->n threads attach and exit. */
+static void pile_child(void *arg)
 {
+	struct pile_result *r = arg;
+	long i, k, n = r->n;
 	pthread_t th[WAVE];
-	long i, k;
 	int fd;
 
-	if (enter_memcg())
-		_exit(2);
-	fd = open_gil();
-	if (fd < 0)
-		_exit(3);
+	CHECK(enter_memcg() == 0);
+	fd = t_open_dev();
+	CHECK(fd >= 0);
 	r->stage = 1;
 	r->mem_before = memory_current();
 	for (i = 0; i < n; i += WAVE) {
 		for (k = 0; k < WAVE; k++)
-			if (pthread_create(&th[k], NULL, attach_and_exit, &fd))
-				_exit(4);
+			th[k] = t_start_thread(attach_and_exit, &fd);
 		for (k = 0; k < WAVE; k++)
 			pthread_join(th[k], NULL);
 		r->created = i + WAVE;
 		if ((i / WAVE) % 64 == 0 || i + WAVE >= n) {
-			long long recs = fdinfo_value(fd, "threads");
+			long long recs = t_fdinfo_value(fd, "threads");
 			long long mem = memory_current();
 
 			if (recs > r->max_records)
@@ -95,7 +94,7 @@ static void pile_child(struct pile_result *r, long n)
 				       mem);
 		}
 	}
-	r->last_records = fdinfo_value(fd, "threads");
+	r->last_records = t_fdinfo_value(fd, "threads");
 	r->stage = 2;
 	/* The GIL still works. */
 	r->acquired = !ioctl(fd, GIL_IOC_ATTACH) &&
@@ -104,11 +103,9 @@ static void pile_child(struct pile_result *r, long n)
 	close(fd);
 	r->mem_after = memory_current();
 	r->stage = 3;
-	fflush(stdout);
-	_exit(0);
 }
 
-static int exited_threads_leave_nothing_pinned(void)
+static void exited_threads_leave_nothing_pinned(void)
 {
 	const char *env = getenv("GIL_TEST_THREADS");
 	long n = env ? atol(env) : 100000;
@@ -119,16 +116,15 @@ static int exited_threads_leave_nothing_pinned(void)
 
 	if (access(CG_ROOT "/cgroup.controllers", F_OK))
 		SKIP("no cgroup2 at " CG_ROOT);
-	r = shared_zalloc(sizeof(*r));
+	r = t_shared_zalloc(sizeof(*r));
 	CHECK(r);
 	r->max_records = -1;
-	pid = test_fork(1800);
-	CHECK(pid >= 0);
-	if (pid == 0)
-		pile_child(r, n);
-	CHECK(child_ok(pid, 1800000));
+	r->n = n;
+	pid = t_fork_child(1800, pile_child, r);
+
+	CHECK(t_child_ok(pid, 1800000));
 	for (i = 0; i < 100 && rmdir(CG_DIR) && errno == EBUSY; i++)
-		sleep_ms(20);
+		t_sleep_ms(20);
 	growth = r->mem_peak - r->mem_before;
 	printf("    %ld threads attached and exited: at most %lld records "
 	       "(%lld at the end); memory.current %lld, at most %lld "
@@ -145,7 +141,6 @@ static int exited_threads_leave_nothing_pinned(void)
 	CHECK_CMP(r->mem_before, >, 0);
 	CHECK_CMP(growth, <, 16ll << 20);
 	munmap(r, sizeof(*r));
-	return 0;
 }
 
 /* ---- the limit ------------------------------------------------------------ */
@@ -165,20 +160,19 @@ static void *attach_and_wait(void *arg)
 	h->err = ioctl(h->fd, GIL_IOC_ATTACH) ? errno : 0;
 	atomic_store(&h->attached, 1);
 	while (!atomic_load(&h->go_on))
-		sleep_us(500);
+		t_sleep_us(500);
 	if (!h->err && atomic_load(&h->go_on) == 2)
 		ioctl(h->fd, GIL_IOC_DETACH);
 	return NULL;
 }
 
-static int attach_in_thread(struct holder_thread *h, int fd)
+static void attach_in_thread(struct holder_thread *h, int fd)
 {
 	memset(h, 0, sizeof(*h));
 	h->fd = fd;
 	CHECK(pthread_create(&h->th, NULL, attach_and_wait, h) == 0);
 	while (!atomic_load(&h->attached))
-		sleep_us(200);
-	return 0;
+		t_sleep_us(200);
 }
 
 #define LIMIT 16
@@ -187,41 +181,41 @@ static int attach_in_thread(struct holder_thread *h, int fd)
  * With max_threads=16, a 17th live thread cannot attach (ENOSPC); once one
  * detaches, or exits without detaching, another can.
  */
-static int records_are_bounded(void)
+static void records_are_bounded(void)
 {
 	struct holder_thread h[LIMIT + 2];
-	char *saved = read_file(MAX_THREADS_PARAM);
+	char *saved = t_read_file(MAX_THREADS_PARAM);
 	char lim[16];
 	int fd, i, full_err, after_detach, after_exit;
 
 	CHECK(saved);
 	snprintf(lim, sizeof(lim), "%d", LIMIT);
-	CHECK(write_text(MAX_THREADS_PARAM, lim) == 0);
-	fd = open_gil();
+	CHECK(t_write_text(MAX_THREADS_PARAM, lim) == 0);
+	fd = t_open_dev();
 	CHECK(fd >= 0);
 	for (i = 0; i < LIMIT; i++)
-		CHECK(attach_in_thread(&h[i], fd) == 0);
-	CHECK(attach_in_thread(&h[LIMIT], fd) == 0);
+		attach_in_thread(&h[i], fd);
+	attach_in_thread(&h[LIMIT], fd);
 	full_err = h[LIMIT].err;
 	atomic_store(&h[LIMIT].go_on, 1);
-	CHECK(join_within(h[LIMIT].th, 5000) == 0);
+	CHECK(t_join_within(h[LIMIT].th, 5000) == 0);
 	/* One detaches: room for one. */
 	atomic_store(&h[0].go_on, 2);
-	CHECK(join_within(h[0].th, 5000) == 0);
-	CHECK(attach_in_thread(&h[0], fd) == 0);
+	CHECK(t_join_within(h[0].th, 5000) == 0);
+	attach_in_thread(&h[0], fd);
 	after_detach = h[0].err;
 	/* One exits attached: its record is reaped when room is needed. */
 	atomic_store(&h[1].go_on, 1);
-	CHECK(join_within(h[1].th, 5000) == 0);
-	CHECK(attach_in_thread(&h[LIMIT + 1], fd) == 0);
+	CHECK(t_join_within(h[1].th, 5000) == 0);
+	attach_in_thread(&h[LIMIT + 1], fd);
 	after_exit = h[LIMIT + 1].err;
 	for (i = 0; i < LIMIT + 2; i++) {
 		if (i == 1 || i == LIMIT)
 			continue;
 		atomic_store(&h[i].go_on, 2);
-		CHECK(join_within(h[i].th, 5000) == 0);
+		CHECK(t_join_within(h[i].th, 5000) == 0);
 	}
-	write_text(MAX_THREADS_PARAM, saved);
+	t_write_text(MAX_THREADS_PARAM, saved);
 	free(saved);
 	close(fd);
 	printf("    17th attach: %s; after a detach: %s; after an exit: %s\n",
@@ -230,7 +224,6 @@ static int records_are_bounded(void)
 	CHECK_CMP(full_err, ==, ENOSPC);
 	CHECK_CMP(after_detach, ==, 0);
 	CHECK_CMP(after_exit, ==, 0);
-	return 0;
 }
 
 /* ---- exec ------------------------------------------------------------------ */
@@ -244,7 +237,7 @@ static int records_are_bounded(void)
 static int exec_child_main(char **argv)
 {
 	int fd = atoi(argv[2]);
-	int64_t t = now_ns();
+	int64_t t = t_now_ns();
 
 	alarm(20);
 	errno = 0;
@@ -255,7 +248,7 @@ static int exec_child_main(char **argv)
 	errno = 0;
 	if (ioctl(fd, GIL_IOC_ACQUIRE) != -1 || errno != EOWNERDEAD)
 		return 12;
-	if (now_ns() - t > 5000000000ll)
+	if (t_now_ns() - t > 5000000000ll)
 		return 13;
 	if (ioctl(fd, GIL_IOC_RELEASE) || ioctl(fd, GIL_IOC_DETACH))
 		return 14;
@@ -281,7 +274,7 @@ static void *exec_holding(void *arg)
 	_exit(4);
 }
 
-static int exec_from_a_thread_ends_its_attachment(void)
+static void exec_from_a_thread_ends_its_attachment(void)
 {
 	struct exec_args a;
 	pthread_t th;
@@ -293,7 +286,7 @@ static int exec_from_a_thread_ends_its_attachment(void)
 	CHECK(fd >= 0);
 	a.fd = fd;
 	a.self = "test-records";
-	pid = test_fork(30);
+	pid = t_fork(30);
 	CHECK(pid >= 0);
 	if (pid == 0) {
 		/* The leader is attached too: its tid is the new image's. */
@@ -304,19 +297,18 @@ static int exec_from_a_thread_ends_its_attachment(void)
 		pause();
 		_exit(6);
 	}
-	CHECK(child_ok(pid, 30000));
+	CHECK(t_child_ok(pid, 30000));
 	close(fd);
-	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "--exec-child"))
 		return exec_child_main(argv);
-	harness_timeout_s = 1900;
-	RUN(exited_threads_leave_nothing_pinned);
-	harness_timeout_s = 60;
-	RUN(records_are_bounded);
-	RUN(exec_from_a_thread_ends_its_attachment);
-	return harness_exit();
+	t_timeout_s = 1900;
+	T_RUN(exited_threads_leave_nothing_pinned);
+	t_timeout_s = 60;
+	T_RUN(records_are_bounded);
+	T_RUN(exec_from_a_thread_ends_its_attachment);
+	return t_exit_status();
 }

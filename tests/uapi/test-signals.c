@@ -4,7 +4,7 @@
  * handlers run during the wait, which is then restarted and goes on); a
  * waiting thread stays killable.
  */
-#include "harness.h"
+#include "uapi.h"
 
 static const struct gil_page *sig_page;
 static atomic_int sig_count;
@@ -19,12 +19,12 @@ static void on_usr1(int sig)
 	(void)sig;
 	/* What the GIL looked like when the handler ran (first call). */
 	if (atomic_fetch_add(&sig_count, 1) == 0 && sig_page) {
-		atomic_store(&sig_locked_seen, PAGE_LOAD(sig_page->locked));
+		atomic_store(&sig_locked_seen, T_PAGE_LOAD(sig_page->locked));
 		atomic_store(&sig_switch_seen,
-			     PAGE_LOAD(sig_page->switch_number));
+			     T_PAGE_LOAD(sig_page->switch_number));
 	}
 	if (atomic_load(&sig_sleep_ms))
-		sleep_ms(atomic_load(&sig_sleep_ms));
+		t_sleep_ms(atomic_load(&sig_sleep_ms));
 	errno = saved_errno;
 }
 
@@ -32,7 +32,7 @@ static void on_usr1(int sig)
  * Install on_usr1 for SIGUSR1 with @sa_flags, reporting what it sees of
  * @pg (if not NULL), and zero what it saw so far.
  */
-static int catch_usr1(int sa_flags, const struct gil_page *pg)
+static void catch_usr1(int sa_flags, const struct gil_page *pg)
 {
 	struct sigaction sa;
 
@@ -46,65 +46,63 @@ static int catch_usr1(int sa_flags, const struct gil_page *pg)
 	atomic_store(&sig_locked_seen, 0);
 	atomic_store(&sig_switch_seen, 0);
 	atomic_store(&sig_sleep_ms, 0);
-	return 0;
 }
 
 /* The end of a test that caught SIGUSR1: detach, restore, close. */
-static int detach_uncatch_close(int fd, const struct gil_page *pg)
+static void detach_uncatch_close(int fd, const struct gil_page *pg)
 {
 	CHECK(ioctl(fd, GIL_IOC_DETACH) == 0);
 	signal(SIGUSR1, SIG_DFL);
-	return close_gil(fd, pg);
+	t_close_gil(fd, pg);
 }
 
 /*
  * The main thread holds the GIL; a waiter blocks in ACQUIRE and gets a
  * burst of SIGUSR1.  *sn_held is switch_number while the main thread held.
  */
-static int signalled_waiter(int sa_flags, struct waiter *w, int fd,
-			    const struct gil_page *pg, __u64 *sn_held)
+static void signalled_waiter(int sa_flags, struct t_waiter *w, int fd,
+			     const struct gil_page *pg, __u64 *sn_held)
 {
 	int i;
 
-	CHECK(catch_usr1(sa_flags, pg) == 0);
-	CHECK(attach_acquire(fd) == 0);
-	*sn_held = PAGE_LOAD(pg->switch_number);
-	CHECK(waiter_start_blocked(w, fd, pg, 0) == 0);
+	catch_usr1(sa_flags, pg);
+	t_attach_acquire(fd);
+	*sn_held = T_PAGE_LOAD(pg->switch_number);
+	t_waiter_start_blocked(w, fd, pg, 0);
 	for (i = 0; i < 5; i++) {
 		CHECK(pthread_kill(w->th, SIGUSR1) == 0);
-		sleep_ms(20);
+		t_sleep_ms(20);
 	}
 	/* Still waiting: no EINTR, no early return. */
-	sleep_ms(100);
-	CHECK(atomic_load(&w->state) == W_ACQUIRING);
-	return 0;
+	t_sleep_ms(100);
+	CHECK(atomic_load(&w->state) == T_W_ACQUIRING);
 }
 
 /* A signalled waiter keeps waiting, and gets the GIL when it is released. */
-static int signalled_waiter_keeps_waiting(int sa_flags)
+static void signalled_waiter_keeps_waiting(int sa_flags)
 {
 	const struct gil_page *pg;
-	struct waiter w;
+	struct t_waiter w;
 	__u64 sn;
 	int fd;
 
-	CHECK(open_mapped(&fd, &pg) == 0);
-	CHECK(signalled_waiter(sa_flags, &w, fd, pg, &sn) == 0);
-	CHECK(release_to_waiter(fd, &w) == 0);
+	t_open_mapped(&fd, &pg);
+	signalled_waiter(sa_flags, &w, fd, pg, &sn);
+	t_release_to_waiter(fd, &w);
 	CHECK_CMP(w.rel_ret, ==, 0);
 	/* The handler did run (standard signals coalesce: at least once). */
 	CHECK_CMP(atomic_load(&sig_count), >=, 1);
-	return detach_uncatch_close(fd, pg);
+	detach_uncatch_close(fd, pg);
 }
 
-static int signal_with_restart_keeps_waiting(void)
+static void signal_with_restart_keeps_waiting(void)
 {
-	return signalled_waiter_keeps_waiting(SA_RESTART);
+	signalled_waiter_keeps_waiting(SA_RESTART);
 }
 
-static int signal_without_restart_keeps_waiting(void)
+static void signal_without_restart_keeps_waiting(void)
 {
-	return signalled_waiter_keeps_waiting(0);
+	signalled_waiter_keeps_waiting(0);
 }
 
 /*
@@ -112,24 +110,23 @@ static int signal_without_restart_keeps_waiting(void)
  * while the main thread still holds the GIL (the GIL locked, at the main
  * thread's switch_number).  The wait then goes on and ends with the GIL.
  */
-static int signal_handler_runs_during_the_wait(void)
+static void signal_handler_runs_during_the_wait(void)
 {
 	const struct gil_page *pg;
-	struct waiter w;
+	struct t_waiter w;
 	int during;
 	__u64 sn;
 	int fd;
 
-	CHECK(open_mapped(&fd, &pg) == 0);
-	CHECK(signalled_waiter(0, &w, fd, pg, &sn) == 0);
+	t_open_mapped(&fd, &pg);
+	signalled_waiter(0, &w, fd, pg, &sn);
 	during = atomic_load(&sig_count);
-	CHECK(release_to_waiter(fd, &w) == 0);
-	CHECK(detach_uncatch_close(fd, pg) == 0);
+	t_release_to_waiter(fd, &w);
+	detach_uncatch_close(fd, pg);
 	CHECK_CMP(during, >=, 1);
 	CHECK_CMP(atomic_load(&sig_locked_seen), ==, 1);
 	CHECK_CMP(atomic_load(&sig_switch_seen), ==, sn);
 	CHECK_CMP(w.sn_after_acquire, ==, sn + 1);
-	return 0;
 }
 
 /*
@@ -138,36 +135,36 @@ static int signal_handler_runs_during_the_wait(void)
  * when it began: not from time 0 (a restarted take that found the GIL free
  * did not read the clock).
  */
-static int restarted_take_counts_its_wait(void)
+static void restarted_take_counts_its_wait(void)
 {
 	const struct gil_page *pg;
 	struct gil_stats st;
-	struct waiter w;
+	struct t_waiter w;
 	int64_t t0, t1;
 	int fd;
 
-	CHECK(open_mapped(&fd, &pg) == 0);
-	CHECK(gil_set_interval(fd, 10000000) == 0);	/* no drop request */
-	CHECK(catch_usr1(SA_RESTART, NULL) == 0);
+	t_open_mapped(&fd, &pg);
+	CHECK(t_set_interval(fd, 10000000) == 0);	/* no drop request */
+	catch_usr1(SA_RESTART, NULL);
 	atomic_store(&sig_sleep_ms, 100);
-	CHECK(attach_acquire(fd) == 0);
-	t0 = now_ns();
-	CHECK(waiter_start_blocked(&w, fd, pg, 0) == 0);
-	sleep_ms(20);
+	t_attach_acquire(fd);
+	t0 = t_now_ns();
+	t_waiter_start_blocked(&w, fd, pg, 0);
+	t_sleep_ms(20);
 	CHECK(pthread_kill(w.th, SIGUSR1) == 0);
-	while (!atomic_load(&sig_count) && now_ns() - t0 < 5000000000ll)
-		sleep_us(200);
+	while (!atomic_load(&sig_count) && t_now_ns() - t0 < 5000000000ll)
+		t_sleep_us(200);
 	CHECK_CMP(atomic_load(&sig_count), ==, 1);
 	/* Released while the waiter is in its handler, away from the wait. */
 	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
-	CHECK(join_within(w.th, 5000) == 0);
-	t1 = now_ns();
+	CHECK(t_join_within(w.th, 5000) == 0);
+	t1 = t_now_ns();
 	CHECK_CMP(w.acq_ret, ==, 0);
-	CHECK(gil_stats(fd, &st) == 0);
+	CHECK(t_gil_stats(fd, &st) == 0);
 	CHECK_CMP(st.contended, ==, 1);
 	CHECK_CMP(st.wait_ns, >=, 20000000);
 	CHECK_CMP(st.wait_ns, <=, t1 - t0);
-	return detach_uncatch_close(fd, pg);
+	detach_uncatch_close(fd, pg);
 }
 
 struct pelter {
@@ -183,7 +180,7 @@ static void *pelter_main(void *arg)
 	while (!atomic_load(&p->stop)) {
 		if (pthread_kill(p->target, SIGUSR1) == 0)
 			p->sent++;
-		sleep_us(2000);
+		t_sleep_us(2000);
 	}
 	return NULL;
 }
@@ -194,36 +191,35 @@ static void *pelter_main(void *arg)
  * passed.  (Were each signal to restart the wait, and with it the
  * interval, a thread under a profiling timer would never ask for the GIL.)
  */
-static int signals_do_not_delay_drop_request(void)
+static void signals_do_not_delay_drop_request(void)
 {
 	const struct gil_page *pg;
 	struct pelter p;
-	struct waiter w;
+	struct t_waiter w;
 	pthread_t pth;
 	int64_t elapsed;
 	int fd, got;
 
-	CHECK(open_mapped(&fd, &pg) == 0);
-	CHECK(catch_usr1(SA_RESTART, NULL) == 0);
+	t_open_mapped(&fd, &pg);
+	catch_usr1(SA_RESTART, NULL);
 
-	CHECK(gil_set_interval(fd, 50000) == 0);
-	CHECK(attach_acquire(fd) == 0);
-	CHECK(waiter_start_blocked(&w, fd, pg, 0) == 0);
+	CHECK(t_set_interval(fd, 50000) == 0);
+	t_attach_acquire(fd);
+	t_waiter_start_blocked(&w, fd, pg, 0);
 	memset(&p, 0, sizeof(p));
 	p.target = w.th;
 	atomic_init(&p.stop, 0);
 	CHECK(pthread_create(&pth, NULL, pelter_main, &p) == 0);
-	got = wait_drop_request(pg, 3000);
-	elapsed = now_ns() - w.t_before_acquire;
+	got = t_wait_drop_request(pg, 3000);
+	elapsed = t_now_ns() - w.t_before_acquire;
 	atomic_store(&p.stop, 1);
-	CHECK(join_within(pth, 5000) == 0);
+	CHECK(t_join_within(pth, 5000) == 0);
 	printf("    %ld signals sent, drop request %s after %lld ms\n",
-	       p.sent, got ? "not seen" : "seen", (long long)MS(elapsed));
-	CHECK(release_to_waiter(fd, &w) == 0);
-	CHECK(detach_uncatch_close(fd, pg) == 0);
+	       p.sent, got ? "not seen" : "seen", (long long)T_MS(elapsed));
+	t_release_to_waiter(fd, &w);
+	detach_uncatch_close(fd, pg);
 	CHECK(got == 0);
 	CHECK_CMP(elapsed, >=, 50000000);
-	return 0;
 }
 
 /*
@@ -232,7 +228,17 @@ static int signals_do_not_delay_drop_request(void)
  * promptly, and the parent's release, a forced one with nobody left
  * waiting, does not block.
  */
-static int sigkill_of_waiting_process(void)
+/* The child: it waits for the GIL, until it is killed. */
+static void attach_and_wait(void *arg)
+{
+	int fd = *(int *)arg;
+
+	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
+	ioctl(fd, GIL_IOC_ACQUIRE);
+	T_FAIL("ACQUIRE returned: it should still wait");
+}
+
+static void sigkill_of_waiting_process(void)
 {
 	const struct gil_page *pg;
 	struct gil_stats st;
@@ -240,92 +246,90 @@ static int sigkill_of_waiting_process(void)
 	pid_t pid;
 	int fd;
 
-	CHECK(open_mapped(&fd, &pg) == 0);
-	CHECK(gil_set_interval(fd, 5000) == 0);
-	CHECK(attach_acquire(fd) == 0);
-	pid = test_fork(30);
-	CHECK(pid >= 0);
-	if (pid == 0) {
-		if (ioctl(fd, GIL_IOC_ATTACH))
-			_exit(2);
-		ioctl(fd, GIL_IOC_ACQUIRE);
-		_exit(3);	/* should never get here */
-	}
-	CHECK(wait_in_ioctl(pid, pid, GIL_IOC_ACQUIRE, 10000) == 0);
-	CHECK(wait_drop_request(pg, 10000) == 0);
-	t = now_ns();
-	CHECK(sigkill_child(pid) == 0);
-	CHECK_CMP(now_ns() - t, <, 5000000000ll);
+	t_open_mapped(&fd, &pg);
+	CHECK(t_set_interval(fd, 5000) == 0);
+	t_attach_acquire(fd);
+	pid = t_fork_child(30, attach_and_wait, &fd);
+	CHECK(t_wait_in_ioctl(pid, pid, GIL_IOC_ACQUIRE, 10000) == 0);
+	CHECK(t_wait_drop_request(pg, 10000) == 0);
+	t = t_now_ns();
+	t_sigkill_child(pid);
+	CHECK_CMP(t_now_ns() - t, <, 5000000000ll);
 	/* The GIL is still ours; the release cannot wait for the dead. */
-	CHECK_CMP(PAGE_LOAD(pg->locked), ==, 1);
-	t = now_ns();
+	CHECK_CMP(T_PAGE_LOAD(pg->locked), ==, 1);
+	t = t_now_ns();
 	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
-	CHECK_CMP(now_ns() - t, <, 5000000000ll);
-	CHECK(gil_stats(fd, &st) == 0);
+	CHECK_CMP(t_now_ns() - t, <, 5000000000ll);
+	CHECK(t_gil_stats(fd, &st) == 0);
 	CHECK_CMP(st.acquisitions, ==, 1);
 	CHECK_CMP(st.owner_deaths, ==, 0);
 	/* And it works on. */
 	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
 	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
-	return detach_close_gil(fd, pg);
+	t_detach_close_gil(fd, pg);
 }
 
 /*
  * A whole multi-threaded process dies promptly on SIGKILL while one of its
  * threads waits in ACQUIRE and another holds the GIL.
  */
-static int sigkill_of_process_with_holder_and_waiter(void)
+/* The child: it holds, a thread of it waits; it says so and sleeps. */
+static void holder_and_waiter(void *arg)
+{
+	const struct t_gil *g = arg;
+	struct t_waiter w;
+
+	t_attach_acquire(g->fd);
+	t_waiter_init(&w, g->fd, g->pg, 0);
+	CHECK(t_waiter_start(&w) == 0);
+	CHECK(t_waiter_blocked(&w, 10000) == 0);
+	CHECK(write(g->pipe[1], "w", 1) == 1);
+	for (;;)
+		pause();
+}
+
+static void sigkill_of_process_with_holder_and_waiter(void)
 {
 	const struct gil_page *pg;
-	int fd, p[2];
+	struct t_gil g;
 	int64_t t;
+	int fd;
+
 	pid_t pid;
 	char c;
 
-	CHECK(open_mapped(&fd, &pg) == 0);
-	CHECK(pipe(p) == 0);
-	pid = test_fork(30);
-	CHECK(pid >= 0);
-	if (pid == 0) {
-		struct waiter w;
-
-		if (ioctl(fd, GIL_IOC_ATTACH) || ioctl(fd, GIL_IOC_ACQUIRE))
-			_exit(2);
-		waiter_init(&w, fd, pg, 0);
-		if (waiter_start(&w) || waiter_blocked(&w, 10000))
-			_exit(3);
-		if (write(p[1], "w", 1) != 1)
-			_exit(4);
-		for (;;)
-			pause();
-	}
-	close(p[1]);
-	CHECK(read(p[0], &c, 1) == 1);
-	close(p[0]);
-	t = now_ns();
-	CHECK(sigkill_child(pid) == 0);
-	CHECK_CMP(now_ns() - t, <, 5000000000ll);
+	t_open_mapped(&g.fd, &g.pg);
+	fd = g.fd;
+	pg = g.pg;
+	CHECK(pipe(g.pipe) == 0);
+	pid = t_fork_child(30, holder_and_waiter, &g);
+	close(g.pipe[1]);
+	CHECK(read(g.pipe[0], &c, 1) == 1);
+	close(g.pipe[0]);
+	t = t_now_ns();
+	t_sigkill_child(pid);
+	CHECK_CMP(t_now_ns() - t, <, 5000000000ll);
 	/*
 	 * The GIL outlives the process in our descriptor.  Its holder died
 	 * holding it: we recover it, told so.
 	 */
 	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
-	t = now_ns();
+	t = t_now_ns();
 	CHECK_ERR(ioctl(fd, GIL_IOC_ACQUIRE), EOWNERDEAD);
-	CHECK_CMP(now_ns() - t, <, 5000000000ll);
-	CHECK_CMP(PAGE_LOAD(pg->locked), ==, 1);
+	CHECK_CMP(t_now_ns() - t, <, 5000000000ll);
+	CHECK_CMP(T_PAGE_LOAD(pg->locked), ==, 1);
 	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
-	return detach_close_gil(fd, pg);
+	t_detach_close_gil(fd, pg);
 }
 
 int main(void)
 {
-	RUN(signal_with_restart_keeps_waiting);
-	RUN(signal_without_restart_keeps_waiting);
-	RUN(signal_handler_runs_during_the_wait);
-	RUN(restarted_take_counts_its_wait);
-	RUN(signals_do_not_delay_drop_request);
-	RUN(sigkill_of_waiting_process);
-	RUN(sigkill_of_process_with_holder_and_waiter);
-	return harness_exit();
+	T_RUN(signal_with_restart_keeps_waiting);
+	T_RUN(signal_without_restart_keeps_waiting);
+	T_RUN(signal_handler_runs_during_the_wait);
+	T_RUN(restarted_take_counts_its_wait);
+	T_RUN(signals_do_not_delay_drop_request);
+	T_RUN(sigkill_of_waiting_process);
+	T_RUN(sigkill_of_process_with_holder_and_waiter);
+	return t_exit_status();
 }

@@ -17,71 +17,57 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
-#include "harness.h"
+#include "uapi.h"
 
 #define STOP_BOUND_MS	1000
 #define STATE_SAMPLES	200	/* of a waiter's state, 1 ms apart */
 
+static void waiting_child(void *arg)
+{
+	const struct t_gil *g = arg;
+
+	t_attach_acquire(g->fd);
+	CHECK(T_PAGE_LOAD(g->pg->locked));
+	CHECK(ioctl(g->fd, GIL_IOC_RELEASE) == 0);
+}
+
 /*
  * A child process that attaches to @fd and waits in ACQUIRE (its parent
- * holds the GIL), then checks it holds, releases and exits 0.  Its result
- * is its exit status: 2 attach, 3 acquire, 4 not holding after, 5 release.
+ * holds the GIL), then checks it holds, releases and exits 0.
  */
 static pid_t fork_waiting_child(int fd, const struct gil_page *pg)
 {
-	pid_t pid = test_fork(60);
+	struct t_gil g = { .fd = fd, .pg = pg };
 
-	if (pid == 0) {
-		if (ioctl(fd, GIL_IOC_ATTACH))
-			_exit(2);
-		if (ioctl(fd, GIL_IOC_ACQUIRE))
-			_exit(3);
-		if (!PAGE_LOAD(pg->locked))
-			_exit(4);
-		if (ioctl(fd, GIL_IOC_RELEASE))
-			_exit(5);
-		_exit(0);
-	}
-	return pid;
+	return t_fork_child(60, waiting_child, &g);
 }
 
 /*
  * Open a GIL, take it, and fork a child that waits for it: *pidp, once it
  * sleeps in ACQUIRE.
  */
-static int start_waiting_child(int *fd, const struct gil_page **pg,
-			       pid_t *pidp)
+static void start_waiting_child(int *fd, const struct gil_page **pg,
+				pid_t *pidp)
 {
-	CHECK(open_mapped(fd, pg) == 0);
-	CHECK(attach_acquire(*fd) == 0);
+	t_open_mapped(fd, pg);
+	t_attach_acquire(*fd);
 	*pidp = fork_waiting_child(*fd, *pg);
-	CHECK(*pidp > 0);
-	CHECK(wait_in_ioctl(*pidp, *pidp, GIL_IOC_ACQUIRE, 5000) == 0);
-	return 0;
+	CHECK(t_wait_in_ioctl(*pidp, *pidp, GIL_IOC_ACQUIRE, 5000) == 0);
 }
 
 /* The child waits again; given the GIL, it takes it and exits 0. */
-static int finish_waiting_child(int fd, const struct gil_page *pg, pid_t pid)
+static void finish_waiting_child(int fd, const struct gil_page *pg, pid_t pid)
 {
-	CHECK(wait_in_ioctl(pid, pid, GIL_IOC_ACQUIRE, 5000) == 0);
+	CHECK(t_wait_in_ioctl(pid, pid, GIL_IOC_ACQUIRE, 5000) == 0);
 	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
-	CHECK(child_ok(pid, 10000));
-	return detach_close_gil(fd, pg);
-}
-
-/* The check @why failed: end the waiting child, fail the test. */
-static int give_up_on_child(int fd, pid_t pid, const char *why)
-{
-	ioctl(fd, GIL_IOC_RELEASE);
-	sigkill_child(pid);
-	printf("    %s\n", why);
-	return -1;
+	CHECK(t_child_ok(pid, 10000));
+	t_detach_close_gil(fd, pg);
 }
 
 /* Wait for @pid to report a stop (WUNTRACED, or a ptrace stop). */
 static int stopped_within(pid_t pid, long ms, int *status, int flags)
 {
-	int64_t deadline = now_ns() + ms * 1000000;
+	int64_t deadline = t_now_ns() + ms * 1000000;
 	pid_t r;
 
 	for (;;) {
@@ -92,9 +78,9 @@ static int stopped_within(pid_t pid, long ms, int *status, int flags)
 			printf("    child ended instead (status 0x%x)\n", *status);
 			return -1;
 		}
-		if (r < 0 || now_ns() > deadline)
+		if (r < 0 || t_now_ns() > deadline)
 			return -1;
-		sleep_us(1000);
+		t_sleep_us(1000);
 	}
 }
 
@@ -103,66 +89,65 @@ static int stopped_within(pid_t pid, long ms, int *status, int flags)
  * its look at the holder every 10 ms), so one read may catch it running:
  * sample its state over 200 ms.
  */
-static int waiter_state_is_s(void)
+static void waiter_state_is_s(void)
 {
 	const struct gil_page *pg;
 	int i, asleep = 0, uninterruptible = 0;
-	struct waiter w;
+	struct t_waiter w;
 	char s;
 	int fd;
 
-	CHECK(open_mapped(&fd, &pg) == 0);
-	CHECK(attach_acquire(fd) == 0);
-	CHECK(waiter_start_blocked(&w, fd, pg, 0) == 0);
+	t_open_mapped(&fd, &pg);
+	t_attach_acquire(fd);
+	t_waiter_start_blocked(&w, fd, pg, 0);
 	for (i = 0; i < STATE_SAMPLES; i++) {
-		s = task_state(getpid(), w.tid);
+		s = t_task_state(getpid(), w.tid);
 		asleep += s == 'S';
 		uninterruptible += s == 'D';
-		sleep_us(1000);
+		t_sleep_us(1000);
 	}
-	CHECK(release_to_waiter(fd, &w) == 0);
+	t_release_to_waiter(fd, &w);
 	printf("    a waiter's state: S %d times, D %d times in %d\n",
 	       asleep, uninterruptible, STATE_SAMPLES);
 	CHECK_CMP(uninterruptible, ==, 0);
 	CHECK_CMP(asleep, >, 0);
-	return detach_close_gil(fd, pg);
+	t_detach_close_gil(fd, pg);
 }
 
 /* Ctrl-Z on a process whose thread waits: the stop is reported at once. */
-static int sigstop_stops_a_waiting_process(void)
+static void sigstop_stops_a_waiting_process(void)
 {
 	const struct gil_page *pg;
 	int64_t t;
 	int fd, status;
 	pid_t pid;
 
-	CHECK(start_waiting_child(&fd, &pg, &pid) == 0);
-	t = now_ns();
+	start_waiting_child(&fd, &pg, &pid);
+	t = t_now_ns();
 	CHECK(kill(pid, SIGSTOP) == 0);
 	if (stopped_within(pid, STOP_BOUND_MS, &status, WUNTRACED))
-		return give_up_on_child(fd, pid, "the stop was not reported");
-	printf("    stopped after %lld ms\n", (long long)MS(now_ns() - t));
+		T_FAIL("the stop was not reported");
+	printf("    stopped after %lld ms\n", (long long)T_MS(t_now_ns() - t));
 	CHECK_CMP(WSTOPSIG(status), ==, SIGSTOP);
 	CHECK(kill(pid, SIGCONT) == 0);
-	return finish_waiting_child(fd, pg, pid);
+	finish_waiting_child(fd, pg, pid);
 }
 
 /* What gdb -p and strace -p do to a thread: it stops at once. */
-static int ptrace_interrupt_of_a_waiter(void)
+static void ptrace_interrupt_of_a_waiter(void)
 {
 	const struct gil_page *pg;
 	int fd, status;
 	pid_t pid;
 
-	CHECK(start_waiting_child(&fd, &pg, &pid) == 0);
+	start_waiting_child(&fd, &pg, &pid);
 	CHECK(ptrace(PTRACE_SEIZE, pid, 0, 0) == 0);
 	CHECK(ptrace(PTRACE_INTERRUPT, pid, 0, 0) == 0);
 	if (stopped_within(pid, STOP_BOUND_MS, &status, __WALL))
-		return give_up_on_child(fd, pid,
-					"PTRACE_INTERRUPT did not stop the waiter");
+		T_FAIL("PTRACE_INTERRUPT did not stop the waiter");
 	CHECK_CMP(status >> 16, ==, PTRACE_EVENT_STOP);
 	CHECK(ptrace(PTRACE_DETACH, pid, 0, 0) == 0);
-	return finish_waiting_child(fd, pg, pid);
+	finish_waiting_child(fd, pg, pid);
 }
 
 static atomic_int handled;
@@ -181,82 +166,82 @@ static void count_signal(int sig)
  * The wait goes on after the request, until we release: as long as the
  * 1000 round trips take (seconds, on a loaded host).
  */
-static int signals_1000_times_during_one_wait(void)
+static void signals_1000_times_during_one_wait(void)
 {
 	const long interval_us = 500000;
 	struct sigaction sa = { .sa_handler = count_signal };
 	const struct gil_page *pg;
 	int64_t requested_at = 0;
-	struct waiter w;
+	struct t_waiter w;
 	int i, fd;
 
-	CHECK(open_mapped(&fd, &pg) == 0);
-	CHECK(gil_set_interval(fd, interval_us) == 0);
+	t_open_mapped(&fd, &pg);
+	CHECK(t_set_interval(fd, interval_us) == 0);
 	CHECK(sigaction(SIGUSR1, &sa, NULL) == 0);
 	atomic_store(&handled, 0);
-	CHECK(attach_acquire(fd) == 0);
-	CHECK(waiter_start_blocked(&w, fd, pg, 0) == 0);
+	t_attach_acquire(fd);
+	t_waiter_start_blocked(&w, fd, pg, 0);
 	for (i = 1; i <= 1000; i++) {
-		int64_t deadline = now_ns() + 2000000000ll;
+		int64_t deadline = t_now_ns() + 2000000000ll;
 
 		CHECK(pthread_kill(w.th, SIGUSR1) == 0);
-		while (atomic_load(&handled) < i && now_ns() < deadline)
-			if (!requested_at && drop_requested(pg))
-				requested_at = now_ns();
+		while (atomic_load(&handled) < i && t_now_ns() < deadline)
+			if (!requested_at && t_drop_requested(pg))
+				requested_at = t_now_ns();
 		CHECK_CMP(atomic_load(&handled), ==, i);
-		CHECK_CMP(atomic_load(&w.state), ==, W_ACQUIRING);
+		CHECK_CMP(atomic_load(&w.state), ==, T_W_ACQUIRING);
 	}
 	printf("    1000 signals handled in %lld ms of the wait\n",
-	       (long long)MS(now_ns() - w.t_before_acquire));
+	       (long long)T_MS(t_now_ns() - w.t_before_acquire));
 	if (!requested_at) {
-		CHECK(wait_drop_request(pg, 5000) == 0);
-		requested_at = now_ns();
+		CHECK(t_wait_drop_request(pg, 5000) == 0);
+		requested_at = t_now_ns();
 	}
-	CHECK(release_to_waiter(fd, &w) == 0);
+	t_release_to_waiter(fd, &w);
 	signal(SIGUSR1, SIG_DFL);
 	printf("    drop request %lld ms after the wait began (interval %ld ms)\n",
-	       (long long)MS(requested_at - w.t_before_acquire),
+	       (long long)T_MS(requested_at - w.t_before_acquire),
 	       interval_us / 1000);
 	CHECK_CMP(requested_at - w.t_before_acquire, <, 2 * interval_us * 1000);
 	CHECK_CMP(w.acq_ret, ==, 0);
-	return detach_close_gil(fd, pg);
+	t_detach_close_gil(fd, pg);
 }
 
 /* Under fifo a waiter interrupted by signals keeps its place in line. */
-static int interrupted_waiter_keeps_its_place(void)
+static void interrupted_waiter_keeps_its_place(void)
 {
 	struct sigaction sa = { .sa_handler = count_signal };
 	const struct gil_page *pg;
-	struct waiter first, second;
+	struct t_waiter first, second;
 	__u32 fifo = GIL_POLICY_FIFO;
 	int i, fd;
 
-	CHECK(open_mapped(&fd, &pg) == 0);
+	t_open_mapped(&fd, &pg);
 	CHECK(ioctl(fd, GIL_IOC_SET_POLICY, &fifo) == 0);
-	CHECK(gil_set_interval(fd, 3600000000ll) == 0);
+	CHECK(t_set_interval(fd, 3600000000ll) == 0);
 	CHECK(sigaction(SIGUSR1, &sa, NULL) == 0);
 	atomic_store(&handled, 0);
-	CHECK(attach_acquire(fd) == 0);
-	CHECK(waiter_start_blocked(&first, fd, pg, 1) == 0);
-	CHECK(waiter_start_blocked(&second, fd, pg, 0) == 0);
+	t_attach_acquire(fd);
+	t_waiter_start_blocked(&first, fd, pg, 1);
+	t_waiter_start_blocked(&second, fd, pg, 0);
 	for (i = 1; i <= 100; i++) {
-		int64_t deadline = now_ns() + 200000000;
+		int64_t deadline = t_now_ns() + 200000000;
 
 		CHECK(pthread_kill(first.th, SIGUSR1) == 0);
-		while (atomic_load(&handled) < i && now_ns() < deadline)
+		while (atomic_load(&handled) < i && t_now_ns() < deadline)
 			;
 		CHECK_CMP(atomic_load(&handled), ==, i);
 	}
-	CHECK(wait_in_ioctl(getpid(), first.tid, GIL_IOC_ACQUIRE, 5000) == 0);
+	CHECK(t_wait_in_ioctl(getpid(), first.tid, GIL_IOC_ACQUIRE, 5000) == 0);
 	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
-	CHECK(waiter_reach(&first, W_HOLDING, 5000) == 0);
+	CHECK(t_waiter_reach(&first, T_W_HOLDING, 5000) == 0);
 	CHECK_CMP(first.acq_ret, ==, 0);
-	CHECK_CMP(atomic_load(&second.state), ==, W_ACQUIRING);
-	CHECK(waiter_let_go(&first) == 0);
-	CHECK(join_within(second.th, 5000) == 0);
+	CHECK_CMP(atomic_load(&second.state), ==, T_W_ACQUIRING);
+	t_waiter_let_go(&first);
+	CHECK(t_join_within(second.th, 5000) == 0);
 	CHECK_CMP(second.acq_ret, ==, 0);
 	signal(SIGUSR1, SIG_DFL);
-	return detach_close_gil(fd, pg);
+	t_detach_close_gil(fd, pg);
 }
 
 /* A thread that exits from its signal handler, never back in its wait. */
@@ -271,64 +256,64 @@ static void exit_thread(int sig)
  * waiter is killed.  No one waits any more: the drop request is withdrawn
  * and no waiter is left counted.
  */
-static int waiter_that_exits_while_away_leaves_the_line(void)
+static void waiter_that_exits_while_away_leaves_the_line(void)
 {
 	struct sigaction sa = { .sa_handler = exit_thread };
 	const struct gil_page *pg;
-	struct waiter w;
+	struct t_waiter w;
 	long long n = -1;
 	int fd, withdrawn;
 	pid_t pid;
 
-	CHECK(open_mapped(&fd, &pg) == 0);
-	CHECK(gil_set_interval(fd, 1000) == 0);
+	t_open_mapped(&fd, &pg);
+	CHECK(t_set_interval(fd, 1000) == 0);
 	CHECK(sigaction(SIGUSR2, &sa, NULL) == 0);
-	CHECK(attach_acquire(fd) == 0);
-	waiter_init(&w, fd, pg, 0);
-	CHECK(waiter_start(&w) == 0);
-	CHECK(waiter_blocked(&w, 5000) == 0);
-	CHECK(wait_drop_request(pg, 5000) == 0);
+	t_attach_acquire(fd);
+	t_waiter_init(&w, fd, pg, 0);
+	CHECK(t_waiter_start(&w) == 0);
+	CHECK(t_waiter_blocked(&w, 5000) == 0);
+	CHECK(t_wait_drop_request(pg, 5000) == 0);
 	/* The child attaches first: an ATTACH would reap the dead record. */
 	pid = fork_waiting_child(fd, pg);
-	CHECK(pid > 0);
-	CHECK(wait_in_ioctl(pid, pid, GIL_IOC_ACQUIRE, 5000) == 0);
+
+	CHECK(t_wait_in_ioctl(pid, pid, GIL_IOC_ACQUIRE, 5000) == 0);
 	CHECK(pthread_kill(w.th, SIGUSR2) == 0);
 	/* The thread is gone: /proc no longer has it. */
-	for (withdrawn = 0; task_state(getpid(), w.tid) != '?'; withdrawn++) {
+	for (withdrawn = 0; t_task_state(getpid(), w.tid) != '?'; withdrawn++) {
 		CHECK_CMP(withdrawn, <, 5000);
-		sleep_ms(1);
+		t_sleep_ms(1);
 	}
-	CHECK(sigkill_child(pid) == 0);
-	for (withdrawn = 0; withdrawn < 1000 && drop_requested(pg); withdrawn++)
-		sleep_ms(1);
-	n = fdinfo_value(fd, "nr_waiters");
+	t_sigkill_child(pid);
+	for (withdrawn = 0; withdrawn < 1000 && t_drop_requested(pg); withdrawn++)
+		t_sleep_ms(1);
+	n = t_fdinfo_value(fd, "nr_waiters");
 	signal(SIGUSR2, SIG_DFL);
 	printf("    request %s, %lld waiters counted\n",
-	       drop_requested(pg) ? "still posted" : "withdrawn", n);
-	CHECK(!drop_requested(pg));
+	       t_drop_requested(pg) ? "still posted" : "withdrawn", n);
+	CHECK(!t_drop_requested(pg));
 	CHECK_CMP(n, ==, 0);
 	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
-	return detach_close_gil(fd, pg);
+	t_detach_close_gil(fd, pg);
 }
 
 #define CG_DIR "/sys/fs/cgroup/gil-freeze-test"
 
 static int cgroup_frozen(int want, long ms)
 {
-	int64_t deadline = now_ns() + ms * 1000000;
+	int64_t deadline = t_now_ns() + ms * 1000000;
 	char want_line[16];
 
 	snprintf(want_line, sizeof(want_line), "frozen %d", want);
 	for (;;) {
-		char *ev = read_file(CG_DIR "/cgroup.events");
+		char *ev = t_read_file(CG_DIR "/cgroup.events");
 		int ok = ev && strstr(ev, want_line);
 
 		free(ev);
 		if (ok)
 			return 0;
-		if (now_ns() > deadline)
+		if (t_now_ns() > deadline)
 			return -1;
-		sleep_ms(5);
+		t_sleep_ms(5);
 	}
 }
 
@@ -353,7 +338,7 @@ static void *freeze_child_thread(void *arg)
 }
 
 /* docker pause, systemd freeze: the cgroup v2 freezer. */
-static int cgroup_freezer_freezes_waiters(void)
+static void cgroup_freezer_freezes_waiters(void)
 {
 	const struct gil_page *pg;
 	int fd, frozen, thawed, i;
@@ -364,16 +349,16 @@ static int cgroup_freezer_freezes_waiters(void)
 		SKIP("no cgroup2 at /sys/fs/cgroup");
 	rmdir(CG_DIR);
 	CHECK(mkdir(CG_DIR, 0755) == 0);
-	CHECK(open_mapped(&fd, &pg) == 0);
-	CHECK(attach_acquire(fd) == 0);
-	pid = test_fork(60);
+	t_open_mapped(&fd, &pg);
+	t_attach_acquire(fd);
+	pid = t_fork(60);
 	CHECK(pid >= 0);
 	if (pid == 0) {
 		struct freeze_child fc = { .fd = fd };
 		pthread_t th[3];
 
 		snprintf(pid_s, sizeof(pid_s), "%d", (int)getpid());
-		if (write_text(CG_DIR "/cgroup.procs", pid_s))
+		if (t_write_text(CG_DIR "/cgroup.procs", pid_s))
 			_exit(2);
 		for (i = 0; i < 3; i++)
 			if (pthread_create(&th[i], NULL, freeze_child_thread, &fc))
@@ -393,26 +378,26 @@ static int cgroup_freezer_freezes_waiters(void)
 		d = opendir(path);
 		while (d && (de = readdir(d)))
 			if (de->d_name[0] != '.' &&
-			    task_in_ioctl(pid, atoi(de->d_name), GIL_IOC_ACQUIRE))
+			    t_task_in_ioctl(pid, atoi(de->d_name), GIL_IOC_ACQUIRE))
 				n++;
 		if (d)
 			closedir(d);
 		if (n == 3)
 			break;
-		sleep_ms(10);
+		t_sleep_ms(10);
 	}
 	CHECK_CMP(i, <, 500);
-	CHECK(write_text(CG_DIR "/cgroup.freeze", "1") == 0);
+	CHECK(t_write_text(CG_DIR "/cgroup.freeze", "1") == 0);
 	frozen = cgroup_frozen(1, STOP_BOUND_MS);
-	CHECK(write_text(CG_DIR "/cgroup.freeze", "0") == 0);
+	CHECK(t_write_text(CG_DIR "/cgroup.freeze", "0") == 0);
 	thawed = cgroup_frozen(0, 5000);
 	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
-	CHECK(child_ok(pid, 10000));
+	CHECK(t_child_ok(pid, 10000));
 	for (i = 0; i < 100 && rmdir(CG_DIR) && errno == EBUSY; i++)
-		sleep_ms(20);
+		t_sleep_ms(20);
 	CHECK_CMP(frozen, ==, 0);
 	CHECK_CMP(thawed, ==, 0);
-	return detach_close_gil(fd, pg);
+	t_detach_close_gil(fd, pg);
 }
 
 /* ---- a forced releaser, kept in its wait ---------------------------------- */
@@ -434,34 +419,18 @@ struct handshake {
 	int release_ret, release_errno;
 };
 
-/* SCHED_FIFO on CPU 1 until told to stop (10 s at most). */
-static void hog(struct handshake *h)
+/* A child: SCHED_FIFO on CPU 1 until told to stop (10 s at most). */
+static void hog(void *arg)
 {
 	struct sched_param sp = { .sched_priority = 50 };
-	int64_t end = now_ns() + 10000000000ll;
+	int64_t end = t_now_ns() + 10000000000ll;
+	struct handshake *h = arg;
 
-	if (pin_to(1) || sched_setscheduler(0, SCHED_FIFO, &sp))
-		_exit(2);
+	CHECK(pin_to(1) == 0);
+	CHECK(sched_setscheduler(0, SCHED_FIFO, &sp) == 0);
 	atomic_store(&h->hog_ready, 1);
-	while (!atomic_load(&h->hog_stop) && now_ns() < end)
+	while (!atomic_load(&h->hog_stop) && t_now_ns() < end)
 		;
-	_exit(0);
-}
-
-/* On CPU 0: take the GIL; once told, answer the drop request (forced). */
-static void forced_releaser(struct handshake *h, int fd,
-			    const struct gil_page *pg)
-{
-	if (pin_to(0) || ioctl(fd, GIL_IOC_ATTACH) ||
-	    ioctl(fd, GIL_IOC_ACQUIRE))
-		_exit(2);
-	atomic_store(&h->holder_ready, 1);
-	while (!atomic_load(&h->go) || !drop_requested(pg))
-		;
-	errno = 0;
-	h->release_ret = ioctl(fd, GIL_IOC_RELEASE);
-	h->release_errno = errno;
-	_exit(0);
 }
 
 #define RT_RUNTIME "/proc/sys/kernel/sched_rt_runtime_us"
@@ -469,94 +438,104 @@ static void forced_releaser(struct handshake *h, int fd,
 /*
  * A forced release stuck in its handshake: a child (on CPU 0) released the
  * GIL forced, for a waiter thread of ours on CPU 1 that cannot run, as a
- * SCHED_FIFO hog has that CPU (RT throttling off).  Returns 0, or -1 (or
- * SKIP) before any of it.
+ * SCHED_FIFO hog has that CPU (RT throttling off).  SKIPs before any of
+ * it where it cannot be done.
  */
 struct stuck {
 	struct handshake *h;
 	int fd;
 	const struct gil_page *pg;
 	pid_t rel_pid, hog_pid;
-	struct waiter w;
+	struct t_waiter w;
 	char *rt_saved;
 };
 
-static int stuck_handshake(struct stuck *st)
+/*
+ * A child on CPU 0: take the GIL; once told, answer the drop request
+ * (forced).
+ */
+static void forced_releaser(void *arg)
 {
-	st->rt_saved = read_file(RT_RUNTIME);
+	struct stuck *st = arg;
+	struct handshake *h = st->h;
+
+	CHECK(pin_to(0) == 0);
+	t_attach_acquire(st->fd);
+	atomic_store(&h->holder_ready, 1);
+	while (!atomic_load(&h->go) || !t_drop_requested(st->pg))
+		;
+	errno = 0;
+	h->release_ret = ioctl(st->fd, GIL_IOC_RELEASE);
+	h->release_errno = errno;
+}
+
+static void stuck_handshake(struct stuck *st)
+{
+	st->rt_saved = t_read_file(RT_RUNTIME);
 	if (!st->rt_saved)
 		SKIP("no sched_rt_runtime_us");
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
 		SKIP("needs 2 CPUs");
-	st->h = shared_zalloc(sizeof(*st->h));
+	st->h = t_shared_zalloc(sizeof(*st->h));
 	CHECK(st->h);
-	CHECK(open_mapped(&st->fd, &st->pg) == 0);
-	CHECK(gil_set_interval(st->fd, 1000) == 0);
+	t_open_mapped(&st->fd, &st->pg);
+	CHECK(t_set_interval(st->fd, 1000) == 0);
 	/* Under fifo and io the release would hand the GIL over: no wait. */
 	CHECK(ioctl(st->fd, GIL_IOC_SET_POLICY,
 		    &(__u32){ GIL_POLICY_CPYTHON }) == 0);
-	st->rel_pid = test_fork(60);
-	CHECK(st->rel_pid >= 0);
-	if (st->rel_pid == 0)
-		forced_releaser(st->h, st->fd, st->pg);
+	st->rel_pid = t_fork_child(60, forced_releaser, st);
 	while (!atomic_load(&st->h->holder_ready))
-		sleep_us(500);
+		t_sleep_us(500);
 
 	/* The waiter: a thread of ours on CPU 1, where the hog will run. */
 	CHECK(pin_to(1) == 0);
-	waiter_init(&st->w, st->fd, st->pg, 0);
-	CHECK(waiter_start(&st->w) == 0);
+	t_waiter_init(&st->w, st->fd, st->pg, 0);
+	CHECK(t_waiter_start(&st->w) == 0);
 	CHECK(pin_to(0) == 0);
-	CHECK(waiter_blocked(&st->w, 5000) == 0);
-	CHECK(wait_drop_request(st->pg, 5000) == 0);
-	CHECK(write_text(RT_RUNTIME, "-1") == 0);
-	st->hog_pid = test_fork(60);
-	CHECK(st->hog_pid >= 0);
-	if (st->hog_pid == 0)
-		hog(st->h);
+	CHECK(t_waiter_blocked(&st->w, 5000) == 0);
+	CHECK(t_wait_drop_request(st->pg, 5000) == 0);
+	CHECK(t_write_text(RT_RUNTIME, "-1") == 0);
+	st->hog_pid = t_fork_child(60, hog, st->h);
+
 	while (!atomic_load(&st->h->hog_ready))
-		sleep_us(500);
+		t_sleep_us(500);
 	/* The forced release, and the handshake the waiter cannot end. */
 	atomic_store(&st->h->go, 1);
-	CHECK(wait_in_ioctl(st->rel_pid, st->rel_pid, GIL_IOC_RELEASE,
-			    5000) == 0);
-	return 0;
+	CHECK(t_wait_in_ioctl(st->rel_pid, st->rel_pid, GIL_IOC_RELEASE,
+			      5000) == 0);
 }
 
 /* Let the waiter run again, and put RT throttling back. */
-static int unstick(struct stuck *st)
+static void unstick(struct stuck *st)
 {
 	atomic_store(&st->h->hog_stop, 1);
-	CHECK(child_ok(st->hog_pid, 10000));
-	CHECK(write_text(RT_RUNTIME, st->rt_saved) == 0);
+	CHECK(t_child_ok(st->hog_pid, 10000));
+	CHECK(t_write_text(RT_RUNTIME, st->rt_saved) == 0);
 	free(st->rt_saved);
-	return 0;
 }
 
 /*
  * SIGSTOP stops the releaser in its handshake; SIGCONT and the hog's end
  * let the handshake finish.
  */
-static int forced_releaser_stops(void)
+static void forced_releaser_stops(void)
 {
 	struct stuck st;
-	int ret, status, stopped;
+	int status, stopped;
 
-	ret = stuck_handshake(&st);
-	if (ret)
-		return ret;
+	stuck_handshake(&st);
 	CHECK(kill(st.rel_pid, SIGSTOP) == 0);
 	stopped = stopped_within(st.rel_pid, STOP_BOUND_MS, &status,
 				 WUNTRACED);
 	CHECK(kill(st.rel_pid, SIGCONT) == 0);
-	CHECK(unstick(&st) == 0);
-	CHECK(child_ok(st.rel_pid, 10000));
-	CHECK(join_within(st.w.th, 5000) == 0);
+	unstick(&st);
+	CHECK(t_child_ok(st.rel_pid, 10000));
+	CHECK(t_join_within(st.w.th, 5000) == 0);
 	CHECK_CMP(stopped, ==, 0);
 	CHECK_CMP(st.h->release_ret, ==, 0);
 	CHECK_CMP(st.w.acq_ret, ==, 0);
 	munmap(st.h, sizeof(*st.h));
-	return close_gil(st.fd, st.pg);
+	t_close_gil(st.fd, st.pg);
 }
 
 /*
@@ -564,36 +543,34 @@ static int forced_releaser_stops(void)
  * goes away for a signal and exits from its handler: nobody is left to
  * take the GIL, and the release must end.
  */
-static int forced_releaser_outlives_its_waiter(void)
+static void forced_releaser_outlives_its_waiter(void)
 {
 	struct sigaction sa = { .sa_handler = exit_thread };
 	struct stuck st;
-	int ret;
 
 	CHECK(sigaction(SIGUSR2, &sa, NULL) == 0);
-	ret = stuck_handshake(&st);
-	if (ret)
-		return ret;
+	stuck_handshake(&st);
+
 	/* Pending when the waiter wakes: it goes away before it takes. */
 	CHECK(pthread_kill(st.w.th, SIGUSR2) == 0);
-	CHECK(unstick(&st) == 0);
-	CHECK(child_ok(st.rel_pid, 10000));
+	unstick(&st);
+	CHECK(t_child_ok(st.rel_pid, 10000));
 	signal(SIGUSR2, SIG_DFL);
 	CHECK_CMP(st.h->release_ret, ==, 0);
 	munmap(st.h, sizeof(*st.h));
-	return close_gil(st.fd, st.pg);
+	t_close_gil(st.fd, st.pg);
 }
 
 int main(void)
 {
-	RUN(waiter_state_is_s);
-	RUN(sigstop_stops_a_waiting_process);
-	RUN(ptrace_interrupt_of_a_waiter);
-	RUN(signals_1000_times_during_one_wait);
-	RUN(interrupted_waiter_keeps_its_place);
-	RUN(waiter_that_exits_while_away_leaves_the_line);
-	RUN(cgroup_freezer_freezes_waiters);
-	RUN(forced_releaser_stops);
-	RUN(forced_releaser_outlives_its_waiter);
-	return harness_exit();
+	T_RUN(waiter_state_is_s);
+	T_RUN(sigstop_stops_a_waiting_process);
+	T_RUN(ptrace_interrupt_of_a_waiter);
+	T_RUN(signals_1000_times_during_one_wait);
+	T_RUN(interrupted_waiter_keeps_its_place);
+	T_RUN(waiter_that_exits_while_away_leaves_the_line);
+	T_RUN(cgroup_freezer_freezes_waiters);
+	T_RUN(forced_releaser_stops);
+	T_RUN(forced_releaser_outlives_its_waiter);
+	return t_exit_status();
 }

@@ -11,7 +11,7 @@
 #include <sys/statfs.h>
 #include <linux/magic.h>
 
-#include "harness.h"
+#include "uapi.h"
 
 #define TRACEFS "/sys/kernel/tracing"
 #define NO_TRACEFS "tracefs is not mounted at " TRACEFS
@@ -80,10 +80,10 @@ static int parse_event(const char *s, struct event *e)
 	*e = any(type);
 	s += len + 1;
 	while (sscanf(s, " %31[a-z_]=%lld%n", key, &v, &n) == 2) {
-		for (i = 0; i < ARRAY_SIZE(ev_fields); i++)
+		for (i = 0; i < T_ARRAY_SIZE(ev_fields); i++)
 			if (!strcmp(key, ev_fields[i].name))
 				break;
-		if (i < ARRAY_SIZE(ev_fields))
+		if (i < T_ARRAY_SIZE(ev_fields))
 			*ev_field(e, i) = v;
 		else
 			unknown++;
@@ -99,17 +99,40 @@ static int tracefs_mounted(void)
 	return !statfs(TRACEFS, &sfs) && sfs.f_type == TRACEFS_MAGIC;
 }
 
-/* The trace clock and record-cmd found on entry, restored by trace_cleanup(). */
+/*
+ * The trace clock and record-cmd found on entry, restored by
+ * trace_cleanup(); read before the first case, which runs in a process of
+ * its own.
+ */
 static char saved_clock[32];
 static char saved_record_cmd[4];
 
-static int trace_clear(void)
+static void trace_save(void)
+{
+	char *clock, *opt, *b, *e;
+
+	if (!tracefs_mounted())
+		return;
+	opt = t_read_file(TRACEFS "/options/record-cmd");
+	if (opt)
+		snprintf(saved_record_cmd, sizeof(saved_record_cmd), "%c",
+			 opt[0]);
+	free(opt);
+	clock = t_read_file(TRACEFS "/trace_clock");
+	b = clock ? strchr(clock, '[') : NULL;
+	e = b ? strchr(b, ']') : NULL;
+	if (e && e - b - 1 < (long)sizeof(saved_clock))
+		snprintf(saved_clock, sizeof(saved_clock), "%.*s",
+			 (int)(e - b - 1), b + 1);
+	free(clock);
+}
+
+static void trace_clear(void)
 {
 	int fd = open(TRACEFS "/trace", O_WRONLY | O_TRUNC | O_CLOEXEC);
 
 	CHECK(fd >= 0);
 	close(fd);
-	return 0;
 }
 
 /*
@@ -124,42 +147,25 @@ static int trace_clear(void)
  * Our events' own sites are in gil.ko, which no thread runs while we
  * patch them.
  */
-static int trace_begin(void)
+static void trace_begin(void)
 {
-	char *clock, *opt, *b, *e;
-
-	if (!saved_record_cmd[0]) {
-		opt = read_file(TRACEFS "/options/record-cmd");
-		CHECK(opt);
-		snprintf(saved_record_cmd, sizeof(saved_record_cmd), "%c",
-			 opt[0]);
-		free(opt);
-	}
-	CHECK(write_text(TRACEFS "/options/record-cmd", "0") == 0);
-	if (!saved_clock[0]) {
-		clock = read_file(TRACEFS "/trace_clock");
-		CHECK(clock);
-		b = strchr(clock, '[');
-		e = b ? strchr(b, ']') : NULL;
-		if (e && e - b - 1 < (long)sizeof(saved_clock))
-			snprintf(saved_clock, sizeof(saved_clock), "%.*s",
-				 (int)(e - b - 1), b + 1);
-		free(clock);
-	}
-	CHECK(write_text(TRACEFS "/trace_clock", "global") == 0);
-	CHECK(trace_clear() == 0);
-	CHECK(write_text(TRACEFS "/events/gil/enable", "1") == 0);
-	CHECK(write_text(TRACEFS "/tracing_on", "1") == 0);
-	return 0;
+	/* trace_save() read them: trace_cleanup() can put them back. */
+	CHECK(saved_record_cmd[0]);
+	CHECK(saved_clock[0]);
+	CHECK(t_write_text(TRACEFS "/options/record-cmd", "0") == 0);
+	CHECK(t_write_text(TRACEFS "/trace_clock", "global") == 0);
+	trace_clear();
+	CHECK(t_write_text(TRACEFS "/events/gil/enable", "1") == 0);
+	CHECK(t_write_text(TRACEFS "/tracing_on", "1") == 0);
 }
 
 /* Stop recording; the gil events of the trace, in its order, into *t. */
-static int trace_end(struct trace *t)
+static void trace_end(struct trace *t)
 {
 	char *text, *line, *p;
 
-	CHECK(write_text(TRACEFS "/events/gil/enable", "0") == 0);
-	text = read_file(TRACEFS "/trace");
+	CHECK(t_write_text(TRACEFS "/events/gil/enable", "0") == 0);
+	text = t_read_file(TRACEFS "/trace");
 	CHECK(text);
 	t->n = 0;
 	for (line = text; line && *line; line = p) {
@@ -169,22 +175,21 @@ static int trace_end(struct trace *t)
 		if (line[0] == '#')
 			continue;
 		line = strstr(line, ": gil_");
-		if (!line || t->n == (int)ARRAY_SIZE(t->ev))
+		if (!line || t->n == (int)T_ARRAY_SIZE(t->ev))
 			continue;
 		if (parse_event(line + 2, &t->ev[t->n]) >= 0)
 			t->n++;
 	}
 	free(text);
-	return 0;
 }
 
 static void trace_cleanup(void)
 {
-	write_text(TRACEFS "/events/gil/enable", "0");
+	t_write_text(TRACEFS "/events/gil/enable", "0");
 	if (saved_clock[0])
-		write_text(TRACEFS "/trace_clock", saved_clock);
+		t_write_text(TRACEFS "/trace_clock", saved_clock);
 	if (saved_record_cmd[0])
-		write_text(TRACEFS "/options/record-cmd", saved_record_cmd);
+		t_write_text(TRACEFS "/options/record-cmd", saved_record_cmd);
 }
 
 static void print_event(int i, struct event *e)
@@ -192,14 +197,15 @@ static void print_event(int i, struct event *e)
 	size_t f;
 
 	printf("    %3d %s:", i, ev_names[e->type]);
-	for (f = 0; f < ARRAY_SIZE(ev_fields); f++)
+	for (f = 0; f < T_ARRAY_SIZE(ev_fields); f++)
 		if (*ev_field(e, f) != -1)
 			printf(" %s=%lld", ev_fields[f].name, *ev_field(e, f));
 	printf("\n");
 }
 
-static void print_trace(struct trace *t)
+static void print_trace(void *arg)
 {
+	struct trace *t = arg;
 	int i;
 
 	printf("    the trace's %d gil events:\n", t->n);
@@ -213,7 +219,7 @@ static int matches(struct event *e, struct event *pat)
 
 	if (e->type != pat->type)
 		return 0;
-	for (f = 0; f < ARRAY_SIZE(ev_fields); f++)
+	for (f = 0; f < T_ARRAY_SIZE(ev_fields); f++)
 		if (*ev_field(pat, f) != -1 &&
 		    *ev_field(pat, f) != *ev_field(e, f))
 			return 0;
@@ -293,8 +299,8 @@ static long long trace_gil_id(struct trace *t, pid_t tid, long long fd_id)
 }
 
 /* The events of GIL @id, and the counters of GET_STATS, agree. */
-static int expect_counts(struct trace *t, long long id,
-			 const struct gil_stats *st)
+static void expect_counts(struct trace *t, long long id,
+			  const struct gil_stats *st)
 {
 	CHECK_CMP(count_events(t, id, "gil_acquire:"), ==, st->acquisitions);
 	CHECK_CMP(count_events(t, id, "gil_acquire: waited=1"), ==,
@@ -305,11 +311,10 @@ static int expect_counts(struct trace *t, long long id,
 		  st->voluntary_releases);
 	CHECK_CMP(count_events(t, id, "gil_drop_request:"), ==,
 		  st->drop_requests);
-	CHECK_CMP(count_events(t, id, "gil_handoff:"), ==, hist_sum(st));
-	return 0;
+	CHECK_CMP(count_events(t, id, "gil_handoff:"), ==, t_hist_sum(st));
 }
 
-static int trace_events_exist(void)
+static void trace_events_exist(void)
 {
 	char path[128], *fmt;
 	int i;
@@ -320,15 +325,14 @@ static int trace_events_exist(void)
 	for (i = 0; i < EV_TYPES; i++) {
 		snprintf(path, sizeof(path), TRACEFS "/events/gil/%s/format",
 			 ev_names[i]);
-		fmt = read_file(path);
+		fmt = t_read_file(path);
 		CHECK(fmt);
 		CHECK(strstr(fmt, "field:u64 gil;"));
 		free(fmt);
 	}
-	return 0;
 }
 
-static int trace_nothing_while_disabled(void)
+static void trace_nothing_while_disabled(void)
 {
 	struct trace *t = calloc(1, sizeof(*t));
 	int fd;
@@ -336,26 +340,25 @@ static int trace_nothing_while_disabled(void)
 	if (!tracefs_mounted())
 		SKIP(NO_TRACEFS);
 	CHECK(t);
-	CHECK(trace_begin() == 0);
-	CHECK(write_text(TRACEFS "/events/gil/enable", "0") == 0);
-	fd = open_gil();
+	trace_begin();
+	CHECK(t_write_text(TRACEFS "/events/gil/enable", "0") == 0);
+	fd = t_open_dev();
 	CHECK(fd >= 0);
-	CHECK(attach_acquire(fd) == 0);
+	t_attach_acquire(fd);
 	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
-	CHECK(detach_close_gil(fd, NULL) == 0);
-	CHECK(trace_end(t) == 0);
+	t_detach_close_gil(fd, NULL);
+	trace_end(t);
 	if (t->n)
 		print_trace(t);
 	CHECK_CMP(t->n, ==, 0);
 	free(t);
-	return 0;
 }
 
 /*
  * The waiter's drop request, the holder's forced release, the waiter's
  * acquisition and the handoff to it, in this order.
  */
-static int expect_forced_switch(struct trace *t, pid_t me, pid_t waiter,
+static void expect_forced_switch(struct trace *t, pid_t me, pid_t waiter,
 				long long id, const struct gil_stats *st)
 {
 	int acq, req, rel, wacq, hoff, wrel;
@@ -380,12 +383,12 @@ static int expect_forced_switch(struct trace *t, pid_t me, pid_t waiter,
 	wrel = find_event(t, wacq, id, "gil_release: tid=%d forced=0", waiter);
 	CHECK(wrel > wacq);
 
-	return expect_counts(t, id, st);
+	expect_counts(t, id, st);
 }
 
 /* A release to a sleeping waiter: a voluntary release, then a handoff. */
-static int expect_voluntary_handoff(struct trace *t, pid_t me, pid_t waiter,
-				    long long id, const struct gil_stats *st)
+static void expect_voluntary_handoff(struct trace *t, pid_t me, pid_t waiter,
+				     long long id, const struct gil_stats *st)
 {
 	int rel, wacq, hoff;
 
@@ -398,7 +401,7 @@ static int expect_voluntary_handoff(struct trace *t, pid_t me, pid_t waiter,
 	hoff = find_event(t, rel, id, "gil_handoff: from=%d to=%d", me, waiter);
 	CHECK(hoff > rel);
 	CHECK_CMP(t->ev[hoff].latency_ns, <=, t->ev[wacq].wait_ns);
-	return expect_counts(t, id, st);
+	expect_counts(t, id, st);
 }
 
 /*
@@ -407,108 +410,100 @@ static int expect_voluntary_handoff(struct trace *t, pid_t me, pid_t waiter,
  * interval; the waiter sleeps in ACQUIRE until we release); then the
  * trace, which names the GIL as fdinfo does.
  */
-static int trace_handoff(int forced)
+static void trace_handoff(int forced)
 {
 	struct trace *t = calloc(1, sizeof(*t));
 	const struct gil_page *pg;
 	struct gil_stats st;
-	struct waiter w;
+	struct t_waiter w;
 	long long fd_id, id;
-	pid_t me = gettid_();
-	int fd, ret;
+	pid_t me = t_gettid();
+	int fd;
 
 	if (!tracefs_mounted())
 		SKIP(NO_TRACEFS);
 	CHECK(t);
-	CHECK(trace_begin() == 0);
-	CHECK(open_mapped(&fd, &pg) == 0);
-	fd_id = gil_id(fd);
+	trace_begin();
+	t_open_mapped(&fd, &pg);
+	fd_id = t_gil_id(fd);
 	CHECK(fd_id > 0);
-	CHECK(gil_set_interval(fd, forced ? 2000 : 10000000) == 0);
-	CHECK(attach_acquire(fd) == 0);
+	CHECK(t_set_interval(fd, forced ? 2000 : 10000000) == 0);
+	t_attach_acquire(fd);
 	if (forced)
-		CHECK(waiter_start_requesting(&w, fd, pg, 0) == 0);
+		t_waiter_start_requesting(&w, fd, pg, 0);
 	else
-		CHECK(waiter_start_blocked(&w, fd, pg, 0) == 0);
-	CHECK(release_to_waiter(fd, &w) == 0);
-	CHECK(gil_stats(fd, &st) == 0);
-	CHECK(detach_close_gil(fd, pg) == 0);
-	CHECK(trace_end(t) == 0);
+		t_waiter_start_blocked(&w, fd, pg, 0);
+	t_release_to_waiter(fd, &w);
+	CHECK(t_gil_stats(fd, &st) == 0);
+	t_detach_close_gil(fd, pg);
+	trace_end(t);
 
 	id = trace_gil_id(t, me, fd_id);
-	if (id < 0)
-		ret = -1;
-	else if (forced)
-		ret = expect_forced_switch(t, me, w.tid, id, &st);
+	printf("    gil id %lld (fdinfo: %lld), tids %d and %d\n", id, fd_id,
+	       (int)me, (int)w.tid);
+	t_on_fail(print_trace, t);
+	CHECK(id >= 0);
+	if (forced)
+		expect_forced_switch(t, me, w.tid, id, &st);
 	else
-		ret = expect_voluntary_handoff(t, me, w.tid, id, &st);
-	if (ret) {
-		printf("    gil id %lld (fdinfo: %lld), tids %d and %d\n", id,
-		       fd_id, (int)me, (int)w.tid);
-		print_trace(t);
-		return -1;
-	}
+		expect_voluntary_handoff(t, me, w.tid, id, &st);
 	free(t);
-	return 0;
 }
 
-static int trace_forced_switch(void)
+static void trace_forced_switch(void)
 {
-	return trace_handoff(1);
+	trace_handoff(1);
 }
 
-static int trace_voluntary_handoff(void)
+static void trace_voluntary_handoff(void)
 {
-	return trace_handoff(0);
+	trace_handoff(0);
 }
 
 /*
  * A child takes the GIL and exits holding it: no release is traced; our
  * acquisition says owner_died=1.
  */
-static int trace_owner_death(void)
+static void trace_owner_death(void)
 {
 	struct trace *t = calloc(1, sizeof(*t));
 	long long id;
-	pid_t me = gettid_(), pid;
+	pid_t me = t_gettid(), pid;
 	int fd, acq;
 
 	if (!tracefs_mounted())
 		SKIP(NO_TRACEFS);
 	CHECK(t);
-	CHECK(trace_begin() == 0);
-	fd = open_gil();
+	trace_begin();
+	fd = t_open_dev();
 	CHECK(fd >= 0);
-	pid = child_dies_holding(fd);
+	pid = t_child_dies_holding(fd);
 	CHECK(pid > 0);
 	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
 	CHECK_ERR(ioctl(fd, GIL_IOC_ACQUIRE), EOWNERDEAD);
 	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
-	CHECK(detach_close_gil(fd, NULL) == 0);
-	CHECK(trace_end(t) == 0);
+	t_detach_close_gil(fd, NULL);
+	trace_end(t);
 
-	acq = find_event(t, 0, -1, "gil_acquire: tid=%d owner_died=0", pid);
-	id = acq >= 0 ? t->ev[acq].gil : -1;
-	if (acq < 0 || count_events(t, -1, "gil_release: tid=%d", pid) != 0)
-		goto fail;
-	if (find_event(t, acq, id, "gil_acquire: tid=%d owner_died=1 "
-		       "switch_number=2", me) > acq) {
-		free(t);
-		return 0;
-	}
-fail:
 	printf("    child %d, us %d\n", (int)pid, (int)me);
-	print_trace(t);
-	return -1;
+	t_on_fail(print_trace, t);
+	acq = find_event(t, 0, -1, "gil_acquire: tid=%d owner_died=0", pid);
+	CHECK(acq >= 0);
+	id = t->ev[acq].gil;
+	CHECK_CMP(count_events(t, -1, "gil_release: tid=%d", pid), ==, 0);
+	CHECK(find_event(t, acq, id, "gil_acquire: tid=%d owner_died=1 "
+			 "switch_number=2", me) > acq);
+	free(t);
 }
 
 int main(void)
 {
-	RUN(trace_events_exist);
-	RUN(trace_nothing_while_disabled);
-	RUN(trace_forced_switch);
-	RUN(trace_voluntary_handoff);
-	RUN(trace_owner_death);
+	trace_save();
+	T_RUN(trace_events_exist);
+	T_RUN(trace_nothing_while_disabled);
+	T_RUN(trace_forced_switch);
+	T_RUN(trace_voluntary_handoff);
+	T_RUN(trace_owner_death);
 	trace_cleanup();
-	return harness_exit();
+	return t_exit_status();
 }

@@ -4,24 +4,23 @@
 #include <sys/syscall.h>
 #include <linux/gil.h>
 
-#include "harness.h"
+#include "uapi.h"
 
-static int version_matches_header(void)
+static void version_matches_header(void)
 {
 	struct gil_version v = { 0 };
-	int fd = open_gil();
+	int fd = t_open_dev();
 
 	CHECK(fd >= 0);
 	CHECK(ioctl(fd, GIL_IOC_GET_VERSION, &v) == 0);
 	CHECK(v.major == GIL_ABI_MAJOR);
 	CHECK(v.minor == GIL_ABI_MINOR);
 	close(fd);
-	return 0;
 }
 
-static int version_bad_pointer_is_efault(void)
+static void version_bad_pointer_is_efault(void)
 {
-	int fd = open_gil();
+	int fd = t_open_dev();
 
 	CHECK(fd >= 0);
 	CHECK_ERR(ioctl(fd, GIL_IOC_GET_VERSION, NULL), EFAULT);
@@ -30,13 +29,12 @@ static int version_bad_pointer_is_efault(void)
 	CHECK_ERR(ioctl(fd, GIL_IOC_GET_VERSION, (void *)0xffffffff81000000ul),
 		  EFAULT);
 	close(fd);
-	return 0;
 }
 
-static int unknown_commands_are_enotty(void)
+static void unknown_commands_are_enotty(void)
 {
 	struct gil_version v;
-	int fd = open_gil();
+	int fd = t_open_dev();
 
 	CHECK(fd >= 0);
 	CHECK_ERR(ioctl(fd, _IOR(GIL_IOC_MAGIC, 0x7f, struct gil_version), &v),
@@ -48,38 +46,36 @@ static int unknown_commands_are_enotty(void)
 		  ENOTTY);
 	CHECK_ERR(ioctl(fd, 0, 0), ENOTTY);
 	close(fd);
-	return 0;
 }
 
-static int many_opens_are_independent(void)
+static void many_opens_are_independent(void)
 {
 	enum { N = 512 };
 	static int fds[N];
 	struct gil_version v;
 	int i;
 
-	CHECK(open_gils(fds, N) == 0);
+	t_open_gils(fds, N);
 	for (i = 0; i < N; i++)
 		CHECK(ioctl(fds[i], GIL_IOC_GET_VERSION, &v) == 0);
-	return close_gils(fds, N);
+	t_close_gils(fds, N);
 }
 
-static int module_pinned_while_open(void)
+static void module_pinned_while_open(void)
 {
-	int fd = open_gil();
+	int fd = t_open_dev();
 
 	CHECK(fd >= 0);
 	CHECK_ERR(syscall(SYS_delete_module, "gil", O_NONBLOCK), EWOULDBLOCK);
 	close(fd);
-	return 0;
 }
 
 int main(void)
 {
-	RUN(version_matches_header);
-	RUN(version_bad_pointer_is_efault);
-	RUN(unknown_commands_are_enotty);
-	RUN(many_opens_are_independent);
-	RUN(module_pinned_while_open);
-	return harness_exit();
+	T_RUN(version_matches_header);
+	T_RUN(version_bad_pointer_is_efault);
+	T_RUN(unknown_commands_are_enotty);
+	T_RUN(many_opens_are_independent);
+	T_RUN(module_pinned_while_open);
+	return t_exit_status();
 }

@@ -19,7 +19,7 @@
  * with 512 threads at 1 us, no longer crowd out the handoffs: each ends by
  * a release waking it.
  */
-#include "harness.h"
+#include "uapi.h"
 
 #define IO_THREADS	4
 #define RUN_MS		1500
@@ -91,7 +91,7 @@ static void cpu_bound(struct member *me)
 	me->acquisitions++;
 	for (;;) {
 		enter(me);
-		while (!drop_requested(c->pg) && !atomic_load(&c->stop))
+		while (!t_drop_requested(c->pg) && !atomic_load(&c->stop))
 			;
 		leave(me);
 		if (atomic_load(&c->stop))
@@ -147,18 +147,18 @@ static void *member_main(void *arg)
 	return NULL;
 }
 
-static int crowd_run(unsigned int policy, int n)
+static void crowd_run(unsigned int policy, int n)
 {
 	struct crowd c = { .n = n };
 	struct gil_stats st;
 	long total = 0, errors = 0;
-	int64_t begin = now_ns(), start, stop;
+	int64_t begin = t_now_ns(), start, stop;
 	pthread_attr_t attr;
 	__u32 p = policy;
 	int i, started = 0, had_it;
 
-	CHECK(open_mapped(&c.fd, &c.pg) == 0);
-	CHECK(gil_set_interval(c.fd, 1) == 0);
+	t_open_mapped(&c.fd, &c.pg);
+	CHECK(t_set_interval(c.fd, 1) == 0);
 	CHECK(ioctl(c.fd, GIL_IOC_SET_POLICY, &p) == 0);
 	atomic_init(&c.inside, -1);
 	pthread_mutex_init(&c.go_lock, NULL);
@@ -180,21 +180,21 @@ static int crowd_run(unsigned int policy, int n)
 	if (started < n)	/* let those started finish at once */
 		atomic_store(&c.stop, 1);
 	while (atomic_load(&c.ready) < started)
-		sleep_ms(1);
+		t_sleep_ms(1);
 	pthread_mutex_lock(&c.go_lock);
 	c.go = 1;
 	pthread_cond_broadcast(&c.go_cond);
 	pthread_mutex_unlock(&c.go_lock);
-	start = now_ns();
+	start = t_now_ns();
 	if (started == n)
-		sleep_ms(policy == GIL_POLICY_IO ? IO_RUN_MS : RUN_MS);
+		t_sleep_ms(policy == GIL_POLICY_IO ? IO_RUN_MS : RUN_MS);
 	had_it = atomic_load(&c.have_had_it);
-	CHECK(gil_set_interval(c.fd, 3600000000ll) == 0);
+	CHECK(t_set_interval(c.fd, 3600000000ll) == 0);
 	atomic_store(&c.stop, 1);
-	stop = now_ns();
+	stop = t_now_ns();
 	for (i = 0; i < started; i++) {
-		CHECK(join_within(c.m[i].th,
-				  STOP_BOUND_MS - MS(now_ns() - stop)) == 0);
+		CHECK(t_join_within(c.m[i].th, STOP_BOUND_MS -
+				    T_MS(t_now_ns() - stop)) == 0);
 		total += c.m[i].acquisitions;
 		if (c.m[i].err) {
 			if (!errors)
@@ -203,15 +203,15 @@ static int crowd_run(unsigned int policy, int n)
 			errors++;
 		}
 	}
-	CHECK(gil_stats(c.fd, &st) == 0);
+	CHECK(t_gil_stats(c.fd, &st) == 0);
 	printf("    %d threads attached in %lld ms; %d had the GIL in %lld ms; "
 	       "%ld acquisitions, %llu forced switches, %llu direct handoffs; "
 	       "all ended %lld ms after the stop\n", n,
-	       (long long)MS(start - begin), had_it,
-	       (long long)MS(stop - start), total,
+	       (long long)T_MS(start - begin), had_it,
+	       (long long)T_MS(stop - start), total,
 	       (unsigned long long)st.forced_switches,
 	       (unsigned long long)st.direct_handoffs,
-	       (long long)MS(now_ns() - stop));
+	       (long long)T_MS(t_now_ns() - stop));
 	CHECK_CMP(started, ==, n);
 	CHECK_CMP(errors, ==, 0);
 	CHECK_CMP(atomic_load(&c.violations), ==, 0);
@@ -222,13 +222,13 @@ static int crowd_run(unsigned int policy, int n)
 	free(c.m);
 	pthread_cond_destroy(&c.go_cond);
 	pthread_mutex_destroy(&c.go_lock);
-	return close_gil(c.fd, c.pg);
+	t_close_gil(c.fd, c.pg);
 }
 
 #define CROWD(pol, n)							\
-	static int pol##_##n##_waiters(void)				\
+	static void pol##_##n##_waiters(void)				\
 	{								\
-		return crowd_run(GIL_POLICY_##pol, n);			\
+		crowd_run(GIL_POLICY_##pol, n);				\
 	}
 
 CROWD(CPYTHON, 128)
@@ -240,12 +240,12 @@ CROWD(IO, 512)
 
 int main(void)
 {
-	harness_timeout_s = 240;
-	RUN(CPYTHON_128_waiters);
-	RUN(FIFO_128_waiters);
-	RUN(IO_128_waiters);
-	RUN(CPYTHON_512_waiters);
-	RUN(FIFO_512_waiters);
-	RUN(IO_512_waiters);
-	return harness_exit();
+	t_timeout_s = 240;
+	T_RUN(CPYTHON_128_waiters);
+	T_RUN(FIFO_128_waiters);
+	T_RUN(IO_128_waiters);
+	T_RUN(CPYTHON_512_waiters);
+	T_RUN(FIFO_512_waiters);
+	T_RUN(IO_512_waiters);
+	return t_exit_status();
 }

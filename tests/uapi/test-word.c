@@ -4,12 +4,12 @@
  * system call, how the module sees them, and what it makes of a word that
  * userspace scribbled on; its eval breaker (ABI 2.2).
  */
-#include "harness.h"
+#include "uapi.h"
 
 static struct gil_word *map_word(int fd)
 {
-	void *p = mmap(NULL, page_size(), PROT_READ | PROT_WRITE, MAP_SHARED,
-		       fd, page_size());
+	void *p = mmap(NULL, t_page_size(), PROT_READ | PROT_WRITE, MAP_SHARED,
+		       fd, t_page_size());
 
 	return p == MAP_FAILED ? NULL : p;
 }
@@ -37,16 +37,15 @@ static __u32 get_token(int fd)
 }
 
 /* A new GIL under cpython, its two pages, the caller attached: its token. */
-static int open_attached(int *fd, const struct gil_page **pg,
-			 struct gil_word **w, __u32 *token)
+static void open_attached(int *fd, const struct gil_page **pg,
+		   struct gil_word **w, __u32 *token)
 {
-	CHECK(open_mapped(fd, pg) == 0);
+	t_open_mapped(fd, pg);
 	*w = word_of(*fd);
 	CHECK(*w != NULL);
 	CHECK(ioctl(*fd, GIL_IOC_ATTACH) == 0);
 	*token = get_token(*fd);
 	CHECK(*token != 0);
-	return 0;
 }
 
 /* libgil's take through the word (userspace/src/kernel.c), counters too. */
@@ -74,11 +73,11 @@ static int drop_word(struct gil_word *w, __u32 token)
 	return 1;
 }
 
-static int map_word_rules(void)
+static void map_word_rules(void)
 {
-	long ps = page_size();
+	long ps = t_page_size();
 	struct gil_word *w;
-	int fd = open_gil();
+	int fd = t_open_dev();
 	void *p;
 
 	CHECK(fd >= 0);
@@ -98,7 +97,6 @@ static int map_word_rules(void)
 	CHECK(p != MAP_FAILED);
 	munmap(p, ps);
 	close(fd);
-	return 0;
 }
 
 static void *token_of_thread(void *arg)
@@ -113,9 +111,9 @@ static void *token_of_thread(void *arg)
 	return (void *)(uintptr_t)token;
 }
 
-static int tokens_are_per_thread(void)
+static void tokens_are_per_thread(void)
 {
-	int fd = open_gil();
+	int fd = t_open_dev();
 	__u32 token, other;
 	pthread_t th;
 	void *ret;
@@ -132,11 +130,10 @@ static int tokens_are_per_thread(void)
 	other = (__u32)(uintptr_t)ret;
 	CHECK(other != 0 && other != token);
 	close(fd);
-	return 0;
 }
 
 /* A GIL taken through the word is held, as far as every ioctl goes. */
-static int word_take_is_a_hold(void)
+static void word_take_is_a_hold(void)
 {
 	const struct gil_page *pg;
 	struct gil_stats st;
@@ -144,7 +141,7 @@ static int word_take_is_a_hold(void)
 	__u32 token;
 	int fd;
 
-	CHECK(open_attached(&fd, &pg, &w, &token) == 0);
+	open_attached(&fd, &pg, &w, &token);
 	CHECK(take_word(w, token));
 	CHECK_ERR(ioctl(fd, GIL_IOC_ACQUIRE), EDEADLK);
 	CHECK_ERR(ioctl(fd, GIL_IOC_DETACH), EBUSY);
@@ -158,48 +155,48 @@ static int word_take_is_a_hold(void)
 	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
 	CHECK_CMP(WORD_LOAD(w), ==, token);
 	CHECK(drop_word(w, token));
-	CHECK(gil_stats(fd, &st) == 0);
+	CHECK(t_gil_stats(fd, &st) == 0);
 	CHECK_CMP(st.acquisitions, ==, 3);
 	CHECK_CMP(st.voluntary_releases, ==, 3);
 	CHECK_CMP(st.switch_number, ==, 1);
 	CHECK(ioctl(fd, GIL_IOC_DETACH) == 0);
-	munmap(w, page_size());
-	return close_gil(fd, pg);
+	munmap(w, t_page_size());
+	t_close_gil(fd, pg);
 }
 
 /*
  * A waiter makes the module keep the word: the holder's exchange fails and
  * it releases through RELEASE, which hands the word to the waiter.
  */
-static int waiter_sets_kernel_bit(void)
+static void waiter_sets_kernel_bit(void)
 {
 	const struct gil_page *pg;
 	struct gil_word *w;
-	struct waiter wt;
+	struct t_waiter wt;
 	__u32 token;
 	int fd;
 
-	CHECK(open_mapped(&fd, &pg) == 0);
+	t_open_mapped(&fd, &pg);
 	w = word_of(fd);
 	CHECK(w != NULL);
-	CHECK(gil_set_interval(fd, 60000000) == 0);
+	CHECK(t_set_interval(fd, 60000000) == 0);
 	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
 	token = get_token(fd);
 	CHECK(take_word(w, token));
-	CHECK(waiter_start_blocked(&wt, fd, pg, 1) == 0);
+	t_waiter_start_blocked(&wt, fd, pg, 1);
 	CHECK_CMP(WORD_LOAD(w), ==, token | GIL_WORD_KERNEL);
 	CHECK(!drop_word(w, token));
 	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
-	CHECK(waiter_reach(&wt, W_HOLDING, 5000) == 0);
+	CHECK(t_waiter_reach(&wt, T_W_HOLDING, 5000) == 0);
 	CHECK_CMP(wt.acq_ret, ==, 0);
 	/* Nobody waits: the waiter's hold is its own word again. */
 	CHECK_CMP(WORD_LOAD(w) & GIL_WORD_KERNEL, ==, 0);
 	CHECK(WORD_LOAD(w) != 0 && WORD_LOAD(w) != token);
 	CHECK(!take_word(w, token));
-	CHECK(waiter_let_go(&wt) == 0);
+	t_waiter_let_go(&wt);
 	CHECK_CMP(WORD_LOAD(w), ==, 0);
-	munmap(w, page_size());
-	return close_gil(fd, pg);
+	munmap(w, t_page_size());
+	t_close_gil(fd, pg);
 }
 
 /*
@@ -208,18 +205,17 @@ static int waiter_sets_kernel_bit(void)
  * makes it CPU-bound as GIL_POLICY_IO counts it.  The waiter takes the
  * GIL and lets it go; the interval is an hour again.
  */
-static int release_forced(int fd, const struct gil_page *pg)
+static void release_forced(int fd, const struct gil_page *pg)
 {
-	struct waiter wt;
+	struct t_waiter wt;
 
-	CHECK(gil_set_interval(fd, 1000) == 0);
+	CHECK(t_set_interval(fd, 1000) == 0);
 	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
-	CHECK(waiter_start_requesting(&wt, fd, pg, 0) == 0);
-	CHECK(gil_set_interval(fd, GIL_INTERVAL_MAX_US) == 0);
+	t_waiter_start_requesting(&wt, fd, pg, 0);
+	CHECK(t_set_interval(fd, GIL_INTERVAL_MAX_US) == 0);
 	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
-	CHECK(join_within(wt.th, 5000) == 0);
+	CHECK(t_join_within(wt.th, 5000) == 0);
 	CHECK_CMP(wt.acq_ret, ==, 0);
-	return 0;
 }
 
 /*
@@ -227,14 +223,14 @@ static int release_forced(int fd, const struct gil_page *pg)
  * thread I/O-bound again): while one is CPU-bound the word is the
  * module's; with none, takes and releases go through the word.
  */
-static int io_policy_sees_cpu_bound_releases(void)
+static void io_policy_sees_cpu_bound_releases(void)
 {
 	__u32 io = GIL_POLICY_IO, token;
 	const struct gil_page *pg;
 	struct gil_word *w;
 	int fd;
 
-	CHECK(open_mapped(&fd, &pg) == 0);
+	t_open_mapped(&fd, &pg);
 	w = word_of(fd);
 	CHECK(w != NULL);
 	CHECK(ioctl(fd, GIL_IOC_SET_POLICY, &io) == 0);
@@ -242,7 +238,7 @@ static int io_policy_sees_cpu_bound_releases(void)
 	token = get_token(fd);
 	CHECK(take_word(w, token));
 	CHECK(drop_word(w, token));
-	CHECK(release_forced(fd, pg) == 0);
+	release_forced(fd, pg);
 	CHECK_CMP(WORD_LOAD(w), ==, GIL_WORD_KERNEL);
 	CHECK(!take_word(w, token));
 	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
@@ -252,8 +248,8 @@ static int io_policy_sees_cpu_bound_releases(void)
 	CHECK_CMP(WORD_LOAD(w), ==, 0);
 	CHECK(take_word(w, token));
 	CHECK(drop_word(w, token));
-	munmap(w, page_size());
-	return close_gil(fd, pg);
+	munmap(w, t_page_size());
+	t_close_gil(fd, pg);
 }
 
 /*
@@ -261,23 +257,23 @@ static int io_policy_sees_cpu_bound_releases(void)
  * cpython that takes through the module and releases through the word is
  * I/O-bound when the policy becomes io, and the word stays userspace's.
  */
-static int word_release_makes_io_bound(void)
+static void word_release_makes_io_bound(void)
 {
 	__u32 io = GIL_POLICY_IO, token;
 	const struct gil_page *pg;
 	struct gil_word *w;
 	int fd;
 
-	CHECK(open_attached(&fd, &pg, &w, &token) == 0);
-	CHECK(release_forced(fd, pg) == 0);
+	open_attached(&fd, &pg, &w, &token);
+	release_forced(fd, pg);
 	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
 	CHECK(drop_word(w, token));
 	CHECK(ioctl(fd, GIL_IOC_SET_POLICY, &io) == 0);
 	CHECK_CMP(WORD_LOAD(w), ==, 0);
 	CHECK(take_word(w, token));
 	CHECK(drop_word(w, token));
-	munmap(w, page_size());
-	return close_gil(fd, pg);
+	munmap(w, t_page_size());
+	t_close_gil(fd, pg);
 }
 
 struct word_thread {
@@ -297,7 +293,7 @@ static void *take_and_exit(void *arg)
 }
 
 /* A thread that exits holding through the word is an owner death. */
-static int word_holder_exit_is_owner_death(void)
+static void word_holder_exit_is_owner_death(void)
 {
 	const struct gil_page *pg;
 	struct word_thread a;
@@ -305,7 +301,7 @@ static int word_holder_exit_is_owner_death(void)
 	pthread_t th;
 	int fd;
 
-	CHECK(open_mapped(&fd, &pg) == 0);
+	t_open_mapped(&fd, &pg);
 	a.fd = fd;
 	a.w = word_of(fd);
 	CHECK(a.w != NULL);
@@ -317,21 +313,21 @@ static int word_holder_exit_is_owner_death(void)
 	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
 	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
 	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
-	CHECK(gil_stats(fd, &st) == 0);
+	CHECK(t_gil_stats(fd, &st) == 0);
 	CHECK_CMP(st.owner_deaths, ==, 1);
-	munmap(a.w, page_size());
-	return close_gil(fd, pg);
+	munmap(a.w, t_page_size());
+	t_close_gil(fd, pg);
 }
 
 /* A word naming no attached thread is a dead holder, not a crash. */
-static int unknown_token_is_owner_death(void)
+static void unknown_token_is_owner_death(void)
 {
 	const struct gil_page *pg;
 	struct gil_word *w;
 	__u32 token;
 	int fd;
 
-	CHECK(open_attached(&fd, &pg, &w, &token) == 0);
+	open_attached(&fd, &pg, &w, &token);
 	__atomic_store_n(&w->word, GIL_WORD_TOKEN, __ATOMIC_RELAXED);
 	CHECK_ERR(ioctl(fd, GIL_IOC_ACQUIRE), EOWNERDEAD);
 	CHECK_CMP(WORD_LOAD(w), ==, token);
@@ -345,8 +341,8 @@ static int unknown_token_is_owner_death(void)
 	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
 	CHECK_CMP(__atomic_load_n(&w->last_token, __ATOMIC_RELAXED), ==, token);
 	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
-	munmap(w, page_size());
-	return close_gil(fd, pg);
+	munmap(w, t_page_size());
+	t_close_gil(fd, pg);
 }
 
 /*
@@ -385,7 +381,7 @@ static void *race_shutdown(void *arg)
 	return NULL;
 }
 
-static int attach_racing_shutdown_leaves_no_token(void)
+static void attach_racing_shutdown_leaves_no_token(void)
 {
 	pthread_t attacher, shutter;
 	int fds[RACE_GILS], i;
@@ -394,7 +390,7 @@ static int attach_racing_shutdown_leaves_no_token(void)
 	__u32 mine, token;
 
 	for (i = 0; i < RACE_GILS; i++) {
-		fds[i] = open_gil();
+		fds[i] = t_open_dev();
 		CHECK(fds[i] >= 0);
 		r.fd = fds[i];
 		atomic_init(&r.attached, 0);
@@ -405,7 +401,7 @@ static int attach_racing_shutdown_leaves_no_token(void)
 		CHECK(pthread_join(shutter, NULL) == 0);
 		pthread_barrier_destroy(&r.go);
 	}
-	sleep_ms(200);		/* records freed after a grace period are */
+	t_sleep_ms(200);		/* records freed after a grace period are */
 	for (i = 0; i < RACE_GILS; i++) {
 		w = word_of(fds[i]);
 		CHECK(w != NULL);
@@ -417,10 +413,9 @@ static int attach_racing_shutdown_leaves_no_token(void)
 			CHECK_ERR(ioctl(fds[i], GIL_IOC_ACQUIRE), EOWNERDEAD);
 			CHECK(ioctl(fds[i], GIL_IOC_RELEASE) == 0);
 		}
-		munmap(w, page_size());
+		munmap(w, t_page_size());
 		CHECK(close(fds[i]) == 0);
 	}
-	return 0;
 }
 
 /*
@@ -465,7 +460,7 @@ static void *scribble_user(void *arg)
 	return NULL;
 }
 
-static int scribbles_hurt_only_that_gil(void)
+static void scribbles_hurt_only_that_gil(void)
 {
 	enum { USERS = 3 };
 	const struct gil_page *pg;
@@ -476,8 +471,8 @@ static int scribbles_hurt_only_that_gil(void)
 	struct gil_word *ow;
 	int64_t end;
 
-	CHECK(open_mapped(&fd, &pg) == 0);
-	other = open_gil();
+	t_open_mapped(&fd, &pg);
+	other = t_open_dev();
 	CHECK(other >= 0);
 	ow = word_of(other);
 	CHECK(ow != NULL);
@@ -485,12 +480,12 @@ static int scribbles_hurt_only_that_gil(void)
 	s.fd = fd;
 	s.w = word_of(fd);
 	CHECK(s.w != NULL);
-	CHECK(gil_set_interval(fd, 1000) == 0);
+	CHECK(t_set_interval(fd, 1000) == 0);
 	for (i = 0; i < USERS; i++)
 		CHECK(pthread_create(&th[i], NULL, scribble_user, &s) == 0);
 	raw = (__u32 *)s.w;
-	end = now_ns() + 500 * 1000000LL;
-	while (now_ns() < end) {
+	end = t_now_ns() + 500 * 1000000LL;
+	while (t_now_ns() < end) {
 		x = x * 1103515245U + 12345U;
 		/*
 		 * Mostly garbage (tokens here are small: 0x1000 and above names
@@ -503,12 +498,12 @@ static int scribbles_hurt_only_that_gil(void)
 			__atomic_store_n(&raw[(x >> 8) % 8], x | 0x1000,
 					 __ATOMIC_RELAXED);
 		if (!(x & 0x700))
-			sleep_us(50);
+			t_sleep_us(50);
 	}
 	__atomic_store_n(&s.w->word, 0, __ATOMIC_RELAXED);
 	atomic_store(&s.stop, 1);
 	for (i = 0; i < USERS; i++)
-		CHECK(join_within(th[i], 10000) == 0);
+		CHECK(t_join_within(th[i], 10000) == 0);
 	CHECK_CMP(atomic_load(&s.bad), ==, 0);
 	CHECK(atomic_load(&s.calls) > 0);
 	/* The GIL works again. */
@@ -520,10 +515,10 @@ static int scribbles_hurt_only_that_gil(void)
 	CHECK_CMP(WORD_LOAD(ow), ==, 0);
 	CHECK(ioctl(other, GIL_IOC_ACQUIRE) == 0);
 	CHECK(ioctl(other, GIL_IOC_RELEASE) == 0);
-	munmap(ow, page_size());
-	munmap(s.w, page_size());
+	munmap(ow, t_page_size());
+	munmap(s.w, t_page_size());
 	close(other);
-	return close_gil(fd, pg);
+	t_close_gil(fd, pg);
 }
 
 #define EB_LOAD(w) __atomic_load_n(&(w)->eval_breaker, __ATOMIC_RELAXED)
@@ -533,48 +528,48 @@ static int scribbles_hurt_only_that_gil(void)
  * page's does, and keeps whatever bits the process put there: the module
  * sets and clears its own bit alone.
  */
-static int eval_breaker_keeps_user_bits(void)
+static void eval_breaker_keeps_user_bits(void)
 {
 	const __u32 mine = GIL_EVAL_BREAKER_PENDING | 0x80000000U;
 	const struct gil_page *pg;
 	struct gil_word *w;
-	struct waiter wt;
+	struct t_waiter wt;
 	__u32 token;
 	int fd;
 
-	CHECK(open_attached(&fd, &pg, &w, &token) == 0);
+	open_attached(&fd, &pg, &w, &token);
 	CHECK_CMP(EB_LOAD(w), ==, 0);
 	__atomic_fetch_or(&w->eval_breaker, mine, __ATOMIC_RELAXED);
-	CHECK(gil_set_interval(fd, 1000) == 0);
+	CHECK(t_set_interval(fd, 1000) == 0);
 	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
-	CHECK(waiter_start_requesting(&wt, fd, pg, 1) == 0);
-	CHECK(gil_set_interval(fd, 10000000) == 0);
+	t_waiter_start_requesting(&wt, fd, pg, 1);
+	CHECK(t_set_interval(fd, 10000000) == 0);
 	CHECK_CMP(EB_LOAD(w), ==, mine | GIL_EVAL_BREAKER_DROP_REQUEST);
 	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
-	CHECK(waiter_reach(&wt, W_HOLDING, 5000) == 0);
+	CHECK(t_waiter_reach(&wt, T_W_HOLDING, 5000) == 0);
 	CHECK_CMP(wt.acq_ret, ==, 0);
-	CHECK(!drop_requested(pg));
+	CHECK(!t_drop_requested(pg));
 	CHECK_CMP(EB_LOAD(w), ==, mine);
-	CHECK(waiter_let_go(&wt) == 0);
+	t_waiter_let_go(&wt);
 	/* And the process clears its own. */
 	__atomic_fetch_and(&w->eval_breaker, ~mine, __ATOMIC_RELAXED);
 	CHECK_CMP(EB_LOAD(w), ==, 0);
-	munmap(w, page_size());
-	return close_gil(fd, pg);
+	munmap(w, t_page_size());
+	t_close_gil(fd, pg);
 }
 
 int main(void)
 {
-	RUN(map_word_rules);
-	RUN(tokens_are_per_thread);
-	RUN(word_take_is_a_hold);
-	RUN(waiter_sets_kernel_bit);
-	RUN(io_policy_sees_cpu_bound_releases);
-	RUN(word_release_makes_io_bound);
-	RUN(word_holder_exit_is_owner_death);
-	RUN(unknown_token_is_owner_death);
-	RUN(attach_racing_shutdown_leaves_no_token);
-	RUN(scribbles_hurt_only_that_gil);
-	RUN(eval_breaker_keeps_user_bits);
-	return harness_exit();
+	T_RUN(map_word_rules);
+	T_RUN(tokens_are_per_thread);
+	T_RUN(word_take_is_a_hold);
+	T_RUN(waiter_sets_kernel_bit);
+	T_RUN(io_policy_sees_cpu_bound_releases);
+	T_RUN(word_release_makes_io_bound);
+	T_RUN(word_holder_exit_is_owner_death);
+	T_RUN(unknown_token_is_owner_death);
+	T_RUN(attach_racing_shutdown_leaves_no_token);
+	T_RUN(scribbles_hurt_only_that_gil);
+	T_RUN(eval_breaker_keeps_user_bits);
+	return t_exit_status();
 }

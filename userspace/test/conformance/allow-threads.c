@@ -15,7 +15,7 @@ static void at_writer(struct worker *w)
 	CHECK_OK(gil_acquire(w->ts));	/* only while the reader blocks */
 	CHECK_CMP(write(at_pipe[1], &c, 1), ==, 1);
 	at_written = 1;
-	sleep_ms(20);			/* keep it: the reader must wait */
+	t_sleep_ms(20);			/* keep it: the reader must wait */
 	CHECK_OK(gil_release(w->ts));
 }
 

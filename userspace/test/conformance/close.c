@@ -13,7 +13,7 @@ void test_closed(void)
 
 	fx_setup(&fx, 0, FX_GIL);	/* the thread states are the case's */
 	gil = fx.gil;
-	ts = new_tstate(gil);
+	ts = t_gil_tstate_new(gil);
 	CHECK_OK(gil_tstate_new(gil, &ts2));	/* never attached */
 	CHECK_OK(gil_tstate_new(gil, &ts3));
 	CHECK_OK(gil_acquire(ts));
@@ -49,7 +49,7 @@ static void close_waiter(struct worker *w)
 {
 	atomic_store(&w->started, 1);
 	w->ret = gil_acquire(w->ts);
-	w->t = now_ns();
+	w->t = t_now_ns();
 }
 
 /*
@@ -66,13 +66,13 @@ static void close_waiters(double interval)
 	fx_wait_started(&fx);
 	if (interval < 0.1)
 		SPIN_UNTIL(gil_drop_requested(fx.ts), 5000);
-	sleep_ms(50);		/* let them all block */
-	t0 = now_ns();
+	t_sleep_ms(50);		/* let them all block */
+	t0 = t_now_ns();
 	fx_close_gil(&fx);
 	fx_join(&fx);
 	for (int i = 0; i < 3; i++) {
 		CHECK_RET(fx.w[i].ret, -EBADF);
-		CHECK_CMP(fx.w[i].t - t0, <, 2 * NSEC_PER_SEC);
+		CHECK_CMP(fx.w[i].t - t0, <, 2 * T_NSEC_PER_SEC);
 	}
 	CHECK_RET(gil_release(fx.ts), -EBADF);
 	fx_teardown(&fx);
@@ -105,7 +105,7 @@ static void busy_thread(struct worker *w)
 			break;
 		CHECK_OK(r);
 	}
-	w->t = now_ns();
+	w->t = t_now_ns();
 }
 
 void test_close_race(void)
@@ -117,12 +117,12 @@ void test_close_race(void)
 		fx_setup(&fx, round % 2 ? 1e-6 : 100e-6, FX_GIL);
 		fx_start(&fx, 3, busy_thread);
 		fx_wait_started(&fx);
-		sleep_us_(round * 100);
-		t0 = now_ns();
+		t_sleep_us(round * 100);
+		t0 = t_now_ns();
 		fx_close_gil(&fx);
 		fx_join(&fx);
 		for (int i = 0; i < 3; i++)
-			CHECK_CMP(fx.w[i].t - t0, <, 2 * NSEC_PER_SEC);
+			CHECK_CMP(fx.w[i].t - t0, <, 2 * T_NSEC_PER_SEC);
 		fx_teardown(&fx);
 	}
 }

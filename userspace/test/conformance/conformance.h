@@ -4,7 +4,8 @@
  * run against the one GIL_BACKEND selects (kernel, cpython or futex).
  * One file per behaviour; main.c holds the table of cases, in order.
  *
- * Every case runs in a process of its own under a watchdog (helpers.c),
+ * Every case runs in a process of its own under a watchdog (t_run()),
+
  * opens its own GIL and leaves nothing behind, so that under
  * AddressSanitizer a leak fails the case too.  Nothing here assumes a
  * userspace backend: the same binary runs in the guest against /dev/gil.

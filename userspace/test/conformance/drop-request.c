@@ -16,24 +16,24 @@ void test_drop_request_timing(void)
 	fx_setup(&fx, interval_ms * 1e-3, FX_HOLD);
 
 	/* Alone, the holder is never asked. */
-	t0 = now_ns();
-	while (now_ns() - t0 < 3 * interval_ms * NSEC_PER_MSEC)
+	t0 = t_now_ns();
+	while (t_now_ns() - t0 < 3 * interval_ms * T_NSEC_PER_MSEC)
 		CHECK(!gil_drop_requested(fx.ts));
 
 	w = fx_start(&fx, 1, acquire_once_thread);
 	fx_wait_started(&fx);
 	t0 = w->t;	/* taken before its gil_acquire */
 	SPIN_UNTIL(gil_drop_requested(fx.ts), 8000);
-	t1 = now_ns();
-	CHECK_CMP(t1 - t0, >=, interval_ms * NSEC_PER_MSEC);
-	CHECK_CMP(t1 - t0, <, interval_ms * NSEC_PER_MSEC + 5 * NSEC_PER_SEC);
+	t1 = t_now_ns();
+	CHECK_CMP(t1 - t0, >=, interval_ms * T_NSEC_PER_MSEC);
+	CHECK_CMP(t1 - t0, <, interval_ms * T_NSEC_PER_MSEC + 5 * T_NSEC_PER_SEC);
 	CHECK(!atomic_load(&w->done));
 
 	/* Answering it lets the waiter in before the holder is back. */
 	CHECK_RET(gil_check(fx.ts), 1);
 	CHECK(atomic_load(&w->done));
 	CHECK_CMP(w->count, ==, 1);
-	get_stats(fx.gil, &st);
+	t_gil_get_stats(fx.gil, &st);
 	CHECK_CMP(st.drop_requests, >=, 1);
 	CHECK_CMP(st.forced_switches, >=, 1);
 	CHECK_OK(gil_release(fx.ts));
@@ -66,17 +66,17 @@ void test_signals(void)
 	w = fx_start(&fx, 1, acquire_once_thread);
 	fx_wait_started(&fx);
 	t0 = w->t;
-	next = now_ns();
+	next = t_now_ns();
 	/* At least one signal, even if this thread ran late and the request
 	 * is already there. */
 	do {
-		if (now_ns() >= next) {
+		if (t_now_ns() >= next) {
 			CHECK_OK(-pthread_kill(w->thread, SIGUSR1));
-			next = now_ns() + 2 * NSEC_PER_MSEC;
+			next = t_now_ns() + 2 * T_NSEC_PER_MSEC;
 		}
-		CHECK_CMP(now_ns() - t0, <, 5 * NSEC_PER_SEC);
+		CHECK_CMP(t_now_ns() - t0, <, 5 * T_NSEC_PER_SEC);
 	} while (!gil_drop_requested(fx.ts));
-	CHECK_CMP(now_ns() - t0, >=, interval_ms * NSEC_PER_MSEC);
+	CHECK_CMP(t_now_ns() - t0, >=, interval_ms * T_NSEC_PER_MSEC);
 	CHECK_RET(gil_check(fx.ts), 1);
 	CHECK(atomic_load(&w->done));
 	CHECK_OK(gil_release(fx.ts));
@@ -100,7 +100,7 @@ static void nh_thread(struct worker *w)
 	CHECK_OK(gil_acquire(w->ts));
 	if (!atomic_exchange(&nh_first, 1)) {
 		SPIN_UNTIL(gil_drop_requested(w->ts), 8000);
-		nh_requested = now_ns();
+		nh_requested = t_now_ns();
 		w->count = 1;
 	}
 	CHECK_OK(gil_release(w->ts));
@@ -120,20 +120,20 @@ static int new_holder_interval(void)
 	fx_start(&fx, 2, nh_thread);
 	fx_wait_started(&fx);
 	/* Both wait; half an interval on, hand over with nothing pending. */
-	sleep_ms(interval_ms / 2);
-	t_rel = now_ns();
+	t_sleep_ms(interval_ms / 2);
+	t_rel = t_now_ns();
 	pending = gil_drop_requested(fx.ts);	/* slept far too long */
 	CHECK_OK(gil_release(fx.ts));
 	CHECK_CMP(fx_join(&fx), ==, 1);
 	if (getenv("GIL_TEST_VERBOSE"))
-		test_diag("new holder asked %.1f ms after the release",
-			  (double)(nh_requested - t_rel) / NSEC_PER_MSEC);
+		t_diag("new holder asked %.1f ms after the release",
+			  (double)(nh_requested - t_rel) / T_NSEC_PER_MSEC);
 	if (!pending) {
 		/* Not when the other waiter's first wait ends. */
 		CHECK_CMP(nh_requested - t_rel, >=,
-			  interval_ms * NSEC_PER_MSEC);
+			  interval_ms * T_NSEC_PER_MSEC);
 		CHECK_CMP(nh_requested - t_rel, <,
-			  3 * interval_ms * NSEC_PER_MSEC + 5 * NSEC_PER_SEC);
+			  3 * interval_ms * T_NSEC_PER_MSEC + 5 * T_NSEC_PER_SEC);
 	}
 	fx_teardown(&fx);
 	return !pending;
@@ -144,7 +144,7 @@ void test_new_holder_interval(void)
 	for (int i = 0; i < 3; i++) {
 		if (new_holder_interval())
 			return;
-		test_diag("host too slow for the scene, again");
+		t_diag("host too slow for the scene, again");
 	}
-	test_fail(__FILE__, __LINE__, "could not set the scene");
+	T_FAIL("could not set the scene");
 }

@@ -12,7 +12,7 @@ static void ensure_thread(struct worker *w)
 	int outer, inner;
 
 	CHECK_RET(gil_ensure_release(gil, GIL_ENSURE_UNLOCKED), -EINVAL);
-	get_stats(gil, &s0);
+	t_gil_get_stats(gil, &s0);
 	outer = gil_ensure(gil);
 	CHECK_RET(outer, GIL_ENSURE_UNLOCKED);
 	CHECK_CMP(atomic_load(&gil->refs), ==, refs + 1);	/* its tstate */
@@ -21,7 +21,7 @@ static void ensure_thread(struct worker *w)
 	CHECK_RET(gil_ensure(gil), GIL_ENSURE_LOCKED);
 	CHECK_OK(gil_ensure_release(gil, GIL_ENSURE_LOCKED));
 	CHECK_OK(gil_ensure_release(gil, (enum gil_ensure_state)inner));
-	get_stats(gil, &s1);
+	t_gil_get_stats(gil, &s1);
 	CHECK_CMP(s1.acquisitions, ==, s0.acquisitions + 1);
 	CHECK_CMP(s1.voluntary_releases + s1.forced_switches, ==,
 		  s0.voluntary_releases + s0.forced_switches);
@@ -34,14 +34,14 @@ static void ensure_thread(struct worker *w)
 		CHECK_OK(gil_tstate_free(other));
 	}
 	CHECK_OK(gil_ensure_release(gil, (enum gil_ensure_state)outer));
-	get_stats(gil, &s1);
+	t_gil_get_stats(gil, &s1);
 	CHECK_CMP(s1.voluntary_releases + s1.forced_switches, ==,
 		  s0.voluntary_releases + s0.forced_switches + 1);
 	CHECK_CMP(atomic_load(&gil->refs), ==, refs);	/* freed */
 	CHECK_RET(gil_ensure_release(gil, GIL_ENSURE_UNLOCKED), -EINVAL);
 
 	/* The thread has no thread state left: it can attach a new one. */
-	ts = new_tstate(gil);
+	ts = t_gil_tstate_new(gil);
 	CHECK_OK(gil_acquire(ts));
 	CHECK_RET(gil_ensure_release(gil, GIL_ENSURE_LOCKED), -EINVAL);
 	/* A thread with its own thread state, holding the GIL. */
@@ -58,7 +58,7 @@ static void ensure_thread(struct worker *w)
 	/* The thread state is still ours. */
 	CHECK_OK(gil_acquire(ts));
 	CHECK_OK(gil_release(ts));
-	free_tstate(ts);
+	t_gil_tstate_free(ts);
 	CHECK_CMP(atomic_load(&gil->refs), ==, refs);
 	atomic_store(&w->done, 1);
 }
@@ -93,18 +93,18 @@ void test_ensure(void)
 	CHECK(atomic_load(&w->done));
 
 	/* Contended: the nested ensure waits for the main thread. */
-	ts = new_tstate(fx.gil);
-	set_interval(fx.gil, 10.0);
+	ts = t_gil_tstate_new(fx.gil);
+	t_gil_set_switch_interval(fx.gil, 10.0);
 	CHECK_OK(gil_acquire(ts));
 	w = fx_start_bare(&fx, 1, ensure_nested_thread);
 	fx_wait_started(&fx);
-	sleep_ms(20);
+	t_sleep_ms(20);
 	CHECK_OK(gil_release(ts));
 	fx_join(&fx);
 	CHECK_OK(gil_acquire(ts));
 	CHECK_CMP(w->count, ==, 1);
 	CHECK_OK(gil_release(ts));
-	free_tstate(ts);
+	t_gil_tstate_free(ts);
 	CHECK_CMP(atomic_load(&fx.gil->refs), ==, 1);	/* every tstate freed */
 	fx_teardown(&fx);
 }
@@ -119,9 +119,9 @@ static void current_waiter(struct worker *w)
 	CHECK(gil_tstate_current(w->gil) == w->ts);
 	CHECK(!gil_held(w->gil));
 	atomic_store(&w->started, 1);
-	w->t = now_ns();
+	w->t = t_now_ns();
 	CHECK_OK(gil_acquire(w->ts));
-	w->t = now_ns() - w->t;
+	w->t = t_now_ns() - w->t;
 	CHECK(gil_held(w->gil));
 	atomic_store(&w->done, 1);
 	CHECK_OK(gil_release(w->ts));
@@ -143,12 +143,12 @@ void test_tstate_current(void)
 	CHECK(gil_held(fx.gil));
 	CHECK_RET(gil_acquire(ts), -EDEADLK);	/* the ensure's own */
 
-	set_interval(fx.gil, 5e-3);
+	t_gil_set_switch_interval(fx.gil, 5e-3);
 	w = fx_start(&fx, 1, current_waiter);
 	fx_wait_started(&fx);
-	t0 = now_ns();
+	t0 = t_now_ns();
 	/* An eval loop under gil_ensure, its safe points reaching ts. */
-	while (!atomic_load(&w->done) && now_ns() - t0 < 5 * NSEC_PER_SEC) {
+	while (!atomic_load(&w->done) && t_now_ns() - t0 < 5 * T_NSEC_PER_SEC) {
 		int r = gil_check(gil_tstate_current(fx.gil));
 
 		CHECK(r == 0 || r == 1);
@@ -157,12 +157,12 @@ void test_tstate_current(void)
 	CHECK(gil_held(fx.gil));
 	CHECK_OK(gil_ensure_release(fx.gil, GIL_ENSURE_UNLOCKED));
 	fx_join(&fx);
-	test_diag("the waiter waited %.1f ms at a 5 ms interval", w->t / 1e6);
+	t_diag("the waiter waited %.1f ms at a 5 ms interval", w->t / 1e6);
 	/* gil_ensure's thread state went with its release. */
 	CHECK(!gil_tstate_current(fx.gil));
 	CHECK(!gil_held(fx.gil));
 
-	mine = new_tstate(fx.gil);
+	mine = t_gil_tstate_new(fx.gil);
 	CHECK(gil_tstate_current(fx.gil) == mine);
 	CHECK_OK(gil_acquire(mine));
 	CHECK(gil_held(fx.gil));

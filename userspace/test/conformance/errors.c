@@ -25,7 +25,7 @@ static void check_foreign(struct gil_tstate *ts)
 {
 	struct foreign f = { .ts = ts };
 
-	join_thread(start_thread(foreign_thread, &f));
+	t_join_thread(t_start_thread(foreign_thread, &f));
 	CHECK_RET(f.acquire, -EPERM);
 	CHECK_RET(f.release, -EPERM);
 	CHECK_RET(f.yield, -EPERM);
@@ -77,6 +77,6 @@ void test_errors(void)
 	CHECK_OK(gil_acquire(ts));
 	CHECK_OK(gil_release(ts));
 	CHECK_RET(gil_backend_from_name("no such backend"), -EINVAL);
-	CHECK_RET(gil_backend_from_name(test_backend), gil_backend(fx.gil));
+	CHECK_RET(gil_backend_from_name(t_backend), gil_backend(fx.gil));
 	fx_teardown(&fx);
 }

@@ -11,7 +11,7 @@ static void mx_thread(struct worker *w)
 	long n = 0;
 
 	CHECK_OK(gil_acquire(w->ts));
-	while (now_ns() < mx_deadline) {
+	while (t_now_ns() < mx_deadline) {
 		for (int i = 0; i < 100; i++) {
 			long c;
 			int r;
@@ -42,10 +42,10 @@ void test_mutual_exclusion(void)
 	long total;
 
 	fx_setup(&fx, 50e-6, FX_GIL);
-	mx_deadline = now_ns() + 300 * NSEC_PER_MSEC;
+	mx_deadline = t_now_ns() + 300 * T_NSEC_PER_MSEC;
 	total = fx_run(&fx, 4, mx_thread);
 	CHECK_CMP(mx_counter, ==, total);
-	get_stats(fx.gil, &st);
+	t_gil_get_stats(fx.gil, &st);
 	CHECK_CMP(st.switch_number, >=, 4);
 	CHECK_CMP(st.acquisitions, >=, 4);
 	fx_teardown(&fx);

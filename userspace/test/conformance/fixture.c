@@ -4,11 +4,11 @@
 
 void fx_setup(struct fixture *fx, double interval, enum fx_setup what)
 {
-	*fx = (struct fixture){ .gil = open_gil() };
+	*fx = (struct fixture){ .gil = t_gil_open() };
 	if (interval)
-		set_interval(fx->gil, interval);
+		t_gil_set_switch_interval(fx->gil, interval);
 	if (what >= FX_TSTATE)
-		fx->ts = new_tstate(fx->gil);
+		fx->ts = t_gil_tstate_new(fx->gil);
 	if (what == FX_HOLD)
 		CHECK_OK(gil_acquire(fx->ts));
 }
@@ -18,17 +18,17 @@ static void *worker_main(void *arg)
 	struct worker *w = arg;
 
 	if (!w->bare)
-		w->ts = new_tstate(w->gil);
+		w->ts = t_gil_tstate_new(w->gil);
 	w->fn(w);
 	if (!w->bare)
-		free_tstate(w->ts);
+		t_gil_tstate_free(w->ts);
 	return NULL;
 }
 
 void worker_start(struct worker *w, worker_fn *fn)
 {
 	w->fn = fn;
-	w->thread = start_thread(worker_main, w);
+	w->thread = t_start_thread(worker_main, w);
 }
 
 static struct worker *start(struct fixture *fx, int n, worker_fn *fn,
@@ -69,7 +69,7 @@ long fx_join(struct fixture *fx)
 	long total = 0;
 
 	for (; fx->nr_joined < fx->nr_started; fx->nr_joined++) {
-		join_thread(fx->w[fx->nr_joined].thread);
+		t_join_thread(fx->w[fx->nr_joined].thread);
 		total += fx->w[fx->nr_joined].count;
 	}
 	return total;
@@ -91,7 +91,7 @@ void fx_teardown(struct fixture *fx)
 {
 	fx_join(fx);
 	if (fx->ts)
-		free_tstate(fx->ts);
+		t_gil_tstate_free(fx->ts);
 	if (!fx->closed)
 		CHECK_OK(gil_close(fx->gil));
 }
@@ -99,7 +99,7 @@ void fx_teardown(struct fixture *fx)
 /* Take the GIL once; keep it until w->go is set if @hold. */
 static void acquire_once(struct worker *w, bool hold)
 {
-	w->t = now_ns();		/* before gil_acquire */
+	w->t = t_now_ns();		/* before gil_acquire */
 	atomic_store(&w->started, 1);
 	w->ret = gil_acquire(w->ts);	/* read after join */
 	CHECK_OK(w->ret);

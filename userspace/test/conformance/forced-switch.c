@@ -27,9 +27,9 @@ void test_forced_switch(void)
 	while (!atomic_load(&w->done)) {
 		if (!gil_drop_requested(fx.ts))
 			continue;
-		get_stats(fx.gil, &s1);
+		t_gil_get_stats(fx.gil, &s1);
 		CHECK_OK(gil_yield(fx.ts));
-		get_stats(fx.gil, &s2);
+		t_gil_get_stats(fx.gil, &s2);
 		/* B took the GIL between our release and our acquisition. */
 		CHECK_CMP(fs_b_count, >, last);
 		CHECK_CMP(s2.switch_number, >=, s1.switch_number + 2);
@@ -41,7 +41,7 @@ void test_forced_switch(void)
 	fx_join(&fx);
 	CHECK_CMP(fs_b_count, ==, 20);
 	CHECK_CMP(yields, >=, 1);
-	get_stats(fx.gil, &s2);
+	t_gil_get_stats(fx.gil, &s2);
 	CHECK_CMP(s2.forced_switches, >=, yields);
 	fx_teardown(&fx);
 }
@@ -56,9 +56,9 @@ void test_forced_release(void)
 	fx_setup(&fx, 1e-3, FX_HOLD);
 	w = fx_start(&fx, 1, acquire_hold_thread);
 	SPIN_UNTIL(gil_drop_requested(fx.ts), 5000);
-	get_stats(fx.gil, &s1);
+	t_gil_get_stats(fx.gil, &s1);
 	CHECK_OK(gil_release(fx.ts));	/* as GIL_BEGIN_ALLOW_THREADS would */
-	get_stats(fx.gil, &s2);
+	t_gil_get_stats(fx.gil, &s2);
 	CHECK_CMP(s2.switch_number, >, s1.switch_number);
 	CHECK_CMP(s2.forced_switches, ==, s1.forced_switches + 1);
 	CHECK_CMP(s2.voluntary_releases, ==, s1.voluntary_releases);
@@ -80,7 +80,7 @@ static atomic_long fs_forced;
 /* Run 300 ms, and on (up to 5 s) until a few forced switches happened. */
 static bool fs_running(void)
 {
-	int64_t now = now_ns();
+	int64_t now = t_now_ns();
 
 	return now < fs_deadline ||
 	       (atomic_load(&fs_forced) < 5 && now < fs_hard_deadline);
@@ -119,10 +119,10 @@ void test_forced_switch_three(void)
 	long forced;
 
 	fx_setup(&fx, 200e-6, FX_GIL);
-	fs_deadline = now_ns() + 300 * NSEC_PER_MSEC;
-	fs_hard_deadline = fs_deadline + 5 * NSEC_PER_SEC;
+	fs_deadline = t_now_ns() + 300 * T_NSEC_PER_MSEC;
+	fs_hard_deadline = fs_deadline + 5 * T_NSEC_PER_SEC;
 	forced = fx_run(&fx, 3, fs_spinner);
-	get_stats(fx.gil, &st);
+	t_gil_get_stats(fx.gil, &st);
 	CHECK_CMP(forced, >=, 1);
 	CHECK_CMP(st.forced_switches, >=, forced);
 	fx_teardown(&fx);

@@ -31,12 +31,12 @@ static int fork_child(struct gil *gil, struct gil_tstate *ts, int policy)
 	/* It holds the new GIL: a thread of the child waits for it. */
 	worker_start(&w, acquire_once_thread);
 	SPIN_UNTIL(atomic_load(&w.started), 5000);
-	sleep_ms(20);
+	t_sleep_ms(20);
 	if (atomic_load(&w.done))
 		return 6;
 	if (gil_release(ts))
 		return 7;
-	join_thread(w.thread);
+	t_join_thread(w.thread);
 	if (w.count != 1 || gil_acquire(ts) || gil_release(ts))
 		return 8;
 	return 0;
@@ -53,7 +53,7 @@ void test_fork(void)
 	policy = gil_get_policy(fx.gil);
 	w = fx_start(&fx, 1, acquire_once_thread);
 	fx_wait_started(&fx);
-	sleep_ms(10);
+	t_sleep_ms(10);
 	pid = fork();
 	CHECK(pid >= 0);
 	if (pid == 0)

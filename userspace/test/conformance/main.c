@@ -2,9 +2,7 @@
 /* The conformance suite's cases, in the order they run (see conformance.h). */
 #include "conformance.h"
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-
-static const struct test_case cases[] = {
+static const struct t_gil_case cases[] = {
 	{ "mutual exclusion under contention", test_mutual_exclusion },
 	{ "drop request only after the interval", test_drop_request_timing },
 	{ "a new holder gets a whole interval", test_new_holder_interval },
@@ -44,5 +42,5 @@ static const struct test_case cases[] = {
 
 int main(int argc, char **argv)
 {
-	return test_main(argc, argv, cases, ARRAY_SIZE(cases));
+	return t_gil_main(argc, argv, cases, T_ARRAY_SIZE(cases));
 }

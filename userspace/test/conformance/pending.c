@@ -50,7 +50,7 @@ void test_pending(void)
 	 * A forced switch posts and withdraws a drop request on the same
 	 * word: the pending bit stays, for the new holder and back.
 	 */
-	set_interval(fx.gil, 1e-3);
+	t_gil_set_switch_interval(fx.gil, 1e-3);
 	w = fx_start(&fx, 1, pending_waiter);
 	fx_wait_started(&fx);
 	SPIN_UNTIL((r = gil_check(fx.ts)) & GIL_CHECK_YIELDED, 5000);

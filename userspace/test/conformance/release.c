@@ -13,9 +13,9 @@ void test_voluntary_release(void)
 	int64_t t;
 
 	fx_setup(&fx, 10.0, FX_HOLD);	/* no drop request in this case */
-	get_stats(fx.gil, &s1);
+	t_gil_get_stats(fx.gil, &s1);
 	CHECK_OK(gil_release(fx.ts));
-	get_stats(fx.gil, &s2);
+	t_gil_get_stats(fx.gil, &s2);
 	CHECK_CMP(s2.voluntary_releases, ==, s1.voluntary_releases + 1);
 	CHECK_CMP(s2.forced_switches, ==, s1.forced_switches);
 
@@ -23,23 +23,23 @@ void test_voluntary_release(void)
 	CHECK_OK(gil_acquire(fx.ts));
 	w = fx_start(&fx, 1, acquire_hold_thread);
 	fx_wait_started(&fx);
-	sleep_ms(50);		/* let it block in gil_acquire */
+	t_sleep_ms(50);		/* let it block in gil_acquire */
 	CHECK(!atomic_load(&w->done));
 	CHECK(!gil_drop_requested(fx.ts));
-	get_stats(fx.gil, &s1);
-	t = now_ns();
+	t_gil_get_stats(fx.gil, &s1);
+	t = t_now_ns();
 	CHECK_OK(gil_release(fx.ts));
-	t = now_ns() - t;
+	t = t_now_ns() - t;
 	WAIT_UNTIL(atomic_load(&w->done), 5000);
-	get_stats(fx.gil, &s2);
-	CHECK_CMP(t, <, NSEC_PER_SEC);
+	t_gil_get_stats(fx.gil, &s2);
+	CHECK_CMP(t, <, T_NSEC_PER_SEC);
 	CHECK_CMP(s2.voluntary_releases, ==, s1.voluntary_releases + 1);
 	CHECK_CMP(s2.forced_switches, ==, s1.forced_switches);
 	CHECK_CMP(s2.acquisitions, ==, s1.acquisitions + 1);
 	atomic_store(&w->go, 1);
 	fx_join(&fx);
 	CHECK_CMP(w->count, ==, 1);
-	get_stats(fx.gil, &s2);
+	t_gil_get_stats(fx.gil, &s2);
 	CHECK_CMP(s2.contended, >=, 1);
 	CHECK_CMP(s2.drop_requests, ==, 0);
 	fx_teardown(&fx);
@@ -52,9 +52,9 @@ void test_yield_unrequested(void)
 	struct gil_stats s1, s2;
 
 	fx_setup(&fx, 0, FX_HOLD);
-	get_stats(fx.gil, &s1);
+	t_gil_get_stats(fx.gil, &s1);
 	CHECK_OK(gil_yield(fx.ts));
-	get_stats(fx.gil, &s2);
+	t_gil_get_stats(fx.gil, &s2);
 	CHECK_CMP(s2.acquisitions, ==, s1.acquisitions + 1);
 	CHECK_CMP(s2.voluntary_releases, ==, s1.voluntary_releases + 1);
 	CHECK_CMP(s2.forced_switches, ==, s1.forced_switches);
@@ -82,7 +82,7 @@ void test_acquirer_clears(void)
 	fx_setup(&fx, 2e-3, FX_HOLD);
 	w = fx_start(&fx, 1, ac_thread);
 	SPIN_UNTIL(gil_drop_requested(fx.ts), 5000);
-	set_interval(fx.gil, 10.0);	/* no new request after this one */
+	t_gil_set_switch_interval(fx.gil, 10.0);	/* no new request after this one */
 	CHECK_OK(gil_release(fx.ts));
 	CHECK_OK(gil_acquire(fx.ts));
 	CHECK(atomic_load(&w->done));

@@ -43,30 +43,30 @@ void test_stats(void)
 
 	fx_setup(&fx, 0, FX_TSTATE);
 	memset(&st, 0xa5, sizeof(st));
-	get_stats(fx.gil, &st);
+	t_gil_get_stats(fx.gil, &st);
 	CHECK_CMP(st.size, ==, sizeof(st));
 	CHECK_CMP(st.hist_buckets, ==, GIL_STATS_HIST_BUCKETS);
 	st.size = 0;
 	st.hist_buckets = 0;
 	CHECK(!memcmp(&st, &zero, sizeof(st)));	/* a new GIL: all zero */
 
-	set_interval(fx.gil, 100e-6);
+	t_gil_set_switch_interval(fx.gil, 100e-6);
 	CHECK_OK(gil_acquire(fx.ts));
 	fx_start(&fx, 3, stats_thread);
 	fx_wait_started(&fx);
-	sleep_ms(50);		/* they wait: contention */
+	t_sleep_ms(50);		/* they wait: contention */
 	CHECK_OK(gil_release(fx.ts));
 	fx_join(&fx);
 
-	get_stats(fx.gil, &st);
+	t_gil_get_stats(fx.gil, &st);
 	CHECK_CMP(st.acquisitions, ==, atomic_load(&st_acquires) + 1);
 	CHECK_CMP(st.voluntary_releases + st.forced_switches, ==,
 		  atomic_load(&st_releases) + 1);
 	CHECK_CMP(st.contended, >=, 1);
 	CHECK_CMP(st.contended, <=, st.acquisitions);
 	CHECK_CMP(st.wait_ns, >, 0);
-	CHECK_CMP(hist_sum(&st), >=, 1);
-	CHECK_CMP(hist_sum(&st), <=, st.contended);
+	CHECK_CMP(t_hist_sum(&st), >=, 1);
+	CHECK_CMP(t_hist_sum(&st), <=, st.contended);
 	CHECK_CMP(st.switch_number, >=, 4);
 	CHECK_CMP(st.switch_number, <=, st.acquisitions);
 	CHECK_CMP(st.forced_switches, <=, st.drop_requests);

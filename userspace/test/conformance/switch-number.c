@@ -9,7 +9,7 @@ static uint64_t switch_number(struct gil *gil)
 {
 	struct gil_stats st;
 
-	get_stats(gil, &st);
+	t_gil_get_stats(gil, &st);
 	return st.switch_number;
 }
 
@@ -78,11 +78,11 @@ static struct owner_log sn_log;
 static void sn_thread(struct worker *w)
 {
 	for (int i = 0; i < 300; i++) {
-		int64_t until = now_ns() + 50000;	/* hold it 50 us */
+		int64_t until = t_now_ns() + 50000;	/* hold it 50 us */
 
 		CHECK_OK(gil_acquire(w->ts));
 		log_owner(&sn_log, w->id);
-		while (now_ns() < until) {
+		while (t_now_ns() < until) {
 			int r = gil_check(w->ts);
 
 			CHECK(r == 0 || r == 1);
@@ -124,7 +124,7 @@ static void storm_thread(struct worker *w)
 {
 	long n = 0;
 
-	while (now_ns() < st_deadline && !atomic_load(&st_full)) {
+	while (t_now_ns() < st_deadline && !atomic_load(&st_full)) {
 		CHECK_OK(gil_acquire(w->ts));
 		st_log_me(w->id);
 		for (int i = 0; i < 50; i++) {
@@ -151,11 +151,11 @@ void test_storm(void)
 	long total;
 
 	fx_setup(&fx, 1e-6, FX_TSTATE);
-	st_deadline = now_ns() + 300 * NSEC_PER_MSEC;
+	st_deadline = t_now_ns() + 300 * T_NSEC_PER_MSEC;
 	total = run_logged(&fx, &st_log, 4, storm_thread);
 	CHECK_CMP(st_counter, ==, total);
 	if (getenv("GIL_TEST_VERBOSE"))
-		test_diag("storm: %ld acquisitions, %ld changes of owner",
+		t_diag("storm: %ld acquisitions, %ld changes of owner",
 			  st_log.len, owner_changes(&st_log));
 	fx_teardown(&fx);
 }
