@@ -106,6 +106,15 @@ static long gil_ioctl_set_policy(struct gil *gil, u32 __user *argp)
 	return gil_set_policy(gil, policy);
 }
 
+static long gil_ioctl_set_options(struct gil *gil, u32 __user *argp)
+{
+	u32 options;
+
+	if (get_user(options, argp))
+		return -EFAULT;
+	return gil_set_options(gil, options);
+}
+
 /* The caller's size says how much of struct gil_stats it knows. */
 static long gil_ioctl_get_stats(struct gil *gil, struct gil_stats __user *argp)
 {
@@ -158,6 +167,10 @@ static long gil_fop_ioctl(struct file *file, unsigned int cmd,
 		return gil_shutdown(gil);
 	case GIL_IOC_GET_TOKEN:
 		return gil_ioctl_get_token(gil, argp);
+	case GIL_IOC_GET_OPTIONS:
+		return put_user(gil_get_options(gil), (u32 __user *)argp);
+	case GIL_IOC_SET_OPTIONS:
+		return gil_ioctl_set_options(gil, argp);
 	}
 	if (gil_is_get_stats(cmd))
 		return gil_ioctl_get_stats(gil, argp);

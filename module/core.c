@@ -28,6 +28,7 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 
+#include "compat.h"
 #include "gil.h"
 
 /* Records looked at by each ATTACH for ones whose thread is gone. */
@@ -112,6 +113,24 @@ int gil_set_interval(struct gil *gil, s64 interval_us)
 	gil_page_sync(gil);
 	spin_unlock(&gil->lock);
 	return 0;
+}
+
+/* Options this kernel cannot provide are refused, not ignored. */
+int gil_set_options(struct gil *gil, u32 options)
+{
+	if (options & ~GIL_OPTS_ALL)
+		return -EINVAL;
+	if ((options & GIL_OPT_PREEMPT_AWARE) && !GIL_HAVE_RUN_DELAY)
+		return -EOPNOTSUPP;
+	spin_lock(&gil->lock);
+	WRITE_ONCE(gil->options, options);
+	spin_unlock(&gil->lock);
+	return 0;
+}
+
+u32 gil_get_options(struct gil *gil)
+{
+	return READ_ONCE(gil->options);
 }
 
 /* Under the lock: an s64 may tear on a 32-bit kernel. */

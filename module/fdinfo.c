@@ -13,8 +13,10 @@
  *                                attached threads
  *   interval_us                  the switch interval
  *   policy                       the handoff policy, by name
+ *   options                      the options set, by name (GIL_OPT_*;
+ *                                "-" for none)
  *   acquisitions, ...,           the counters of struct gil_stats, in its
- *     io_preemptions             order, switch_number among them
+ *     preempt_extensions         order, switch_number among them
  *   handoff_ns_hist_<i>          a nonzero bucket of the handoff histogram:
  *                                n handoffs of [2^i, 2^(i+1)) ns
  *
@@ -37,6 +39,7 @@ struct gil_fdinfo_state {
 	unsigned int nr_waiters;
 	s64 interval_us;
 	u32 policy;
+	u32 options;
 };
 
 void gil_show_fdinfo(struct gil *gil, struct seq_file *m)
@@ -53,6 +56,7 @@ void gil_show_fdinfo(struct gil *gil, struct seq_file *m)
 	s.nr_waiters = gil->nr_waiters;
 	s.interval_us = gil->interval_us;
 	s.policy = gil->policy;
+	s.options = gil->options;
 	gil_unlock(gil);
 
 	seq_printf(m, "id:\t%llu\n", gil->id);
@@ -64,6 +68,8 @@ void gil_show_fdinfo(struct gil *gil, struct seq_file *m)
 	seq_printf(m, "threads:\t%lu\n", gil_nr_threads(gil));
 	seq_printf(m, "interval_us:\t%lld\n", s.interval_us);
 	seq_printf(m, "policy:\t%s\n", gil_policy_name(s.policy));
+	seq_printf(m, "options:\t%s\n",
+		   s.options & GIL_OPT_PREEMPT_AWARE ? "preempt_aware" : "-");
 	seq_printf(m, "acquisitions:\t%llu\n", st.acquisitions);
 	seq_printf(m, "contended:\t%llu\n", st.contended);
 	seq_printf(m, "drop_requests:\t%llu\n", st.drop_requests);
@@ -74,6 +80,7 @@ void gil_show_fdinfo(struct gil *gil, struct seq_file *m)
 	seq_printf(m, "wait_ns:\t%llu\n", st.wait_ns);
 	seq_printf(m, "direct_handoffs:\t%llu\n", st.direct_handoffs);
 	seq_printf(m, "io_preemptions:\t%llu\n", st.io_preemptions);
+	seq_printf(m, "preempt_extensions:\t%llu\n", st.preempt_extensions);
 	for (i = 0; i < GIL_STATS_HIST_BUCKETS; i++)
 		if (st.handoff_ns_hist[i])
 			seq_printf(m, "handoff_ns_hist_%u:\t%llu\n", i,

@@ -62,6 +62,7 @@ struct gil_counters {
 	u64 handoff_ns_hist[GIL_STATS_HIST_BUCKETS];
 	u64 direct_handoffs;
 	u64 io_preemptions;
+	u64 preempt_extensions;
 };
 
 /**
@@ -85,6 +86,8 @@ struct gil_counters {
  * @wait_releases: gil->releases then
  * @deadline: the end of the timed wait under way (kept across signals)
  * @wait_switch_number: gil->switch_number when that timed wait began
+ * @holder_run_delay: the holder's time waiting for a CPU so far, when that
+ *	timed wait began (GIL_OPT_PREEMPT_AWARE)
  * @woken: a release woke it to take the free GIL; it has not looked yet
  * @switching: in the forced-switch handshake of a release
  * @away: its take or handshake was interrupted by a signal: the call will
@@ -109,6 +112,7 @@ struct gil_thread {
 	u64 wait_releases;
 	ktime_t deadline;
 	u64 wait_switch_number;
+	u64 holder_run_delay;
 	bool woken;
 	bool switching;
 	bool away;
@@ -130,6 +134,7 @@ struct gil_thread {
  *	is told so
  * @interval_us: the switch interval
  * @policy: the handoff policy, GIL_POLICY_*
+ * @options: GIL_OPT_*
  * @waiters: threads in the wait of take, in arrival order (CPython's
  *	gil->cond), by struct gil_thread.wait_node
  * @nr_waiters: threads on @waiters
@@ -166,6 +171,7 @@ struct gil {
 	bool owner_died;
 	s64 interval_us;
 	u32 policy;
+	u32 options;
 	struct list_head waiters;
 	unsigned int nr_waiters;
 	unsigned int nr_away;
@@ -202,6 +208,8 @@ long gil_live_count(void);
 int gil_interval_check(s64 interval_us);
 int gil_set_interval(struct gil *gil, s64 interval_us);
 s64 gil_get_interval(struct gil *gil);
+int gil_set_options(struct gil *gil, u32 options);
+u32 gil_get_options(struct gil *gil);
 int gil_attach(struct gil *gil);
 int gil_detach(struct gil *gil);
 int gil_shutdown(struct gil *gil);
@@ -271,6 +279,7 @@ void gil_stats_drop_request(struct gil *gil);
 void gil_stats_released(struct gil *gil, bool forced);
 void gil_stats_direct_handoff(struct gil *gil);
 void gil_stats_io_preemption(struct gil *gil);
+void gil_stats_preempt_extension(struct gil *gil);
 void gil_stats_owner_death(struct gil *gil);
 void gil_stats_read(struct gil *gil, struct gil_stats *out);
 

@@ -49,6 +49,10 @@
  *  - Only a timeout or a release's wake-up restarts the interval; any
  *    other wake-up (a look at the holder, the freezer's thaw) goes on with
  *    the same deadline.
+ *  - With GIL_OPT_PREEMPT_AWARE a timeout whose holder waited for a CPU
+ *    meanwhile moves the deadline on by that time instead of asking
+ *    (gil_extend_wait()): the scheduler's view, which CPython's wall-clock
+ *    interval, and any userspace GIL's, does not have.
  *
  * Takes and releases that need nothing of the module do not reach it: they
  * go through the word page (word.c), whose news gil_lock() brings in, so
@@ -67,6 +71,7 @@
 #include <linux/sched/clock.h>
 #include <linux/sched/signal.h>
 
+#include "compat.h"
 #include "gil.h"
 #include "trace.h"
 
@@ -317,11 +322,61 @@ static void gil_release_locked(struct gil *gil, struct gil_op *q)
 	gil_page_sync(gil);
 }
 
+/*
+ * The holder's time waiting for a CPU so far (GIL_OPT_PREEMPT_AWARE); 0
+ * with no holder, or one whose thread is gone.
+ */
+static u64 gil_holder_run_delay(struct gil *gil)
+	__must_hold(&gil->lock)
+{
+	struct task_struct *task;
+	u64 delay = 0;
+
+	if (!gil->holder)
+		return 0;
+	rcu_read_lock();
+	task = pid_task(gil->holder->pid, PIDTYPE_PID);
+	if (task)
+		delay = gil_task_run_delay(task);
+	rcu_read_unlock();
+	return delay;
+}
+
 /* A new timed wait: the interval restarts after every wake-up. */
 static void gil_arm(struct gil *gil, struct gil_thread *t, ktime_t now)
+	__must_hold(&gil->lock)
 {
 	t->deadline = ktime_add_us(now, gil->interval_us);
 	t->wait_switch_number = gil->switch_number;
+	if (gil->options & GIL_OPT_PREEMPT_AWARE)
+		t->holder_run_delay = gil_holder_run_delay(gil);
+}
+
+/*
+ * GIL_OPT_PREEMPT_AWARE: @t's interval ran out, but the holder spent some
+ * of it waiting for a CPU.  The same timed wait goes on for as long as the
+ * holder waited (true), and again at its end, until the holder has had a
+ * whole interval.  Less than a twentieth of the interval is not worth
+ * another sleep.
+ */
+static bool gil_extend_wait(struct gil *gil, struct gil_thread *t,
+			    ktime_t now)
+	__must_hold(&gil->lock)
+{
+	u64 delay, waited;
+
+	if (!(gil->options & GIL_OPT_PREEMPT_AWARE))
+		return false;
+	delay = gil_holder_run_delay(gil);
+	if (delay <= t->holder_run_delay)
+		return false;
+	waited = delay - t->holder_run_delay;
+	if (waited * 20 < (u64)gil->interval_us * NSEC_PER_USEC)
+		return false;
+	t->holder_run_delay = delay;
+	t->deadline = ktime_add_ns(now, waited);
+	gil_stats_preempt_extension(gil);
+	return true;
 }
 
 static void gil_enqueue(struct gil *gil, struct gil_thread *t, ktime_t now)
@@ -655,6 +710,8 @@ static int gil_wait(struct gil *gil, struct gil_thread *t,
 			/* Ask only if no one else got the GIL meanwhile. */
 			if (gil->locked &&
 			    gil->switch_number == t->wait_switch_number) {
+				if (gil_extend_wait(gil, t, q->now))
+					continue;
 				gil_post_drop_request(gil, t);
 				asked = true;
 			}

@@ -78,6 +78,12 @@ void gil_stats_io_preemption(struct gil *gil)
 	gil->stats.io_preemptions++;
 }
 
+void gil_stats_preempt_extension(struct gil *gil)
+{
+	lockdep_assert_held(&gil->lock);
+	gil->stats.preempt_extensions++;
+}
+
 void gil_stats_owner_death(struct gil *gil)
 {
 	lockdep_assert_held(&gil->lock);
@@ -106,6 +112,7 @@ void gil_stats_read_locked(struct gil *gil, struct gil_stats *out)
 	       sizeof(out->handoff_ns_hist));
 	out->direct_handoffs = c->direct_handoffs;
 	out->io_preemptions = c->io_preemptions;
+	out->preempt_extensions = c->preempt_extensions;
 	gil_word_stats(gil, out);
 }
 

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit: the validation of the switch interval, the same rules for the
- * module parameter and the ioctl, on a GIL of the case's own (agent.h).
+ * module parameter and the ioctl, and of the options that change how it
+ * runs, on a GIL of the case's own (agent.h).
  */
 #include <kunit/test.h>
 
 #include "agent.h"
+#include "compat.h"
 
 struct gil_lt_interval_case {
 	s64 us;
@@ -57,8 +59,28 @@ static void gil_test_interval_validation(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, READ_ONCE(gil->shared->interval_us), (u64)expected);
 }
 
+/*
+ * Off by default; a bad value changes nothing.  The debug kernel has
+ * CONFIG_SCHED_INFO (debug.config), so GIL_OPT_PREEMPT_AWARE is there.
+ */
+static void gil_test_options(struct kunit *test)
+{
+	struct gil *gil = gil_lt_gil(test);
+
+	KUNIT_EXPECT_EQ(test, gil_get_options(gil), 0);
+	KUNIT_ASSERT_TRUE(test, GIL_HAVE_RUN_DELAY);
+	KUNIT_EXPECT_EQ(test, gil_set_options(gil, GIL_OPT_PREEMPT_AWARE), 0);
+	KUNIT_EXPECT_EQ(test, gil_get_options(gil), GIL_OPT_PREEMPT_AWARE);
+	KUNIT_EXPECT_EQ(test, gil_set_options(gil, 1U << 31), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gil_set_options(gil, GIL_OPTS_ALL << 1), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gil_get_options(gil), GIL_OPT_PREEMPT_AWARE);
+	KUNIT_EXPECT_EQ(test, gil_set_options(gil, 0), 0);
+	KUNIT_EXPECT_EQ(test, gil_get_options(gil), 0);
+}
+
 static struct kunit_case gil_interval_cases[] = {
 	KUNIT_CASE(gil_test_interval_default),
+	KUNIT_CASE(gil_test_options),
 	KUNIT_CASE_PARAM(gil_test_interval_validation,
 			 gil_lt_interval_cases_gen_params),
 	{}

@@ -103,13 +103,32 @@
  * no longer ends waits (SHUTDOWN does), waits are interruptible and
  * restarted, attachments end at exit and exec, ENOSPC.  2.1: the word page
  * (struct gil_word) and GIL_IOC_GET_TOKEN.  2.2: the word page's
- * eval_breaker, which userspace may add bits of its own to.
+ * eval_breaker, which userspace may add bits of its own to.  2.3: a GIL's
+ * options (GIL_IOC_GET/SET_OPTIONS, GIL_OPT_PREEMPT_AWARE) and
+ * gil_stats.preempt_extensions.
  */
 #define GIL_ABI_MAJOR 2
-#define GIL_ABI_MINOR 2
+#define GIL_ABI_MINOR 3
 
 /* Free in Documentation/userspace-api/ioctl/ioctl-number.rst up to 6.12. */
 #define GIL_IOC_MAGIC 0xBD
+
+/*
+ * A GIL's options (GIL_IOC_SET_OPTIONS), each off by default.
+ *
+ * GIL_OPT_PREEMPT_AWARE: the switch interval does not run while the holder
+ * waits for a CPU.  A waiter whose interval runs out asks for the GIL only
+ * if the holder has not waited for a CPU meanwhile; else it waits on for
+ * as long as the holder did (again, until the holder has had a whole
+ * interval).  So a holder preempted by other work (another process on its
+ * CPU) keeps its slice, where a GIL that counts wall time, as CPython's
+ * and any userspace GIL's do, asks it to drop the GIL when it has hardly
+ * run.  Time the holder spends blocked (in a system call, a page fault)
+ * counts as its own.  Uses the scheduler's run-delay accounting: SET fails
+ * with EOPNOTSUPP on a kernel without CONFIG_SCHED_INFO, or a 32-bit one.
+ */
+#define GIL_OPT_PREEMPT_AWARE	0x1U
+#define GIL_OPTS_ALL		GIL_OPT_PREEMPT_AWARE
 
 /* Switch interval, in microseconds as CPython stores it. */
 #define GIL_INTERVAL_DEFAULT_US	5000
@@ -281,6 +300,9 @@ struct gil_word {
  *	(GIL_POLICY_FIFO and GIL_POLICY_IO; ABI 1.1)
  * @io_preemptions: drop requests posted at once by an I/O-bound waiter
  *	(GIL_POLICY_IO; ABI 1.1); also counted in @drop_requests
+ * @preempt_extensions: waits that went on when their interval ran out,
+ *	because the holder had waited for a CPU meanwhile
+ *	(GIL_OPT_PREEMPT_AWARE; ABI 2.3)
  */
 struct gil_stats {
 	__u32 size;
@@ -296,10 +318,12 @@ struct gil_stats {
 	__u64 handoff_ns_hist[GIL_STATS_HIST_BUCKETS];
 	__u64 direct_handoffs;
 	__u64 io_preemptions;
+	__u64 preempt_extensions;
 };
 
 #define GIL_STATS_SIZE_VER0 328	/* sizeof(struct gil_stats) in ABI 1.0 */
 #define GIL_STATS_SIZE_VER1 344	/* and in ABI 1.1 */
+#define GIL_STATS_SIZE_VER2 352	/* and in ABI 2.3 */
 
 /*
  * GIL_IOC_GET_VERSION - report the module's ABI version.
@@ -310,7 +334,7 @@ struct gil_stats {
 /*
  * GIL_IOC_ATTACH - attach the calling thread to this GIL.
  * Every call below but GET_VERSION, GET/SET_INTERVAL, GET_STATS,
- * GET/SET_POLICY and SHUTDOWN needs it.  A thread attaches once per GIL.
+ * GET/SET_POLICY, SHUTDOWN and GET/SET_OPTIONS needs it.  A thread attaches once per GIL.
  * Errors: EEXIST (already attached), ENOMEM, ENOSPC (the GIL has
  * max_threads records of live threads: ABI 2.0).
  */
@@ -399,5 +423,16 @@ struct gil_stats {
  * Errors: EUNATCH (not attached).
  */
 #define GIL_IOC_GET_TOKEN	_IOR(GIL_IOC_MAGIC, 0x0c, __u32)
+
+/*
+ * GIL_IOC_GET_OPTIONS - read the GIL's options (GIL_OPT_*).
+ * GIL_IOC_SET_OPTIONS - set them, all at once; waits already begun apply
+ * the new ones from their next timeout.  Needs no attachment.  ABI 2.3.
+ * Errors of SET: EINVAL (a bit outside GIL_OPTS_ALL), EOPNOTSUPP (an
+ * option this kernel cannot provide, see GIL_OPT_PREEMPT_AWARE); the
+ * options stay as they were.
+ */
+#define GIL_IOC_GET_OPTIONS	_IOR(GIL_IOC_MAGIC, 0x0d, __u32)
+#define GIL_IOC_SET_OPTIONS	_IOW(GIL_IOC_MAGIC, 0x0e, __u32)
 
 #endif /* _UAPI_LINUX_GIL_H */
