@@ -38,7 +38,7 @@ extern "C" {
  * gil_version_major() and gil_version_minor() are the library's own.
  */
 #define GIL_VERSION_MAJOR	1
-#define GIL_VERSION_MINOR	4
+#define GIL_VERSION_MINOR	5
 
 int gil_version_major(void);
 int gil_version_minor(void);
@@ -118,12 +118,12 @@ int gil_yield(struct gil_tstate *ts);
 /*
  * In the child of a fork(), by the thread that forked, before anything else
  * uses the GIL there (CPython's PyOS_AfterFork_Child): the GIL becomes a
- * new one of the same backend, switch interval and policy, held by @ts if
- * @ts held the GIL at fork(), and free otherwise.  @ts stays attached to
- * the calling thread; every other thread state of the GIL is detached, as
- * its thread does not exist in the child, and can only be freed.  The
- * parent's GIL is not touched (the kernel backend's descriptor of it is
- * closed in the child, which changes nothing in that GIL).
+ * new one of the same backend, switch interval, policy and options, held
+ * by @ts if @ts held the GIL at fork(), and free otherwise.  @ts stays
+ * attached to the calling thread; every other thread state of the GIL is
+ * detached, as its thread does not exist in the child, and can only be
+ * freed.  The parent's GIL is not touched (the kernel backend's descriptor
+ * of it is closed in the child, which changes nothing in that GIL).
  * Errors: -EPERM (@ts is not the calling thread's), -EBADF (closed), and
  * those of gil_open and gil_acquire: the GIL is then unusable.
  */
@@ -249,6 +249,22 @@ int gil_set_policy(struct gil *gil, unsigned int policy);
 int gil_get_policy(struct gil *gil);
 const char *gil_policy_name(unsigned int policy);
 int gil_policy_from_name(const char *name);
+
+/*
+ * The GIL's options, GIL_OPT_* of <linux/gil.h> or'd, each off in a new
+ * GIL.  GIL_OPT_PREEMPT_AWARE: the switch interval does not run while the
+ * holder waits for a CPU.  Only the kernel backend has options, with a
+ * module of ABI 2.3 or later on a kernel that can provide them; the
+ * userspace backends and an older module have none, so get reports 0 and
+ * set takes 0 alone.
+ * gil_get_options stores the options in *@options.
+ * gil_set_options sets them all at once, or fails and changes nothing,
+ *	on every backend in this order: -EINVAL (a bit outside GIL_OPTS_ALL),
+ *	-EOPNOTSUPP (an option this backend, the loaded module or the kernel
+ *	does not have).
+ */
+int gil_set_options(struct gil *gil, unsigned int options);
+int gil_get_options(struct gil *gil, unsigned int *options);
 
 /* Statistics, as struct gil_stats of <linux/gil.h>, for every backend. */
 int gil_get_stats(struct gil *gil, struct gil_stats *stats);

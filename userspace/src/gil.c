@@ -393,6 +393,7 @@ int gil_after_fork_child(struct gil_tstate *ts)
 	int64_t interval_us;
 	struct gil_tstate *t;
 	bool held = ts->holds;
+	unsigned int options;
 	int policy, ret;
 
 	if (gil_closed(gil))
@@ -401,6 +402,9 @@ int gil_after_fork_child(struct gil_tstate *ts)
 		return -EPERM;
 	interval_us = gil->ops->get_interval(gil);
 	policy = gil_get_policy(gil);
+	ret = gil_get_options(gil, &options);
+	if (ret)
+		return ret;
 	pthread_mutex_init(&gil->lock, NULL);
 	gil->ops->fork_child(gil);
 	for (t = gil->tstates; t; t = t->next) {
@@ -416,6 +420,8 @@ int gil_after_fork_child(struct gil_tstate *ts)
 	ret = gil->ops->set_interval(gil, interval_us);
 	if (!ret && gil->ops->set_policy)
 		ret = gil->ops->set_policy(gil, (unsigned int)policy);
+	if (!ret && options)	/* a new GIL has none */
+		ret = gil->ops->set_options(gil, options);
 	if (!ret)
 		ret = gil->ops->attach(ts);
 	if (ret)
@@ -488,6 +494,28 @@ int gil_get_policy(struct gil *gil)
 	if (gil->ops->get_policy)
 		return gil->ops->get_policy(gil);
 	return (int)gil->ops->policy;
+}
+
+/* Unknown bits first, so that every backend fails alike. */
+int gil_set_options(struct gil *gil, unsigned int options)
+{
+	if (gil_closed(gil))
+		return -EBADF;
+	if (options & ~GIL_OPTS_ALL)
+		return -EINVAL;
+	if (gil->ops->set_options)
+		return gil->ops->set_options(gil, options);
+	return options ? -EOPNOTSUPP : 0;
+}
+
+int gil_get_options(struct gil *gil, unsigned int *options)
+{
+	if (gil_closed(gil))
+		return -EBADF;
+	if (gil->ops->get_options)
+		return gil->ops->get_options(gil, options);
+	*options = 0;
+	return 0;
 }
 
 int gil_get_stats(struct gil *gil, struct gil_stats *stats)

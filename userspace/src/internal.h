@@ -28,6 +28,8 @@
  * @set_interval, @get_interval: microseconds, already validated
  * @policy: the one policy of a backend without @set_policy
  * @set_policy, @get_policy: a backend with several (validated)
+ * @set_options, @get_options: a backend with options (validated: no bit
+ *	outside GIL_OPTS_ALL); NULL for one without, whose options are 0
  * @get_stats: fill every field of struct gil_stats
  * @get_abi: the kernel module's ABI version; NULL for the other backends
  */
@@ -48,6 +50,8 @@ struct gil_ops {
 	unsigned int policy;
 	int (*set_policy)(struct gil *gil, unsigned int policy);
 	int (*get_policy)(struct gil *gil);
+	int (*set_options)(struct gil *gil, unsigned int options);
+	int (*get_options)(struct gil *gil, unsigned int *options);
 	int (*get_stats)(struct gil *gil, struct gil_stats *stats);
 	int (*get_abi)(struct gil *gil, unsigned int *major,
 		       unsigned int *minor);

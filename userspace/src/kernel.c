@@ -5,7 +5,8 @@
  * released, by an exchange of the word, without a system call (struct
  * gil_word in <linux/gil.h>).  Against an ABI 2.0 module every take and
  * release is an ioctl.  From ABI 2.2 the eval breaker polled is the word
- * page's, where the process may set GIL_EVAL_BREAKER_PENDING.
+ * page's, where the process may set GIL_EVAL_BREAKER_PENDING.  From ABI
+ * 2.3 a GIL has options (GIL_IOC_SET_OPTIONS).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -234,6 +235,28 @@ static int kernel_get_policy(struct gil *gil)
 	return (int)__atomic_load_n(&kgil(gil)->page->policy, __ATOMIC_RELAXED);
 }
 
+/* A module before ABI 2.3 has no options: ENOTTY, and they are 0. */
+static int kernel_set_options(struct gil *gil, unsigned int options)
+{
+	uint32_t o = options;
+	int ret = kernel_ioctl(gil, GIL_IOC_SET_OPTIONS, &o);
+
+	if (ret == -ENOTTY)
+		return options ? -EOPNOTSUPP : 0;
+	return ret;
+}
+
+static int kernel_get_options(struct gil *gil, unsigned int *options)
+{
+	uint32_t o = 0;
+	int ret = kernel_ioctl(gil, GIL_IOC_GET_OPTIONS, &o);
+
+	if (ret && ret != -ENOTTY)
+		return ret;
+	*options = ret ? 0 : o;
+	return 0;
+}
+
 static int kernel_get_stats(struct gil *gil, struct gil_stats *stats)
 {
 	stats->size = sizeof(*stats);
@@ -256,6 +279,8 @@ const struct gil_ops gil_kernel_ops = {
 	.get_interval = kernel_get_interval,
 	.set_policy = kernel_set_policy,
 	.get_policy = kernel_get_policy,
+	.set_options = kernel_set_options,
+	.get_options = kernel_get_options,
 	.get_stats = kernel_get_stats,
 	.get_abi = kernel_get_abi,
 };

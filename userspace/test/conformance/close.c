@@ -9,6 +9,7 @@ void test_closed(void)
 	struct gil *gil;
 	struct gil_tstate *ts, *ts2, *ts3;
 	struct gil_stats st;
+	unsigned int options;
 	double s;
 
 	fx_setup(&fx, 0, FX_GIL);	/* the thread states are the case's */
@@ -33,6 +34,8 @@ void test_closed(void)
 	CHECK_RET(gil_get_stats(gil, &st), -EBADF);
 	CHECK_RET(gil_set_policy(gil, GIL_POLICY_CPYTHON), -EBADF);
 	CHECK_RET(gil_get_policy(gil), -EBADF);
+	CHECK_RET(gil_set_options(gil, 0), -EBADF);
+	CHECK_RET(gil_get_options(gil, &options), -EBADF);
 	CHECK(!gil_drop_requested(ts));		/* the word is still there */
 	/* Thread states can still be freed, attached or not. */
 	CHECK_OK(gil_tstate_free(ts));

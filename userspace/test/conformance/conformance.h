@@ -119,6 +119,7 @@ void test_tstate_current(void);
 void test_versions(void);			/* versions.c */
 void test_interval(void);			/* interval.c */
 void test_policy(void);				/* policy.c */
+void test_options(void);			/* options.c */
 void test_errors(void);				/* errors.c */
 void test_closed(void);				/* close.c */
 void test_close_wakes_waiters(void);

@@ -30,6 +30,8 @@ static const struct t_gil_case cases[] = {
 	{ "library and module versions", test_versions },
 	{ "switch interval validation", test_interval },
 	{ "handoff policies", test_policy },
+	{ "options: the backend's set and read back, unknown bits refused",
+	  test_options },
 	{ "error codes", test_errors },
 	{ "every call fails with EBADF after close", test_closed },
 	{ "close wakes blocked acquirers with EBADF",
