@@ -24,7 +24,11 @@
  *   - a helper thread that attaches, acquires and exits holding the GIL;
  *   - handoff policies (ABI 1.1): SET_POLICY with valid and invalid
  *     policies under all of the above, so that the GILs switch between
- *     cpython, fifo and io while threads wait, take, yield and die.
+ *     cpython, fifo and io while threads wait, take, yield and die;
+ *   - options (ABI 2.3): SET_OPTIONS with GIL_OPT_PREEMPT_AWARE on and
+ *     off, sometimes with bits outside GIL_OPTS_ALL, under all of the
+ *     above, so that waits switch between the wall-clock interval and
+ *     the one that stops while the holder waits for a CPU.
  *
  * Every result is checked against uapi/linux/gil.h.  Each thread keeps
  * what it knows of its own state on each GIL (attached? holding?), so
@@ -35,12 +39,18 @@
  * state allows, plus EBADF and ESHUTDOWN.  A result outside the allowed set, or a
  * broken invariant (the page's size and policy fields, the ABI major,
  * "locked" while we hold it, the statistics' sizes and sums, bytes written
- * past what GET_STATS reports), is a finding.  GET_STATS fills and reports
- * min(the caller's size, sizeof(struct gil_stats)) bytes; under fifo and io
- * a change of owner may be a direct handoff, so switch_number is bounded
- * by acquisitions + direct_handoffs.  At a quiet moment of a slot (no
- * SET_POLICY under way or begun meanwhile, no child alive, no replacement)
- * GET_POLICY and the page agree, and name the policy last set.
+ * past what GET_STATS reports, GET_OPTIONS's bits), is a finding.
+ * GET_STATS fills and reports min(the caller's size, sizeof(struct
+ * gil_stats)) bytes; under fifo and io a change of owner may be a direct
+ * handoff, so switch_number is bounded by acquisitions + direct_handoffs.
+ * At a quiet moment of a slot (no SET_POLICY under way or begun meanwhile,
+ * no child alive, no replacement) GET_POLICY and the page agree, and name
+ * the policy last set.  So with the options: at a quiet moment of them
+ * (no SET_OPTIONS under way or begun meanwhile, no child alive, no
+ * replacement) GET_OPTIONS and the fdinfo's options line agree, and name
+ * the options last set; a SET_OPTIONS refused for its bits (EINVAL) left
+ * them as GET_OPTIONS read them just before.  Whether this kernel has
+ * GIL_OPT_PREEMPT_AWARE (EOPNOTSUPP) is asked once, before the run.
  *
  * The run cannot deadlock by design: a thread never waits in ACQUIRE or
  * YIELD while it holds (or may hold) another GIL, releases soon after it
@@ -93,12 +103,13 @@ static const int arena_prot[ARENA_PAGES] = {
 
 /*
  * Values at the start of the read-only page, as __s64 (and as __u32: a
- * policy, a stats size).
+ * policy, a stats size, options).
  */
 static const __s64 ro_values[] = {
 	1000, -1, 0, 100, GIL_INTERVAL_MAX_US + 1, GIL_STATS_SIZE_VER0,
 	GIL_INTERVAL_MAX_US, GIL_STATS_SIZE_VER1, GIL_POLICY_IO,
-	GIL_POLICY_COUNT,
+	GIL_POLICY_COUNT, GIL_STATS_SIZE_VER2, GIL_OPT_PREEMPT_AWARE,
+	GIL_OPTS_ALL << 1,
 };
 
 /* ---- classes of calls, and what we count ------------------------------- */
@@ -106,8 +117,10 @@ static const __s64 ro_values[] = {
 enum cls {
 	C_VERSION, C_ATTACH, C_DETACH, C_ACQUIRE, C_RELEASE, C_YIELD,
 	C_GETINT, C_SETINT, C_STATS, C_GETPOL, C_SETPOL, C_TOKEN,
+	C_GETOPT, C_SETOPT,
 	NR_REAL,
-	C_BADNR = NR_REAL,	/* another number (or dir) under 0xBD */
+	/* another number under 0xBD, or a real one's with other dir or size */
+	C_BADNR = NR_REAL,
 	C_FOREIGN,		/* another magic */
 	C_MMAP, C_MPROTECT, C_MUNMAP, C_MREMAP,
 	C_SHUTDOWN,		/* only by op_replace: see do_ioctl() */
@@ -117,7 +130,8 @@ enum cls {
 static const char *const cls_names[NCLS] = {
 	"GET_VERSION", "ATTACH", "DETACH", "ACQUIRE", "RELEASE", "YIELD",
 	"GET_INTERVAL", "SET_INTERVAL", "GET_STATS", "GET_POLICY",
-	"SET_POLICY", "GET_TOKEN", "other 0xBD", "foreign",
+	"SET_POLICY", "GET_TOKEN", "GET_OPTIONS", "SET_OPTIONS", "other 0xBD",
+	"foreign",
 	"mmap", "mprotect", "munmap", "mremap", "SHUTDOWN",
 };
 
@@ -125,7 +139,8 @@ static const unsigned int real_cmds[NR_REAL] = {
 	GIL_IOC_GET_VERSION, GIL_IOC_ATTACH, GIL_IOC_DETACH, GIL_IOC_ACQUIRE,
 	GIL_IOC_RELEASE, GIL_IOC_YIELD, GIL_IOC_GET_INTERVAL,
 	GIL_IOC_SET_INTERVAL, GIL_IOC_GET_STATS, GIL_IOC_GET_POLICY,
-	GIL_IOC_SET_POLICY, GIL_IOC_GET_TOKEN,
+	GIL_IOC_SET_POLICY, GIL_IOC_GET_TOKEN, GIL_IOC_GET_OPTIONS,
+	GIL_IOC_SET_OPTIONS,
 };
 
 #define NERR 160	/* errno tallies; the last one counts anything else */
@@ -136,8 +151,9 @@ struct shared {
 	atomic_long tally[NCLS][NERR];
 	atomic_long mmaps, maps_ok, closes, dups, forks, kills, helpers;
 	atomic_long acquired, owner_dead, drop_yields;
-	atomic_long stats_tight;	/* GET_STATS: a buffer < 344 bytes */
+	atomic_long stats_tight;	/* GET_STATS: a buffer < 352 bytes */
 	atomic_long policy_sets, policy_checks;
+	atomic_long options_sets, options_checks, options_refusals;
 	/*
 	 * The policy's quiet moments: SET_POLICY calls begun and ended on
 	 * each slot by the first process's threads, children forked and
@@ -145,6 +161,8 @@ struct shared {
 	 * none of them moves, a slot's GIL has one policy, for all to see.
 	 */
 	atomic_long pol_begun[MAX_GILS], pol_ended[MAX_GILS];
+	/* The same books for SET_OPTIONS. */
+	atomic_long opt_begun[MAX_GILS], opt_ended[MAX_GILS];
 	atomic_long forks_begun, forks_reaped;
 	atomic_int bad_results, bad_invariants, child_problems, stuck;
 	atomic_int printed;
@@ -170,6 +188,7 @@ static pthread_mutex_t fd_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_int stop;
 static long ps;
 static int dev_noexec;		/* /dev is mounted noexec: no PROT_EXEC */
+static int preempt_aware;	/* the kernel has GIL_OPT_PREEMPT_AWARE */
 static int in_child;
 
 enum tri { NO, YES, UNK };
@@ -403,6 +422,7 @@ struct arg {
 	__s64 set_val;
 	__u32 stats_size;
 	__u32 pol_val;
+	__u32 opt_val;
 	char desc[64];
 };
 
@@ -444,7 +464,8 @@ static long accessible(struct worker *w, unsigned long p, int write)
 static long pick_k(struct worker *w)
 {
 	static const long ks[] = { 1, 2, 3, 4, 5, 7, 8, 9, 16, 100, 327, 328,
-				   329, 336, 343, 344, 345, 400 };
+				   329, 336, 343, 344, 345, 351, 352, 353,
+				   400 };
 
 	if (rng_chance(&w->rng, 20))
 		return 1 + rng_below(&w->rng, ps);
@@ -537,16 +558,21 @@ static void make_arg(struct worker *w, struct arg *a, enum akind kind, int cls)
 			return;
 		}
 		/*
-		 * The size field (128: EINVAL as a stats size and as a
-		 * policy), the interval or the policy (always valid to set).
-		 * Written to, it is EFAULT (GET_POLICY too).
+		 * The size field (128: EINVAL as a stats size, a policy and
+		 * options), the interval or the policy (always valid to set),
+		 * or "locked" (0 or 1: valid options, where the kernel has
+		 * GIL_OPT_PREEMPT_AWARE).  Written to, it is EFAULT
+		 * (GET_POLICY and GET_OPTIONS too).
 		 */
 		v = (unsigned long)m->addr;
 		if (cls == C_SETINT)
 			v += offsetof(struct gil_page, interval_us);
 		else if (cls == C_SETPOL && rng_chance(&w->rng, 50))
 			v += offsetof(struct gil_page, policy);
-		else if (cls != C_STATS && cls != C_SETPOL)
+		else if (cls == C_SETOPT && preempt_aware &&
+			 rng_chance(&w->rng, 50))
+			v += offsetof(struct gil_page, locked);
+		else if (cls != C_STATS && cls != C_SETPOL && cls != C_SETOPT)
 			v += 8 * rng_below(&w->rng, 4);
 		break;
 	default:
@@ -622,7 +648,9 @@ static __u32 stats_size(struct worker *w)
 		GIL_STATS_SIZE_VER0, GIL_STATS_SIZE_VER0 + 1,
 		GIL_STATS_SIZE_VER0 + 8, GIL_STATS_SIZE_VER1 - 1,
 		GIL_STATS_SIZE_VER1, GIL_STATS_SIZE_VER1,
-		GIL_STATS_SIZE_VER1 + 1, 512, 4096, 0xffffffffu,
+		GIL_STATS_SIZE_VER1 + 1, GIL_STATS_SIZE_VER2 - 1,
+		GIL_STATS_SIZE_VER2, GIL_STATS_SIZE_VER2,
+		GIL_STATS_SIZE_VER2 + 1, 512, 4096, 0xffffffffu,
 		sizeof(struct gil_stats),
 	};
 
@@ -648,6 +676,35 @@ static __u32 policy_value(struct worker *w)
 }
 
 /*
+ * Options to set: mostly valid ones (none, GIL_OPT_PREEMPT_AWARE), else
+ * with a bit outside GIL_OPTS_ALL: the next one, the top one, or any.
+ */
+static __u32 options_value(struct worker *w)
+{
+	static const __u32 bad[] = {
+		GIL_OPTS_ALL + 1, GIL_OPTS_ALL << 1,
+		GIL_OPTS_ALL | GIL_OPTS_ALL << 1, 0x80000000,
+		0x80000000 | GIL_OPT_PREEMPT_AWARE, 0xfffffffe, 0xffffffff,
+	};
+
+	if (rng_chance(&w->rng, 80))
+		return rng_chance(&w->rng, 50) ? GIL_OPT_PREEMPT_AWARE : 0;
+	if (rng_chance(&w->rng, 30))
+		return (__u32)rng_next(&w->rng);
+	return bad[rng_below(&w->rng, T_ARRAY_SIZE(bad))];
+}
+
+/* Bits SET_OPTIONS refuses: EINVAL, or EOPNOTSUPP for a valid option. */
+static int options_errno(__u32 options)
+{
+	if (options & ~GIL_OPTS_ALL)
+		return EINVAL;
+	if ((options & GIL_OPT_PREEMPT_AWARE) && !preempt_aware)
+		return EOPNOTSUPP;
+	return 0;
+}
+
+/*
  * Write the input the kernel will read (as much of it as is writable),
  * then read back what it will see: a straddling object's tail is what the
  * read-only page holds.  GET_STATS's buffer gets a canary past its end.
@@ -669,6 +726,12 @@ static void prepare_input(struct arg *a, int cls)
 			memcpy(p, &a->pol_val, n);
 		if (a->rd >= 4)
 			memcpy(&a->pol_val, p, 4);
+	} else if (cls == C_SETOPT) {
+		n = a->wr < 4 ? a->wr : 4;
+		if (n > 0)
+			memcpy(p, &a->opt_val, n);
+		if (a->rd >= 4)
+			memcpy(&a->opt_val, p, 4);
 	} else if (cls == C_STATS) {
 		n = a->wr < 400 ? a->wr : 400;
 		if (n > 0)
@@ -699,6 +762,7 @@ static struct eset expected(int cls, const struct tstate *st,
 		es_add(&e, a->wr >= 8 ? 0 : EFAULT);
 		break;
 	case C_GETPOL:
+	case C_GETOPT:	/* ABI 2.3 */
 		es_add(&e, a->wr >= 4 ? 0 : EFAULT);
 		break;
 	case C_TOKEN:	/* ABI 2.1 */
@@ -714,6 +778,9 @@ static struct eset expected(int cls, const struct tstate *st,
 			es_add(&e, EINVAL);
 		else
 			es_add(&e, 0);
+		break;
+	case C_SETOPT:	/* ABI 2.3 */
+		es_add(&e, a->rd < 4 ? EFAULT : options_errno(a->opt_val));
 		break;
 	case C_SETINT:
 		if (a->rd < 8)
@@ -889,6 +956,8 @@ static void reset_interval(struct worker *w, const struct target *t);
 static void check_stats(const struct arg *a);
 static void policy_agrees(struct worker *w, int s, unsigned int g, long begun,
 			  long forks, long want);
+static void options_agree(struct worker *w, int s, unsigned int g, long begun,
+			  long forks, long want, const char *what);
 
 /* After a call that worked: what it wrote must make sense. */
 static void check_output(struct worker *w, const struct target *t, int cls,
@@ -918,6 +987,14 @@ static void check_output(struct worker *w, const struct target *t, int cls,
 		if (v >= GIL_POLICY_COUNT)
 			invariant("GET_POLICY a policy", v,
 				  GIL_POLICY_COUNT - 1);
+	} else if (cls == C_GETOPT) {
+		__u32 v;
+
+		/* Only options this kernel has: none without any. */
+		memcpy(&v, p, sizeof(v));
+		if (v & ~(preempt_aware ? GIL_OPTS_ALL : 0))
+			invariant("GET_OPTIONS only GIL_OPT_* bits", v,
+				  v & (preempt_aware ? GIL_OPTS_ALL : 0));
 	} else if (cls == C_STATS) {
 		check_stats(a);
 	}
@@ -952,7 +1029,7 @@ static void check_stats(const struct arg *a)
 		atomic_fetch_add_explicit(&sh->stats_tight, 1,
 					  memory_order_relaxed);
 	if (st.size != fill)
-		invariant("GET_STATS size out: min(size in, 344)", st.size,
+		invariant("GET_STATS size out: min(size in, 352)", st.size,
 			  fill);
 	if (st.hist_buckets != GIL_STATS_HIST_BUCKETS)
 		invariant("GET_STATS hist_buckets", st.hist_buckets,
@@ -989,6 +1066,11 @@ static void check_stats(const struct arg *a)
 	    st.io_preemptions > st.drop_requests)
 		invariant("stats io_preemptions <= drop_requests",
 			  st.io_preemptions, st.drop_requests);
+	/* Only GIL_OPT_PREEMPT_AWARE extends a wait. */
+	if (STATS_HAS(fill, preempt_extensions) && !preempt_aware &&
+	    st.preempt_extensions)
+		invariant("stats preempt_extensions without the option",
+			  st.preempt_extensions, 0);
 	/* Nothing past what it filled: the canary stays. */
 	end = a->wr < 400 ? a->wr : 400;
 	for (i = fill; i < end; i++)
@@ -1009,7 +1091,8 @@ static long do_ioctl(struct worker *w, const struct target *t,
 	unsigned int cmd = (unsigned int)cmd64, g1, g2;
 	int cls = classify(cmd), err, same, ok;
 	long ret, pol_begun = 0, pol_ended = 0, forks = 0, reaped = 0;
-	int setpol = cls == C_SETPOL && !in_child;
+	long opt_begun = 0, opt_ended = 0;
+	int setpol, setopt;
 	struct tstate *st, snap;
 	struct eset want;
 	char what[128], ctx[96];
@@ -1027,10 +1110,18 @@ static long do_ioctl(struct worker *w, const struct target *t,
 		cls = C_VERSION;
 	}
 	prepare_input(a, cls);
+	setpol = cls == C_SETPOL && !in_child;
+	setopt = cls == C_SETOPT && !in_child;
 	if (setpol) {
 		/* Every setter that began before us ended before our call. */
 		pol_begun = atomic_fetch_add(&sh->pol_begun[t->s], 1);
 		pol_ended = atomic_load(&sh->pol_ended[t->s]);
+	}
+	if (setopt) {
+		opt_begun = atomic_fetch_add(&sh->opt_begun[t->s], 1);
+		opt_ended = atomic_load(&sh->opt_ended[t->s]);
+	}
+	if (setpol || setopt) {
 		forks = atomic_load(&sh->forks_begun);
 		reaped = atomic_load(&sh->forks_reaped);
 	}
@@ -1043,6 +1134,8 @@ static long do_ioctl(struct worker *w, const struct target *t,
 	g2 = gen_load(t->s);
 	if (setpol)
 		atomic_fetch_add(&sh->pol_ended[t->s], 1);
+	if (setopt)
+		atomic_fetch_add(&sh->opt_ended[t->s], 1);
 	/*
 	 * A slot's call is exact when its generation stayed put and even.  A
 	 * duplicate keeps its GIL, which is the slot's (and our state's) only
@@ -1101,6 +1194,17 @@ static long do_ioctl(struct worker *w, const struct target *t,
 				      a->kind == A_GILPAGE ? -1 :
 				      (long)a->pol_val);
 	}
+	if (cls == C_SETOPT && ret == 0 && ok) {
+		atomic_fetch_add_explicit(&sh->options_sets, 1,
+					  memory_order_relaxed);
+		/* As with the policy ("locked" changes under us). */
+		if (setopt && same && opt_begun == opt_ended &&
+		    forks == reaped)
+			options_agree(w, t->s, g1, opt_begun + 1, forks,
+				      a->kind == A_GILPAGE ? -1 :
+				      (long)a->opt_val,
+				      "GET_OPTIONS right after a SET_OPTIONS");
+	}
 	return ret;
 }
 
@@ -1128,6 +1232,7 @@ static void fill_inputs(struct worker *w, struct arg *a, int cls)
 	a->set_val = cls == C_SETINT ? interval_value(w) : 0;
 	a->stats_size = stats_size(w);
 	a->pol_val = policy_value(w);
+	a->opt_val = options_value(w);
 }
 
 /*
@@ -1193,6 +1298,118 @@ static void op_policy(struct worker *w, const struct target *t)
 	good_arg(w, &a, C_GETPOL);
 	fill_inputs(w, &a, C_GETPOL);
 	do_ioctl(w, t, GIL_IOC_GET_POLICY, &a);
+}
+
+/*
+ * While slot @s's GIL is the one of generation @g and no SET_OPTIONS
+ * (@begun: those begun) or child (@forks) began since its options were
+ * last set, GET_OPTIONS reads them (@want, when known: what the last
+ * setter set, or what a GET read before a refused SET; @what says which)
+ * and the fdinfo shows them.  A quiet moment is checked; others are let
+ * go.
+ */
+static void options_agree(struct worker *w, int s, unsigned int g, long begun,
+			  long forks, long want, const char *what)
+{
+	char *text, *line;
+	long shown = -1;
+	struct target t;
+	struct arg a;
+	__u32 got;
+
+	/* A child's fd_lock stays locked: op_fork() forks holding it. */
+	if (!w->arena || in_child)
+		return;
+	slot_target(&t, s);
+	make_arg(w, &a, A_VALID, C_GETOPT);
+	fill_inputs(w, &a, C_GETOPT);
+	if (do_ioctl(w, &t, GIL_IOC_GET_OPTIONS, &a))
+		return;
+	memcpy(&got, (const void *)a.val, sizeof(got));
+	/*
+	 * fdinfo's "options:" line, as GIL_OPT_* bits (-1: none, or odd).
+	 * Reading it opens a descriptor: under fd_lock, as every one is,
+	 * or a replacement's dup2() could land on it and our close() then
+	 * close the slot's.
+	 */
+	pthread_mutex_lock(&fd_lock);
+	text = t_fdinfo_text(getpid(), t.fd);
+	pthread_mutex_unlock(&fd_lock);
+	line = text ? strstr(text, "\noptions:\t") : NULL;
+	if (line) {
+		line += strlen("\noptions:\t");
+		if (!strncmp(line, "-\n", 2))
+			shown = 0;
+		else if (!strncmp(line, "preempt_aware\n", 14))
+			shown = GIL_OPT_PREEMPT_AWARE;
+	}
+	free(text);
+	atomic_thread_fence(memory_order_seq_cst);
+	if (gen_load(s) != g || atomic_load(&sh->opt_begun[s]) != begun ||
+	    atomic_load(&sh->forks_begun) != forks)
+		return;
+	atomic_fetch_add_explicit(&sh->options_checks, 1,
+				  memory_order_relaxed);
+	if (want >= 0 && got != want)
+		invariant(what, got, want);
+	/* The same GIL throughout: its descriptor has its fdinfo. */
+	if (shown != got)
+		invariant("fdinfo options is GET_OPTIONS's", shown, got);
+}
+
+/*
+ * SET_OPTIONS, mostly valid options (do_ioctl checks that they took); or,
+ * at a quiet moment of slot @t->s, GET_OPTIONS against the fdinfo, or a
+ * SET_OPTIONS with a bit outside GIL_OPTS_ALL between two GET_OPTIONS,
+ * which must read the same.
+ */
+static void op_options(struct worker *w, const struct target *t)
+{
+	long begun, ended, forks, reaped;
+	struct target own;
+	unsigned int g;
+	struct arg a;
+	__u32 before;
+
+	if (rng_chance(&w->rng, 50) || in_child || !w->arena) {
+		good_arg(w, &a, C_SETOPT);
+		fill_inputs(w, &a, C_SETOPT);
+		do_ioctl(w, t, GIL_IOC_SET_OPTIONS, &a);
+		return;
+	}
+	g = gen_load(t->s);
+	begun = atomic_load(&sh->opt_begun[t->s]);
+	ended = atomic_load(&sh->opt_ended[t->s]);
+	forks = atomic_load(&sh->forks_begun);
+	reaped = atomic_load(&sh->forks_reaped);
+	if (g & 1 || begun != ended || forks != reaped) {
+		good_arg(w, &a, C_GETOPT);
+		fill_inputs(w, &a, C_GETOPT);
+		do_ioctl(w, t, GIL_IOC_GET_OPTIONS, &a);
+		return;
+	}
+	if (rng_chance(&w->rng, 50)) {
+		options_agree(w, t->s, g, begun, forks, -1,
+			      "GET_OPTIONS at a quiet moment");
+		return;
+	}
+	/* On the slot's descriptor: a duplicate's GIL may have left it. */
+	slot_target(&own, t->s);
+	make_arg(w, &a, A_VALID, C_GETOPT);
+	fill_inputs(w, &a, C_GETOPT);
+	if (do_ioctl(w, &own, GIL_IOC_GET_OPTIONS, &a))
+		return;
+	memcpy(&before, (const void *)a.val, sizeof(before));
+	good_arg(w, &a, C_SETOPT);
+	fill_inputs(w, &a, C_SETOPT);
+	while (!(a.opt_val & ~GIL_OPTS_ALL))
+		a.opt_val = options_value(w);
+	if (do_ioctl(w, &own, GIL_IOC_SET_OPTIONS, &a) == 0)
+		return;		/* a finding already */
+	atomic_fetch_add_explicit(&sh->options_refusals, 1,
+				  memory_order_relaxed);
+	options_agree(w, t->s, g, begun + 1, forks, before,
+		      "GET_OPTIONS after a refused SET_OPTIONS");
 }
 
 /* An argument-less command, with whatever argument. */
@@ -1306,11 +1523,12 @@ static unsigned long mutated_cmd(struct worker *w)
 		break;
 	default:
 		/*
-		 * The policy's numbers (0x09, 0x0a) and their neighbours,
-		 * any direction, the right size or another: only the exact
-		 * GET/SET_POLICY (and GET_STATS) are commands.
+		 * The numbers of the policy (0x09, 0x0a), the token and the
+		 * options (0x0c-0x0e) and their neighbours, any direction,
+		 * the right size or another: only the exact commands (and
+		 * GET_STATS whatever its size) are commands.
 		 */
-		nr = _IOC_NR(GIL_IOC_GET_STATS) + rng_below(&w->rng, 5);
+		nr = _IOC_NR(GIL_IOC_GET_STATS) + rng_below(&w->rng, 8);
 		dir = rng_below(&w->rng, 4);
 		size = rng_chance(&w->rng, 50) ? sizeof(__u32) :
 		       sizes[rng_below(&w->rng, T_ARRAY_SIZE(sizes))];
@@ -1817,16 +2035,17 @@ static void op_helper(struct worker *w, int s)
 
 enum op {
 	OP_REAL, OP_BAD, OP_MUTATED, OP_RANDOM, OP_EXTREME, OP_MMAP,
-	OP_MPROTECT, OP_MUNMAP, OP_MREMAP, OP_READ, OP_POLICY, OP_DUP,
-	OP_REPLACE, OP_FORK, OP_HELPER, NR_OPS
+	OP_MPROTECT, OP_MUNMAP, OP_MREMAP, OP_READ, OP_POLICY, OP_OPTIONS,
+	OP_DUP, OP_REPLACE, OP_FORK, OP_HELPER, NR_OPS
 };
 
 /* Per mille. */
 static const unsigned int op_weight[NR_OPS] = {
-	[OP_REAL] = 588, [OP_BAD] = 120, [OP_MUTATED] = 80, [OP_RANDOM] = 40,
+	[OP_REAL] = 568, [OP_BAD] = 120, [OP_MUTATED] = 80, [OP_RANDOM] = 40,
 	[OP_EXTREME] = 6, [OP_MMAP] = 45, [OP_MPROTECT] = 15,
 	[OP_MUNMAP] = 20, [OP_MREMAP] = 5, [OP_READ] = 20, [OP_POLICY] = 25,
-	[OP_DUP] = 16, [OP_REPLACE] = 12, [OP_FORK] = 5, [OP_HELPER] = 3,
+	[OP_OPTIONS] = 20, [OP_DUP] = 16, [OP_REPLACE] = 12, [OP_FORK] = 5,
+	[OP_HELPER] = 3,
 };
 
 static enum op pick_op(struct worker *w, int limited)
@@ -1882,6 +2101,9 @@ static void step_on(struct worker *w, const struct target *t)
 		break;
 	case OP_POLICY:
 		op_policy(w, t);
+		break;
+	case OP_OPTIONS:
+		op_options(w, t);
 		break;
 	case OP_DUP:
 		op_dup(w, t->s);
@@ -2006,15 +2228,16 @@ static int setup_arena(struct worker *w)
 }
 
 /*
- * A new GIL still works after all that, and its policy is what GET_POLICY,
- * SET_POLICY and the page say.  A case of its own (t_run): its CHECKs end
- * its process, not the program.
+ * A new GIL still works after all that, its policy is what GET_POLICY,
+ * SET_POLICY and the page say, and its options what GET_OPTIONS and
+ * SET_OPTIONS say.  A case of its own (t_run): its CHECKs end its process,
+ * not the program.
  */
 static void after_check(void)
 {
 	const struct gil_page *pg;
 	struct gil_stats st;
-	__u32 pol, bad = GIL_POLICY_COUNT;
+	__u32 pol, bad = GIL_POLICY_COUNT, opt, bad_opt = GIL_OPTS_ALL << 1;
 	int fd;
 
 	t_open_mapped(&fd, &pg);
@@ -2030,6 +2253,24 @@ static void after_check(void)
 	CHECK_ERR(ioctl(fd, GIL_IOC_SET_POLICY, &bad), EINVAL);
 	CHECK_CMP(T_PAGE_LOAD(pg->policy), ==, GIL_POLICY_COUNT - 1);
 	CHECK_ERR(ioctl(fd, GIL_IOC_GET_POLICY, (void *)pg), EFAULT);
+	/* Off by default; each value reads back; bad bits change nothing. */
+	CHECK(ioctl(fd, GIL_IOC_GET_OPTIONS, &opt) == 0);
+	CHECK_CMP(opt, ==, 0);
+	for (__u32 o = 0; o <= GIL_OPTS_ALL; o++) {
+		if (options_errno(o)) {
+			CHECK_ERR(ioctl(fd, GIL_IOC_SET_OPTIONS, &o),
+				  options_errno(o));
+			continue;
+		}
+		CHECK(ioctl(fd, GIL_IOC_SET_OPTIONS, &o) == 0);
+		CHECK(ioctl(fd, GIL_IOC_GET_OPTIONS, &opt) == 0);
+		CHECK_CMP(opt, ==, o);
+	}
+	CHECK_ERR(ioctl(fd, GIL_IOC_SET_OPTIONS, &bad_opt), EINVAL);
+	CHECK(ioctl(fd, GIL_IOC_GET_OPTIONS, &opt) == 0);
+	CHECK_CMP(opt, ==, preempt_aware ? GIL_OPTS_ALL : 0);
+	CHECK_ERR(ioctl(fd, GIL_IOC_GET_OPTIONS, (void *)pg), EFAULT);
+	CHECK_ERR(ioctl(fd, GIL_IOC_SET_OPTIONS, NULL), EFAULT);
 	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
 	CHECK(ioctl(fd, GIL_IOC_ACQUIRE) == 0);
 	CHECK_CMP(T_PAGE_LOAD(pg->locked), ==, 1);
@@ -2067,6 +2308,26 @@ static void print_table(void)
 	}
 }
 
+/*
+ * Whether this kernel has GIL_OPT_PREEMPT_AWARE: SET_OPTIONS takes it, or
+ * fails with EOPNOTSUPP (no CONFIG_SCHED_INFO).  -1 on another result.
+ */
+static int probe_options(void)
+{
+	__u32 opt = GIL_OPT_PREEMPT_AWARE;
+	int fd = t_open_dev(), r;
+
+	if (fd < 0)
+		return -1;
+	r = ioctl(fd, GIL_IOC_SET_OPTIONS, &opt);
+	if (r == 0)
+		preempt_aware = 1;
+	else if (errno == EOPNOTSUPP)
+		r = 0;
+	close(fd);
+	return r ? -1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct stress_opts o = { .seconds = 10, .threads = 8, .gils = 4 };
@@ -2092,6 +2353,11 @@ int main(int argc, char **argv)
 	if (!sh || !slots || !workers || !progress)
 		return 1;
 	dev_noexec = statvfs("/dev/gil", &sv) == 0 && (sv.f_flag & ST_NOEXEC);
+	if (probe_options()) {
+		printf("not ok - stress-fuzz: SET_OPTIONS on a new GIL (%s)\n",
+		       strerror(errno));
+		return 1;
+	}
 	for (i = 0; i < nslots; i++) {
 		slots[i].fd = t_open_dev();
 		if (slots[i].fd < 0) {
@@ -2166,12 +2432,17 @@ int main(int argc, char **argv)
 	       sizeof(struct gil_stats), atomic_load(&sh->stats_tight));
 	printf("#   policies set %ld, checked at quiet moments %ld\n",
 	       atomic_load(&sh->policy_sets), atomic_load(&sh->policy_checks));
+	printf("#   options set %ld, checked at quiet moments %ld (%ld after "
+	       "a refused SET_OPTIONS); GIL_OPT_PREEMPT_AWARE %s\n",
+	       atomic_load(&sh->options_sets), atomic_load(&sh->options_checks),
+	       atomic_load(&sh->options_refusals),
+	       preempt_aware ? "there" : "not there (EOPNOTSUPP)");
 	printf("%s - stress-fuzz: every call returned a documented result "
 	       "(%ld calls, %d not)\n",
 	       atomic_load(&sh->bad_results) ? "not ok" : "ok",
 	       atomic_load(&sh->calls), atomic_load(&sh->bad_results));
 	printf("%s - stress-fuzz: the invariants held (page, version, locked "
-	       "while held, statistics, policy)\n",
+	       "while held, statistics, policy, options)\n",
 	       atomic_load(&sh->bad_invariants) ? "not ok" : "ok");
 	printf("%s - stress-fuzz: no thread went %d s without progress\n",
 	       stalled >= 0 ? "not ok" : "ok", STALL_BOUND_S);
@@ -2192,12 +2463,15 @@ int main(int argc, char **argv)
 		   (stalled >= 0) + unjoined + (!unjoined && after);
 	printf("# stress-fuzz: seconds=%g threads=%d gils=%d calls=%ld "
 	       "mmaps=%ld closes=%ld forks=%ld kills=%ld policy_sets=%ld "
-	       "policy_checks=%ld findings=%d\n",
+	       "policy_checks=%ld options_sets=%ld options_checks=%ld "
+	       "findings=%d\n",
 	       (double)((t_now_ns() - start) / 100000000) / 10, o.threads,
 	       o.gils, atomic_load(&sh->calls), atomic_load(&sh->mmaps),
 	       atomic_load(&sh->closes), atomic_load(&sh->forks),
 	       atomic_load(&sh->kills), atomic_load(&sh->policy_sets),
-	       atomic_load(&sh->policy_checks), findings);
+	       atomic_load(&sh->policy_checks),
+	       atomic_load(&sh->options_sets),
+	       atomic_load(&sh->options_checks), findings);
 	fflush(stdout);
 	/* Threads may still sit in the kernel: exit() ends them. */
 	return findings ? 1 : 0;
