@@ -7,8 +7,6 @@
 #define _GIL_COMPAT_H
 
 #include <linux/mm.h>
-#include <linux/sched.h>
-#include <linux/sched/clock.h>
 #include <linux/version.h>
 
 /* 6.3 (bc292ab00f6c) made vm_flags read-only behind vm_flags_*(). */
@@ -23,38 +21,14 @@ static inline void gil_vm_flags_mod(struct vm_area_struct *vma,
 }
 
 /*
- * The time @task has spent runnable but waiting for a CPU, as the
- * scheduler accounts it (sched_info.run_delay, /proc/PID/schedstat's
- * second field), counting a wait under way.  Read without the runqueue's
- * lock: a 64-bit load is whole, and a value a scheduler update behind is
- * one the next look corrects.  Not on a 32-bit kernel, where it could
- * tear, nor without CONFIG_SCHED_INFO.
+ * GIL_OPT_PREEMPT_AWARE reads the scheduler's run-delay accounting
+ * (sched_info, CONFIG_SCHED_INFO) without the runqueue's lock, which only
+ * a 64-bit load keeps whole.
  */
 #if defined(CONFIG_SCHED_INFO) && BITS_PER_LONG == 64
 #define GIL_HAVE_RUN_DELAY 1
-
-static inline u64 gil_task_run_delay(struct task_struct *task)
-{
-	u64 delay, queued, now;
-
-	/* Unlocked: the scheduler writes it under the runqueue's lock. */
-	delay = data_race(task->sched_info.run_delay);
-	/* Likewise: nonzero while the task waits on a runqueue. */
-	queued = data_race(task->sched_info.last_queued);
-	if (queued) {
-		now = sched_clock_cpu(task_cpu(task));
-		if (now > queued)
-			delay += now - queued;
-	}
-	return delay;
-}
 #else
 #define GIL_HAVE_RUN_DELAY 0
-
-static inline u64 gil_task_run_delay(struct task_struct *task)
-{
-	return 0;
-}
 #endif
 
 #endif /* _GIL_COMPAT_H */

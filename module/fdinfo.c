@@ -13,8 +13,8 @@
  *                                attached threads
  *   interval_us                  the switch interval
  *   policy                       the handoff policy, by name
- *   options                      the options set, by name (GIL_OPT_*;
- *                                "-" for none)
+ *   options                      the options set, by name, comma
+ *                                separated (GIL_OPT_*; "-" for none)
  *   acquisitions, ...,           the counters of struct gil_stats, in its
  *     preempt_extensions         order, switch_number among them
  *   handoff_ns_hist_<i>          a nonzero bucket of the handoff histogram:
@@ -42,6 +42,27 @@ struct gil_fdinfo_state {
 	u32 options;
 };
 
+/* Bit i of GIL_OPTS_ALL, by name. */
+static const char *const gil_option_names[] = {
+	"preempt_aware",	/* GIL_OPT_PREEMPT_AWARE */
+};
+
+static void gil_show_options(struct seq_file *m, u32 options)
+{
+	bool any = false;
+	unsigned int i;
+
+	BUILD_BUG_ON(BIT(ARRAY_SIZE(gil_option_names)) - 1 != GIL_OPTS_ALL);
+	seq_puts(m, "options:\t");
+	for (i = 0; i < ARRAY_SIZE(gil_option_names); i++) {
+		if (!(options & BIT(i)))
+			continue;
+		seq_printf(m, "%s%s", any ? "," : "", gil_option_names[i]);
+		any = true;
+	}
+	seq_puts(m, any ? "\n" : "-\n");
+}
+
 void gil_show_fdinfo(struct gil *gil, struct seq_file *m)
 {
 	struct pid_namespace *ns = proc_pid_ns(file_inode(m->file)->i_sb);
@@ -68,8 +89,7 @@ void gil_show_fdinfo(struct gil *gil, struct seq_file *m)
 	seq_printf(m, "threads:\t%lu\n", gil_nr_threads(gil));
 	seq_printf(m, "interval_us:\t%lld\n", s.interval_us);
 	seq_printf(m, "policy:\t%s\n", gil_policy_name(s.policy));
-	seq_printf(m, "options:\t%s\n",
-		   s.options & GIL_OPT_PREEMPT_AWARE ? "preempt_aware" : "-");
+	gil_show_options(m, s.options);
 	seq_printf(m, "acquisitions:\t%llu\n", st.acquisitions);
 	seq_printf(m, "contended:\t%llu\n", st.contended);
 	seq_printf(m, "drop_requests:\t%llu\n", st.drop_requests);

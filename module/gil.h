@@ -25,8 +25,9 @@
  *                       and erases it as it leaves the GIL, under
  *                       gil->lock)
  * No wake-up is done under gil->lock, and no clock is read under it:
- * lock.c reads the time before taking it and collects the wake-ups (struct
- * gil_op) to do once it has let go.  One exception: after a write to the
+ * lock.c reads the time (and for GIL_OPT_PREEMPT_AWARE the scheduler's
+ * clock) before taking it and collects the wake-ups (struct gil_op) to do
+ * once it has let go.  One exception: after a write to the
  * word page outside its exchanges, word.c wakes the threads that sleep on
  * the module's view of the holder at once.
  * A thread sleeps in its task state, on no wait queue, and is woken with
@@ -86,8 +87,10 @@ struct gil_counters {
  * @wait_releases: gil->releases then
  * @deadline: the end of the timed wait under way (kept across signals)
  * @wait_switch_number: gil->switch_number when that timed wait began
- * @holder_run_delay: the holder's time waiting for a CPU so far, when that
- *	timed wait began (GIL_OPT_PREEMPT_AWARE)
+ * @holder_run_delay: the holder's time waiting for a CPU so far, at
+ *	@run_delay_at (GIL_OPT_PREEMPT_AWARE)
+ * @run_delay_at: the scheduler's clock when that was read, in this timed
+ *	wait; 0: the wait has no such base (begun with the option off)
  * @woken: a release woke it to take the free GIL; it has not looked yet
  * @switching: in the forced-switch handshake of a release
  * @away: its take or handshake was interrupted by a signal: the call will
@@ -113,6 +116,7 @@ struct gil_thread {
 	ktime_t deadline;
 	u64 wait_switch_number;
 	u64 holder_run_delay;
+	u64 run_delay_at;
 	bool woken;
 	bool switching;
 	bool away;
@@ -229,6 +233,7 @@ int gil_yield(struct gil *gil, struct gil_thread *t);
 bool gil_holds(struct gil *gil, struct gil_thread *t);
 int gil_thread_leave(struct gil *gil, struct gil_thread *t, bool unless_held);
 struct gil_thread *gil_head(struct gil *gil);
+u64 gil_preempt_extension(u64 delay_ns, u64 elapsed_ns, u64 interval_ns);
 
 /* policy.c */
 const char *gil_policy_name(u32 policy);

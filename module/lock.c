@@ -51,8 +51,10 @@
  *    the same deadline.
  *  - With GIL_OPT_PREEMPT_AWARE a timeout whose holder waited for a CPU
  *    meanwhile moves the deadline on by that time instead of asking
- *    (gil_extend_wait()): the scheduler's view, which CPython's wall-clock
- *    interval, and any userspace GIL's, does not have.
+ *    (gil_extend_wait()): the same timed wait goes on, neither restarted
+ *    nor requeued.  CPython's interval is wall time; a userspace GIL could
+ *    read the holder's run delay from /proc/PID/task/TID/schedstat, at a
+ *    file read a timeout, where the module reads two words.
  *
  * Takes and releases that need nothing of the module do not reach it: they
  * go through the word page (word.c), whose news gil_lock() brings in, so
@@ -66,6 +68,7 @@
  */
 #include <linux/errno.h>
 #include <linux/hrtimer.h>
+#include <linux/math64.h>
 #include <linux/pid.h>
 #include <linux/sched.h>
 #include <linux/sched/clock.h>
@@ -96,6 +99,8 @@
  *	emulated HPET costs about a microsecond under QEMU TCG, and takes
  *	QEMU's big lock): done under gil->lock, every thread spinning on
  *	it would wait for that, the longer on a busy host.
+ * @sched_now: local_clock() then, for GIL_OPT_PREEMPT_AWARE (0 when the
+ *	option was off): the scheduler's clock, which its run delays are in
  * @t, @n: the wake-ups a change of state leaves to do once gil->lock is
  *	dropped (kernel/futex/'s wake_q, which modules cannot use).  No call
  *	needs more than two (say, a waiter leaving with the GIL handed to
@@ -104,9 +109,18 @@
  */
 struct gil_op {
 	ktime_t now;
+	u64 sched_now;
 	struct gil_thread *t[3];
 	unsigned int n;
 };
+
+/* The time, before gil->lock is taken; the scheduler's too if needed. */
+static void gil_op_read_clock(struct gil *gil, struct gil_op *op)
+{
+	op->now = ktime_get();
+	op->sched_now = READ_ONCE(gil->options) & GIL_OPT_PREEMPT_AWARE ?
+			local_clock() : 0;
+}
 
 /*
  * Read the clock for a call that found it needs the time only under
@@ -117,7 +131,7 @@ static void gil_op_clock(struct gil *gil, struct gil_op *op)
 	__must_hold(&gil->lock)
 {
 	gil_unlock(gil);
-	op->now = ktime_get();
+	gil_op_read_clock(gil, op);
 	gil_lock(gil);
 }
 
@@ -322,11 +336,34 @@ static void gil_release_locked(struct gil *gil, struct gil_op *q)
 	gil_page_sync(gil);
 }
 
+#if GIL_HAVE_RUN_DELAY
+/*
+ * The time @task has spent runnable but waiting for a CPU by @now (the
+ * scheduler's clock), counting a wait under way: sched_info.run_delay,
+ * /proc/PID/schedstat's second field, and since last_queued.  Read
+ * without the runqueue's lock: the pair may be one update apart (a wait
+ * that just ended missed, or counted twice), which gil_extend_wait()
+ * bounds by the time that passed.
+ */
+static u64 gil_task_run_delay(struct task_struct *task, u64 now)
+{
+	u64 delay = READ_ONCE(task->sched_info.run_delay);
+	u64 queued = READ_ONCE(task->sched_info.last_queued);
+
+	return queued && now > queued ? delay + (now - queued) : delay;
+}
+#else
+static u64 gil_task_run_delay(struct task_struct *task, u64 now)
+{
+	return 0;
+}
+#endif
+
 /*
  * The holder's time waiting for a CPU so far (GIL_OPT_PREEMPT_AWARE); 0
  * with no holder, or one whose thread is gone.
  */
-static u64 gil_holder_run_delay(struct gil *gil)
+static u64 gil_holder_run_delay(struct gil *gil, u64 now)
 	__must_hold(&gil->lock)
 {
 	struct task_struct *task;
@@ -337,56 +374,85 @@ static u64 gil_holder_run_delay(struct gil *gil)
 	rcu_read_lock();
 	task = pid_task(gil->holder->pid, PIDTYPE_PID);
 	if (task)
-		delay = gil_task_run_delay(task);
+		delay = gil_task_run_delay(task, now);
 	rcu_read_unlock();
 	return delay;
 }
 
-/* A new timed wait: the interval restarts after every wake-up. */
-static void gil_arm(struct gil *gil, struct gil_thread *t, ktime_t now)
+/*
+ * A new timed wait: the interval restarts after every wake-up.  Under
+ * GIL_OPT_PREEMPT_AWARE the wait notes the holder's run delay, from which
+ * its extensions count; a wait begun with the option off has no such
+ * base, and asks when its interval runs out.
+ */
+static void gil_arm(struct gil *gil, struct gil_thread *t,
+		    const struct gil_op *q)
 	__must_hold(&gil->lock)
 {
-	t->deadline = ktime_add_us(now, gil->interval_us);
+	t->deadline = ktime_add_us(q->now, gil->interval_us);
 	t->wait_switch_number = gil->switch_number;
-	if (gil->options & GIL_OPT_PREEMPT_AWARE)
-		t->holder_run_delay = gil_holder_run_delay(gil);
+	t->run_delay_at = 0;
+	if ((gil->options & GIL_OPT_PREEMPT_AWARE) && q->sched_now) {
+		t->holder_run_delay = gil_holder_run_delay(gil, q->sched_now);
+		t->run_delay_at = q->sched_now;
+	}
 }
 
 /*
- * GIL_OPT_PREEMPT_AWARE: @t's interval ran out, but the holder spent some
- * of it waiting for a CPU.  The same timed wait goes on for as long as the
- * holder waited (true), and again at its end, until the holder has had a
- * whole interval.  Less than a twentieth of the interval is not worth
- * another sleep.
+ * How much longer a wait goes on (GIL_OPT_PREEMPT_AWARE) when its interval
+ * of @interval_ns ran out: as long as the holder waited for a CPU since the
+ * last look, @delay_ns of the scheduler's run delay in @elapsed_ns, which
+ * bounds it; 0, to ask, when that is less than a twentieth of the interval
+ * (not worth another sleep).
+ */
+u64 gil_preempt_extension(u64 delay_ns, u64 elapsed_ns, u64 interval_ns)
+{
+	u64 waited = min(delay_ns, elapsed_ns);
+
+	return waited < div_u64(interval_ns, 20) ? 0 : waited;
+}
+
+/*
+ * @t's interval ran out, but the holder spent some of it waiting for a
+ * CPU: the same timed wait goes on for as long (true), and again at its
+ * end, until the holder has had a whole interval.  So a waiter waits the
+ * interval over the holder's share of a CPU, and one whose holder never
+ * gets a CPU never asks: it could not be answered.
  */
 static bool gil_extend_wait(struct gil *gil, struct gil_thread *t,
-			    ktime_t now)
+			    const struct gil_op *q)
 	__must_hold(&gil->lock)
 {
-	u64 delay, waited;
+	u64 delay, more;
 
-	if (!(gil->options & GIL_OPT_PREEMPT_AWARE))
+	/* Asked already: the holder answers at its next check. */
+	if (!(gil->options & GIL_OPT_PREEMPT_AWARE) || !t->run_delay_at ||
+	    gil->drop_request || q->sched_now <= t->run_delay_at)
 		return false;
-	delay = gil_holder_run_delay(gil);
+	delay = gil_holder_run_delay(gil, q->sched_now);
 	if (delay <= t->holder_run_delay)
 		return false;
-	waited = delay - t->holder_run_delay;
-	if (waited * 20 < (u64)gil->interval_us * NSEC_PER_USEC)
+	more = gil_preempt_extension(delay - t->holder_run_delay,
+				     q->sched_now - t->run_delay_at,
+				     (u64)gil->interval_us * NSEC_PER_USEC);
+	if (!more)
 		return false;
 	t->holder_run_delay = delay;
-	t->deadline = ktime_add_ns(now, waited);
+	t->run_delay_at = q->sched_now;
+	t->deadline = ktime_add_ns(q->now, more);
 	gil_stats_preempt_extension(gil);
 	return true;
 }
 
-static void gil_enqueue(struct gil *gil, struct gil_thread *t, ktime_t now)
+static void gil_enqueue(struct gil *gil, struct gil_thread *t,
+			const struct gil_op *q)
 	__must_hold(&gil->lock)
 {
 	list_add_tail(&t->wait_node, &gil->waiters);
 	gil->nr_waiters++;
-	t->wait_start = now;
+	t->wait_start = q->now;
 	t->wait_releases = gil->releases;
-	gil_arm(gil, t, now);
+	gil_arm(gil, t, q);
 	if (gil_io_preempts(gil, t)) {
 		gil_post_drop_request(gil, t);
 		gil_stats_io_preemption(gil);
@@ -684,7 +750,7 @@ static int gil_wait(struct gil *gil, struct gil_thread *t,
 			continue;
 		}
 		if (!gil_queued(t)) {
-			gil_enqueue(gil, t, q->now);
+			gil_enqueue(gil, t, q);
 			asked = gil->drop_request;
 		}
 		t->woken = false;
@@ -695,7 +761,7 @@ static int gil_wait(struct gil *gil, struct gil_thread *t,
 			timed_out = gil_sleep(gil, t, q);
 		}
 		asked = false;
-		q->now = ktime_get();
+		gil_op_read_clock(gil, q);
 		gil_lock(gil);
 
 		if (t->gone)
@@ -710,7 +776,7 @@ static int gil_wait(struct gil *gil, struct gil_thread *t,
 			/* Ask only if no one else got the GIL meanwhile. */
 			if (gil->locked &&
 			    gil->switch_number == t->wait_switch_number) {
-				if (gil_extend_wait(gil, t, q->now))
+				if (gil_extend_wait(gil, t, q))
 					continue;
 				gil_post_drop_request(gil, t);
 				asked = true;
@@ -718,7 +784,7 @@ static int gil_wait(struct gil *gil, struct gil_thread *t,
 		} else if (!t->woken) {
 			continue;
 		}
-		gil_arm(gil, t, q->now);
+		gil_arm(gil, t, q);
 		if (gil->locked)
 			gil_requeue(gil, t, q);
 	}
@@ -741,7 +807,7 @@ int gil_take(struct gil *gil, struct gil_thread *t)
 	 * caller went through it or not.
 	 */
 	if (READ_ONCE(gil->word->word))
-		q.now = ktime_get();
+		gil_op_read_clock(gil, &q);
 	gil_lock(gil);
 	if (t->gone) {
 		ret = -ESHUTDOWN;

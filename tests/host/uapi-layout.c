@@ -64,5 +64,7 @@ _Static_assert(GIL_IOC_SET_POLICY == _IOW(GIL_IOC_MAGIC, 0x0a, char[4]),
 	       "GIL_IOC_SET_POLICY");
 _Static_assert(GIL_IOC_GET_TOKEN == _IOR(GIL_IOC_MAGIC, 0x0c, char[4]),
 	       "GIL_IOC_GET_TOKEN");
+_Static_assert(GIL_IOC_GET_OPTIONS == _IOR(GIL_IOC_MAGIC, 0x0d, char[4]),
+	       "GIL_IOC_GET_OPTIONS");
 _Static_assert(GIL_IOC_SET_OPTIONS == _IOW(GIL_IOC_MAGIC, 0x0e, char[4]),
 	       "GIL_IOC_SET_OPTIONS");

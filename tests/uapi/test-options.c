@@ -8,10 +8,14 @@
  * waiter on CPU 1 begins to wait, with a 10 ms interval, while the holder
  * waits for a CPU.  With the wall clock the waiter asks a holder that has
  * not run since (it sees the request only when the hog is done); with the
- * option the waiter waits on until the holder has had its interval of CPU.
- * The hog runs for twenty intervals, so that the wait surely begins
- * during it, however slow the machine.  Every test kernel has CONFIG_SCHED_INFO (the debug one
- * through CONFIG_SCHEDSTATS), so the option is asserted, not skipped.
+ * option the waiter waits on until the holder has had its interval of CPU,
+ * and not ten.  The hog runs for twenty intervals, so that the wait begins
+ * during it however slow the machine (a run where it did not fails as
+ * such).  Also: the option set in the middle of a wait, after the holder
+ * had waited for a CPU a long time, does not extend that wait; a holder
+ * blocked holding the GIL (asleep, not preempted) is asked as usual.
+ * Every test kernel has CONFIG_SCHED_INFO (the debug one through
+ * CONFIG_SCHEDSTATS), so the option is asserted, not skipped.
  */
 #include <pthread.h>
 
@@ -103,15 +107,29 @@ static void options_are_per_gil(void)
 	t_close_gils(fds, 2);
 }
 
-struct preempted {
+/* When the hog takes the holder's CPU, and when the option is set. */
+enum scenario {
+	HOG_DURING_WAIT,	/* the wait begins while the holder is preempted */
+	HOG_BEFORE_WAIT,	/* the holder was; the option comes mid-wait */
+	HOLDER_SLEEPS,		/* no hog: the holder blocks holding the GIL */
+};
+
+struct run {
+	enum scenario scenario;
+	__u32 options;
+	int64_t interval_us;
 	int fd;
 	const struct gil_page *pg;
 	atomic_int holding;
 	int hog_go[2];		/* a pipe: the hog starts when it reads */
 	atomic_int hogging;
+	int64_t hog_end;	/* CLOCK_MONOTONIC */
+	int64_t wait_began;	/* the waiter's ACQUIRE, about */
+	atomic_int waiter_tid;
+	int64_t holder_woke;	/* HOLDER_SLEEPS: its sleep's end */
 	int64_t cpu_at_request;	/* the holder's CPU time, ns */
-	int64_t hog_ns;		/* how long the hog ran */
 	pthread_t holder_thread;
+	struct gil_stats st;
 };
 
 static void pin(int cpu)
@@ -131,31 +149,40 @@ static int64_t cpu_ns(clockid_t clock)
 	return ts.tv_sec * T_NSEC_PER_SEC + ts.tv_nsec;
 }
 
-/* Takes the GIL and spins until asked, as an eval loop; then lets go. */
+/*
+ * Takes the GIL and spins until asked, as an eval loop (having first
+ * slept holding it, in HOLDER_SLEEPS); then lets go.
+ */
 static void *holder_main(void *arg)
 {
-	struct preempted *p = arg;
+	struct run *r = arg;
 
 	pin(0);
-	CHECK(ioctl(p->fd, GIL_IOC_ATTACH) == 0);
-	CHECK(ioctl(p->fd, GIL_IOC_ACQUIRE) == 0);
-	atomic_store(&p->holding, 1);
-	SPIN_UNTIL(t_drop_requested(p->pg), 10000);
-	p->cpu_at_request = cpu_ns(CLOCK_THREAD_CPUTIME_ID);
-	CHECK(ioctl(p->fd, GIL_IOC_RELEASE) == 0);
-	CHECK(ioctl(p->fd, GIL_IOC_DETACH) == 0);
+	CHECK(ioctl(r->fd, GIL_IOC_ATTACH) == 0);
+	CHECK(ioctl(r->fd, GIL_IOC_ACQUIRE) == 0);
+	atomic_store(&r->holding, 1);
+	if (r->scenario == HOLDER_SLEEPS) {
+		t_sleep_ms(HOG_MS);
+		r->holder_woke = t_now_ns();
+	}
+	SPIN_UNTIL(t_drop_requested(r->pg), 10000);
+	r->cpu_at_request = cpu_ns(CLOCK_THREAD_CPUTIME_ID);
+	CHECK(ioctl(r->fd, GIL_IOC_RELEASE) == 0);
+	CHECK(ioctl(r->fd, GIL_IOC_DETACH) == 0);
 	return NULL;
 }
 
 static void *waiter_main(void *arg)
 {
-	struct preempted *p = arg;
+	struct run *r = arg;
 
 	pin(1);
-	CHECK(ioctl(p->fd, GIL_IOC_ATTACH) == 0);
-	CHECK(ioctl(p->fd, GIL_IOC_ACQUIRE) == 0);
-	CHECK(ioctl(p->fd, GIL_IOC_RELEASE) == 0);
-	CHECK(ioctl(p->fd, GIL_IOC_DETACH) == 0);
+	CHECK(ioctl(r->fd, GIL_IOC_ATTACH) == 0);
+	r->wait_began = t_now_ns();
+	atomic_store(&r->waiter_tid, t_gettid());
+	CHECK(ioctl(r->fd, GIL_IOC_ACQUIRE) == 0);
+	CHECK(ioctl(r->fd, GIL_IOC_RELEASE) == 0);
+	CHECK(ioctl(r->fd, GIL_IOC_DETACH) == 0);
 	return NULL;
 }
 
@@ -163,7 +190,7 @@ static void *waiter_main(void *arg)
 static void *hog_main(void *arg)
 {
 	struct sched_param sp = { .sched_priority = 1 };
-	struct preempted *p = arg;
+	struct run *r = arg;
 	int64_t start;
 	char c;
 
@@ -171,78 +198,132 @@ static void *hog_main(void *arg)
 	if (sched_setscheduler(0, SCHED_FIFO, &sp))
 		T_FAIL("SCHED_FIFO: %s (the tests run as root)", strerror(errno));
 	/* Asleep until told: a real-time thread spinning here would be the hog. */
-	CHECK(read(p->hog_go[0], &c, 1) == 1);
-	atomic_store(&p->hogging, 1);
+	CHECK(read(r->hog_go[0], &c, 1) == 1);
+	atomic_store(&r->hogging, 1);
 	start = t_now_ns();
 	while (t_now_ns() - start < HOG_MS * T_NSEC_PER_MSEC)
 		;
-	p->hog_ns = t_now_ns() - start;
+	r->hog_end = t_now_ns();
 	return NULL;
 }
 
 /*
- * The holder's CPU time from the start of the wait to the drop request,
- * and the GIL's statistics after it.
+ * Run @r's scenario: the holder's CPU time from the start of the wait to
+ * the drop request, and the GIL's statistics in r->st.
  */
-static int64_t holder_ran_before_request(__u32 options, struct gil_stats *st)
+static int64_t holder_ran_before_request(struct run *r)
 {
-	struct preempted p = { 0 };
-	pthread_t waiter, hog;
+	pthread_t waiter, hog = 0;
 	clockid_t holder_clock;
 	int64_t cpu_at_wait;
 
 	pin(1);		/* CPU 0 is the hog's: the case goes on meanwhile */
-	CHECK(pipe(p.hog_go) == 0);
-	t_open_mapped(&p.fd, &p.pg);
-	CHECK(t_set_interval(p.fd, INTERVAL_US) == 0);
-	CHECK(set_options(p.fd, options) == 0);
+	CHECK(pipe(r->hog_go) == 0);
+	t_open_mapped(&r->fd, &r->pg);
+	CHECK(t_set_interval(r->fd, r->interval_us) == 0);
+	if (r->scenario != HOG_BEFORE_WAIT)
+		CHECK(set_options(r->fd, r->options) == 0);
 	/* The hog first, parked: started later it could land after the wait. */
-	hog = t_start_thread(hog_main, &p);
-	p.holder_thread = t_start_thread(holder_main, &p);
-	WAIT_UNTIL(atomic_load(&p.holding), 5000);
-	CHECK(write(p.hog_go[1], "", 1) == 1);
-	WAIT_UNTIL(atomic_load(&p.hogging), 5000);
-	/* The holder is off its CPU from here until the hog is done. */
-	CHECK(pthread_getcpuclockid(p.holder_thread, &holder_clock) == 0);
+	if (r->scenario != HOLDER_SLEEPS)
+		hog = t_start_thread(hog_main, r);
+	r->holder_thread = t_start_thread(holder_main, r);
+	WAIT_UNTIL(atomic_load(&r->holding), 5000);
+	if (hog) {
+		CHECK(write(r->hog_go[1], "", 1) == 1);
+		WAIT_UNTIL(atomic_load(&r->hogging), 5000);
+	}
+	/* The holder has waited for a CPU a whole HOG_MS: its run delay. */
+	if (r->scenario == HOG_BEFORE_WAIT)
+		t_join_thread(hog);
+	CHECK(pthread_getcpuclockid(r->holder_thread, &holder_clock) == 0);
 	cpu_at_wait = cpu_ns(holder_clock);
-	waiter = t_start_thread(waiter_main, &p);
-	t_join_thread(hog);
-	t_join_thread(p.holder_thread);
+	waiter = t_start_thread(waiter_main, r);
+	if (r->scenario == HOG_BEFORE_WAIT) {
+		/* Mid-wait: asleep in ACQUIRE, not asked yet. */
+		WAIT_UNTIL(atomic_load(&r->waiter_tid), 5000);
+		CHECK(t_wait_in_ioctl(getpid(), atomic_load(&r->waiter_tid),
+				      GIL_IOC_ACQUIRE, 5000) == 0);
+		CHECK(set_options(r->fd, r->options) == 0);
+		CHECK(!t_drop_requested(r->pg));
+	} else if (hog) {
+		t_join_thread(hog);
+	}
+	t_join_thread(r->holder_thread);
 	t_join_thread(waiter);
-	CHECK(t_gil_stats(p.fd, st) == 0);
-	t_close_gil(p.fd, p.pg);
-	close(p.hog_go[0]);
-	close(p.hog_go[1]);
-	t_diag("options %#x: the hog ran %lld ms; the holder ran %.2f ms "
-	       "before the request; %llu drop requests, %llu extensions",
-	       options, (long long)T_MS(p.hog_ns),
-	       (p.cpu_at_request - cpu_at_wait) / 1e6,
-	       (unsigned long long)st->drop_requests,
-	       (unsigned long long)st->preempt_extensions);
-	CHECK_CMP(p.hog_ns, >=, HOG_MS * T_NSEC_PER_MSEC);
-	return p.cpu_at_request - cpu_at_wait;
+	CHECK(t_gil_stats(r->fd, &r->st) == 0);
+	CHECK_CMP(t_fdinfo_value(r->fd, "preempt_extensions"), ==,
+		  r->st.preempt_extensions);
+	t_close_gil(r->fd, r->pg);
+	close(r->hog_go[0]);
+	close(r->hog_go[1]);
+	t_diag("scenario %d, options %#x: the holder ran %.2f ms before the "
+	       "request; %llu drop requests, %llu extensions", r->scenario,
+	       r->options, (r->cpu_at_request - cpu_at_wait) / 1e6,
+	       (unsigned long long)r->st.drop_requests,
+	       (unsigned long long)r->st.preempt_extensions);
+	if ((r->scenario == HOG_DURING_WAIT && r->wait_began >= r->hog_end) ||
+	    (r->scenario == HOLDER_SLEEPS && r->wait_began >= r->holder_woke))
+		T_FAIL("the wait began too late: the machine is too slow");
+	CHECK_CMP(r->st.forced_switches, ==, 1);
+	return r->cpu_at_request - cpu_at_wait;
 }
 
 /* CPython's rule: the waiter asks after an interval of wall time. */
 static void wall_clock_asks_a_preempted_holder(void)
 {
-	struct gil_stats st;
-	int64_t ran = holder_ran_before_request(0, &st);
+	struct run r = { .scenario = HOG_DURING_WAIT,
+			 .interval_us = INTERVAL_US };
+	int64_t ran = holder_ran_before_request(&r);
 
 	CHECK_CMP(ran, <, INTERVAL_US * 1000LL / 2);
-	CHECK_CMP(st.preempt_extensions, ==, 0);
-	CHECK_CMP(st.forced_switches, ==, 1);
+	CHECK_CMP(r.st.preempt_extensions, ==, 0);
 }
 
-/* GIL_OPT_PREEMPT_AWARE: the holder first gets its interval of CPU. */
+/*
+ * GIL_OPT_PREEMPT_AWARE: the holder first gets its interval of CPU, and
+ * not much more (the extensions count from the wait's own start).
+ */
 static void preempt_aware_holder_keeps_its_interval(void)
 {
-	struct gil_stats st;
-	int64_t ran = holder_ran_before_request(GIL_OPT_PREEMPT_AWARE, &st);
+	struct run r = { .scenario = HOG_DURING_WAIT,
+			 .options = GIL_OPT_PREEMPT_AWARE,
+			 .interval_us = INTERVAL_US };
+	int64_t ran = holder_ran_before_request(&r);
 
 	CHECK_CMP(ran, >=, INTERVAL_US * 1000LL / 2);
-	CHECK_CMP(st.preempt_extensions, >=, 1);
-	CHECK_CMP(st.forced_switches, ==, 1);
+	CHECK_CMP(ran, <, INTERVAL_US * 1000LL * 10);
+	CHECK_CMP(r.st.preempt_extensions, >=, 1);
+}
+
+/*
+ * Set while a wait is under way, the option does not extend it: that
+ * wait has no run delay to count from (the holder's whole HOG_MS before
+ * it would otherwise be taken for time it waited during the wait).
+ */
+static void preempt_aware_set_mid_wait_does_not_extend(void)
+{
+	struct run r = { .scenario = HOG_BEFORE_WAIT,
+			 .options = GIL_OPT_PREEMPT_AWARE,
+			 .interval_us = 100000 };
+	int64_t ran = holder_ran_before_request(&r);
+
+	CHECK_CMP(ran, <, 2 * r.interval_us * 1000LL);
+	CHECK_CMP(r.st.preempt_extensions, ==, 0);
+}
+
+/*
+ * Blocked holding the GIL is the holder's own time: no extension, and
+ * none either once it is asked (its wake-up may wait for a CPU).
+ */
+static void preempt_aware_blocked_holder_is_asked(void)
+{
+	struct run r = { .scenario = HOLDER_SLEEPS,
+			 .options = GIL_OPT_PREEMPT_AWARE,
+			 .interval_us = INTERVAL_US };
+	int64_t ran = holder_ran_before_request(&r);
+
+	CHECK_CMP(ran, <, INTERVAL_US * 1000LL / 2);
+	CHECK_CMP(r.st.preempt_extensions, ==, 0);
 }
 
 int main(void)
@@ -252,5 +333,7 @@ int main(void)
 	T_RUN(options_are_per_gil);
 	T_RUN(wall_clock_asks_a_preempted_holder);
 	T_RUN(preempt_aware_holder_keeps_its_interval);
+	T_RUN(preempt_aware_set_mid_wait_does_not_extend);
+	T_RUN(preempt_aware_blocked_holder_is_asked);
 	return t_exit_status();
 }

@@ -117,15 +117,20 @@
  * A GIL's options (GIL_IOC_SET_OPTIONS), each off by default.
  *
  * GIL_OPT_PREEMPT_AWARE: the switch interval does not run while the holder
- * waits for a CPU.  A waiter whose interval runs out asks for the GIL only
- * if the holder has not waited for a CPU meanwhile; else it waits on for
- * as long as the holder did (again, until the holder has had a whole
- * interval).  So a holder preempted by other work (another process on its
- * CPU) keeps its slice, where a GIL that counts wall time, as CPython's
- * and any userspace GIL's do, asks it to drop the GIL when it has hardly
- * run.  Time the holder spends blocked (in a system call, a page fault)
- * counts as its own.  Uses the scheduler's run-delay accounting: SET fails
- * with EOPNOTSUPP on a kernel without CONFIG_SCHED_INFO, or a 32-bit one.
+ * waits for a CPU.  A waiter whose interval runs out while the holder
+ * waited for a CPU (runnable, preempted, by another process on its CPU
+ * say) for a twentieth of the interval or more waits on for as long as the
+ * holder waited, and again at the end of that, until the holder has had a
+ * whole interval.  So a preempted holder keeps its slice, where CPython's
+ * wall-clock interval asks it to drop the GIL when it has hardly run.
+ * Time the holder spends blocked (in a system call, a page fault) counts
+ * as its own, but not its wait for a CPU after it wakes.  The price: a
+ * waiter waits about the interval over the holder's share of its CPU (a
+ * holder at nice 19 on a busy CPU keeps the GIL for many intervals of
+ * wall time), and one whose holder gets no CPU at all never asks, as the
+ * holder could not answer.  A wait begun with the option off is not
+ * extended.  Uses the scheduler's run-delay accounting: SET fails with
+ * EOPNOTSUPP on a kernel without CONFIG_SCHED_INFO, or a 32-bit one.
  */
 #define GIL_OPT_PREEMPT_AWARE	0x1U
 #define GIL_OPTS_ALL		GIL_OPT_PREEMPT_AWARE
@@ -323,7 +328,7 @@ struct gil_stats {
 
 #define GIL_STATS_SIZE_VER0 328	/* sizeof(struct gil_stats) in ABI 1.0 */
 #define GIL_STATS_SIZE_VER1 344	/* and in ABI 1.1 */
-#define GIL_STATS_SIZE_VER2 352	/* and in ABI 2.3 */
+#define GIL_STATS_SIZE_VER2 352	/* and from ABI 2.3 */
 
 /*
  * GIL_IOC_GET_VERSION - report the module's ABI version.
@@ -334,7 +339,8 @@ struct gil_stats {
 /*
  * GIL_IOC_ATTACH - attach the calling thread to this GIL.
  * Every call below but GET_VERSION, GET/SET_INTERVAL, GET_STATS,
- * GET/SET_POLICY, SHUTDOWN and GET/SET_OPTIONS needs it.  A thread attaches once per GIL.
+ * GET/SET_POLICY, SHUTDOWN and GET/SET_OPTIONS needs it.  A thread attaches
+ * once per GIL.
  * Errors: EEXIST (already attached), ENOMEM, ENOSPC (the GIL has
  * max_threads records of live threads: ABI 2.0).
  */
@@ -426,11 +432,13 @@ struct gil_stats {
 
 /*
  * GIL_IOC_GET_OPTIONS - read the GIL's options (GIL_OPT_*).
- * GIL_IOC_SET_OPTIONS - set them, all at once; waits already begun apply
- * the new ones from their next timeout.  Needs no attachment.  ABI 2.3.
- * Errors of SET: EINVAL (a bit outside GIL_OPTS_ALL), EOPNOTSUPP (an
- * option this kernel cannot provide, see GIL_OPT_PREEMPT_AWARE); the
- * options stay as they were.
+ * GIL_IOC_SET_OPTIONS - set them, all at once (two callers doing
+ * read-modify-write race); waits begin with the new ones, waits already
+ * begun no longer extend if the option went off.  Needs no attachment.
+ * ABI 2.3.
+ * Errors of SET, in this order: EINVAL (a bit this module does not know),
+ * EOPNOTSUPP (an option this kernel cannot provide, see
+ * GIL_OPT_PREEMPT_AWARE); the options stay as they were.
  */
 #define GIL_IOC_GET_OPTIONS	_IOR(GIL_IOC_MAGIC, 0x0d, __u32)
 #define GIL_IOC_SET_OPTIONS	_IOW(GIL_IOC_MAGIC, 0x0e, __u32)
