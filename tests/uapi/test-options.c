@@ -77,21 +77,13 @@ static void options_set_reads_back(void)
 static void options_bad_pointers(void)
 {
 	const struct gil_page *pg;
-	void *none, *gone;
 	int fd;
 
 	/* The page first: it could land where t_unmapped_page() was. */
 	t_open_mapped(&fd, &pg);
-	none = t_inaccessible_page();
-	gone = t_unmapped_page();
-	CHECK(none && gone);
-	CHECK_ERR(ioctl(fd, GIL_IOC_SET_OPTIONS, none), EFAULT);
-	CHECK_ERR(ioctl(fd, GIL_IOC_SET_OPTIONS, gone), EFAULT);
-	CHECK_ERR(ioctl(fd, GIL_IOC_GET_OPTIONS, none), EFAULT);
-	CHECK_ERR(ioctl(fd, GIL_IOC_GET_OPTIONS, NULL), EFAULT);
-	CHECK_ERR(ioctl(fd, GIL_IOC_GET_OPTIONS, &pg->policy), EFAULT);
+	t_u32_ioctls_refuse_bad_pointers(fd, pg, GIL_IOC_GET_OPTIONS,
+					 GIL_IOC_SET_OPTIONS);
 	CHECK_CMP(get_options(fd), ==, 0);
-	munmap(none, t_page_size());
 	t_close_gil(fd, pg);
 }
 

@@ -100,22 +100,13 @@ static void policy_set_reads_back(void)
 static void policy_bad_pointers(void)
 {
 	const struct gil_page *pg;
-	void *none, *gone;
 	int fd;
 
 	/* The page first: it could land where t_unmapped_page() was. */
 	t_open_mapped(&fd, &pg);
-	none = t_inaccessible_page();
-	gone = t_unmapped_page();
-	CHECK(none && gone);
-	CHECK_ERR(ioctl(fd, GIL_IOC_SET_POLICY, none), EFAULT);
-	CHECK_ERR(ioctl(fd, GIL_IOC_SET_POLICY, gone), EFAULT);
-	CHECK_ERR(ioctl(fd, GIL_IOC_GET_POLICY, none), EFAULT);
-	CHECK_ERR(ioctl(fd, GIL_IOC_GET_POLICY, NULL), EFAULT);
-	/* The GIL's own read-only page cannot take the answer either. */
-	CHECK_ERR(ioctl(fd, GIL_IOC_GET_POLICY, &pg->policy), EFAULT);
+	t_u32_ioctls_refuse_bad_pointers(fd, pg, GIL_IOC_GET_POLICY,
+					 GIL_IOC_SET_POLICY);
 	CHECK_CMP(gil_get_policy(fd), ==, default_policy());
-	munmap(none, t_page_size());
 	t_close_gil(fd, pg);
 }
 

@@ -157,6 +157,20 @@ int t_ioctl_fails(int fd, unsigned long cmd, int err)
 	return ioctl(fd, cmd) == -1 && errno == err;
 }
 
+void t_u32_ioctls_refuse_bad_pointers(int fd, const struct gil_page *pg,
+				      unsigned long get, unsigned long set)
+{
+	void *none = t_inaccessible_page(), *gone = t_unmapped_page();
+
+	CHECK(none && gone);
+	CHECK_ERR(ioctl(fd, set, none), EFAULT);
+	CHECK_ERR(ioctl(fd, set, gone), EFAULT);
+	CHECK_ERR(ioctl(fd, get, none), EFAULT);
+	CHECK_ERR(ioctl(fd, get, NULL), EFAULT);
+	CHECK_ERR(ioctl(fd, get, &pg->policy), EFAULT);
+	munmap(none, t_page_size());
+}
+
 /* ---- the start and end of a test ----------------------------------------- */
 
 int t_open_dev(void)

@@ -82,6 +82,14 @@ void *t_unmapped_page(void);
 /* Whether ioctl(fd, cmd) fails with exactly errno @err. */
 int t_ioctl_fails(int fd, unsigned long cmd, int err);
 
+/*
+ * A GET/SET pair of __u32 ioctls (the policy, the options) on @fd: EFAULT
+ * for a pointer to nothing, to a page that is gone, and, for GET, to the
+ * GIL's own read-only page @pg.
+ */
+void t_u32_ioctls_refuse_bad_pointers(int fd, const struct gil_page *pg,
+				      unsigned long get, unsigned long set);
+
 /* ---- the start and end of a test ----------------------------------------- */
 
 /*
