@@ -216,6 +216,8 @@ struct gil *gil_new(const struct variant *var, double interval)
 		if (gil_get_policy(gil) != var->policy)
 			die("gil_get_policy: not the policy just set", EPROTO);
 	}
+	if (var->options)
+		check("gil_set_options", gil_set_options(gil, var->options));
 	return gil;
 }
 

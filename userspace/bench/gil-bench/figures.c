@@ -107,6 +107,17 @@ const struct figure figures[] = {
 	{ "fairness-2", "J", NULL, G_FAIR2, false, "fairness-2", 6 },
 	{ "fairness-4", "J", NULL, G_FAIR4, false, "fairness-4", 7 },
 	{ "fairness-2+io", "J", NULL, G_FAIR2IO, false, "fairness-2+io", 8 },
+	/*
+	 * The same N eval loops, beside a CPU-bound process per CPU: the CPU
+	 * time a holder gets from acquiring the GIL until the drop request
+	 * is seen (a wall-clock interval asks a holder its CPU shares with
+	 * a hog after half of one), and Jain's index of the threads' CPU
+	 * time holding the GIL, one per run.
+	 */
+	{ "hogs-slice-2", "ms", "interval 5 ms", G_HOGS2, false, "hogs-slice", 0 },
+	{ "hogs-slice-4", "ms", "interval 5 ms", G_HOGS4, false, "hogs-slice", 0 },
+	{ "hogs-fairness-2", "J", NULL, G_HOGS2, false, NULL, 0 },
+	{ "hogs-fairness-4", "J", NULL, G_HOGS4, false, NULL, 0 },
 	/* gil_acquire + gil_release, one thread. */
 	{ "uncontended", "ns", "floor-mutex", G_UNCONTENDED, false, NULL, 0 },
 };

@@ -26,7 +26,7 @@ enum group_id {
 	G_FLOORS, G_VOL_SAME, G_VOL_CROSS, G_WAITERS1, G_WAITERS8, G_WAITERS64,
 	G_FORCED_SAME, G_SLICE1, G_SLICE5, G_SLICE20, G_CONVOY0, G_CONVOY1,
 	G_CONVOY2, G_CONVOY4, G_REACQ0, G_REACQ1, G_REACQ2, G_TPUT, G_FAIR2,
-	G_FAIR4, G_FAIR2IO, G_UNCONTENDED, NR_GROUPS
+	G_FAIR4, G_FAIR2IO, G_HOGS2, G_HOGS4, G_UNCONTENDED, NR_GROUPS
 };
 
 /*
@@ -34,11 +34,14 @@ enum group_id {
  * policy.  The userspace backends have one policy each (cpython: cpython,
  * futex: fifo) and keep their backend's name as label; the kernel backend
  * runs once per policy, labelled "kernel-cpython", "kernel-fifo",
- * "kernel-io".  Every report line is per label.
+ * "kernel-io"; and, with a module that has GIL_OPT_PREEMPT_AWARE, once
+ * more under cpython with it, "kernel-cpython+pa", in the groups beside
+ * CPU hogs only (what the option is for).  Every report line is per label.
  */
 struct variant {
 	enum gil_backend b;
 	int policy;		/* GIL_POLICY_*, or -1: the backend's own */
+	unsigned int options;	/* GIL_OPT_* */
 	char label[24];
 };
 
@@ -49,6 +52,7 @@ struct group {
 	int arg;
 	bool once;		/* a machine's floor: no variant */
 	bool two_cpus;
+	bool hogs;		/* beside a CPU hog per CPU; options matter */
 };
 
 struct figure {
@@ -173,6 +177,7 @@ void run_reacquire(const struct variant *var, int ncpu);
 void run_throughput(const struct variant *var, int arg);
 void run_fairness(const struct variant *var, int ncpu);
 void run_fairness_io(const struct variant *var, int ncpu);
+void run_hogs(const struct variant *var, int ncpu);
 
 /* Throughput: the eval-loop steps of one run, calibrated once. */
 extern uint64_t tput_total;

@@ -86,12 +86,14 @@ const struct group groups[NR_GROUPS] = {
 	[G_FAIR2]	= { "fairness-2", run_fairness, 2, false, false },
 	[G_FAIR4]	= { "fairness-4", run_fairness, 4, false, false },
 	[G_FAIR2IO]	= { "fairness-2+io", run_fairness_io, 2, false, false },
+	[G_HOGS2]	= { "hogs-2", run_hogs, 2, false, false, true },
+	[G_HOGS4]	= { "hogs-4", run_hogs, 4, false, false, true },
 	[G_UNCONTENDED]	= { "uncontended", run_uncontended, 0, false, false },
 };
 
 /* ------------------------------------------------------------- driver */
 
-static struct variant variants[3 + GIL_POLICY_COUNT];
+static struct variant variants[4 + GIL_POLICY_COUNT];
 static int nvariants;
 static enum gil_backend backends[3];
 static int nbackends;
@@ -269,7 +271,7 @@ static int parse_groups(int key, const char *list, void *value)
 static void make_variants(bool policies_given)
 {
 	struct gil *gil = NULL;
-	bool kernel = false;
+	bool kernel = false, preempt_aware;
 	int n = 0, ret;
 
 	for (int i = 0; i < nbackends; i++)
@@ -295,6 +297,7 @@ static void make_variants(bool policies_given)
 		else
 			policies[n++] = policies[i];
 	}
+	preempt_aware = gil && !gil_set_options(gil, GIL_OPT_PREEMPT_AWARE);
 	if (gil) {
 		npolicies = n;
 		gil_close(gil);
@@ -317,6 +320,14 @@ static void make_variants(bool policies_given)
 			v->policy = policies[k];
 			snprintf(v->label, sizeof(v->label), "kernel-%s",
 				 gil_policy_name((unsigned int)policies[k]));
+		}
+		if (preempt_aware && !policies_given) {
+			struct variant *v = &variants[nvariants++];
+
+			*v = (struct variant){ GIL_BACKEND_KERNEL,
+					       GIL_POLICY_CPYTHON,
+					       GIL_OPT_PREEMPT_AWARE,
+					       "kernel-cpython+pa" };
 		}
 	}
 }
@@ -387,6 +398,8 @@ int main(int argc, char **argv)
 				const struct variant *var =
 					&variants[(i + r) % nvariants];
 
+				if (!g->once && var->options && !g->hogs)
+					continue;
 				if (!g->once)
 					fprintf(stderr, " %s", var->label);
 				g->run(g->once ? NULL : var, g->arg);
