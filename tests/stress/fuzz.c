@@ -1236,6 +1236,35 @@ static void fill_inputs(struct worker *w, struct arg *a, int cls)
 }
 
 /*
+ * Whether slot @s is quiet for a check of what one kind of setter set
+ * (@begun, @ended: those SETs begun and ended, per slot): no replacement
+ * under way, no SET in flight, no child that may set.  What it saw goes
+ * to *@g, *@begun_now and *@forks, for still_quiet() after the check's
+ * reads.
+ */
+static int slot_quiet(int s, atomic_long *begun, atomic_long *ended,
+		      unsigned int *g, long *begun_now, long *forks)
+{
+	long ended_now, reaped;
+
+	*g = gen_load(s);
+	*begun_now = atomic_load(&begun[s]);
+	ended_now = atomic_load(&ended[s]);
+	*forks = atomic_load(&sh->forks_begun);
+	reaped = atomic_load(&sh->forks_reaped);
+	return !(*g & 1) && *begun_now == ended_now && *forks == reaped;
+}
+
+/* Still the moment a check began in (slot_quiet()): else it is let go. */
+static int still_quiet(int s, atomic_long *begun, unsigned int g,
+		       long begun_then, long forks)
+{
+	atomic_thread_fence(memory_order_seq_cst);
+	return gen_load(s) == g && atomic_load(&begun[s]) == begun_then &&
+	       atomic_load(&sh->forks_begun) == forks;
+}
+
+/*
  * While slot @s's GIL is the one of generation @g and no SET_POLICY
  * (@begun: those begun) or child (@forks: those forked) began since its
  * policy was last set, GET_POLICY reads that policy (@want, when known)
@@ -1259,9 +1288,7 @@ static void policy_agrees(struct worker *w, int s, unsigned int g, long begun,
 	memcpy(&got, (const void *)a.val, sizeof(got));
 	if (m)
 		page = T_PAGE_LOAD(((const struct gil_page *)m->addr)->policy);
-	atomic_thread_fence(memory_order_seq_cst);
-	if (gen_load(s) != g || atomic_load(&sh->pol_begun[s]) != begun ||
-	    atomic_load(&sh->forks_begun) != forks)
+	if (!still_quiet(s, sh->pol_begun, g, begun, forks))
 		return;
 	atomic_fetch_add_explicit(&sh->policy_checks, 1, memory_order_relaxed);
 	if (want >= 0 && got != want)
@@ -1276,7 +1303,7 @@ static void policy_agrees(struct worker *w, int s, unsigned int g, long begun,
  */
 static void op_policy(struct worker *w, const struct target *t)
 {
-	long begun, ended, forks, reaped;
+	long begun, forks;
 	unsigned int g;
 	struct arg a;
 
@@ -1286,12 +1313,8 @@ static void op_policy(struct worker *w, const struct target *t)
 		do_ioctl(w, t, GIL_IOC_SET_POLICY, &a);
 		return;
 	}
-	g = gen_load(t->s);
-	begun = atomic_load(&sh->pol_begun[t->s]);
-	ended = atomic_load(&sh->pol_ended[t->s]);
-	forks = atomic_load(&sh->forks_begun);
-	reaped = atomic_load(&sh->forks_reaped);
-	if (!(g & 1) && begun == ended && forks == reaped) {
+	if (slot_quiet(t->s, sh->pol_begun, sh->pol_ended, &g, &begun,
+		       &forks)) {
 		policy_agrees(w, t->s, g, begun, forks, -1);
 		return;
 	}
@@ -1344,9 +1367,7 @@ static void options_agree(struct worker *w, int s, unsigned int g, long begun,
 			shown = GIL_OPT_PREEMPT_AWARE;
 	}
 	free(text);
-	atomic_thread_fence(memory_order_seq_cst);
-	if (gen_load(s) != g || atomic_load(&sh->opt_begun[s]) != begun ||
-	    atomic_load(&sh->forks_begun) != forks)
+	if (!still_quiet(s, sh->opt_begun, g, begun, forks))
 		return;
 	atomic_fetch_add_explicit(&sh->options_checks, 1,
 				  memory_order_relaxed);
@@ -1365,7 +1386,7 @@ static void options_agree(struct worker *w, int s, unsigned int g, long begun,
  */
 static void op_options(struct worker *w, const struct target *t)
 {
-	long begun, ended, forks, reaped;
+	long begun, forks;
 	struct target own;
 	unsigned int g;
 	struct arg a;
@@ -1377,12 +1398,8 @@ static void op_options(struct worker *w, const struct target *t)
 		do_ioctl(w, t, GIL_IOC_SET_OPTIONS, &a);
 		return;
 	}
-	g = gen_load(t->s);
-	begun = atomic_load(&sh->opt_begun[t->s]);
-	ended = atomic_load(&sh->opt_ended[t->s]);
-	forks = atomic_load(&sh->forks_begun);
-	reaped = atomic_load(&sh->forks_reaped);
-	if (g & 1 || begun != ended || forks != reaped) {
+	if (!slot_quiet(t->s, sh->opt_begun, sh->opt_ended, &g, &begun,
+			&forks)) {
 		good_arg(w, &a, C_GETOPT);
 		fill_inputs(w, &a, C_GETOPT);
 		do_ioctl(w, t, GIL_IOC_GET_OPTIONS, &a);
