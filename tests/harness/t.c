@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* The test harness: see t.h. */
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -335,6 +336,15 @@ void t_sigkill_child(pid_t pid)
 pid_t t_gettid(void)
 {
 	return (pid_t)syscall(SYS_gettid);
+}
+
+void t_pin(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	CHECK(sched_setaffinity(0, sizeof(set), &set) == 0);
 }
 
 char t_task_state(pid_t pid, pid_t tid)

@@ -194,6 +194,9 @@ void t_sigkill_child(pid_t pid);
 
 pid_t t_gettid(void);
 
+/* Keep the calling thread on CPU @cpu, or fail. */
+void t_pin(int cpu);
+
 /* The scheduler state letter of a task (/proc/<pid>/task/<tid>/stat). */
 char t_task_state(pid_t pid, pid_t tid);
 

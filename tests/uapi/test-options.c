@@ -124,15 +124,6 @@ struct run {
 	struct gil_stats st;
 };
 
-static void pin(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	CHECK(sched_setaffinity(0, sizeof(set), &set) == 0);
-}
-
 static int64_t cpu_ns(clockid_t clock)
 {
 	struct timespec ts;
@@ -149,7 +140,7 @@ static void *holder_main(void *arg)
 {
 	struct run *r = arg;
 
-	pin(0);
+	t_pin(0);
 	CHECK(ioctl(r->fd, GIL_IOC_ATTACH) == 0);
 	CHECK(ioctl(r->fd, GIL_IOC_ACQUIRE) == 0);
 	atomic_store(&r->holding, 1);
@@ -168,7 +159,7 @@ static void *waiter_main(void *arg)
 {
 	struct run *r = arg;
 
-	pin(1);
+	t_pin(1);
 	CHECK(ioctl(r->fd, GIL_IOC_ATTACH) == 0);
 	r->wait_began = t_now_ns();
 	atomic_store(&r->waiter_tid, t_gettid());
@@ -186,7 +177,7 @@ static void *hog_main(void *arg)
 	int64_t start;
 	char c;
 
-	pin(0);
+	t_pin(0);
 	if (sched_setscheduler(0, SCHED_FIFO, &sp))
 		T_FAIL("SCHED_FIFO: %s (the tests run as root)", strerror(errno));
 	/* Asleep until told: a real-time thread spinning here would be the hog. */
@@ -209,7 +200,7 @@ static int64_t holder_ran_before_request(struct run *r)
 	clockid_t holder_clock;
 	int64_t cpu_at_wait;
 
-	pin(1);		/* CPU 0 is the hog's: the case goes on meanwhile */
+	t_pin(1);		/* CPU 0 is the hog's: the case goes on meanwhile */
 	CHECK(pipe(r->hog_go) == 0);
 	t_open_mapped(&r->fd, &r->pg);
 	CHECK(t_set_interval(r->fd, r->interval_us) == 0);

@@ -402,15 +402,6 @@ static void cgroup_freezer_freezes_waiters(void)
 
 /* ---- a forced releaser, kept in its wait ---------------------------------- */
 
-static int pin_to(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	return sched_setaffinity(0, sizeof(set), &set);
-}
-
 struct handshake {
 	atomic_int hog_ready;
 	atomic_int hog_stop;
@@ -426,7 +417,7 @@ static void hog(void *arg)
 	int64_t end = t_now_ns() + 10000000000ll;
 	struct handshake *h = arg;
 
-	CHECK(pin_to(1) == 0);
+	t_pin(1);
 	CHECK(sched_setscheduler(0, SCHED_FIFO, &sp) == 0);
 	atomic_store(&h->hog_ready, 1);
 	while (!atomic_load(&h->hog_stop) && t_now_ns() < end)
@@ -459,7 +450,7 @@ static void forced_releaser(void *arg)
 	struct stuck *st = arg;
 	struct handshake *h = st->h;
 
-	CHECK(pin_to(0) == 0);
+	t_pin(0);
 	t_attach_acquire(st->fd);
 	atomic_store(&h->holder_ready, 1);
 	while (!atomic_load(&h->go) || !t_drop_requested(st->pg))
@@ -488,10 +479,10 @@ static void stuck_handshake(struct stuck *st)
 		t_sleep_us(500);
 
 	/* The waiter: a thread of ours on CPU 1, where the hog will run. */
-	CHECK(pin_to(1) == 0);
+	t_pin(1);
 	t_waiter_init(&st->w, st->fd, st->pg, 0);
 	CHECK(t_waiter_start(&st->w) == 0);
-	CHECK(pin_to(0) == 0);
+	t_pin(0);
 	CHECK(t_waiter_blocked(&st->w, 5000) == 0);
 	CHECK(t_wait_drop_request(st->pg, 5000) == 0);
 	CHECK(t_write_text(RT_RUNTIME, "-1") == 0);
