@@ -58,6 +58,7 @@ struct gil *gil_create(void)
 		return NULL;
 	}
 	gil_lock_init(gil);
+	gil_pi_init(gil);
 	xa_init_flags(&gil->threads, XA_FLAGS_ACCOUNT);
 	gil->interval_us = READ_ONCE(gil_default_interval_us);
 	gil->policy = READ_ONCE(gil_default_policy);
@@ -75,6 +76,7 @@ void gil_destroy(struct gil *gil)
 	struct gil_thread *t;
 	unsigned long tid;
 
+	gil_pi_destroy(gil);
 	gil_lock_destroy(gil);
 	xa_for_each(&gil->threads, tid, t)
 		gil_thread_put(t);
@@ -125,6 +127,7 @@ int gil_set_options(struct gil *gil, u32 options)
 	spin_lock(&gil->lock);
 	WRITE_ONCE(gil->options, options);
 	spin_unlock(&gil->lock);
+	gil_pi_sync(gil);
 	return 0;
 }
 

@@ -16,7 +16,7 @@
  *   options                      the options set, by name, comma
  *                                separated (GIL_OPT_*; "-" for none)
  *   acquisitions, ...,           the counters of struct gil_stats, in its
- *     preempt_extensions         order, switch_number among them
+ *     priority_boosts            order, switch_number among them
  *   handoff_ns_hist_<i>          a nonzero bucket of the handoff histogram:
  *                                n handoffs of [2^i, 2^(i+1)) ns
  *
@@ -45,6 +45,7 @@ struct gil_fdinfo_state {
 /* Bit i of GIL_OPTS_ALL, by name. */
 static const char *const gil_option_names[] = {
 	"preempt_aware",	/* GIL_OPT_PREEMPT_AWARE */
+	"prio_inherit",		/* GIL_OPT_PRIO_INHERIT */
 };
 
 static void gil_show_options(struct seq_file *m, u32 options)
@@ -101,6 +102,7 @@ void gil_show_fdinfo(struct gil *gil, struct seq_file *m)
 	seq_printf(m, "direct_handoffs:\t%llu\n", st.direct_handoffs);
 	seq_printf(m, "io_preemptions:\t%llu\n", st.io_preemptions);
 	seq_printf(m, "preempt_extensions:\t%llu\n", st.preempt_extensions);
+	seq_printf(m, "priority_boosts:\t%llu\n", st.priority_boosts);
 	for (i = 0; i < GIL_STATS_HIST_BUCKETS; i++)
 		if (st.handoff_ns_hist[i])
 			seq_printf(m, "handoff_ns_hist_%u:\t%llu\n", i,

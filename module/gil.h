@@ -11,11 +11,15 @@
  *   policy.c   handoff policies: who a release hands the GIL to
  *   page.c     the page shared read-only with userspace
  *   word.c     the word page: takes and releases without a system call
+ *   pi.c       priority inheritance: the holder runs at its waiters'
+ *              priority (GIL_OPT_PRIO_INHERIT)
  *   stats.c    statistics
  *   fdinfo.c   /proc/<pid>/fdinfo/<fd>: a GIL's statistics and state
  *   trace.c    the tracepoints declared in trace.h (events/gil/)
  *
  * Locking, outermost first:
+ *   boost.lock          the holder's boost (pi.c), an rt_mutex; held
+ *                       while the boost is set, which may sleep
  *   gil->lock           the algorithm's state: everything in struct gil but
  *                       @threads and @tokens, and a record's wait state;
  *                       taken with gil_lock(), which brings in the word
@@ -41,12 +45,14 @@
 #include <linux/kref.h>
 #include <linux/ktime.h>
 #include <linux/list.h>
+#include <linux/rtmutex.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
 #include <linux/gil.h>
+#include <uapi/linux/sched/types.h>
 
 struct pid;
 struct seq_file;
@@ -64,6 +70,7 @@ struct gil_counters {
 	u64 direct_handoffs;
 	u64 io_preemptions;
 	u64 preempt_extensions;
+	u64 priority_boosts;
 };
 
 /**
@@ -126,6 +133,22 @@ struct gil_thread {
 };
 
 /**
+ * struct gil_boost - the priority the holder runs at (GIL_OPT_PRIO_INHERIT)
+ * @lock: serialises the boost's changes (pi.c)
+ * @task: the thread boosted, with a reference; NULL: none
+ * @prio: the SCHED_FIFO priority it was given
+ * @own: its own parameters, set back when the boost ends
+ *
+ * Under @lock.
+ */
+struct gil_boost {
+	struct rt_mutex lock;
+	struct task_struct *task;
+	unsigned int prio;
+	struct sched_attr own;
+};
+
+/**
  * struct gil - one GIL, created by one open() of /dev/gil
  * @lock: protects every field below but @threads, @nr_threads and
  *	@reap_cursor (CPython's gil->mutex and switch_mutex in one)
@@ -139,6 +162,8 @@ struct gil_thread {
  * @interval_us: the switch interval
  * @policy: the handoff policy, GIL_POLICY_*
  * @options: GIL_OPT_*
+ * @pi_prio: the priority the last gil_pi_sync() found the holder should
+ *	run at (0: its own), and @pi_switch_number the holder then
  * @waiters: threads in the wait of take, in arrival order (CPython's
  *	gil->cond), by struct gil_thread.wait_node
  * @nr_waiters: threads on @waiters
@@ -162,6 +187,7 @@ struct gil_thread {
  *	leaves it when it leaves the GIL
  * @next_token: for the cyclic allocation of tokens, under that lock
  * @stats: statistics
+ * @boost: the holder's boost (GIL_OPT_PRIO_INHERIT)
  * @id: sequence number, for fdinfo and the trace events
  * @opener: the process that opened it (a reference)
  * @opener_comm: that process's name when it opened it
@@ -176,6 +202,8 @@ struct gil {
 	s64 interval_us;
 	u32 policy;
 	u32 options;
+	unsigned int pi_prio;
+	u64 pi_switch_number;
 	struct list_head waiters;
 	unsigned int nr_waiters;
 	unsigned int nr_away;
@@ -193,6 +221,7 @@ struct gil {
 	struct xarray tokens;
 	u32 next_token;
 	struct gil_counters stats;
+	struct gil_boost boost;
 	u64 id;
 	struct pid *opener;
 	char opener_comm[TASK_COMM_LEN];
@@ -246,6 +275,14 @@ bool gil_policy_watches_releases(const struct gil *gil);
 bool gil_io_preempts(struct gil *gil, struct gil_thread *t);
 void gil_classify(struct gil *gil, struct gil_thread *t, bool cpu_bound);
 
+/* pi.c */
+void gil_pi_init(struct gil *gil);
+void gil_pi_destroy(struct gil *gil);
+unsigned int gil_pi_lent(int prio);
+bool gil_pi_outranks(const struct sched_attr *own, unsigned int prio);
+bool gil_pi_stale(struct gil *gil);
+void gil_pi_sync(struct gil *gil);
+
 /* page.c */
 int gil_page_alloc(struct gil *gil);
 void gil_page_free(struct gil *gil);
@@ -285,6 +322,7 @@ void gil_stats_released(struct gil *gil, bool forced);
 void gil_stats_direct_handoff(struct gil *gil);
 void gil_stats_io_preemption(struct gil *gil);
 void gil_stats_preempt_extension(struct gil *gil);
+void gil_stats_priority_boost(struct gil *gil);
 void gil_stats_owner_death(struct gil *gil);
 void gil_stats_read(struct gil *gil, struct gil_stats *out);
 

@@ -55,6 +55,8 @@
  *    nor requeued.  CPython's interval is wall time; a userspace GIL could
  *    read the holder's run delay from /proc/PID/task/TID/schedstat, at a
  *    file read a timeout, where the module reads two words.
+ *  - With GIL_OPT_PRIO_INHERIT every change of the holder or of its
+ *    waiters ends with gil_pi_sync() (pi.c), once gil->lock is let go.
  *
  * Takes and releases that need nothing of the module do not reach it: they
  * go through the word page (word.c), whose news gil_lock() brings in, so
@@ -155,6 +157,19 @@ static void gil_wake_up(struct gil_op *q)
 		gil_thread_put(q->t[i]);
 	}
 	q->n = 0;
+}
+
+/*
+ * The holder or its real-time waiters changed (GIL_OPT_PRIO_INHERIT): let
+ * go of gil->lock, do the wake-ups, and set the holder's boost, which may
+ * sleep (pi.c).
+ */
+static void gil_unlock_boost(struct gil *gil, struct gil_op *q)
+	__releases(&gil->lock)
+{
+	gil_unlock(gil);
+	gil_wake_up(q);
+	gil_pi_sync(gil);
 }
 
 bool gil_holds(struct gil *gil, struct gil_thread *t)
@@ -589,6 +604,10 @@ int gil_thread_leave(struct gil *gil, struct gil_thread *t, bool unless_held)
 
 	gil_lock(gil);
 	ret = gil_thread_leave_locked(gil, t, unless_held, &q);
+	if (gil_pi_stale(gil)) {
+		gil_unlock_boost(gil, &q);
+		return ret;
+	}
 	gil_unlock(gil);
 	gil_wake_up(&q);
 	return ret;
@@ -754,7 +773,11 @@ static int gil_wait(struct gil *gil, struct gil_thread *t,
 			asked = gil->drop_request;
 		}
 		t->woken = false;
-		if (asked && gil->drop_request && gil_is_next(gil, t)) {
+		if (gil_pi_stale(gil)) {
+			/* The holder is boosted before this waiter sleeps. */
+			gil_unlock_boost(gil, q);
+			timed_out = false;
+		} else if (asked && gil->drop_request && gil_is_next(gil, t)) {
 			gil_watch_holder(gil, q);
 			timed_out = false;
 		} else {
@@ -843,6 +866,10 @@ int gil_take(struct gil *gil, struct gil_thread *t)
 		if (was_head)
 			gil_wake_new_head(gil, t, &q);
 	}
+	if (gil_pi_stale(gil)) {
+		gil_unlock_boost(gil, &q);
+		return ret;
+	}
 out:
 	gil_unlock(gil);
 	gil_wake_up(&q);
@@ -925,9 +952,16 @@ int gil_drop(struct gil *gil, struct gil_thread *t)
 		gil_stats_released(gil, forced);
 		gil_release_locked(gil, &q);
 		trace_gil_release(gil, t->tid, forced);
-		if (!forced)
+		t->switching = forced;
+		if (gil_pi_stale(gil)) {
+			/* The boost ends with the hold, not the handshake. */
+			gil_unlock_boost(gil, &q);
+			if (!forced)
+				return 0;
+			gil_lock(gil);
+		} else if (!forced) {
 			goto out;
-		t->switching = true;
+		}
 	}
 	ret = gil_switch_wait(gil, t, &q);
 out:

@@ -118,4 +118,4 @@ MODULE_DESCRIPTION("CPython's global interpreter lock as a character device");
 MODULE_AUTHOR("The kgil authors");
 MODULE_LICENSE("GPL");
 /* dkms.conf's PACKAGE_VERSION; tests/package-check.sh checks they agree. */
-MODULE_VERSION("2.3.0");
+MODULE_VERSION("2.4.0");

@@ -84,6 +84,12 @@ void gil_stats_preempt_extension(struct gil *gil)
 	gil->stats.preempt_extensions++;
 }
 
+void gil_stats_priority_boost(struct gil *gil)
+{
+	lockdep_assert_held(&gil->lock);
+	gil->stats.priority_boosts++;
+}
+
 void gil_stats_owner_death(struct gil *gil)
 {
 	lockdep_assert_held(&gil->lock);
@@ -113,6 +119,7 @@ void gil_stats_read_locked(struct gil *gil, struct gil_stats *out)
 	out->direct_handoffs = c->direct_handoffs;
 	out->io_preemptions = c->io_preemptions;
 	out->preempt_extensions = c->preempt_extensions;
+	out->priority_boosts = c->priority_boosts;
 	gil_word_stats(gil, out);
 }
 

@@ -10,6 +10,9 @@
  *   gil_drop_request  a waiter whose interval ran out asked the holder
  *   gil_handoff       a waiter took the GIL a release let go: the latency
  *                     the statistics' histogram counts
+ *   gil_boost         the holder now runs at a real-time waiter's
+ *                     SCHED_FIFO priority, or (priority 0) at its own
+ *                     again (GIL_OPT_PRIO_INHERIT)
  *
  * A holder that exits or execs holding the GIL, or whose process shuts it
  * down, has no gil_release; the next gil_acquire says owner_died=1.
@@ -90,6 +93,19 @@ TRACE_EVENT(gil_handoff,
 	    TP_printk("gil=%llu from=%d to=%d latency_ns=%llu",
 		      __entry->gil, __entry->from, __entry->to,
 		      __entry->latency_ns)
+);
+
+TRACE_EVENT(gil_boost,
+	    TP_PROTO(const struct gil *gil, pid_t tid, unsigned int prio),
+	    TP_ARGS(gil, tid, prio),
+	    TP_STRUCT__entry(__field(u64, gil)
+			     __field(pid_t, tid)
+			     __field(unsigned int, prio)),
+	    TP_fast_assign(__entry->gil = gil->id;
+			   __entry->tid = tid;
+			   __entry->prio = prio;),
+	    TP_printk("gil=%llu tid=%d prio=%u",
+		      __entry->gil, __entry->tid, __entry->prio)
 );
 
 #endif /* _GIL_TRACE_H */

@@ -25,7 +25,7 @@ FIELD(struct gil_page, policy, 24);
 /* The word the holder polls has a cache line of its own. */
 FIELD(struct gil_page, eval_breaker, 64);
 
-LAYOUT(struct gil_stats, GIL_STATS_SIZE_VER2);
+LAYOUT(struct gil_stats, GIL_STATS_SIZE_VER3);
 FIELD(struct gil_stats, size, 0);
 FIELD(struct gil_stats, hist_buckets, 4);
 FIELD(struct gil_stats, acquisitions, 8);
@@ -42,6 +42,8 @@ FIELD(struct gil_stats, direct_handoffs, GIL_STATS_SIZE_VER0);
 FIELD(struct gil_stats, io_preemptions, GIL_STATS_SIZE_VER0 + 8);
 /* And ABI 2.3. */
 FIELD(struct gil_stats, preempt_extensions, GIL_STATS_SIZE_VER1);
+/* And ABI 2.4. */
+FIELD(struct gil_stats, priority_boosts, GIL_STATS_SIZE_VER2);
 
 /* ABI 2.1: the word page, the same for 32- and 64-bit callers. */
 LAYOUT(struct gil_word, 128);
@@ -56,7 +58,7 @@ _Static_assert((GIL_WORD_TOKEN & GIL_WORD_KERNEL) == 0,
 
 /* Commands encode their argument's size: it must not differ either. */
 _Static_assert(GIL_IOC_GET_STATS ==
-	       _IOWR(GIL_IOC_MAGIC, 0x08, char[GIL_STATS_SIZE_VER2]),
+	       _IOWR(GIL_IOC_MAGIC, 0x08, char[GIL_STATS_SIZE_VER3]),
 	       "GIL_IOC_GET_STATS");
 _Static_assert(GIL_IOC_SET_INTERVAL == _IOW(GIL_IOC_MAGIC, 0x07, char[8]),
 	       "GIL_IOC_SET_INTERVAL");

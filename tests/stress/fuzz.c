@@ -109,7 +109,7 @@ static const __s64 ro_values[] = {
 	1000, -1, 0, 100, GIL_INTERVAL_MAX_US + 1, GIL_STATS_SIZE_VER0,
 	GIL_INTERVAL_MAX_US, GIL_STATS_SIZE_VER1, GIL_POLICY_IO,
 	GIL_POLICY_COUNT, GIL_STATS_SIZE_VER2, GIL_OPT_PREEMPT_AWARE,
-	GIL_OPTS_ALL << 1,
+	GIL_OPTS_ALL << 1, GIL_STATS_SIZE_VER3, GIL_OPT_PRIO_INHERIT,
 };
 
 /* ---- classes of calls, and what we count ------------------------------- */
@@ -188,7 +188,8 @@ static pthread_mutex_t fd_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_int stop;
 static long ps;
 static int dev_noexec;		/* /dev is mounted noexec: no PROT_EXEC */
-static int preempt_aware;	/* the kernel has GIL_OPT_PREEMPT_AWARE */
+/* GIL_OPT_* this kernel provides (GIL_OPT_PREEMPT_AWARE may be missing). */
+static __u32 opts_have;
 static int in_child;
 
 enum tri { NO, YES, UNK };
@@ -569,8 +570,7 @@ static void make_arg(struct worker *w, struct arg *a, enum akind kind, int cls)
 			v += offsetof(struct gil_page, interval_us);
 		else if (cls == C_SETPOL && rng_chance(&w->rng, 50))
 			v += offsetof(struct gil_page, policy);
-		else if (cls == C_SETOPT && preempt_aware &&
-			 rng_chance(&w->rng, 50))
+		else if (cls == C_SETOPT && rng_chance(&w->rng, 50))
 			v += offsetof(struct gil_page, locked);
 		else if (cls != C_STATS && cls != C_SETPOL && cls != C_SETOPT)
 			v += 8 * rng_below(&w->rng, 4);
@@ -649,8 +649,9 @@ static __u32 stats_size(struct worker *w)
 		GIL_STATS_SIZE_VER0 + 8, GIL_STATS_SIZE_VER1 - 1,
 		GIL_STATS_SIZE_VER1, GIL_STATS_SIZE_VER1,
 		GIL_STATS_SIZE_VER1 + 1, GIL_STATS_SIZE_VER2 - 1,
-		GIL_STATS_SIZE_VER2, GIL_STATS_SIZE_VER2,
-		GIL_STATS_SIZE_VER2 + 1, 512, 4096, 0xffffffffu,
+		GIL_STATS_SIZE_VER2, GIL_STATS_SIZE_VER2 + 1,
+		GIL_STATS_SIZE_VER3, GIL_STATS_SIZE_VER3 + 1, 512, 4096,
+		0xffffffffu,
 		sizeof(struct gil_stats),
 	};
 
@@ -676,8 +677,8 @@ static __u32 policy_value(struct worker *w)
 }
 
 /*
- * Options to set: mostly valid ones (none, GIL_OPT_PREEMPT_AWARE), else
- * with a bit outside GIL_OPTS_ALL: the next one, the top one, or any.
+ * Options to set: mostly valid ones (any of GIL_OPTS_ALL), else with a bit
+ * outside it: the next one, the top one, or any.
  */
 static __u32 options_value(struct worker *w)
 {
@@ -688,7 +689,7 @@ static __u32 options_value(struct worker *w)
 	};
 
 	if (rng_chance(&w->rng, 80))
-		return rng_chance(&w->rng, 50) ? GIL_OPT_PREEMPT_AWARE : 0;
+		return rng_below(&w->rng, GIL_OPTS_ALL + 1);
 	if (rng_chance(&w->rng, 30))
 		return (__u32)rng_next(&w->rng);
 	return bad[rng_below(&w->rng, T_ARRAY_SIZE(bad))];
@@ -699,7 +700,7 @@ static int options_errno(__u32 options)
 {
 	if (options & ~GIL_OPTS_ALL)
 		return EINVAL;
-	if ((options & GIL_OPT_PREEMPT_AWARE) && !preempt_aware)
+	if (options & ~opts_have)
 		return EOPNOTSUPP;
 	return 0;
 }
@@ -992,9 +993,9 @@ static void check_output(struct worker *w, const struct target *t, int cls,
 
 		/* Only options this kernel has: none without any. */
 		memcpy(&v, p, sizeof(v));
-		if (v & ~(preempt_aware ? GIL_OPTS_ALL : 0))
+		if (v & ~opts_have)
 			invariant("GET_OPTIONS only GIL_OPT_* bits", v,
-				  v & (preempt_aware ? GIL_OPTS_ALL : 0));
+				  v & opts_have);
 	} else if (cls == C_STATS) {
 		check_stats(a);
 	}
@@ -1028,8 +1029,8 @@ static void check_stats(const struct arg *a)
 	if (a->wr < (long)sizeof(st))
 		atomic_fetch_add_explicit(&sh->stats_tight, 1,
 					  memory_order_relaxed);
-	if (st.size != fill)
-		invariant("GET_STATS size out: min(size in, 352)", st.size,
+	if ((long)st.size != fill)
+		invariant("GET_STATS size out: min(size in, its own)", st.size,
 			  fill);
 	if (st.hist_buckets != GIL_STATS_HIST_BUCKETS)
 		invariant("GET_STATS hist_buckets", st.hist_buckets,
@@ -1067,10 +1068,14 @@ static void check_stats(const struct arg *a)
 		invariant("stats io_preemptions <= drop_requests",
 			  st.io_preemptions, st.drop_requests);
 	/* Only GIL_OPT_PREEMPT_AWARE extends a wait. */
-	if (STATS_HAS(fill, preempt_extensions) && !preempt_aware &&
-	    st.preempt_extensions)
+	if (STATS_HAS(fill, preempt_extensions) &&
+	    !(opts_have & GIL_OPT_PREEMPT_AWARE) && st.preempt_extensions)
 		invariant("stats preempt_extensions without the option",
 			  st.preempt_extensions, 0);
+	/* Only a real-time waiter boosts, and the fuzzer's threads are not. */
+	if (STATS_HAS(fill, priority_boosts) && st.priority_boosts)
+		invariant("stats priority_boosts with no real-time waiter",
+			  st.priority_boosts, 0);
 	/* Nothing past what it filled: the canary stays. */
 	end = a->wr < 400 ? a->wr : 400;
 	for (i = fill; i < end; i++)
@@ -1324,6 +1329,36 @@ static void op_policy(struct worker *w, const struct target *t)
 }
 
 /*
+ * The GIL_OPT_* bits of fdinfo's "options:" value @names ("-" for none,
+ * else names, comma separated, up to the line's end); -1 if odd.
+ */
+static long options_from_names(const char *names)
+{
+	static const char *const known[] = {
+		"preempt_aware",	/* bit 0, GIL_OPT_PREEMPT_AWARE */
+		"prio_inherit",		/* bit 1, GIL_OPT_PRIO_INHERIT */
+	};
+	size_t len, i;
+	long bits = 0;
+
+	if (!strncmp(names, "-\n", 2))
+		return 0;
+	for (;;) {
+		len = strcspn(names, ",\n");
+		for (i = 0; i < T_ARRAY_SIZE(known); i++)
+			if (len == strlen(known[i]) &&
+			    !strncmp(names, known[i], len))
+				break;
+		if (i == T_ARRAY_SIZE(known) || (bits & (1L << i)))
+			return -1;
+		bits |= 1L << i;
+		if (names[len] != ',')
+			return names[len] == '\n' ? bits : -1;
+		names += len + 1;
+	}
+}
+
+/*
  * While slot @s's GIL is the one of generation @g and no SET_OPTIONS
  * (@begun: those begun) or child (@forks) began since its options were
  * last set, GET_OPTIONS reads them (@want, when known: what the last
@@ -1359,22 +1394,17 @@ static void options_agree(struct worker *w, int s, unsigned int g, long begun,
 	text = t_fdinfo_text(getpid(), t.fd);
 	pthread_mutex_unlock(&fd_lock);
 	line = text ? strstr(text, "\noptions:\t") : NULL;
-	if (line) {
-		line += strlen("\noptions:\t");
-		if (!strncmp(line, "-\n", 2))
-			shown = 0;
-		else if (!strncmp(line, "preempt_aware\n", 14))
-			shown = GIL_OPT_PREEMPT_AWARE;
-	}
+	if (line)
+		shown = options_from_names(line + strlen("\noptions:\t"));
 	free(text);
 	if (!still_quiet(s, sh->opt_begun, g, begun, forks))
 		return;
 	atomic_fetch_add_explicit(&sh->options_checks, 1,
 				  memory_order_relaxed);
-	if (want >= 0 && got != want)
+	if (want >= 0 && (long long)got != want)
 		invariant(what, got, want);
 	/* The same GIL throughout: its descriptor has its fdinfo. */
-	if (shown != got)
+	if (shown != (long long)got)
 		invariant("fdinfo options is GET_OPTIONS's", shown, got);
 }
 
@@ -2285,7 +2315,7 @@ static void after_check(void)
 	}
 	CHECK_ERR(ioctl(fd, GIL_IOC_SET_OPTIONS, &bad_opt), EINVAL);
 	CHECK(ioctl(fd, GIL_IOC_GET_OPTIONS, &opt) == 0);
-	CHECK_CMP(opt, ==, preempt_aware ? GIL_OPTS_ALL : 0);
+	CHECK_CMP(opt, ==, opts_have);
 	CHECK_ERR(ioctl(fd, GIL_IOC_GET_OPTIONS, (void *)pg), EFAULT);
 	CHECK_ERR(ioctl(fd, GIL_IOC_SET_OPTIONS, NULL), EFAULT);
 	CHECK(ioctl(fd, GIL_IOC_ATTACH) == 0);
@@ -2326,21 +2356,23 @@ static void print_table(void)
 }
 
 /*
- * Whether this kernel has GIL_OPT_PREEMPT_AWARE: SET_OPTIONS takes it, or
- * fails with EOPNOTSUPP (no CONFIG_SCHED_INFO).  -1 on another result.
+ * The options this kernel provides (opts_have): each SET_OPTIONS takes, or
+ * fails with EOPNOTSUPP (GIL_OPT_PREEMPT_AWARE without CONFIG_SCHED_INFO).
+ * -1 on another result.
  */
 static int probe_options(void)
 {
-	__u32 opt = GIL_OPT_PREEMPT_AWARE;
-	int fd = t_open_dev(), r;
+	int fd = t_open_dev(), r = 0;
 
 	if (fd < 0)
 		return -1;
-	r = ioctl(fd, GIL_IOC_SET_OPTIONS, &opt);
-	if (r == 0)
-		preempt_aware = 1;
-	else if (errno == EOPNOTSUPP)
-		r = 0;
+	for (__u32 opt = 1; opt & GIL_OPTS_ALL && !r; opt <<= 1) {
+		r = ioctl(fd, GIL_IOC_SET_OPTIONS, &opt);
+		if (r == 0)
+			opts_have |= opt;
+		else if (errno == EOPNOTSUPP)
+			r = 0;
+	}
 	close(fd);
 	return r ? -1 : 0;
 }
@@ -2453,7 +2485,8 @@ int main(int argc, char **argv)
 	       "a refused SET_OPTIONS); GIL_OPT_PREEMPT_AWARE %s\n",
 	       atomic_load(&sh->options_sets), atomic_load(&sh->options_checks),
 	       atomic_load(&sh->options_refusals),
-	       preempt_aware ? "there" : "not there (EOPNOTSUPP)");
+	       opts_have & GIL_OPT_PREEMPT_AWARE ?
+	       "there" : "not there (EOPNOTSUPP)");
 	printf("%s - stress-fuzz: every call returned a documented result "
 	       "(%ld calls, %d not)\n",
 	       atomic_load(&sh->bad_results) ? "not ok" : "ok",

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * A GIL's options (ABI 2.3): GET/SET_OPTIONS and their errors, fdinfo, and
- * GIL_OPT_PREEMPT_AWARE against the wall-clock interval.
+ * A GIL's options (ABI 2.3, 2.4): GET/SET_OPTIONS and their errors, fdinfo,
+ * and GIL_OPT_PREEMPT_AWARE against the wall-clock interval
+ * (GIL_OPT_PRIO_INHERIT's behaviour is test-pi.c's).
  *
  * The preemption: a holder spins on CPU 0, polling the drop request as an
  * eval loop does, until a SCHED_FIFO hog takes CPU 0 for HOG_MS; then a
@@ -61,16 +62,23 @@ static void options_set_reads_back(void)
 	CHECK(set_options(fd, GIL_OPT_PREEMPT_AWARE) == 0);
 	CHECK_CMP(get_options(fd), ==, GIL_OPT_PREEMPT_AWARE);
 	fdinfo_shows_options(fd, "preempt_aware");
+	CHECK(set_options(fd, GIL_OPT_PRIO_INHERIT) == 0);
+	CHECK_CMP(get_options(fd), ==, GIL_OPT_PRIO_INHERIT);
+	fdinfo_shows_options(fd, "prio_inherit");
+	CHECK(set_options(fd, GIL_OPTS_ALL) == 0);
+	CHECK_CMP(get_options(fd), ==, GIL_OPTS_ALL);
+	fdinfo_shows_options(fd, "preempt_aware,prio_inherit");
 	CHECK_ERR(set_options(fd, 0x80000000U), EINVAL);
 	CHECK_ERR(set_options(fd, GIL_OPTS_ALL | (GIL_OPTS_ALL << 1)), EINVAL);
-	CHECK_CMP(get_options(fd), ==, GIL_OPT_PREEMPT_AWARE);
+	CHECK_CMP(get_options(fd), ==, GIL_OPTS_ALL);
 	CHECK(set_options(fd, 0) == 0);
 	CHECK_CMP(get_options(fd), ==, 0);
 	fdinfo_shows_options(fd, "-");
-	/* ABI 2.3's statistics: the whole struct, the new counter at 0. */
+	/* ABI 2.4's statistics: the whole struct, the new counters at 0. */
 	CHECK(t_gil_stats(fd, &st) == 0);
-	CHECK_CMP(st.size, ==, GIL_STATS_SIZE_VER2);
+	CHECK_CMP(st.size, ==, GIL_STATS_SIZE_VER3);
 	CHECK_CMP(st.preempt_extensions, ==, 0);
+	CHECK_CMP(st.priority_boosts, ==, 0);
 	t_close_gil(fd, pg);
 }
 

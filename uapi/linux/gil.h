@@ -105,10 +105,11 @@
  * (struct gil_word) and GIL_IOC_GET_TOKEN.  2.2: the word page's
  * eval_breaker, which userspace may add bits of its own to.  2.3: a GIL's
  * options (GIL_IOC_GET/SET_OPTIONS, GIL_OPT_PREEMPT_AWARE) and
- * gil_stats.preempt_extensions.
+ * gil_stats.preempt_extensions.  2.4: GIL_OPT_PRIO_INHERIT and
+ * gil_stats.priority_boosts.
  */
 #define GIL_ABI_MAJOR 2
-#define GIL_ABI_MINOR 3
+#define GIL_ABI_MINOR 4
 
 /* Free in Documentation/userspace-api/ioctl/ioctl-number.rst up to 6.12. */
 #define GIL_IOC_MAGIC 0xBD
@@ -133,7 +134,24 @@
  * EOPNOTSUPP on a kernel without CONFIG_SCHED_INFO, or a 32-bit one.
  */
 #define GIL_OPT_PREEMPT_AWARE	0x1U
-#define GIL_OPTS_ALL		GIL_OPT_PREEMPT_AWARE
+
+/*
+ * GIL_OPT_PRIO_INHERIT (ABI 2.4): while real-time threads wait for the GIL,
+ * the holder runs at SCHED_FIFO at the highest of their priorities (a
+ * SCHED_DEADLINE waiter counts as SCHED_FIFO 99), so that a thread of
+ * middle priority on the holder's CPU cannot keep them waiting.  The boost
+ * is the holder's scheduling policy, set by the module as
+ * sched_setattr(2) would set it: sched_getscheduler(2) shows it, it is not
+ * passed on to children (SCHED_RESET_ON_FORK), and it ends as the holder
+ * releases (or the waiters leave), the holder's own policy, priority and
+ * nice value set back, unless someone set others meanwhile, which stay.
+ * A waiter's priority is read as it begins to wait and at each of its
+ * wake-ups (each interval at the latest).  Needs no privilege: the
+ * priority lent is the waiter's own.  Waiters that are not real-time, and
+ * holders already at the priority lent or above, change nothing.
+ */
+#define GIL_OPT_PRIO_INHERIT	0x2U
+#define GIL_OPTS_ALL		(GIL_OPT_PREEMPT_AWARE | GIL_OPT_PRIO_INHERIT)
 
 /* Switch interval, in microseconds as CPython stores it. */
 #define GIL_INTERVAL_DEFAULT_US	5000
@@ -308,6 +326,8 @@ struct gil_word {
  * @preempt_extensions: waits that went on when their interval ran out,
  *	because the holder had waited for a CPU meanwhile
  *	(GIL_OPT_PREEMPT_AWARE; ABI 2.3)
+ * @priority_boosts: times a holder was boosted, or its boost changed, to
+ *	a real-time waiter's priority (GIL_OPT_PRIO_INHERIT; ABI 2.4)
  */
 struct gil_stats {
 	__u32 size;
@@ -324,11 +344,13 @@ struct gil_stats {
 	__u64 direct_handoffs;
 	__u64 io_preemptions;
 	__u64 preempt_extensions;
+	__u64 priority_boosts;
 };
 
 #define GIL_STATS_SIZE_VER0 328	/* sizeof(struct gil_stats) in ABI 1.0 */
 #define GIL_STATS_SIZE_VER1 344	/* and in ABI 1.1 */
-#define GIL_STATS_SIZE_VER2 352	/* and from ABI 2.3 */
+#define GIL_STATS_SIZE_VER2 352	/* and in ABI 2.3 */
+#define GIL_STATS_SIZE_VER3 360	/* and from ABI 2.4 */
 
 /*
  * GIL_IOC_GET_VERSION - report the module's ABI version.

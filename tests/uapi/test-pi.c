@@ -1,0 +1,373 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * GIL_OPT_PRIO_INHERIT (ABI 2.4): a real-time waiter lends the holder its
+ * priority until the holder releases.
+ *
+ * The inversion: a holder (SCHED_OTHER, nice 3) spins on CPU 0 polling the
+ * drop request, as an eval loop does; a SCHED_FIFO 10 hog takes CPU 0 for
+ * HOG_MS; then a SCHED_FIFO 20 waiter on CPU 1 waits, at a 5 ms interval.
+ * Without the option the holder gets no CPU until the hog is done, and the
+ * waiter waits about that long; with it the holder runs at SCHED_FIFO 20,
+ * above the hog, answers the waiter's request, and is itself again after
+ * its release.  Also: the parameters set on a boosted holder win over the
+ * boost's end, a boost is not inherited by a child, a waiter away in a
+ * signal handler lends nothing, non-real-time and lower waiters change
+ * nothing, and a real-time holder gets its own priority back.
+ */
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+#include "uapi.h"
+
+#define INTERVAL_US	5000
+#define HOG_MS		300
+#define HOG_PRIO	10
+#define WAITER_PRIO	20
+#define HOLDER_NICE	3
+
+static void set_fifo(int prio)
+{
+	struct sched_param sp = { .sched_priority = prio };
+
+	if (sched_setscheduler(0, prio ? SCHED_FIFO : SCHED_OTHER, &sp))
+		T_FAIL("sched_setscheduler(%d): %s (the tests run as root)",
+		       prio, strerror(errno));
+}
+
+/*
+ * The calling thread's policy and real-time priority, as one number; not
+ * SCHED_RESET_ON_FORK, which a boost sets.
+ */
+static int policy_prio(void)
+{
+	struct sched_param sp;
+	int policy = sched_getscheduler(0);
+
+	CHECK(policy >= 0 && sched_getparam(0, &sp) == 0);
+	return (policy & ~SCHED_RESET_ON_FORK) * 1000 + sp.sched_priority;
+}
+
+#define FIFO(prio)	(SCHED_FIFO * 1000 + (prio))
+#define OTHER		(SCHED_OTHER * 1000)
+
+struct run {
+	__u32 options;
+	int64_t interval_us;
+	int holder_prio;	/* 0: SCHED_OTHER at HOLDER_NICE */
+	int fd;
+	const struct gil_page *pg;
+	atomic_int holding;
+	atomic_int release;	/* the case lets the holder release */
+	int hog_go[2];
+	atomic_int hogging;
+	int64_t hog_end;
+	int64_t waited_ns;
+	atomic_int seen;	/* the holder's policy_prio(), as it changes */
+	int at_request;		/* its policy_prio() when asked */
+	int after;		/* and after its release */
+	int nice_after;
+	struct gil_stats st;
+};
+
+/* Take the GIL; spin until asked, or told, to let go; note the policy. */
+static void *holder_main(void *arg)
+{
+	struct run *r = arg;
+
+	t_pin(0);
+	set_fifo(r->holder_prio);
+	if (!r->holder_prio)
+		CHECK(setpriority(PRIO_PROCESS, 0, HOLDER_NICE) == 0);
+	CHECK(ioctl(r->fd, GIL_IOC_ATTACH) == 0);
+	CHECK(ioctl(r->fd, GIL_IOC_ACQUIRE) == 0);
+	atomic_store(&r->seen, policy_prio());
+	atomic_store(&r->holding, 1);
+	while (!atomic_load(&r->release) && !t_drop_requested(r->pg))
+		atomic_store(&r->seen, policy_prio());
+	r->at_request = policy_prio();
+	CHECK(ioctl(r->fd, GIL_IOC_RELEASE) == 0);
+	r->after = policy_prio();
+	errno = 0;
+	r->nice_after = getpriority(PRIO_PROCESS, 0);
+	CHECK(errno == 0);
+	CHECK(ioctl(r->fd, GIL_IOC_DETACH) == 0);
+	return NULL;
+}
+
+struct waiter {
+	struct run *r;
+	int prio;
+	atomic_int tid;
+	int64_t waited_ns;
+};
+
+static void *waiter_main(void *arg)
+{
+	struct waiter *w = arg;
+	int64_t start;
+
+	t_pin(1);
+	set_fifo(w->prio);
+	CHECK(ioctl(w->r->fd, GIL_IOC_ATTACH) == 0);
+	atomic_store(&w->tid, t_gettid());
+	start = t_now_ns();
+	CHECK(ioctl(w->r->fd, GIL_IOC_ACQUIRE) == 0);
+	w->waited_ns = t_now_ns() - start;
+	CHECK(ioctl(w->r->fd, GIL_IOC_RELEASE) == 0);
+	CHECK(ioctl(w->r->fd, GIL_IOC_DETACH) == 0);
+	return NULL;
+}
+
+/* Real-time on CPU 0 for HOG_MS, below the waiter, above the holder. */
+static void *hog_main(void *arg)
+{
+	struct run *r = arg;
+	int64_t start;
+	char c;
+
+	t_pin(0);
+	set_fifo(HOG_PRIO);
+	CHECK(read(r->hog_go[0], &c, 1) == 1);
+	atomic_store(&r->hogging, 1);
+	start = t_now_ns();
+	while (t_now_ns() - start < HOG_MS * T_NSEC_PER_MSEC)
+		;
+	r->hog_end = t_now_ns();
+	return NULL;
+}
+
+static void open_gil(struct run *r)
+{
+	t_open_mapped(&r->fd, &r->pg);
+	CHECK(t_set_interval(r->fd, r->interval_us) == 0);
+	CHECK(ioctl(r->fd, GIL_IOC_SET_OPTIONS, &r->options) == 0);
+}
+
+static void close_gil(struct run *r)
+{
+	CHECK(t_gil_stats(r->fd, &r->st) == 0);
+	CHECK_CMP(t_fdinfo_value(r->fd, "priority_boosts"), ==,
+		  r->st.priority_boosts);
+	t_close_gil(r->fd, r->pg);
+}
+
+/* Run the inversion with @r's options. */
+static void inversion(struct run *r)
+{
+	struct waiter w = { .r = r, .prio = WAITER_PRIO };
+	pthread_t hog, holder, waiter;
+
+	r->interval_us = INTERVAL_US;
+	t_pin(1);
+	CHECK(pipe(r->hog_go) == 0);
+	open_gil(r);
+	hog = t_start_thread(hog_main, r);
+	holder = t_start_thread(holder_main, r);
+	WAIT_UNTIL(atomic_load(&r->holding), 5000);
+	CHECK(write(r->hog_go[1], "", 1) == 1);
+	WAIT_UNTIL(atomic_load(&r->hogging), 5000);
+	waiter = t_start_thread(waiter_main, &w);
+	t_join_thread(waiter);
+	t_join_thread(holder);
+	t_join_thread(hog);
+	close(r->hog_go[0]);
+	close(r->hog_go[1]);
+	close_gil(r);
+	r->waited_ns = w.waited_ns;
+	t_diag("options %#x: the SCHED_FIFO %d waiter waited %.2f ms; the "
+	       "holder was %d when asked, %d after; %llu boosts",
+	       r->options, WAITER_PRIO, r->waited_ns / 1e6, r->at_request,
+	       r->after, (unsigned long long)r->st.priority_boosts);
+	CHECK_CMP(r->after, ==, OTHER);
+	CHECK_CMP(r->nice_after, ==, HOLDER_NICE);
+}
+
+/* Without the option the hog keeps the waiter waiting: the inversion. */
+static void inversion_without_the_option(void)
+{
+	struct run r = { 0 };
+
+	inversion(&r);
+	CHECK_CMP(r.waited_ns, >=, HOG_MS * T_NSEC_PER_MSEC / 2);
+	CHECK_CMP(r.at_request, ==, OTHER);
+	CHECK_CMP(r.st.priority_boosts, ==, 0);
+}
+
+/*
+ * With it the holder runs at the waiter's priority, above the hog, until
+ * it releases: its nice value and policy come back.
+ */
+static void prio_inherit_ends_the_inversion(void)
+{
+	struct run r = { .options = GIL_OPT_PRIO_INHERIT };
+
+	inversion(&r);
+	CHECK_CMP(r.waited_ns, <, HOG_MS * T_NSEC_PER_MSEC / 2);
+	CHECK_CMP(r.at_request, ==, FIFO(WAITER_PRIO));
+	CHECK_CMP(r.st.priority_boosts, >=, 1);
+}
+
+/*
+ * A holder and one waiter per @prios entry (0: none), waiting in turn, an
+ * hour's interval: no request, the holder releases when told.
+ */
+static void start_pair(struct run *r, pthread_t *holder, struct waiter *w,
+		       pthread_t *waiter)
+{
+	r->options = GIL_OPT_PRIO_INHERIT;
+	r->interval_us = GIL_INTERVAL_MAX_US;
+	t_pin(1);
+	open_gil(r);
+	*holder = t_start_thread(holder_main, r);
+	WAIT_UNTIL(atomic_load(&r->holding), 5000);
+	w->r = r;
+	*waiter = t_start_thread(waiter_main, w);
+	WAIT_UNTIL(atomic_load(&w->tid), 5000);
+	CHECK(t_wait_in_ioctl(getpid(), atomic_load(&w->tid), GIL_IOC_ACQUIRE,
+			      5000) == 0);
+}
+
+/* A waiter in ACQUIRE a while, and the holder still as it was. */
+static void holder_stays(struct run *r, int want)
+{
+	t_sleep_ms(50);
+	CHECK_CMP(atomic_load(&r->seen), ==, want);
+}
+
+static void finish_pair(struct run *r, pthread_t holder, pthread_t waiter)
+{
+	atomic_store(&r->release, 1);
+	t_join_thread(holder);
+	t_join_thread(waiter);
+	close_gil(r);
+}
+
+/* Lower and non-real-time waiters lend nothing. */
+static void prio_inherit_only_upward(void)
+{
+	struct run r = { 0 };
+	struct waiter w = { .prio = 0 };
+	pthread_t holder, waiter;
+
+	start_pair(&r, &holder, &w, &waiter);
+	holder_stays(&r, OTHER);
+	finish_pair(&r, holder, waiter);
+	CHECK_CMP(r.st.priority_boosts, ==, 0);
+
+	r = (struct run){ .holder_prio = 30 };
+	w = (struct waiter){ .prio = 20 };
+	start_pair(&r, &holder, &w, &waiter);
+	holder_stays(&r, FIFO(30));
+	finish_pair(&r, holder, waiter);
+	CHECK_CMP(r.st.priority_boosts, ==, 0);
+	CHECK_CMP(r.after, ==, FIFO(30));
+}
+
+/* A real-time holder below its waiter gets its own priority back. */
+static void prio_inherit_restores_a_realtime_holder(void)
+{
+	struct run r = { .holder_prio = 30 };
+	struct waiter w = { .prio = 40 };
+	pthread_t holder, waiter;
+
+	start_pair(&r, &holder, &w, &waiter);
+	WAIT_UNTIL(atomic_load(&r.seen) == FIFO(40), 5000);
+	finish_pair(&r, holder, waiter);
+	CHECK_CMP(r.after, ==, FIFO(30));
+	CHECK_CMP(r.st.priority_boosts, >=, 1);
+}
+
+/*
+ * The holder's own change of policy while boosted stays after the boost;
+ * a child forked meanwhile starts at SCHED_OTHER.
+ */
+static void *batch_holder_main(void *arg)
+{
+	struct sched_param sp = { 0 };
+	struct run *r = arg;
+	int status;
+	pid_t pid;
+
+	t_pin(0);
+	CHECK(ioctl(r->fd, GIL_IOC_ATTACH) == 0);
+	CHECK(ioctl(r->fd, GIL_IOC_ACQUIRE) == 0);
+	atomic_store(&r->holding, 1);
+	SPIN_UNTIL(policy_prio() == FIFO(WAITER_PRIO), 5000);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0)
+		_exit(sched_getscheduler(0) == SCHED_OTHER ? 0 : 1);
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	CHECK(sched_setscheduler(0, SCHED_BATCH, &sp) == 0);
+	CHECK(ioctl(r->fd, GIL_IOC_RELEASE) == 0);
+	r->after = policy_prio();
+	CHECK(ioctl(r->fd, GIL_IOC_DETACH) == 0);
+	return NULL;
+}
+
+static void prio_inherit_yields_to_the_users_change(void)
+{
+	struct run r = { .options = GIL_OPT_PRIO_INHERIT,
+			 .interval_us = GIL_INTERVAL_MAX_US };
+	struct waiter w = { .r = &r, .prio = WAITER_PRIO };
+	pthread_t holder, waiter;
+
+	t_pin(1);
+	open_gil(&r);
+	holder = t_start_thread(batch_holder_main, &r);
+	WAIT_UNTIL(atomic_load(&r.holding), 5000);
+	waiter = t_start_thread(waiter_main, &w);
+	t_join_thread(holder);
+	t_join_thread(waiter);
+	close_gil(&r);
+	CHECK_CMP(r.after, ==, SCHED_BATCH * 1000);
+}
+
+static atomic_int in_handler;
+
+static void slow_handler(int sig)
+{
+	(void)sig;
+	atomic_store(&in_handler, 1);
+	t_sleep_ms(300);
+	atomic_store(&in_handler, 0);
+}
+
+/*
+ * A waiter away in a signal handler lends nothing; back in its restarted
+ * ACQUIRE it lends again.
+ */
+static void prio_inherit_not_while_away(void)
+{
+	struct sigaction sa = { .sa_handler = slow_handler };
+	struct run r = { 0 };
+	struct waiter w = { .prio = WAITER_PRIO };
+	pthread_t holder, waiter;
+
+	CHECK(sigaction(SIGUSR1, &sa, NULL) == 0);
+	start_pair(&r, &holder, &w, &waiter);
+	WAIT_UNTIL(atomic_load(&r.seen) == FIFO(WAITER_PRIO), 5000);
+	CHECK(pthread_kill(waiter, SIGUSR1) == 0);
+	WAIT_UNTIL(atomic_load(&in_handler), 5000);
+	WAIT_UNTIL(atomic_load(&r.seen) == OTHER, 5000);
+	CHECK(atomic_load(&in_handler));
+	WAIT_UNTIL(atomic_load(&r.seen) == FIFO(WAITER_PRIO), 5000);
+	finish_pair(&r, holder, waiter);
+	CHECK_CMP(r.after, ==, OTHER);
+	CHECK_CMP(r.st.priority_boosts, >=, 2);
+}
+
+int main(void)
+{
+	T_RUN(inversion_without_the_option);
+	T_RUN(prio_inherit_ends_the_inversion);
+	T_RUN(prio_inherit_only_upward);
+	T_RUN(prio_inherit_restores_a_realtime_holder);
+	T_RUN(prio_inherit_yields_to_the_users_change);
+	T_RUN(prio_inherit_not_while_away);
+	return t_exit_status();
+}
