@@ -253,8 +253,10 @@ int gil_policy_from_name(const char *name);
 /*
  * The GIL's options, GIL_OPT_* of <linux/gil.h> or'd, each off in a new
  * GIL.  GIL_OPT_PREEMPT_AWARE: the switch interval does not run while the
- * holder waits for a CPU.  Only the kernel backend has options, with a
- * module of ABI 2.3 or later on a kernel that can provide them; the
+ * holder waits for a CPU.  GIL_OPT_PRIO_INHERIT: the holder runs at the
+ * priority of its highest real-time waiter.  Only the kernel backend has
+ * options, with a module of ABI 2.3 or later (2.4 for
+ * GIL_OPT_PRIO_INHERIT) on a kernel that can provide them; the
  * userspace backends and an older module have none, so get reports 0 and
  * set takes 0 alone.
  * gil_get_options stores the options in *@options.

@@ -6,7 +6,8 @@
  * gil_word in <linux/gil.h>).  Against an ABI 2.0 module every take and
  * release is an ioctl.  From ABI 2.2 the eval breaker polled is the word
  * page's, where the process may set GIL_EVAL_BREAKER_PENDING.  From ABI
- * 2.3 a GIL has options (GIL_IOC_SET_OPTIONS).
+ * 2.3 a GIL has options (GIL_IOC_SET_OPTIONS), from 2.4
+ * GIL_OPT_PRIO_INHERIT among them.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -235,7 +236,11 @@ static int kernel_get_policy(struct gil *gil)
 	return (int)__atomic_load_n(&kgil(gil)->page->policy, __ATOMIC_RELAXED);
 }
 
-/* A module before ABI 2.3 has no options: ENOTTY, and they are 0. */
+/*
+ * A module before ABI 2.3 has no options: ENOTTY, and they are 0.  One
+ * older than this header refuses the options it does not know with EINVAL
+ * (gil_set_options() has refused bits outside GIL_OPTS_ALL already).
+ */
 static int kernel_set_options(struct gil *gil, unsigned int options)
 {
 	uint32_t o = options;
@@ -243,7 +248,7 @@ static int kernel_set_options(struct gil *gil, unsigned int options)
 
 	if (ret == -ENOTTY)
 		return options ? -EOPNOTSUPP : 0;
-	return ret;
+	return ret == -EINVAL ? -EOPNOTSUPP : ret;
 }
 
 static int kernel_get_options(struct gil *gil, unsigned int *options)

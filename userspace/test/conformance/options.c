@@ -2,7 +2,8 @@
 /*
  * The GIL's options (gil_set_options): the kernel backend has
  * GIL_OPT_PREEMPT_AWARE (every test kernel has CONFIG_SCHED_INFO, so it is
- * asserted, not skipped), the userspace backends none.  Every backend
+ * asserted, not skipped) and GIL_OPT_PRIO_INHERIT, the userspace backends
+ * none.  Every backend
  * refuses unknown bits with -EINVAL before an option it lacks with
  * -EOPNOTSUPP, and a refused call changes nothing.
  */
@@ -27,10 +28,14 @@ void test_options(void)
 	fx_setup(&fx, 1e-3, FX_GIL);	/* no thread state: none needed */
 	gil = fx.gil;
 	kernel = gil_backend(gil) == GIL_BACKEND_KERNEL;
-	want = kernel ? GIL_OPT_PREEMPT_AWARE : 0;
+	want = kernel ? GIL_OPTS_ALL : 0;
 	CHECK_CMP(options_of(gil), ==, 0);		/* off in a new GIL */
 	CHECK_OK(gil_set_options(gil, 0));
-	CHECK_RET(gil_set_options(gil, GIL_OPT_PREEMPT_AWARE),
+	for (unsigned int o = 1; o & GIL_OPTS_ALL; o <<= 1) {
+		CHECK_RET(gil_set_options(gil, o), kernel ? 0 : -EOPNOTSUPP);
+		CHECK_CMP(options_of(gil), ==, kernel ? o : 0);
+	}
+	CHECK_RET(gil_set_options(gil, GIL_OPTS_ALL),
 		  kernel ? 0 : -EOPNOTSUPP);
 	CHECK_CMP(options_of(gil), ==, want);
 
