@@ -42,6 +42,12 @@ TEST_SRCS	:= $(wildcard tests/uapi/test-*.c)
 GUEST_TESTS	:= $(patsubst tests/uapi/%.c,$(BUILD)/guest/%,$(TEST_SRCS))
 STRESS_SRCS	:= $(wildcard tests/stress/*.c)
 GUEST_STRESS	:= $(patsubst tests/stress/%.c,$(BUILD)/guest/stress-%,$(STRESS_SRCS))
+# The uapi tests and the fuzzer again, -m32 (gcc-multilib): 32-bit callers
+# through a 64-bit kernel's compat ioctl path.  $(BUILD)/guest32 is a guest
+# root of its own (/m32/uapi/test-*, /m32/stress/fuzz), which
+# tests/stages/vm-compat.sh packs with GIL_VM_EXTRA_ROOT.
+GUEST32_SRCS	:= $(TEST_SRCS) tests/stress/fuzz.c
+GUEST32		:= $(patsubst tests/%.c,$(BUILD)/guest32/m32/%,$(GUEST32_SRCS))
 
 .PHONY: all module userspace libgil guest modules kunit-kernel kcsan-kernel check demo \
 	bench cpython cpython-test cpython-cost stress setup \
@@ -105,7 +111,7 @@ userspace libgil:
 
 # The guest runs static programs: the uapi tests, the stress programs,
 # libgil's conformance suite, and every example, demo, benchmark and tool.
-guest: $(GUEST_TESTS) $(GUEST_STRESS)
+guest: $(GUEST_TESTS) $(GUEST_STRESS) $(GUEST32)
 	$(MAKE) -C userspace O=$(abspath $(BUILD))/userspace-static LDFLAGS=-static tests programs
 	cp $(BUILD)/userspace-static/test/conformance $(BUILD)/guest/libgil-conformance
 	for d in examples demos bench tools; do \
@@ -122,6 +128,12 @@ $(BUILD)/guest/test-%: tests/uapi/test-%.c $(GUEST_LIB) $(GUEST_LIB_HDRS)
 $(BUILD)/guest/stress-%: tests/stress/%.c tests/stress/stress.h $(GUEST_LIB) $(GUEST_LIB_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(GUEST_CFLAGS) -o $@ $< $(GUEST_LIB)
+
+# -Wno-psabi: GCC's note that i386 aligns _Atomic long long differently
+# since GCC 11, which only matters between objects of two compilers.
+$(BUILD)/guest32/m32/%: tests/%.c tests/stress/stress.h $(GUEST_LIB) $(GUEST_LIB_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(GUEST_CFLAGS) -m32 -Wno-psabi -o $@ $< $(GUEST_LIB)
 
 modules:
 	tests/build-module.sh 6.1 $$(bash -c '. tests/lib.sh; kernel_kdir 6.1')
@@ -165,7 +177,7 @@ setup install-deps:
 	tests/setup.sh
 
 clean:
-	rm -rf $(BUILD)/guest $(BUILD)/kmod $(BUILD)/vm $(BUILD)/results \
+	rm -rf $(BUILD)/guest $(BUILD)/guest32 $(BUILD)/kmod $(BUILD)/vm $(BUILD)/results \
 		$(BUILD)/userspace* $(BUILD)/modprobe-root
 
 distclean:

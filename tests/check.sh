@@ -9,7 +9,8 @@
 # and sparse), static (checkpatch --strict), package (modules_install,
 # DKMS, udev rule, licenses), debug-kernel (the debug/KUnit kernel), vm
 # 6.1, 6.12 and debug (userspace tests in a guest; on debug, the KUnit
-# suites under lockdep, KASAN, kmemleak and friends), vm-install (modprobe
+# suites under lockdep, KASAN, kmemleak and friends), vm-compat (the uapi
+# tests and the fuzzer as 32-bit callers, on 6.1 and 6.12), vm-install (modprobe
 # from modules_install's tree), vm-tracing (bpftrace and perf on the
 # tracepoints), vm-cpython (CPython's test_thread and test_threading on
 # /dev/gil), stress (make stress for 5 s a part, under the debug kernel).
@@ -26,7 +27,7 @@ stage "setup"
 tests/setup.sh || die "setup failed"
 
 for s in cpython host lib build static package debug-kernel "vm 6.1" "vm 6.12" \
-	"vm debug" vm-install vm-tracing vm-cpython stress; do
+	vm-compat "vm debug" vm-install vm-tracing vm-cpython stress; do
 	# shellcheck disable=SC2086 # the stage, then its arguments
 	set -- $s
 	"tests/stages/$1.sh" "${@:2}"

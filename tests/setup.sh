@@ -15,6 +15,8 @@ packages=(
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1
 	linux-source-6.12
 	dpkg-dev libffi-dev zlib1g-dev valgrind
+	# -m32 -static: the 32-bit guest programs (the compat ioctl path)
+	gcc-multilib
 )
 
 installed() {

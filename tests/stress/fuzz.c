@@ -83,7 +83,12 @@
  * holes while other threads map and unmap (a page from t_unmapped_page()
  * could be reused by the next mmap of one page).  Page by page:
  */
+#if UINTPTR_MAX > 0xffffffffu
 #define ARENA_BASE	0x200000000000UL
+#else
+/* A 32-bit process (-m32): between the brk heap and mmap's area. */
+#define ARENA_BASE	0x30000000UL
+#endif
 #define ARENA_PAGES	16
 enum {
 	PG_RW = PROT_READ | PROT_WRITE,
@@ -474,9 +479,14 @@ static long pick_k(struct worker *w)
 }
 
 static const unsigned long kernel_ptrs[] = {
+#if UINTPTR_MAX > 0xffffffffu
 	0xffff888000000000UL, 0xffffffff81000000UL, 0xffffffffff600000UL,
 	0xfffffe0000000000UL, 0x0000800000000000UL, 0xdead000000000000UL,
 	0xfffffffffffffff8UL, 0xfffffffffffff000UL,
+#else
+	/* A 32-bit process's memory ends at 0xffffe000 (a compat task's). */
+	0xffffe000UL, 0xfffff000UL, 0xfffffff8UL, 0xfffffffcUL,
+#endif
 };
 
 /* A readable or PROT_NONE mapping of the page, to pass as an argument. */
@@ -548,9 +558,17 @@ static void make_arg(struct worker *w, struct arg *a, enum akind kind, int cls)
 		v = (unsigned long)arena_page(w, 7) - k;
 		break;
 	case A_GARBAGE:
-		/* Never an address of ours: the kernel half, or below 4 KiB. */
+		/*
+		 * Never an address of ours: the kernel half (in a 32-bit
+		 * process, past the end of a compat task's), or below 4 KiB.
+		 */
+#if UINTPTR_MAX > 0xffffffffu
 		v = rng_chance(&w->rng, 50) ? rng_next(&w->rng) | 1UL << 63
 					    : rng_below(&w->rng, 4096);
+#else
+		v = rng_chance(&w->rng, 50) ? 0xffffe000UL | rng_next(&w->rng)
+					    : rng_below(&w->rng, 4096);
+#endif
 		break;
 	case A_GILPAGE:
 		m = arg_mapping(w);
@@ -1157,7 +1175,7 @@ static long do_ioctl(struct worker *w, const struct target *t,
 	snprintf(what, sizeof(what), "cmd=0x%x arg=%s", cmd, a->desc);
 	snprintf(ctx, sizeof(ctx),
 		 "(%s%sslot %d%s, gen %u..%u, attached %c, holding %c)",
-		 cls_names[cls], cmd64 >> 32 ? " with high bits, " : ", ",
+		 cls_names[cls], cmd64 != cmd ? " with high bits, " : ", ",
 		 t->s, t->dup ? " dup" : "", g1, g2, "ny?"[snap.attached],
 		 "ny?"[snap.holding]);
 	ok = judge(cls, &want, ret, err, what, ctx);
@@ -1296,7 +1314,7 @@ static void policy_agrees(struct worker *w, int s, unsigned int g, long begun,
 	if (!still_quiet(s, sh->pol_begun, g, begun, forks))
 		return;
 	atomic_fetch_add_explicit(&sh->policy_checks, 1, memory_order_relaxed);
-	if (want >= 0 && got != want)
+	if (want >= 0 && (long long)got != want)
 		invariant("GET_POLICY right after a SET_POLICY", got, want);
 	if (m && page != got)
 		invariant("page policy is GET_POLICY's", page, got);
@@ -1611,9 +1629,11 @@ static unsigned long random_cmd(struct worker *w)
 		default:
 			/*
 			 * A real command with garbage above bit 31: the
-			 * kernel takes an unsigned int.
+			 * kernel takes an unsigned int.  (A 32-bit
+			 * process's long has no such bits.)
 			 */
-			cmd = (rng_next(&w->rng) << 32 | 1UL << 63) |
+			cmd = (unsigned long)(rng_next(&w->rng) << 32 |
+					      1ULL << 63) |
 			      real_cmds[rng_below(&w->rng, NR_REAL)];
 			break;
 		}

@@ -230,8 +230,13 @@ static void bad_pointers_are_efault(void)
 	void *none = t_inaccessible_page(), *gone = t_unmapped_page();
 	void *bad[] = {
 		NULL, (void *)1, (void *)16, (void *)4095,
+#if UINTPTR_MAX > 0xffffffffu
 		(void *)0xffffffff81000000ul,	/* kernel text */
 		(void *)0xffff888000000000ul,	/* direct map */
+#else
+		/* A 32-bit process's memory ends at 0xffffe000 (compat). */
+		(void *)0xffffe000ul, (void *)0xfffffffcul,
+#endif
 		(void *)-8l,			/* top of the address space */
 		none, gone,
 	};

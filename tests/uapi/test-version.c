@@ -25,9 +25,16 @@ static void version_bad_pointer_is_efault(void)
 	CHECK(fd >= 0);
 	CHECK_ERR(ioctl(fd, GIL_IOC_GET_VERSION, NULL), EFAULT);
 	CHECK_ERR(ioctl(fd, GIL_IOC_GET_VERSION, (void *)16), EFAULT);
-	/* A kernel address is not the caller's memory either. */
+	/*
+	 * A kernel address is not the caller's memory either; nor, in a
+	 * 32-bit process, what lies past its 4 GiB - 8 KiB (compat).
+	 */
+#if UINTPTR_MAX > 0xffffffffu
 	CHECK_ERR(ioctl(fd, GIL_IOC_GET_VERSION, (void *)0xffffffff81000000ul),
 		  EFAULT);
+#else
+	CHECK_ERR(ioctl(fd, GIL_IOC_GET_VERSION, (void *)0xffffe000ul), EFAULT);
+#endif
 	close(fd);
 }
 
