@@ -124,6 +124,8 @@ int gil_set_options(struct gil *gil, u32 options)
 		return -EINVAL;
 	if ((options & GIL_OPT_PREEMPT_AWARE) && !GIL_HAVE_RUN_DELAY)
 		return -EOPNOTSUPP;
+	if ((options & GIL_OPT_PRIO_INHERIT) && !GIL_HAVE_PRIO_INHERIT)
+		return -EOPNOTSUPP;
 	spin_lock(&gil->lock);
 	WRITE_ONCE(gil->options, options);
 	spin_unlock(&gil->lock);

@@ -18,8 +18,10 @@
  *   trace.c    the tracepoints declared in trace.h (events/gil/)
  *
  * Locking, outermost first:
- *   boost.lock          the holder's boost (pi.c), an rt_mutex; held
- *                       while the boost is set, which may sleep
+ *   gil_pi_lock         the holders' boosts (pi.c), an rt_mutex, held
+ *                       while a boost is set (sched_setattr_nocheck(),
+ *                       which takes the task's pi_lock and runqueue
+ *                       lock, and may sleep)
  *   gil->lock           the algorithm's state: everything in struct gil but
  *                       @threads and @tokens, and a record's wait state;
  *                       taken with gil_lock(), which brings in the word
@@ -45,7 +47,6 @@
 #include <linux/kref.h>
 #include <linux/ktime.h>
 #include <linux/list.h>
-#include <linux/rtmutex.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/spinlock.h>
@@ -98,6 +99,8 @@ struct gil_counters {
  *	@run_delay_at (GIL_OPT_PREEMPT_AWARE)
  * @run_delay_at: the scheduler's clock when that was read, in this timed
  *	wait; 0: the wait has no such base (begun with the option off)
+ * @lent: the SCHED_FIFO priority it lends the holder under
+ *	GIL_OPT_PRIO_INHERIT, read at its last wake-up (pi.c); 0: none
  * @woken: a release woke it to take the free GIL; it has not looked yet
  * @switching: in the forced-switch handshake of a release
  * @away: its take or handshake was interrupted by a signal: the call will
@@ -124,6 +127,7 @@ struct gil_thread {
 	u64 wait_switch_number;
 	u64 holder_run_delay;
 	u64 run_delay_at;
+	unsigned int lent;
 	bool woken;
 	bool switching;
 	bool away;
@@ -132,20 +136,21 @@ struct gil_thread {
 	struct rcu_head rcu;
 };
 
+struct gil_boosted;
+
 /**
- * struct gil_boost - the priority the holder runs at (GIL_OPT_PRIO_INHERIT)
- * @lock: serialises the boost's changes (pi.c)
- * @task: the thread boosted, with a reference; NULL: none
- * @prio: the SCHED_FIFO priority it was given
- * @own: its own parameters, set back when the boost ends
+ * struct gil_boost - what a GIL lends its holder (GIL_OPT_PRIO_INHERIT)
+ * @boosted: the thread it boosts, shared with the other GILs that boost
+ *	it (pi.c); NULL: none
+ * @node: on @boosted's list of lenders
+ * @prio: the SCHED_FIFO priority this GIL lends it
  *
- * Under @lock.
+ * Under pi.c's gil_pi_lock.
  */
 struct gil_boost {
-	struct rt_mutex lock;
-	struct task_struct *task;
+	struct gil_boosted *boosted;
+	struct list_head node;
 	unsigned int prio;
-	struct sched_attr own;
 };
 
 /**
@@ -163,7 +168,9 @@ struct gil_boost {
  * @policy: the handoff policy, GIL_POLICY_*
  * @options: GIL_OPT_*
  * @pi_prio: the priority the last gil_pi_sync() found the holder should
- *	run at (0: its own), and @pi_switch_number the holder then
+ *	run at (0: its own)
+ * @pi_holder: the holder then, with a reference, if @pi_prio
+ * @pi_lenders: waiters on @waiters whose priority would lend one
  * @waiters: threads in the wait of take, in arrival order (CPython's
  *	gil->cond), by struct gil_thread.wait_node
  * @nr_waiters: threads on @waiters
@@ -203,7 +210,8 @@ struct gil {
 	u32 policy;
 	u32 options;
 	unsigned int pi_prio;
-	u64 pi_switch_number;
+	struct gil_thread *pi_holder;
+	unsigned int pi_lenders;
 	struct list_head waiters;
 	unsigned int nr_waiters;
 	unsigned int nr_away;
@@ -281,6 +289,8 @@ void gil_pi_destroy(struct gil *gil);
 unsigned int gil_pi_lent(int prio);
 bool gil_pi_outranks(const struct sched_attr *own, unsigned int prio);
 bool gil_pi_stale(struct gil *gil);
+void gil_pi_waiter_lends(struct gil *gil, struct gil_thread *t);
+void gil_pi_waiter_leaves(struct gil *gil, struct gil_thread *t);
 void gil_pi_sync(struct gil *gil);
 
 /* page.c */

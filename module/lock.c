@@ -465,6 +465,7 @@ static void gil_enqueue(struct gil *gil, struct gil_thread *t,
 {
 	list_add_tail(&t->wait_node, &gil->waiters);
 	gil->nr_waiters++;
+	gil_pi_waiter_lends(gil, t);
 	t->wait_start = q->now;
 	t->wait_releases = gil->releases;
 	gil_arm(gil, t, q);
@@ -472,6 +473,14 @@ static void gil_enqueue(struct gil *gil, struct gil_thread *t,
 		gil_post_drop_request(gil, t);
 		gil_stats_io_preemption(gil);
 	}
+}
+
+static void gil_dequeue(struct gil *gil, struct gil_thread *t)
+	__must_hold(&gil->lock)
+{
+	list_del_init(&t->wait_node);
+	gil->nr_waiters--;
+	gil_pi_waiter_leaves(gil, t);
 }
 
 /*
@@ -511,8 +520,7 @@ static void gil_prune_away(struct gil *gil)
 	list_for_each_entry_safe(w, next, &gil->waiters, wait_node) {
 		if (!w->away || !gil_thread_dead(w))
 			continue;
-		list_del_init(&w->wait_node);
-		gil->nr_waiters--;
+		gil_dequeue(gil, w);
 		gil->nr_away--;
 		w->away = false;
 	}
@@ -535,8 +543,7 @@ static void gil_wait_end(struct gil *gil, struct gil_thread *t, bool away,
 		t->away = true;
 		gil->nr_away++;
 	} else {
-		list_del_init(&t->wait_node);
-		gil->nr_waiters--;
+		gil_dequeue(gil, t);
 		if (t->away)
 			gil->nr_away--;
 		t->away = false;
@@ -693,12 +700,13 @@ static void gil_watch_holder(struct gil *gil, struct gil_op *q)
 	__releases(&gil->lock)
 {
 	struct gil_thread *holder = gil->holder;
-	u64 end = local_clock() + GIL_SPIN_NS;
 	struct task_struct *task;
+	u64 end;
 
 	kref_get(&holder->kref);
 	gil_unlock(gil);
 	gil_wake_up(q);
+	end = local_clock() + GIL_SPIN_NS;
 	rcu_read_lock();
 	task = pid_task(holder->pid, PIDTYPE_PID);
 	while (task && owner_on_cpu(task) && READ_ONCE(gil->locked) &&
@@ -721,7 +729,9 @@ static bool gil_sleep(struct gil *gil, struct gil_thread *t, struct gil_op *q)
 	u64 slack = current->timer_slack_ns;
 	bool expired;
 
-	if (gil_head(gil) == t) {
+	/* Also looks at its own priority, which the holder borrows. */
+	if (gil_head(gil) == t || (t->lent && gil->pi_lenders &&
+				   (gil->options & GIL_OPT_PRIO_INHERIT))) {
 		check = ktime_add_ms(q->now, GIL_OWNER_CHECK_MS);
 		if (ktime_before(check, until)) {
 			until = check;
@@ -773,6 +783,7 @@ static int gil_wait(struct gil *gil, struct gil_thread *t,
 			asked = gil->drop_request;
 		}
 		t->woken = false;
+		gil_pi_waiter_lends(gil, t);
 		if (gil_pi_stale(gil)) {
 			/* The holder is boosted before this waiter sleeps. */
 			gil_unlock_boost(gil, q);
@@ -858,8 +869,7 @@ int gil_take(struct gil *gil, struct gil_thread *t)
 		bool was_head = waited && gil_head(gil) == t;
 
 		if (waited) {
-			list_del_init(&t->wait_node);
-			gil->nr_waiters--;
+			gil_dequeue(gil, t);
 			t->woken = false;
 		}
 		ret = gil_acquire_locked(gil, t, waited, &q);

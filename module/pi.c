@@ -12,56 +12,88 @@
  * that exited; an rt_mutex's waiters sleep without the GIL's timeout; and
  * the calls PI futexes use to lock and unlock for another task
  * (rt_mutex_init_proxy_locked(), rt_mutex_start_proxy_lock()) are not
- * exported.  So the holder is boosted as Android's binder boosts the thread
- * that serves a transaction: sched_setattr_nocheck() to SCHED_FIFO at the
- * waiters' highest priority, and its own parameters set back when the boost
- * ends.  What differs from an rt_mutex, and why:
- *  - The boost shows: sched_getscheduler() of the holder says SCHED_FIFO
- *    while it lasts.  An rt_mutex changes only the effective priority,
- *    which nothing outside the scheduler can set.
- *  - It is applied by whichever thread changed what it should be, once
+ * exported.  So the holder is boosted as the Android Common Kernel's binder
+ * boosts the thread serving a transaction: sched_setattr_nocheck() to
+ * SCHED_FIFO at the waiters' highest priority, and its own parameters set
+ * back when the boost ends.  What differs from an rt_mutex, and why:
+ *  - The boost is the holder's policy, which sched_getscheduler() shows,
+ *    not only its effective priority, which nothing outside the scheduler
+ *    can set.  So it must not outlive the hold, and the holder must not
+ *    keep what it could not have set itself: when the boost ends, changes
+ *    made meanwhile stay only if they left the real-time classes (which
+ *    anyone may do) or went above the boost (which needs the privilege);
+ *    any other real-time setting goes back to the holder's own.
+ *  - A thread holding several GILs is boosted once, to the highest of
+ *    their priorities, and its own parameters are kept once: struct
+ *    gil_boosted, shared by the GILs' struct gil_boost.
+ *  - The boost is set by whichever thread changed what it should be, once
  *    that thread has let go of gil->lock (setting a task's parameters may
- *    sleep), under the boost's lock: gil_pi_sync() works it out afresh
- *    from the GIL's state, so the last sync after a change is right
- *    whatever order the threads ran in.  That lock is an rt_mutex: a
- *    holder that has just ended its own boost, preempted by the middle
- *    thread before it lets go of the lock, would otherwise keep the
- *    real-time waiter, now the new holder, out of its own sync for as long
- *    as the middle thread runs (a plain mutex did, under CONFIG_PREEMPT:
- *    the waiter waited the middle thread's 300 ms, in test-pi).
- *  - A waiter's priority is read when the boost is worked out: one changed
- *    while its thread sleeps counts at its next wake-up (the end of its
- *    interval at the latest), where sched_setscheduler() walks an
- *    rt_mutex's chain at once.
- *  - Parameters set on the holder while it is boosted win: the boost ends
- *    without setting anything back if the holder's policy or priority is
- *    no longer the boost's.  On 6.12 a timer slack set with
- *    PR_SET_TIMERSLACK goes back to the default, as after any change from
- *    SCHED_FIFO.
- *  - Only real-time waiters lend their priority (a SCHED_DEADLINE one lends
- *    the highest SCHED_FIFO priority), as rt_mutex's __waiter_prio() has
- *    it; a holder already at that priority or above, or SCHED_DEADLINE,
- *    keeps its own.
+ *    sleep), under gil_pi_lock: gil_pi_sync() works it out afresh from the
+ *    GIL's state, so the last sync after a change is right whatever order
+ *    the threads ran in.  That lock is an rt_mutex: a holder that has just
+ *    ended its own boost, preempted by the middle thread before it lets go
+ *    of the lock, would otherwise keep the real-time waiter, now the new
+ *    holder, out of its own sync for as long as the middle thread runs (a
+ *    plain mutex did, under CONFIG_PREEMPT: the waiter waited the middle
+ *    thread's 300 ms, in test-pi).
+ *  - A waiter's priority is read at its own wake-ups, where an rt_mutex's
+ *    chain is walked at once by sched_setscheduler(): a waiter that lends
+ *    wakes every GIL_OWNER_CHECK_MS to look (lock.c), so a change of its
+ *    priority, or of its holder's boost along a chain of GILs, reaches
+ *    the holder within that.
+ *  - Only real-time waiters lend, as rt_mutex's __waiter_prio() has it; a
+ *    SCHED_DEADLINE one lends the highest SCHED_FIFO priority, where an
+ *    rt_mutex would lend its deadline.  A holder already at the priority
+ *    lent or above, or SCHED_DEADLINE, keeps its own.
+ *  - Under CONFIG_RT_GROUP_SCHED the option is refused: a policy set with
+ *    sched_setattr_nocheck() is not exempt from a group's real-time
+ *    runtime, which may be none, as an rt_mutex boost is.
+ *  - Leaving SCHED_FIFO resets a timer slack set with PR_SET_TIMERSLACK to
+ *    the default, as any such change does.
  */
-#include <linux/rtmutex.h>
+#include <linux/list.h>
 #include <linux/pid.h>
 #include <linux/rcupdate.h>
+#include <linux/rtmutex.h>
 #include <linux/sched.h>
 #include <linux/sched/deadline.h>
 #include <linux/sched/rt.h>
 #include <linux/sched/task.h>
+#include <linux/slab.h>
 #include <uapi/linux/sched/types.h>
 
+#include "compat.h"
 #include "gil.h"
 #include "trace.h"
 
+/**
+ * struct gil_boosted - a thread some GILs boost
+ * @node: on gil_boosted_tasks
+ * @task: the thread, with a reference
+ * @own: its own parameters, set back when no GIL lends any more
+ * @prio: the SCHED_FIFO priority it was set to; 0: none (its own outrank
+ *	what is lent, or it changed them itself)
+ * @lenders: struct gil_boost.node of each GIL that lends it a priority
+ */
+struct gil_boosted {
+	struct list_head node;
+	struct task_struct *task;
+	struct sched_attr own;
+	unsigned int prio;
+	struct list_head lenders;
+};
+
+/* Every boost's changes, and gil_boosted_tasks. */
+static DEFINE_RT_MUTEX(gil_pi_lock);
+static LIST_HEAD(gil_boosted_tasks);
+
 void gil_pi_init(struct gil *gil)
 {
-	rt_mutex_init(&gil->boost.lock);
+	INIT_LIST_HEAD(&gil->boost.node);
 }
 
 /*
- * The SCHED_FIFO priority a waiter of effective priority @prio (struct
+ * The SCHED_FIFO priority a thread of effective priority @prio (struct
  * task_struct's prio, which counts its own boosts) lends the holder; 0:
  * none.
  */
@@ -89,29 +121,44 @@ bool gil_pi_outranks(const struct sched_attr *own, unsigned int prio)
 }
 
 /*
+ * The waiter @t, the calling thread, would lend what its priority says
+ * from now on, should the option be on; gil->pi_lenders counts the queued
+ * waiters that would lend anything.
+ */
+void gil_pi_waiter_lends(struct gil *gil, struct gil_thread *t)
+	__must_hold(&gil->lock)
+{
+	unsigned int lent = gil_pi_lent(current->prio);
+
+	gil->pi_lenders += !!lent - !!t->lent;
+	t->lent = lent;
+}
+
+/* @t leaves the queue: it lends nothing. */
+void gil_pi_waiter_leaves(struct gil *gil, struct gil_thread *t)
+	__must_hold(&gil->lock)
+{
+	gil->pi_lenders -= !!t->lent;
+	t->lent = 0;
+}
+
+/*
  * The priority the holder should run at: the highest lent by a waiter in
- * the wait loop (not one away handling a signal); 0 with the option off
- * or the GIL free.
+ * the wait loop (not one away handling a signal); 0 with the option off,
+ * the GIL free, or no waiter lending.
  */
 static unsigned int gil_pi_wanted(struct gil *gil)
 	__must_hold(&gil->lock)
 {
 	unsigned int prio = 0;
-	struct task_struct *task;
 	struct gil_thread *w;
 
 	if (!(READ_ONCE(gil->options) & GIL_OPT_PRIO_INHERIT) ||
-	    !gil->locked)
+	    !gil->locked || !gil->pi_lenders)
 		return 0;
-	rcu_read_lock();
-	list_for_each_entry(w, &gil->waiters, wait_node) {
-		if (w->away || w->gone)
-			continue;
-		task = pid_task(w->pid, PIDTYPE_PID);
-		if (task)
-			prio = max(prio, gil_pi_lent(READ_ONCE(task->prio)));
-	}
-	rcu_read_unlock();
+	list_for_each_entry(w, &gil->waiters, wait_node)
+		if (!w->away && !w->gone)
+			prio = max(prio, w->lent);
 	return prio;
 }
 
@@ -124,131 +171,203 @@ bool gil_pi_stale(struct gil *gil)
 {
 	unsigned int prio = gil_pi_wanted(gil);
 
-	return prio != gil->pi_prio ||
-	       (prio && gil->pi_switch_number != gil->switch_number);
+	return prio != gil->pi_prio || (prio && gil->pi_holder != gil->holder);
 }
 
-static void gil_pi_own(struct task_struct *task, struct sched_attr *own)
+static void gil_pi_capture(struct task_struct *task, struct sched_attr *own)
 {
 	*own = (struct sched_attr){
 		.size = sizeof(*own),
 		.sched_policy = READ_ONCE(task->policy),
 		.sched_priority = READ_ONCE(task->rt_priority),
-		.sched_nice = task_nice(task),
 		.sched_flags = task->sched_reset_on_fork ?
 			       SCHED_FLAG_RESET_ON_FORK : 0,
+		.sched_runtime = gil_task_fair_slice(task),
 	};
 }
 
-static void gil_pi_trace(struct gil *gil, struct task_struct *task,
-			 unsigned int prio)
+/* Under gil_pi_lock: @rec's thread runs at the boost it was given. */
+static bool gil_pi_ours(const struct gil_boosted *rec)
 {
-	gil_lock(gil);
-	if (prio)
-		gil_stats_priority_boost(gil);
-	trace_gil_boost(gil, task_pid_nr(task), prio);
-	gil_unlock(gil);
-}
-
-/* End the boost: the holder's own parameters back, unless changed since. */
-static void gil_unboost(struct gil *gil)
-	__must_hold(&gil->boost.lock)
-{
-	struct gil_boost *b = &gil->boost;
-	struct task_struct *task = b->task;
-
-	if (READ_ONCE(task->policy) == SCHED_FIFO &&
-	    READ_ONCE(task->rt_priority) == b->prio &&
-	    !(READ_ONCE(task->flags) & PF_EXITING))
-		sched_setattr_nocheck(task, &b->own);
-	gil_pi_trace(gil, task, 0);
-	b->task = NULL;
-	put_task_struct(task);
+	return READ_ONCE(rec->task->policy) == SCHED_FIFO &&
+	       READ_ONCE(rec->task->rt_priority) == rec->prio;
 }
 
 /*
- * Run @task, which holds the GIL, at SCHED_FIFO @prio; @own: its own
- * parameters.  Takes over the reference to @task if it succeeds.
+ * Someone changed @rec's thread's parameters while it was boosted.  A
+ * change out of the real-time classes, or above the boost, is theirs to
+ * keep: their own from now on (true).  Any other real-time setting is not,
+ * as the boost made it possible: the thread's own stay what they were, to
+ * be set back (false).
  */
-static bool gil_boost(struct gil *gil, struct task_struct *task,
-		      const struct sched_attr *own, unsigned int prio)
-	__must_hold(&gil->boost.lock)
+static bool gil_pi_keeps_change(struct gil_boosted *rec)
 {
-	struct sched_attr fifo = {
-		.size = sizeof(fifo),
-		.sched_policy = SCHED_FIFO,
-		.sched_priority = prio,
-		/* The boost is the holder's, not its children's. */
-		.sched_flags = SCHED_FLAG_RESET_ON_FORK,
-	};
-	struct gil_boost *b = &gil->boost;
+	struct sched_attr now;
 
-	if (sched_setattr_nocheck(task, &fifo))
-		return false;
-	gil_pi_trace(gil, task, prio);
-	if (b->task != task) {
-		b->own = *own;
-		b->task = task;
-	} else {
-		put_task_struct(task);
+	gil_pi_capture(rec->task, &now);
+	if ((now.sched_policy != SCHED_FIFO && now.sched_policy != SCHED_RR &&
+	     now.sched_policy != SCHED_DEADLINE) ||
+	    gil_pi_outranks(&now, rec->prio + 1)) {
+		rec->own = now;
+		return true;
 	}
-	b->prio = prio;
-	return true;
+	return false;
+}
+
+static void gil_pi_note(struct gil *gil, struct task_struct *task,
+			unsigned int prio, int err)
+{
+	gil_lock(gil);
+	if (prio && !err)
+		gil_stats_priority_boost(gil);
+	trace_gil_boost(gil, task_pid_nr(task), prio, err);
+	gil_unlock(gil);
+}
+
+/*
+ * Set @rec's thread to what its lenders want, for @gil (the GIL whose
+ * change this is, for the statistics and the trace), and forget it when
+ * none lends any more.
+ */
+static void gil_pi_apply(struct gil *gil, struct gil_boosted *rec)
+	__must_hold(&gil_pi_lock)
+{
+	struct sched_attr attr;
+	struct gil_boost *b;
+	unsigned int want = 0;
+	int err;
+
+	list_for_each_entry(b, &rec->lenders, node)
+		want = max(want, b->prio);
+	/*
+	 * rec->prio: the thread runs at the boost, or at what only the boost
+	 * let it set; else at its own.
+	 */
+	if (!rec->prio)
+		gil_pi_capture(rec->task, &rec->own);
+	else if (!gil_pi_ours(rec) && gil_pi_keeps_change(rec))
+		rec->prio = 0;
+	if (!want || gil_pi_outranks(&rec->own, want)) {
+		if (rec->prio) {
+			/* A nice value set meanwhile is the thread's. */
+			attr = rec->own;
+			attr.sched_nice = task_nice(rec->task);
+			err = rec->task->flags & PF_EXITING ? 0 :
+			      sched_setattr_nocheck(rec->task, &attr);
+			gil_pi_note(gil, rec->task, 0, err);
+			rec->prio = 0;
+		}
+	} else if (want != rec->prio || !gil_pi_ours(rec)) {
+		attr = (struct sched_attr){
+			.size = sizeof(attr),
+			.sched_policy = SCHED_FIFO,
+			.sched_priority = want,
+			/* The holder's boost, not its children's. */
+			.sched_flags = SCHED_FLAG_RESET_ON_FORK,
+		};
+		err = sched_setattr_nocheck(rec->task, &attr);
+		gil_pi_note(gil, rec->task, want, err);
+		if (!err)
+			rec->prio = want;
+	}
+	if (list_empty(&rec->lenders)) {
+		list_del(&rec->node);
+		put_task_struct(rec->task);
+		kfree(rec);
+	}
+}
+
+/* @task's record, or a new one (taking over the caller's reference). */
+static struct gil_boosted *gil_pi_record(struct task_struct *task)
+	__must_hold(&gil_pi_lock)
+{
+	struct gil_boosted *rec;
+
+	list_for_each_entry(rec, &gil_boosted_tasks, node) {
+		if (rec->task == task) {
+			put_task_struct(task);
+			return rec;
+		}
+	}
+	rec = kzalloc(sizeof(*rec), GFP_KERNEL_ACCOUNT);
+	if (!rec) {
+		put_task_struct(task);
+		return NULL;
+	}
+	rec->task = task;
+	INIT_LIST_HEAD(&rec->lenders);
+	list_add(&rec->node, &gil_boosted_tasks);
+	return rec;
+}
+
+/* @gil lends nothing any more. */
+static void gil_pi_withdraw(struct gil *gil)
+	__must_hold(&gil_pi_lock)
+{
+	struct gil_boost *b = &gil->boost;
+	struct gil_boosted *rec = b->boosted;
+
+	list_del_init(&b->node);
+	b->boosted = NULL;
+	b->prio = 0;
+	gil_pi_apply(gil, rec);
 }
 
 /*
  * Make the boost what the GIL's state says: called with no lock held by
- * every call that may have changed the holder, the waiters or the option
- * (a sync with nothing to change costs the lock and a walk of the waiters).
+ * every call that may have changed the holder, the waiters or the option.
  */
 void gil_pi_sync(struct gil *gil)
 {
 	struct gil_boost *b = &gil->boost;
 	struct task_struct *task = NULL;
-	struct sched_attr own;
+	struct gil_thread *old;
 	unsigned int prio;
 
 	/* Option off and no boost: pi_prio is 0 only once a sync ended it. */
 	if (!(READ_ONCE(gil->options) & GIL_OPT_PRIO_INHERIT) &&
 	    !READ_ONCE(gil->pi_prio))
 		return;
-	rt_mutex_lock(&b->lock);
+	rt_mutex_lock(&gil_pi_lock);
 	gil_lock(gil);
 	prio = gil_pi_wanted(gil);
 	WRITE_ONCE(gil->pi_prio, prio);
-	gil->pi_switch_number = gil->switch_number;
-	if (prio)
+	old = gil->pi_holder;
+	gil->pi_holder = prio ? gil->holder : NULL;
+	if (gil->pi_holder)
+		kref_get(&gil->pi_holder->kref);
+	if (old)
+		gil_thread_put(old);
+	/* An exec'd holder's new program is nobody's to boost. */
+	if (prio && !gil_thread_dead(gil->holder))
 		task = get_pid_task(gil->holder->pid, PIDTYPE_PID);
 	gil_unlock(gil);
 
-	if (b->task && b->task != task)
-		gil_unboost(gil);
-	if (!task)
-		goto out;
-	if (b->task == task)
-		own = b->own;
-	else
-		gil_pi_own(task, &own);
-	if (gil_pi_outranks(&own, prio)) {
-		if (b->task == task)
-			gil_unboost(gil);
-	} else if (b->task != task || b->prio != prio) {
-		if (gil_boost(gil, task, &own, prio))
-			task = NULL;
-		else if (b->task == task)
-			gil_unboost(gil);
+	if (b->boosted && b->boosted->task != task)
+		gil_pi_withdraw(gil);
+	if (task) {
+		if (!b->boosted) {
+			b->boosted = gil_pi_record(task);
+			if (b->boosted)
+				list_add(&b->node, &b->boosted->lenders);
+		} else {
+			put_task_struct(task);
+		}
+		if (b->boosted) {
+			b->prio = prio;
+			gil_pi_apply(gil, b->boosted);
+		}
 	}
-	if (task)
-		put_task_struct(task);
-out:
-	rt_mutex_unlock(&b->lock);
+	rt_mutex_unlock(&gil_pi_lock);
 }
 
-/* The GIL goes: no holder keeps its boost. */
+/* The GIL goes: it lends nothing. */
 void gil_pi_destroy(struct gil *gil)
 {
-	rt_mutex_lock(&gil->boost.lock);
-	if (gil->boost.task)
-		gil_unboost(gil);
-	rt_mutex_unlock(&gil->boost.lock);
+	rt_mutex_lock(&gil_pi_lock);
+	if (gil->boost.boosted)
+		gil_pi_withdraw(gil);
+	rt_mutex_unlock(&gil_pi_lock);
+	if (gil->pi_holder)
+		gil_thread_put(gil->pi_holder);
 }

@@ -12,7 +12,8 @@
  *                     the statistics' histogram counts
  *   gil_boost         the holder now runs at a real-time waiter's
  *                     SCHED_FIFO priority, or (priority 0) at its own
- *                     again (GIL_OPT_PRIO_INHERIT)
+ *                     again (GIL_OPT_PRIO_INHERIT); err: what setting
+ *                     it returned (the thread is left as it was)
  *
  * A holder that exits or execs holding the GIL, or whose process shuts it
  * down, has no gil_release; the next gil_acquire says owner_died=1.
@@ -96,16 +97,19 @@ TRACE_EVENT(gil_handoff,
 );
 
 TRACE_EVENT(gil_boost,
-	    TP_PROTO(const struct gil *gil, pid_t tid, unsigned int prio),
-	    TP_ARGS(gil, tid, prio),
+	    TP_PROTO(const struct gil *gil, pid_t tid, unsigned int prio,
+		     int err),
+	    TP_ARGS(gil, tid, prio, err),
 	    TP_STRUCT__entry(__field(u64, gil)
 			     __field(pid_t, tid)
-			     __field(unsigned int, prio)),
+			     __field(unsigned int, prio)
+			     __field(int, err)),
 	    TP_fast_assign(__entry->gil = gil->id;
 			   __entry->tid = tid;
-			   __entry->prio = prio;),
-	    TP_printk("gil=%llu tid=%d prio=%u",
-		      __entry->gil, __entry->tid, __entry->prio)
+			   __entry->prio = prio;
+			   __entry->err = err;),
+	    TP_printk("gil=%llu tid=%d prio=%u err=%d",
+		      __entry->gil, __entry->tid, __entry->prio, __entry->err)
 );
 
 #endif /* _GIL_TRACE_H */

@@ -9,10 +9,12 @@
  * Without the option the holder gets no CPU until the hog is done, and the
  * waiter waits about that long; with it the holder runs at SCHED_FIFO 20,
  * above the hog, answers the waiter's request, and is itself again after
- * its release.  Also: the parameters set on a boosted holder win over the
- * boost's end, a boost is not inherited by a child, a waiter away in a
- * signal handler lends nothing, non-real-time and lower waiters change
- * nothing, and a real-time holder gets its own priority back.
+ * its release.  Also: which parameters set on a boosted holder outlive the
+ * boost (not a real-time one the boost alone allowed), a boost is not
+ * inherited by a child, a holder of two GILs runs at the higher boost, a
+ * waiter's priority changed while it sleeps reaches the holder, a waiter
+ * away in a signal handler lends nothing, non-real-time and lower waiters
+ * change nothing, and a real-time holder gets its own priority back.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -53,6 +55,8 @@ static int policy_prio(void)
 #define FIFO(prio)	(SCHED_FIFO * 1000 + (prio))
 #define OTHER		(SCHED_OTHER * 1000)
 
+struct change;
+
 struct run {
 	__u32 options;
 	int64_t interval_us;
@@ -69,6 +73,7 @@ struct run {
 	int at_request;		/* its policy_prio() when asked */
 	int after;		/* and after its release */
 	int nice_after;
+	const struct change *change;	/* changing_holder_main's */
 	struct gil_stats st;
 };
 
@@ -281,50 +286,167 @@ static void prio_inherit_restores_a_realtime_holder(void)
 }
 
 /*
- * The holder's own change of policy while boosted stays after the boost;
- * a child forked meanwhile starts at SCHED_OTHER.
+ * What the boosted holder sets itself to while boosted (SCHED_BATCH, or a
+ * real-time priority, or a nice value), and what it must run at after.
  */
-static void *batch_holder_main(void *arg)
+struct change {
+	int policy;		/* -1: setpriority(nice) instead */
+	int prio;		/* or the nice value */
+	int after;		/* policy_prio() after the release */
+	int nice_after;
+};
+
+static void *changing_holder_main(void *arg)
 {
-	struct sched_param sp = { 0 };
 	struct run *r = arg;
+	const struct change *c = r->change;
+	struct sched_param sp = { .sched_priority = c->prio };
 	int status;
 	pid_t pid;
 
 	t_pin(0);
+	CHECK(setpriority(PRIO_PROCESS, 0, HOLDER_NICE) == 0);
 	CHECK(ioctl(r->fd, GIL_IOC_ATTACH) == 0);
 	CHECK(ioctl(r->fd, GIL_IOC_ACQUIRE) == 0);
 	atomic_store(&r->holding, 1);
 	SPIN_UNTIL(policy_prio() == FIFO(WAITER_PRIO), 5000);
+	/* A child forked while boosted starts at SCHED_OTHER. */
 	pid = fork();
 	CHECK(pid >= 0);
 	if (pid == 0)
 		_exit(sched_getscheduler(0) == SCHED_OTHER ? 0 : 1);
 	CHECK(waitpid(pid, &status, 0) == pid);
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	CHECK(sched_setscheduler(0, SCHED_BATCH, &sp) == 0);
+	if (c->policy < 0)
+		CHECK(setpriority(PRIO_PROCESS, 0, c->prio) == 0);
+	else
+		CHECK(sched_setscheduler(0, c->policy | SCHED_RESET_ON_FORK,
+					 &sp) == 0);
 	CHECK(ioctl(r->fd, GIL_IOC_RELEASE) == 0);
 	r->after = policy_prio();
+	errno = 0;
+	r->nice_after = getpriority(PRIO_PROCESS, 0);
+	CHECK(errno == 0);
 	CHECK(ioctl(r->fd, GIL_IOC_DETACH) == 0);
 	return NULL;
 }
 
-static void prio_inherit_yields_to_the_users_change(void)
+static void changed_while_boosted(const struct change *c)
 {
 	struct run r = { .options = GIL_OPT_PRIO_INHERIT,
-			 .interval_us = GIL_INTERVAL_MAX_US };
+			 .interval_us = GIL_INTERVAL_MAX_US, .change = c };
 	struct waiter w = { .r = &r, .prio = WAITER_PRIO };
 	pthread_t holder, waiter;
 
 	t_pin(1);
 	open_gil(&r);
-	holder = t_start_thread(batch_holder_main, &r);
+	holder = t_start_thread(changing_holder_main, &r);
 	WAIT_UNTIL(atomic_load(&r.holding), 5000);
 	waiter = t_start_thread(waiter_main, &w);
 	t_join_thread(holder);
 	t_join_thread(waiter);
 	close_gil(&r);
-	CHECK_CMP(r.after, ==, SCHED_BATCH * 1000);
+	CHECK_CMP(r.after, ==, c->after);
+	CHECK_CMP(r.nice_after, ==, c->nice_after);
+}
+
+/* Out of the real-time classes, which anyone may do: it stays. */
+static void prio_inherit_keeps_a_change_to_batch(void)
+{
+	changed_while_boosted(&(struct change){ SCHED_BATCH, 0,
+		SCHED_BATCH * 1000, HOLDER_NICE });
+}
+
+/* Above the boost, which needs the privilege: it stays. */
+static void prio_inherit_keeps_a_raise_above_the_boost(void)
+{
+	changed_while_boosted(&(struct change){ SCHED_FIFO, WAITER_PRIO + 10,
+		FIFO(WAITER_PRIO + 10), HOLDER_NICE });
+}
+
+/*
+ * Real-time at or below the boost, which the boost alone made possible:
+ * the holder's own come back (it could otherwise keep SCHED_FIFO for
+ * good, unprivileged).
+ */
+static void prio_inherit_undoes_a_realtime_change_below_it(void)
+{
+	changed_while_boosted(&(struct change){ SCHED_FIFO, WAITER_PRIO - 1,
+		OTHER, HOLDER_NICE });
+	changed_while_boosted(&(struct change){ SCHED_RR, WAITER_PRIO,
+		OTHER, HOLDER_NICE });
+}
+
+/* A nice value set while boosted is the holder's after. */
+static void prio_inherit_keeps_a_nice_set_while_boosted(void)
+{
+	changed_while_boosted(&(struct change){ -1, HOLDER_NICE + 2, OTHER,
+		HOLDER_NICE + 2 });
+}
+
+/*
+ * One holder of two GILs, each with a waiter: it runs at the higher
+ * priority, still once the lower one's waiter has its GIL, and at its own
+ * once both have.
+ */
+static void prio_inherit_two_gils_one_holder(void)
+{
+	struct run a = { .options = GIL_OPT_PRIO_INHERIT,
+			 .interval_us = GIL_INTERVAL_MAX_US };
+	struct run b = a;
+	struct waiter wa = { .r = &a, .prio = WAITER_PRIO };
+	struct waiter wb = { .r = &b, .prio = WAITER_PRIO + 10 };
+	pthread_t ta, tb;
+
+	t_pin(1);
+	open_gil(&a);
+	open_gil(&b);
+	CHECK(ioctl(a.fd, GIL_IOC_ATTACH) == 0);
+	CHECK(ioctl(b.fd, GIL_IOC_ATTACH) == 0);
+	CHECK(ioctl(a.fd, GIL_IOC_ACQUIRE) == 0);
+	CHECK(ioctl(b.fd, GIL_IOC_ACQUIRE) == 0);
+	ta = t_start_thread(waiter_main, &wa);
+	WAIT_UNTIL(policy_prio() == FIFO(WAITER_PRIO), 5000);
+	tb = t_start_thread(waiter_main, &wb);
+	WAIT_UNTIL(policy_prio() == FIFO(WAITER_PRIO + 10), 5000);
+	/* The lower one first: the higher stays, and then our own. */
+	CHECK(ioctl(a.fd, GIL_IOC_RELEASE) == 0);
+	t_join_thread(ta);
+	CHECK_CMP(policy_prio(), ==, FIFO(WAITER_PRIO + 10));
+	CHECK(ioctl(b.fd, GIL_IOC_RELEASE) == 0);
+	t_join_thread(tb);
+	CHECK_CMP(policy_prio(), ==, OTHER);
+	CHECK(ioctl(a.fd, GIL_IOC_DETACH) == 0);
+	CHECK(ioctl(b.fd, GIL_IOC_DETACH) == 0);
+	close_gil(&a);
+	close_gil(&b);
+}
+
+/*
+ * A waiter's priority changed while it sleeps reaches the holder without
+ * waiting for the interval (an hour here), also when it is not the first
+ * in line (which wakes to look at the holder anyway).
+ */
+static void prio_inherit_follows_a_sleeping_waiter(void)
+{
+	struct sched_param sp = { .sched_priority = WAITER_PRIO + 10 };
+	struct run r = { 0 };
+	struct waiter first = { .prio = 0 }, w = { .r = &r, .prio = WAITER_PRIO };
+	pthread_t holder, head, waiter;
+
+	start_pair(&r, &holder, &first, &head);
+	waiter = t_start_thread(waiter_main, &w);
+	WAIT_UNTIL(atomic_load(&r.seen) == FIFO(WAITER_PRIO), 5000);
+	CHECK(sched_setscheduler(atomic_load(&w.tid), SCHED_FIFO, &sp) == 0);
+	WAIT_UNTIL(atomic_load(&r.seen) == FIFO(WAITER_PRIO + 10), 5000);
+	sp.sched_priority = 0;
+	CHECK(sched_setscheduler(atomic_load(&w.tid), SCHED_OTHER, &sp) == 0);
+	WAIT_UNTIL(atomic_load(&r.seen) == OTHER, 5000);
+	atomic_store(&r.release, 1);
+	t_join_thread(holder);
+	t_join_thread(head);
+	t_join_thread(waiter);
+	close_gil(&r);
 }
 
 static atomic_int in_handler;
@@ -367,7 +489,12 @@ int main(void)
 	T_RUN(prio_inherit_ends_the_inversion);
 	T_RUN(prio_inherit_only_upward);
 	T_RUN(prio_inherit_restores_a_realtime_holder);
-	T_RUN(prio_inherit_yields_to_the_users_change);
+	T_RUN(prio_inherit_keeps_a_change_to_batch);
+	T_RUN(prio_inherit_keeps_a_raise_above_the_boost);
+	T_RUN(prio_inherit_undoes_a_realtime_change_below_it);
+	T_RUN(prio_inherit_keeps_a_nice_set_while_boosted);
+	T_RUN(prio_inherit_two_gils_one_holder);
+	T_RUN(prio_inherit_follows_a_sleeping_waiter);
 	T_RUN(prio_inherit_not_while_away);
 	return t_exit_status();
 }

@@ -140,15 +140,26 @@
  * the holder runs at SCHED_FIFO at the highest of their priorities (a
  * SCHED_DEADLINE waiter counts as SCHED_FIFO 99), so that a thread of
  * middle priority on the holder's CPU cannot keep them waiting.  The boost
- * is the holder's scheduling policy, set by the module as
- * sched_setattr(2) would set it: sched_getscheduler(2) shows it, it is not
- * passed on to children (SCHED_RESET_ON_FORK), and it ends as the holder
- * releases (or the waiters leave), the holder's own policy, priority and
- * nice value set back, unless someone set others meanwhile, which stay.
- * A waiter's priority is read as it begins to wait and at each of its
- * wake-ups (each interval at the latest).  Needs no privilege: the
- * priority lent is the waiter's own.  Waiters that are not real-time, and
- * holders already at the priority lent or above, change nothing.
+ * is the holder's scheduling policy, set by the module as sched_setattr(2)
+ * would set it, without its permission checks: sched_getscheduler(2) shows
+ * it, with SCHED_RESET_ON_FORK (a child starts at SCHED_OTHER; and, as
+ * for any thread with that flag, an unprivileged holder's
+ * sched_setscheduler(2) while boosted fails with EPERM unless it passes
+ * the flag too).  It ends as the holder releases, or its waiters leave or
+ * stop being real-time; then the holder's own policy, priority, nice value
+ * and time slice come back, unless it changed them meanwhile to a policy
+ * that is not real-time (which anyone may) or to a priority above the
+ * boost (which needs the privilege): those stay.  A real-time setting the
+ * boost alone made possible does not.  A thread holding several GILs runs
+ * at the highest boost of them.  A waiter's priority is read as it begins
+ * to wait and at each of its wake-ups; one that lends wakes every 10 ms to
+ * look, so changes reach the holder within that.  Any thread that shares
+ * the GIL's file may so lift its holder, in another process too, to its
+ * own real-time priority for as long as it waits, as with a PI futex.
+ * Leaving SCHED_FIFO resets a timer slack set with PR_SET_TIMERSLACK.
+ * SET fails with EOPNOTSUPP under CONFIG_RT_GROUP_SCHED, whose group
+ * runtime limits would apply to the boost.  Turned on, it applies to the
+ * waits under way at once; turned off, their boosts end at once.
  */
 #define GIL_OPT_PRIO_INHERIT	0x2U
 #define GIL_OPTS_ALL		(GIL_OPT_PREEMPT_AWARE | GIL_OPT_PRIO_INHERIT)
@@ -350,7 +361,7 @@ struct gil_stats {
 #define GIL_STATS_SIZE_VER0 328	/* sizeof(struct gil_stats) in ABI 1.0 */
 #define GIL_STATS_SIZE_VER1 344	/* and in ABI 1.1 */
 #define GIL_STATS_SIZE_VER2 352	/* and in ABI 2.3 */
-#define GIL_STATS_SIZE_VER3 360	/* and from ABI 2.4 */
+#define GIL_STATS_SIZE_VER3 376	/* and from ABI 2.4 */
 
 /*
  * GIL_IOC_GET_VERSION - report the module's ABI version.
