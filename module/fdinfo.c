@@ -8,6 +8,9 @@
  *                                and the process that opened it
  *   locked, holder               whether it is held, and by which tid (0:
  *                                none, or not in the reader's namespace)
+ *   holder_blocked               1 if the holder sleeps in the kernel now
+ *                                (a system call, a page fault), 0 if it
+ *                                runs, waits for a CPU, or there is none
  *   nr_waiters, threads          threads waiting in ACQUIRE (those away
  *                                handling a signal too); records of
  *                                attached threads
@@ -16,7 +19,7 @@
  *   options                      the options set, by name, comma
  *                                separated (GIL_OPT_*; "-" for none)
  *   acquisitions, ...,           the counters of struct gil_stats, in its
- *     priority_boosts            order, switch_number among them
+ *     blocked_wait_ns            order, switch_number among them
  *   handoff_ns_hist_<i>          a nonzero bucket of the handoff histogram:
  *                                n handoffs of [2^i, 2^(i+1)) ns
  *
@@ -36,6 +39,7 @@
 struct gil_fdinfo_state {
 	bool locked;
 	pid_t holder;
+	bool holder_blocked;
 	unsigned int nr_waiters;
 	s64 interval_us;
 	u32 policy;
@@ -75,6 +79,7 @@ void gil_show_fdinfo(struct gil *gil, struct seq_file *m)
 	gil_stats_read_locked(gil, &st);
 	s.locked = gil->locked;
 	s.holder = gil->locked ? pid_nr_ns(gil->holder->pid, ns) : 0;
+	s.holder_blocked = gil->locked && gil_holder_blocked(gil);
 	s.nr_waiters = gil->nr_waiters;
 	s.interval_us = gil->interval_us;
 	s.policy = gil->policy;
@@ -86,6 +91,7 @@ void gil_show_fdinfo(struct gil *gil, struct seq_file *m)
 	seq_printf(m, "opener_comm:\t%s\n", gil->opener_comm);
 	seq_printf(m, "locked:\t%d\n", s.locked);
 	seq_printf(m, "holder:\t%d\n", s.holder);
+	seq_printf(m, "holder_blocked:\t%d\n", s.holder_blocked);
 	seq_printf(m, "nr_waiters:\t%u\n", s.nr_waiters);
 	seq_printf(m, "threads:\t%lu\n", gil_nr_threads(gil));
 	seq_printf(m, "interval_us:\t%lld\n", s.interval_us);
@@ -103,6 +109,8 @@ void gil_show_fdinfo(struct gil *gil, struct seq_file *m)
 	seq_printf(m, "io_preemptions:\t%llu\n", st.io_preemptions);
 	seq_printf(m, "preempt_extensions:\t%llu\n", st.preempt_extensions);
 	seq_printf(m, "priority_boosts:\t%llu\n", st.priority_boosts);
+	seq_printf(m, "blocked_requests:\t%llu\n", st.blocked_requests);
+	seq_printf(m, "blocked_wait_ns:\t%llu\n", st.blocked_wait_ns);
 	for (i = 0; i < GIL_STATS_HIST_BUCKETS; i++)
 		if (st.handoff_ns_hist[i])
 			seq_printf(m, "handoff_ns_hist_%u:\t%llu\n", i,

@@ -72,6 +72,8 @@ struct gil_counters {
 	u64 io_preemptions;
 	u64 preempt_extensions;
 	u64 priority_boosts;
+	u64 blocked_requests;
+	u64 blocked_wait_ns;
 };
 
 /**
@@ -183,6 +185,8 @@ struct gil_boost {
  *	one if it came after the waiter queued (times read before gil->lock
  *	was taken may be in the other order)
  * @released_by: tid of the thread that released then, for its trace
+ * @blocked_since: when a drop request first found the holder asleep in
+ *	the kernel, in this hold; 0: none did
  * @threads: attached threads by tid, under the xarray's lock
  * @nr_threads: records in @threads, under the xarray's lock
  * @reap_cursor: where the next look for records of exited threads begins
@@ -219,6 +223,7 @@ struct gil {
 	ktime_t released_at;
 	u64 releases;
 	pid_t released_by;
+	ktime_t blocked_since;
 	struct xarray threads;
 	unsigned long nr_threads;
 	unsigned long reap_cursor;
@@ -270,6 +275,7 @@ int gil_yield(struct gil *gil, struct gil_thread *t);
 bool gil_holds(struct gil *gil, struct gil_thread *t);
 int gil_thread_leave(struct gil *gil, struct gil_thread *t, bool unless_held);
 struct gil_thread *gil_head(struct gil *gil);
+bool gil_holder_blocked(struct gil *gil);
 u64 gil_preempt_extension(u64 delay_ns, u64 elapsed_ns, u64 interval_ns);
 
 /* policy.c */
@@ -333,6 +339,8 @@ void gil_stats_direct_handoff(struct gil *gil);
 void gil_stats_io_preemption(struct gil *gil);
 void gil_stats_preempt_extension(struct gil *gil);
 void gil_stats_priority_boost(struct gil *gil);
+void gil_stats_blocked_request(struct gil *gil);
+void gil_stats_blocked_wait(struct gil *gil, ktime_t waited);
 void gil_stats_owner_death(struct gil *gil);
 void gil_stats_read(struct gil *gil, struct gil_stats *out);
 

@@ -246,15 +246,45 @@ static void gil_wake_new_head(struct gil *gil, struct gil_thread *old_head,
 }
 
 /*
- * SET_GIL_DROP_REQUEST, by waiter @t: the holder sees it in the page, with
- * no syscall.
+ * The holder sleeps in the kernel (a system call, a page fault), not
+ * preempted: it cannot answer a drop request until it wakes.  Its state
+ * is read without its runqueue's lock, as /proc's is.
  */
-static void gil_post_drop_request(struct gil *gil, struct gil_thread *t)
+bool gil_holder_blocked(struct gil *gil)
+	__must_hold(&gil->lock)
 {
+	struct task_struct *task;
+	bool blocked;
+
+	rcu_read_lock();
+	task = pid_task(gil->holder->pid, PIDTYPE_PID);
+	blocked = task && (READ_ONCE(task->__state) & TASK_NORMAL);
+	rcu_read_unlock();
+	return blocked;
+}
+
+/*
+ * SET_GIL_DROP_REQUEST, by waiter @t at @now: the holder sees it in the
+ * page, with no syscall.  One the holder cannot see, asleep in the kernel
+ * holding the GIL, is counted, and the wait it begins timed until the
+ * release (gil_release_locked()): the call that should have released the
+ * GIL, found.
+ */
+static void gil_post_drop_request(struct gil *gil, struct gil_thread *t,
+				  ktime_t now)
+{
+	bool blocked = gil_holder_blocked(gil);
+
 	gil->drop_request = true;
 	gil_stats_drop_request(gil);
 	gil_page_drop_request(gil, true);
 	trace_gil_drop_request(gil, t->tid, gil->holder->tid);
+	if (!blocked)
+		return;
+	gil_stats_blocked_request(gil);
+	if (!gil->blocked_since)
+		gil->blocked_since = now;
+	trace_gil_holder_blocked(gil, t->tid, gil->holder->tid);
 }
 
 static void gil_clear_drop_request(struct gil *gil)
@@ -330,6 +360,12 @@ static void gil_release_locked(struct gil *gil, struct gil_op *q)
 {
 	struct gil_thread *next = NULL;
 
+	if (gil->blocked_since) {
+		if (q->now)
+			gil_stats_blocked_wait(gil, ktime_sub(q->now,
+							      gil->blocked_since));
+		gil->blocked_since = 0;
+	}
 	if (gil_nr_present(gil)) {
 		/*
 		 * Only a waiter's handoff latency is measured from here (not
@@ -470,7 +506,7 @@ static void gil_enqueue(struct gil *gil, struct gil_thread *t,
 	t->wait_releases = gil->releases;
 	gil_arm(gil, t, q);
 	if (gil_io_preempts(gil, t)) {
-		gil_post_drop_request(gil, t);
+		gil_post_drop_request(gil, t, q->now);
 		gil_stats_io_preemption(gil);
 	}
 }
@@ -812,7 +848,7 @@ static int gil_wait(struct gil *gil, struct gil_thread *t,
 			    gil->switch_number == t->wait_switch_number) {
 				if (gil_extend_wait(gil, t, q))
 					continue;
-				gil_post_drop_request(gil, t);
+				gil_post_drop_request(gil, t, q->now);
 				asked = true;
 			}
 		} else if (!t->woken) {

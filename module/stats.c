@@ -90,6 +90,19 @@ void gil_stats_priority_boost(struct gil *gil)
 	gil->stats.priority_boosts++;
 }
 
+void gil_stats_blocked_request(struct gil *gil)
+{
+	lockdep_assert_held(&gil->lock);
+	gil->stats.blocked_requests++;
+}
+
+void gil_stats_blocked_wait(struct gil *gil, ktime_t waited)
+{
+	lockdep_assert_held(&gil->lock);
+	if (waited > 0)
+		gil->stats.blocked_wait_ns += ktime_to_ns(waited);
+}
+
 void gil_stats_owner_death(struct gil *gil)
 {
 	lockdep_assert_held(&gil->lock);
@@ -120,6 +133,8 @@ void gil_stats_read_locked(struct gil *gil, struct gil_stats *out)
 	out->io_preemptions = c->io_preemptions;
 	out->preempt_extensions = c->preempt_extensions;
 	out->priority_boosts = c->priority_boosts;
+	out->blocked_requests = c->blocked_requests;
+	out->blocked_wait_ns = c->blocked_wait_ns;
 	gil_word_stats(gil, out);
 }
 

@@ -10,6 +10,10 @@
  *   gil_drop_request  a waiter whose interval ran out asked the holder
  *   gil_handoff       a waiter took the GIL a release let go: the latency
  *                     the statistics' histogram counts
+ *   gil_holder_blocked
+ *                     that drop request found the holder asleep in the
+ *                     kernel (a system call, a page fault) holding the
+ *                     GIL: it cannot answer until it wakes
  *   gil_boost         the holder now runs at a real-time waiter's
  *                     SCHED_FIFO priority, or (priority 0) at its own
  *                     again (GIL_OPT_PRIO_INHERIT); err: what setting
@@ -94,6 +98,19 @@ TRACE_EVENT(gil_handoff,
 	    TP_printk("gil=%llu from=%d to=%d latency_ns=%llu",
 		      __entry->gil, __entry->from, __entry->to,
 		      __entry->latency_ns)
+);
+
+TRACE_EVENT(gil_holder_blocked,
+	    TP_PROTO(const struct gil *gil, pid_t requester, pid_t holder),
+	    TP_ARGS(gil, requester, holder),
+	    TP_STRUCT__entry(__field(u64, gil)
+			     __field(pid_t, requester)
+			     __field(pid_t, holder)),
+	    TP_fast_assign(__entry->gil = gil->id;
+			   __entry->requester = requester;
+			   __entry->holder = holder;),
+	    TP_printk("gil=%llu requester=%d holder=%d",
+		      __entry->gil, __entry->requester, __entry->holder)
 );
 
 TRACE_EVENT(gil_boost,

@@ -44,6 +44,8 @@ FIELD(struct gil_stats, io_preemptions, GIL_STATS_SIZE_VER0 + 8);
 FIELD(struct gil_stats, preempt_extensions, GIL_STATS_SIZE_VER1);
 /* And ABI 2.4. */
 FIELD(struct gil_stats, priority_boosts, GIL_STATS_SIZE_VER2);
+FIELD(struct gil_stats, blocked_requests, GIL_STATS_SIZE_VER2 + 8);
+FIELD(struct gil_stats, blocked_wait_ns, GIL_STATS_SIZE_VER2 + 16);
 
 /* ABI 2.1: the word page, the same for 32- and 64-bit callers. */
 LAYOUT(struct gil_word, 128);

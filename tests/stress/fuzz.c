@@ -1090,6 +1090,10 @@ static void check_stats(const struct arg *a)
 	    !(opts_have & GIL_OPT_PREEMPT_AWARE) && st.preempt_extensions)
 		invariant("stats preempt_extensions without the option",
 			  st.preempt_extensions, 0);
+	if (STATS_HAS(fill, blocked_requests) &&
+	    st.blocked_requests > st.drop_requests)
+		invariant("stats blocked_requests <= drop_requests",
+			  st.blocked_requests, st.drop_requests);
 	/* Only a real-time waiter boosts, and the fuzzer's threads are not. */
 	if (STATS_HAS(fill, priority_boosts) && st.priority_boosts)
 		invariant("stats priority_boosts with no real-time waiter",

@@ -12,6 +12,7 @@
 #include <ctype.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/syscall.h>
 
 #include "uapi.h"
 
@@ -19,9 +20,11 @@
 struct row {
 	double time;
 	long long gil, pid;
-	double acq, sw, drop, force;
+	double acq, sw, drop, force, blk;
 	char wait[16], p50[16], p99[16];
-	long long holder, waiters, threads;
+	long long holder, holder_blocked, holder_syscall;
+	char wchan[48];
+	long long waiters, threads;
 	char policy[16], comm[32];
 };
 
@@ -38,8 +41,12 @@ static const struct {
 	F(time, V_DOUBLE, time), F(gil, V_INT, gil), F(pid, V_INT, pid),
 	F(acq_per_s, V_DOUBLE, acq), F(sw_per_s, V_DOUBLE, sw),
 	F(drop_per_s, V_DOUBLE, drop), F(force_per_s, V_DOUBLE, force),
+	F(blk_per_s, V_DOUBLE, blk),
 	F(wait_ns, V_NS, wait), F(hoff_p50_ns, V_NS, p50),
 	F(hoff_p99_ns, V_NS, p99), F(holder, V_INT, holder),
+	F(holder_blocked, V_INT, holder_blocked),
+	F(holder_syscall, V_INT, holder_syscall),
+	F(holder_wchan, V_STR, wchan),
 	F(waiters, V_INT, waiters), F(threads, V_INT, threads),
 	F(policy, V_STR, policy), F(comm, V_STR, comm),
 #undef F
@@ -127,10 +134,14 @@ static int field_index(const char *key)
 static int parse_table_row(char *line, struct row *r)
 {
 	CHECK(sscanf(line,
-		     "%lf %lld %lld %lf %lf %lf %lf %15s %15s %15s %lld %lld %lld %15s %31s",
+		     "%lf %lld %lld %lf %lf %lf %lf %lf %15s %15s %15s %lld %47s %lld %lld %15s %31s",
 		     &r->time, &r->gil, &r->pid, &r->acq, &r->sw, &r->drop,
-		     &r->force, r->wait, r->p50, r->p99, &r->holder,
-		     &r->waiters, &r->threads, r->policy, r->comm) == 15);
+		     &r->force, &r->blk, r->wait, r->p50, r->p99, &r->holder,
+		     r->wchan, &r->waiters, &r->threads, r->policy,
+		     r->comm) == 17);
+	/* The table shows where the holder sleeps, not whether. */
+	r->holder_blocked = strcmp(r->wchan, "-") != 0;
+	r->holder_syscall = -1;
 	return 0;
 }
 
@@ -339,6 +350,11 @@ static int check_rows(char *text, int (*parse)(char *line, struct row *r),
 		CHECK(!strcmp(r.comm, comm));
 		CHECK(r.time > 0);
 		CHECK(r.acq >= 0 && r.sw >= 0 && r.drop >= 0 && r.force >= 0);
+		/* No drop request, so none found a holder asleep. */
+		CHECK(r.blk == 0);
+		CHECK(r.holder_blocked == 0 || r.holder_blocked == 1);
+		if (!r.holder_blocked)
+			CHECK(!strcmp(r.wchan, "-") && r.holder_syscall == -1);
 		if (r.gil == held) {
 			n_held++;
 			CHECK(!strcmp(r.policy, "io"));
@@ -451,6 +467,55 @@ static void gilstat_run(uid_t uid, const char *comm, const char *format,
 	t_detach_close_gil(fd, pg);
 }
 
+/*
+ * A holder asleep in the kernel (in wait4, for gilstat itself) while a
+ * waiter asks, every 5 ms: gilstat -j shows the requests it cannot see,
+ * that it is asleep, in which system call, and where.
+ */
+static void gilstat_shows_a_blocked_holder(void)
+{
+	const struct gil_page *pg;
+	struct t_waiter w;
+	int fd, out, status, rows = 0;
+	char *text, *line, *p;
+	long long id;
+	struct row r;
+	pid_t pid;
+
+	t_open_mapped(&fd, &pg);
+	id = t_gil_id(fd);
+	CHECK(t_set_interval(fd, 5000) == 0);
+	t_attach_acquire(fd);
+	t_waiter_start_blocked(&w, fd, pg, 0);
+	pid = start_gilstat("-j", id, id, &out, 0);
+	CHECK(pid > 0);
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	text = t_read_all(out);
+	close(out);
+	CHECK(text);
+	for (line = text; *line; line = p) {
+		p = strchr(line, '\n');
+		CHECK(p);
+		*p++ = 0;
+		printf("    %s\n", line);
+		memset(&r, 0, sizeof(r));
+		if (parse_json_row(line, &r))
+			T_FAIL("in the line: %s", line);
+		CHECK_CMP(r.gil, ==, id);
+		CHECK_CMP(r.holder, ==, t_gettid());
+		CHECK(r.blk > 0);
+		CHECK_CMP(r.holder_blocked, ==, 1);
+		CHECK_CMP(r.holder_syscall, ==, SYS_wait4);
+		CHECK(strcmp(r.wchan, "-") != 0);
+		rows++;
+	}
+	CHECK_CMP(rows, ==, 2);
+	free(text);
+	t_release_to_waiter(fd, &w);
+	t_detach_close_gil(fd, pg);
+}
+
 static void gilstat_shows_open_gils(void)
 {
 	gilstat_run(0, "test-gilstat", "-p", check_table);
@@ -491,6 +556,7 @@ int main(void)
 	T_RUN(gilstat_shows_open_gils);
 	T_RUN(gilstat_json_lines);
 	T_RUN(gilstat_csv);
+	T_RUN(gilstat_shows_a_blocked_holder);
 	T_RUN(gilstat_needs_no_root);
 	return t_exit_status();
 }

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The tracepoints in tracefs (events/gil/): they exist with their fields,
- * record nothing while disabled, and a forced switch, a voluntary handoff
- * and an owner death leave the events they should, for the right GIL and
+ * record nothing while disabled, and a forced switch, a voluntary handoff,
+ * a holder asleep holding the GIL and an owner death leave the events they
+ * should, for the right GIL and
  * tids, in order, and as many as GIL_IOC_GET_STATS counts.  Skipped when
  * tracefs is not mounted at /sys/kernel/tracing.
  */
@@ -16,17 +17,21 @@
 #define TRACEFS "/sys/kernel/tracing"
 #define NO_TRACEFS "tracefs is not mounted at " TRACEFS
 
-enum ev_type { EV_ACQUIRE, EV_RELEASE, EV_DROP_REQUEST, EV_HANDOFF, EV_TYPES };
+enum ev_type {
+	EV_ACQUIRE, EV_RELEASE, EV_DROP_REQUEST, EV_HANDOFF, EV_HOLDER_BLOCKED,
+	EV_BOOST, EV_TYPES
+};
 
 static const char *const ev_names[EV_TYPES] = {
 	"gil_acquire", "gil_release", "gil_drop_request", "gil_handoff",
+	"gil_holder_blocked", "gil_boost",
 };
 
 /* One event.  In a pattern (see pattern()), -1 matches anything. */
 struct event {
 	long long type;
 	long long gil, tid, waited, wait_ns, switch_number, owner_died;
-	long long forced, requester, holder, from, to, latency_ns;
+	long long forced, requester, holder, from, to, latency_ns, prio, err;
 };
 
 static const struct {
@@ -36,7 +41,7 @@ static const struct {
 #define F(f) { #f, offsetof(struct event, f) }
 	F(gil), F(tid), F(waited), F(wait_ns), F(switch_number),
 	F(owner_died), F(forced), F(requester), F(holder), F(from), F(to),
-	F(latency_ns),
+	F(latency_ns), F(prio), F(err),
 #undef F
 };
 
@@ -312,6 +317,9 @@ static void expect_counts(struct trace *t, long long id,
 	CHECK_CMP(count_events(t, id, "gil_drop_request:"), ==,
 		  st->drop_requests);
 	CHECK_CMP(count_events(t, id, "gil_handoff:"), ==, t_hist_sum(st));
+	CHECK_CMP(count_events(t, id, "gil_holder_blocked:"), ==,
+		  st->blocked_requests);
+	CHECK_CMP(count_events(t, id, "gil_boost:"), ==, 0);
 }
 
 static void trace_events_exist(void)
@@ -461,6 +469,48 @@ static void trace_voluntary_handoff(void)
 }
 
 /*
+ * We sleep holding the GIL while a waiter asks (a 2 ms interval): its
+ * requests find us blocked, and say so after the request, each.
+ */
+static void trace_holder_blocked(void)
+{
+	struct trace *t = calloc(1, sizeof(*t));
+	const struct gil_page *pg;
+	struct gil_stats st;
+	struct t_waiter w;
+	long long fd_id, id;
+	pid_t me = t_gettid();
+	int fd, req, blk;
+
+	if (!tracefs_mounted())
+		SKIP(NO_TRACEFS);
+	CHECK(t);
+	trace_begin();
+	t_open_mapped(&fd, &pg);
+	fd_id = t_gil_id(fd);
+	CHECK(t_set_interval(fd, 2000) == 0);
+	t_attach_acquire(fd);
+	t_waiter_start_blocked(&w, fd, pg, 0);
+	t_sleep_ms(50);
+	t_release_to_waiter(fd, &w);
+	CHECK(t_gil_stats(fd, &st) == 0);
+	t_detach_close_gil(fd, pg);
+	trace_end(t);
+
+	id = trace_gil_id(t, me, fd_id);
+	t_on_fail(print_trace, t);
+	CHECK(id >= 0);
+	CHECK_CMP(st.blocked_requests, >=, 1);
+	expect_counts(t, id, &st);
+	blk = find_event(t, 0, id, "gil_holder_blocked: requester=%d holder=%d",
+			 (int)w.tid, (int)me);
+	req = find_event(t, 0, id, "gil_drop_request: requester=%d holder=%d",
+			 (int)w.tid, (int)me);
+	CHECK(req >= 0 && blk > req);
+	free(t);
+}
+
+/*
  * A child takes the GIL and exits holding it: no release is traced; our
  * acquisition says owner_died=1.
  */
@@ -503,6 +553,7 @@ int main(void)
 	T_RUN(trace_nothing_while_disabled);
 	T_RUN(trace_forced_switch);
 	T_RUN(trace_voluntary_handoff);
+	T_RUN(trace_holder_blocked);
 	T_RUN(trace_owner_death);
 	trace_cleanup();
 	return t_exit_status();

@@ -105,8 +105,8 @@
  * (struct gil_word) and GIL_IOC_GET_TOKEN.  2.2: the word page's
  * eval_breaker, which userspace may add bits of its own to.  2.3: a GIL's
  * options (GIL_IOC_GET/SET_OPTIONS, GIL_OPT_PREEMPT_AWARE) and
- * gil_stats.preempt_extensions.  2.4: GIL_OPT_PRIO_INHERIT and
- * gil_stats.priority_boosts.
+ * gil_stats.preempt_extensions.  2.4: GIL_OPT_PRIO_INHERIT, and
+ * gil_stats.priority_boosts, blocked_requests and blocked_wait_ns.
  */
 #define GIL_ABI_MAJOR 2
 #define GIL_ABI_MINOR 4
@@ -339,6 +339,12 @@ struct gil_word {
  *	(GIL_OPT_PREEMPT_AWARE; ABI 2.3)
  * @priority_boosts: times a holder was boosted, or its boost changed, to
  *	a real-time waiter's priority (GIL_OPT_PRIO_INHERIT; ABI 2.4)
+ * @blocked_requests: drop requests posted while the holder slept in the
+ *	kernel holding the GIL (a system call outside
+ *	GIL_BEGIN_ALLOW_THREADS, a page fault), which it could not see until
+ *	it woke; also counted in @drop_requests (ABI 2.4)
+ * @blocked_wait_ns: for each hold that met such a request, the time from
+ *	the first one to the release, in nanoseconds (ABI 2.4)
  */
 struct gil_stats {
 	__u32 size;
@@ -356,6 +362,8 @@ struct gil_stats {
 	__u64 io_preemptions;
 	__u64 preempt_extensions;
 	__u64 priority_boosts;
+	__u64 blocked_requests;
+	__u64 blocked_wait_ns;
 };
 
 #define GIL_STATS_SIZE_VER0 328	/* sizeof(struct gil_stats) in ABI 1.0 */

@@ -11,7 +11,11 @@
  * forced switches per second), the mean wait of the acquisitions that
  * waited, the handoff latency's p50 and p99 estimated from the histogram's
  * growth, and the GIL's state when sampled (holder, waiters, threads,
- * handoff policy).
+ * handoff policy).  Drop requests that found the holder asleep in the
+ * kernel holding the GIL are counted apart (BLK/s); a holder asleep when
+ * sampled is shown where it sleeps: the kernel function, from
+ * /proc/TID/wchan, and (with -j and -c) the system call, from
+ * /proc/TID/syscall, which is what should have released the GIL.
  *
  * On a terminal the table is redrawn in place; with -p, or when the output
  * is not a terminal, the header is printed once and a line per GIL per
@@ -44,8 +48,9 @@ struct sample {
 	long long opener_pid;
 	char comm[32];
 	char policy[16];
-	long long holder, nr_waiters, threads;
+	long long holder, holder_blocked, nr_waiters, threads;
 	unsigned long long acquisitions, contended, drop_requests;
+	unsigned long long blocked_requests;
 	unsigned long long forced_switches, switch_number, wait_ns;
 	unsigned long long hist[HIST_BUCKETS];
 };
@@ -72,8 +77,12 @@ struct line {
 	double time;			/* seconds since gilstat started */
 	long long gil, pid;
 	double acq, sw, drop, force;	/* per second */
+	double blk;			/* blocked holder's drop requests/s */
 	double wait, p50, p99;		/* ns; < 0: nothing to measure */
 	long long holder, waiters, threads;
+	long long holder_blocked;	/* 1: asleep in the kernel */
+	long long holder_syscall;	/* then its system call, or -1 */
+	const char *holder_wchan;	/* and where it sleeps; "-": not */
 	const char *policy, *comm;
 };
 
@@ -89,8 +98,12 @@ static const struct {
 	F(time, K_TIME, time), F(gil, K_INT, gil), F(pid, K_INT, pid),
 	F(acq_per_s, K_RATE, acq), F(sw_per_s, K_RATE, sw),
 	F(drop_per_s, K_RATE, drop), F(force_per_s, K_RATE, force),
+	F(blk_per_s, K_RATE, blk),
 	F(wait_ns, K_NS, wait), F(hoff_p50_ns, K_NS, p50),
 	F(hoff_p99_ns, K_NS, p99), F(holder, K_INT, holder),
+	F(holder_blocked, K_INT, holder_blocked),
+	F(holder_syscall, K_INT, holder_syscall),
+	F(holder_wchan, K_STR, holder_wchan),
 	F(waiters, K_INT, waiters), F(threads, K_INT, threads),
 	F(policy, K_STR, policy), F(comm, K_STR, comm),
 #undef F
@@ -106,9 +119,9 @@ static const struct {
 } sample_keys[] = {
 #define U(k) { #k, offsetof(struct sample, k), false }
 #define S(k) { #k, offsetof(struct sample, k), true }
-	U(id), S(opener_pid), S(holder), S(nr_waiters), S(threads),
-	U(acquisitions), U(contended), U(drop_requests), U(forced_switches),
-	U(switch_number), U(wait_ns),
+	U(id), S(opener_pid), S(holder), S(holder_blocked), S(nr_waiters),
+	S(threads), U(acquisitions), U(contended), U(drop_requests),
+	U(forced_switches), U(switch_number), U(wait_ns), U(blocked_requests),
 #undef U
 #undef S
 };
@@ -351,22 +364,23 @@ static void print_header(enum format format)
 		putchar('\n');
 		return;
 	}
-	printf("%7s %5s %7s %9s %8s %8s %8s %9s %9s %9s %7s %4s %4s %-7s %s\n",
+	printf("%7s %5s %7s %9s %8s %8s %8s %7s %9s %9s %9s %7s %-18s %4s %4s %-7s %s\n",
 	       "TIME", "GIL", "PID", "ACQ/s", "SW/s", "DROP/s", "FORCE/s",
-	       "WAIT", "HOFF_P50", "HOFF_P99", "HOLDER", "WTRS", "THRS",
-	       "POLICY", "COMM");
+	       "BLK/s", "WAIT", "HOFF_P50", "HOFF_P99", "HOLDER", "BLOCKED_IN",
+	       "WTRS", "THRS", "POLICY", "COMM");
 }
 
 static void print_table_line(const struct line *l)
 {
 	char wait[16], p50[16], p99[16];
 
-	printf("%7.1f %5lld %7lld %9.1f %8.1f %8.1f %8.1f %9s %9s %9s %7lld %4lld %4lld %-7s %s\n",
+	printf("%7.1f %5lld %7lld %9.1f %8.1f %8.1f %8.1f %7.1f %9s %9s %9s %7lld %-18.18s %4lld %4lld %-7s %s\n",
 	       l->time, l->gil, l->pid, l->acq, l->sw, l->drop, l->force,
-	       fmt_word(wait, sizeof(wait), l->wait),
+	       l->blk, fmt_word(wait, sizeof(wait), l->wait),
 	       fmt_word(p50, sizeof(p50), l->p50),
 	       fmt_word(p99, sizeof(p99), l->p99),
-	       l->holder, l->waiters, l->threads, l->policy, l->comm);
+	       l->holder, l->holder_wchan, l->waiters, l->threads, l->policy,
+	       l->comm);
 }
 
 /*
@@ -428,6 +442,35 @@ static void print_record(const struct line *l, enum format format)
 }
 
 /*
+ * Where thread @tid sleeps in the kernel: its wchan into @wchan ("-" if
+ * not known or not asleep), and the return value, the system call
+ * /proc/TID/syscall names (-1: none, running, or not ours to read).
+ */
+static long long blocked_in(long long tid, char *wchan, size_t len)
+{
+	char path[64], buf[64];
+	long long nr = -1;
+	FILE *f;
+
+	snprintf(wchan, len, "-");
+	snprintf(path, sizeof(path), PROC "/%lld/wchan", tid);
+	f = fopen(path, "re");
+	if (f) {
+		if (fgets(buf, sizeof(buf), f) && buf[0] && strcmp(buf, "0"))
+			snprintf(wchan, len, "%s", buf);
+		fclose(f);
+	}
+	snprintf(path, sizeof(path), PROC "/%lld/syscall", tid);
+	f = fopen(path, "re");
+	if (f) {
+		if (fscanf(f, "%lld", &nr) != 1)
+			nr = -1;	/* "running" */
+		fclose(f);
+	}
+	return nr;
+}
+
+/*
  * One GIL's line: @cur against @prev, or against zero for a GIL opened
  * since (its counters started at zero within the interval).  Ids start
  * again from 1 when the module is reloaded: a GIL whose opener changed or
@@ -438,6 +481,8 @@ static void print_gil(enum format format, double t, double dt,
 {
 	static const struct sample zero;
 	unsigned long long d[HIST_BUCKETS];
+	char wchan[64] = "-";
+	long long syscall_nr = -1;
 	unsigned long long contended;
 	struct line l;
 	int i;
@@ -448,6 +493,8 @@ static void print_gil(enum format format, double t, double dt,
 	for (i = 0; i < HIST_BUCKETS; i++)
 		d[i] = cur->hist[i] - prev->hist[i];
 	contended = cur->contended - prev->contended;
+	if (cur->holder_blocked && cur->holder > 0)
+		syscall_nr = blocked_in(cur->holder, wchan, sizeof(wchan));
 	l = (struct line){
 		.time = t,
 		.gil = (long long)cur->id,
@@ -457,11 +504,16 @@ static void print_gil(enum format format, double t, double dt,
 		.drop = (double)(cur->drop_requests - prev->drop_requests) / dt,
 		.force = (double)(cur->forced_switches -
 				  prev->forced_switches) / dt,
+		.blk = (double)(cur->blocked_requests -
+				prev->blocked_requests) / dt,
 		.wait = contended ? (double)(cur->wait_ns - prev->wait_ns) /
 				    (double)contended : -1,
 		.p50 = hist_quantile(d, 0.50),
 		.p99 = hist_quantile(d, 0.99),
 		.holder = cur->holder,
+		.holder_blocked = cur->holder_blocked,
+		.holder_syscall = syscall_nr,
+		.holder_wchan = wchan,
 		.waiters = cur->nr_waiters,
 		.threads = cur->threads,
 		.policy = cur->policy[0] ? cur->policy : "-",
