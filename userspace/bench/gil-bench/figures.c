@@ -118,6 +118,13 @@ const struct figure figures[] = {
 	{ "hogs-slice-4", "ms", "interval 5 ms", G_HOGS4, false, "hogs-slice", 0 },
 	{ "hogs-fairness-2", "J", NULL, G_HOGS2, false, NULL, 0 },
 	{ "hogs-fairness-4", "J", NULL, G_HOGS4, false, NULL, 0 },
+	/*
+	 * A SCHED_FIFO thread's wait for the GIL its SCHED_OTHER holder
+	 * keeps while a SCHED_FIFO thread of middle priority takes the
+	 * holder's CPU for 100 ms (interval 5 ms).
+	 */
+	{ "inversion-wait", "ms", "interval 5 ms", G_INVERSION, false,
+	  "inversion-wait", 0 },
 	/* gil_acquire + gil_release, one thread. */
 	{ "uncontended", "ns", "floor-mutex", G_UNCONTENDED, false, NULL, 0 },
 };

@@ -4,7 +4,7 @@
  * and the driver (main.c), the table of figures (figures.c), what the
  * benchmarks' threads share (common.c), the results and their output
  * (output.c), and a file per group of figures: floors.c, handoff.c,
- * convoy.c, reacquire.c, throughput.c, fairness.c.
+ * convoy.c, reacquire.c, throughput.c, fairness.c, inversion.c.
  */
 #ifndef GIL_BENCH_H
 #define GIL_BENCH_H
@@ -26,7 +26,8 @@ enum group_id {
 	G_FLOORS, G_VOL_SAME, G_VOL_CROSS, G_WAITERS1, G_WAITERS8, G_WAITERS64,
 	G_FORCED_SAME, G_SLICE1, G_SLICE5, G_SLICE20, G_CONVOY0, G_CONVOY1,
 	G_CONVOY2, G_CONVOY4, G_REACQ0, G_REACQ1, G_REACQ2, G_TPUT, G_FAIR2,
-	G_FAIR4, G_FAIR2IO, G_HOGS2, G_HOGS4, G_UNCONTENDED, NR_GROUPS
+	G_FAIR4, G_FAIR2IO, G_HOGS2, G_HOGS4, G_INVERSION, G_UNCONTENDED,
+	NR_GROUPS
 };
 
 /*
@@ -34,9 +35,10 @@ enum group_id {
  * policy.  The userspace backends have one policy each (cpython: cpython,
  * futex: fifo) and keep their backend's name as label; the kernel backend
  * runs once per policy, labelled "kernel-cpython", "kernel-fifo",
- * "kernel-io"; and, with a module that has GIL_OPT_PREEMPT_AWARE, once
- * more under cpython with it, "kernel-cpython+pa", in the groups beside
- * CPU hogs only (what the option is for).  Every report line is per label.
+ * "kernel-io"; and once more under cpython for each option the module
+ * has, "kernel-cpython+pa" (GIL_OPT_PREEMPT_AWARE) and "kernel-cpython+pi"
+ * (GIL_OPT_PRIO_INHERIT), in the groups the option is for only.  Every
+ * report line is per label.
  */
 struct variant {
 	enum gil_backend b;
@@ -52,7 +54,7 @@ struct group {
 	int arg;
 	bool once;		/* a machine's floor: no variant */
 	bool two_cpus;
-	bool hogs;		/* beside a CPU hog per CPU; options matter */
+	unsigned int options;	/* GIL_OPT_*: the option variants it runs */
 };
 
 struct figure {
@@ -178,6 +180,7 @@ void run_throughput(const struct variant *var, int arg);
 void run_fairness(const struct variant *var, int ncpu);
 void run_fairness_io(const struct variant *var, int ncpu);
 void run_hogs(const struct variant *var, int ncpu);
+void run_inversion(const struct variant *var, int arg);
 
 /* Throughput: the eval-loop steps of one run, calibrated once. */
 extern uint64_t tput_total;

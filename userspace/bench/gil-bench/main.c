@@ -62,7 +62,8 @@
 
 /*
  * The groups, in the order a round runs them, each once on every variant
- * (a floor: once, with no GIL): name, run, its argument, once, two_cpus.
+ * (a floor: once, with no GIL): name, run, its argument, once, two_cpus,
+ * the options whose variants it runs too.
  */
 const struct group groups[NR_GROUPS] = {
 	[G_FLOORS]	= { "floors", run_floors, 0, true, false },
@@ -86,14 +87,28 @@ const struct group groups[NR_GROUPS] = {
 	[G_FAIR2]	= { "fairness-2", run_fairness, 2, false, false },
 	[G_FAIR4]	= { "fairness-4", run_fairness, 4, false, false },
 	[G_FAIR2IO]	= { "fairness-2+io", run_fairness_io, 2, false, false },
-	[G_HOGS2]	= { "hogs-2", run_hogs, 2, false, false, true },
-	[G_HOGS4]	= { "hogs-4", run_hogs, 4, false, false, true },
+	[G_HOGS2]	= { "hogs-2", run_hogs, 2, false, false,
+			    GIL_OPT_PREEMPT_AWARE },
+	[G_HOGS4]	= { "hogs-4", run_hogs, 4, false, false,
+			    GIL_OPT_PREEMPT_AWARE },
+	[G_INVERSION]	= { "inversion", run_inversion, 0, false, true,
+			    GIL_OPT_PRIO_INHERIT },
 	[G_UNCONTENDED]	= { "uncontended", run_uncontended, 0, false, false },
 };
 
 /* ------------------------------------------------------------- driver */
 
-static struct variant variants[4 + GIL_POLICY_COUNT];
+/* The options' variants: kernel-cpython with each, by its suffix. */
+static const struct {
+	unsigned int option;
+	const char *suffix;
+} option_variants[] = {
+	{ GIL_OPT_PREEMPT_AWARE, "pa" },
+	{ GIL_OPT_PRIO_INHERIT, "pi" },
+};
+#define N_OPTION_VARIANTS (sizeof(option_variants) / sizeof(option_variants[0]))
+
+static struct variant variants[2 + GIL_POLICY_COUNT + N_OPTION_VARIANTS];
 static int nvariants;
 static enum gil_backend backends[3];
 static int nbackends;
@@ -264,14 +279,17 @@ static int parse_groups(int key, const char *list, void *value)
 	return ret;
 }
 
+
 /*
  * The kernel backend's variants: the policies asked for (-p), else every
- * policy the loaded module has (an ABI 1.0 module has only cpython).
+ * policy the loaded module has (an ABI 1.0 module has only cpython), and
+ * one for each option it has.
  */
 static void make_variants(bool policies_given)
 {
+	unsigned int options = 0;
 	struct gil *gil = NULL;
-	bool kernel = false, preempt_aware;
+	bool kernel = false;
 	int n = 0, ret;
 
 	for (int i = 0; i < nbackends; i++)
@@ -297,7 +315,9 @@ static void make_variants(bool policies_given)
 		else
 			policies[n++] = policies[i];
 	}
-	preempt_aware = gil && !gil_set_options(gil, GIL_OPT_PREEMPT_AWARE);
+	for (size_t i = 0; gil && i < N_OPTION_VARIANTS; i++)
+		if (!gil_set_options(gil, option_variants[i].option))
+			options |= option_variants[i].option;
 	if (gil) {
 		npolicies = n;
 		gil_close(gil);
@@ -321,13 +341,20 @@ static void make_variants(bool policies_given)
 			snprintf(v->label, sizeof(v->label), "kernel-%s",
 				 gil_policy_name((unsigned int)policies[k]));
 		}
-		if (preempt_aware && !policies_given) {
-			struct variant *v = &variants[nvariants++];
+		for (size_t k = 0; !policies_given &&
+				   k < N_OPTION_VARIANTS; k++) {
+			struct variant *v;
 
-			*v = (struct variant){ GIL_BACKEND_KERNEL,
-					       GIL_POLICY_CPYTHON,
-					       GIL_OPT_PREEMPT_AWARE,
-					       "kernel-cpython+pa" };
+			if (!(options & option_variants[k].option))
+				continue;
+			v = &variants[nvariants++];
+			*v = (struct variant){
+				.b = GIL_BACKEND_KERNEL,
+				.policy = GIL_POLICY_CPYTHON,
+				.options = option_variants[k].option,
+			};
+			snprintf(v->label, sizeof(v->label), "kernel-cpython+%s",
+				 option_variants[k].suffix);
 		}
 	}
 }
@@ -398,7 +425,8 @@ int main(int argc, char **argv)
 				const struct variant *var =
 					&variants[(i + r) % nvariants];
 
-				if (!g->once && var->options && !g->hogs)
+				if (!g->once &&
+				    (var->options & ~g->options))
 					continue;
 				if (!g->once)
 					fprintf(stderr, " %s", var->label);
