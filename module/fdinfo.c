@@ -8,9 +8,10 @@
  *                                and the process that opened it
  *   locked, holder               whether it is held, and by which tid (0:
  *                                none, or not in the reader's namespace)
- *   holder_blocked               1 if the holder sleeps in the kernel now
- *                                (a system call, a page fault), 0 if it
- *                                runs, waits for a CPU, or there is none
+ *   holder_blocked               1 if the holder cannot run now: asleep
+ *                                in the kernel (a system call, a page
+ *                                fault), stopped or frozen; 0 if it runs,
+ *                                waits for a CPU, or there is none
  *   nr_waiters, threads          threads waiting in ACQUIRE (those away
  *                                handling a signal too); records of
  *                                attached threads

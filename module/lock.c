@@ -246,9 +246,10 @@ static void gil_wake_new_head(struct gil *gil, struct gil_thread *old_head,
 }
 
 /*
- * The holder sleeps in the kernel (a system call, a page fault), not
- * preempted: it cannot answer a drop request until it wakes.  Its state
- * is read without its runqueue's lock, as /proc's is.
+ * The holder cannot run to answer a drop request: it sleeps in the kernel
+ * (a system call, a page fault), is stopped (a debugger) or frozen; not
+ * when it only waits for a CPU.  Its state is read without its runqueue's
+ * lock: it may be a moment behind.
  */
 bool gil_holder_blocked(struct gil *gil)
 	__must_hold(&gil->lock)
@@ -258,7 +259,9 @@ bool gil_holder_blocked(struct gil *gil)
 
 	rcu_read_lock();
 	task = pid_task(gil->holder->pid, PIDTYPE_PID);
-	blocked = task && (READ_ONCE(task->__state) & TASK_NORMAL);
+	blocked = task && (READ_ONCE(task->__state) &
+			   (TASK_NORMAL | __TASK_STOPPED | __TASK_TRACED |
+			    TASK_FROZEN | TASK_RTLOCK_WAIT));
 	rcu_read_unlock();
 	return blocked;
 }
@@ -287,8 +290,22 @@ static void gil_post_drop_request(struct gil *gil, struct gil_thread *t,
 	trace_gil_holder_blocked(gil, t->tid, gil->holder->tid);
 }
 
+/*
+ * The hold a request found blocked ends (timed up to @now, if known), or
+ * the request goes with no release (a reset).
+ */
+static void gil_blocked_end(struct gil *gil, ktime_t now)
+{
+	if (!gil->blocked_since)
+		return;
+	if (now)
+		gil_stats_blocked_wait(gil, ktime_sub(now, gil->blocked_since));
+	gil->blocked_since = 0;
+}
+
 static void gil_clear_drop_request(struct gil *gil)
 {
+	gil_blocked_end(gil, 0);
 	if (!gil->drop_request)
 		return;
 	gil->drop_request = false;
@@ -360,12 +377,7 @@ static void gil_release_locked(struct gil *gil, struct gil_op *q)
 {
 	struct gil_thread *next = NULL;
 
-	if (gil->blocked_since) {
-		if (q->now)
-			gil_stats_blocked_wait(gil, ktime_sub(q->now,
-							      gil->blocked_since));
-		gil->blocked_since = 0;
-	}
+	gil_blocked_end(gil, q->now);
 	if (gil_nr_present(gil)) {
 		/*
 		 * Only a waiter's handoff latency is measured from here (not
@@ -993,6 +1005,7 @@ int gil_drop(struct gil *gil, struct gil_thread *t)
 	} else {
 		forced = gil->drop_request;
 		gil_classify(gil, t, forced);
+		gil_blocked_end(gil, q.now);
 		if (forced)
 			gil_clear_drop_request(gil);
 		gil_stats_released(gil, forced);

@@ -21,8 +21,11 @@
  *    can set.  So it must not outlive the hold, and the holder must not
  *    keep what it could not have set itself: when the boost ends, changes
  *    made meanwhile stay only if they left the real-time classes (which
- *    anyone may do) or went above the boost (which needs the privilege);
- *    any other real-time setting goes back to the holder's own.
+ *    anyone may do, but SCHED_IDLE's way out) or went above the boost
+ *    (which needs the privilege); any other real-time setting, even one
+ *    the thread was entitled to, goes back to the holder's own (telling
+ *    them apart would take the scheduler's permission checks, which are
+ *    not the module's).  A failed restore leaves it at SCHED_NORMAL.
  *  - A thread holding several GILs is boosted once, to the highest of
  *    their priorities, and its own parameters are kept once: struct
  *    gil_boosted, shared by the GILs' struct gil_boost.
@@ -39,8 +42,16 @@
  *  - A waiter's priority is read at its own wake-ups, where an rt_mutex's
  *    chain is walked at once by sched_setscheduler(): a waiter that lends
  *    wakes every GIL_OWNER_CHECK_MS to look (lock.c), so a change of its
- *    priority, or of its holder's boost along a chain of GILs, reaches
- *    the holder within that.
+ *    priority reaches the holder within that; one that becomes real-time
+ *    while it sleeps lends from its next wake-up (its interval's end at
+ *    the latest).  Chains of GILs are not followed: a waiter that is
+ *    itself a boosted holder lends its own priority, not the boost, or a
+ *    cycle of GILs waiting on one another would keep a boost alive after
+ *    the waiter that began it has gone.  Priority inherited from rt_mutexes
+ *    and PI futexes is lent.
+ *  - While a real-time thread waits, each wait's pass and each take and
+ *    drop walk the waiters under gil->lock for the highest priority lent:
+ *    linear in the waiters, as the handoff policies' walks are.
  *  - Only real-time waiters lend, as rt_mutex's __waiter_prio() has it; a
  *    SCHED_DEADLINE one lends the highest SCHED_FIFO priority, where an
  *    rt_mutex would lend its deadline.  A holder already at the priority
@@ -71,9 +82,11 @@
  * @node: on gil_boosted_tasks
  * @task: the thread, with a reference
  * @own: its own parameters, set back when no GIL lends any more
- * @prio: the SCHED_FIFO priority it was set to; 0: none (its own outrank
- *	what is lent, or it changed them itself)
+ * @prio: the SCHED_FIFO priority it was set to, or the real-time setting
+ *	only the boost let it make; 0: it runs at its own
  * @lenders: struct gil_boost.node of each GIL that lends it a priority
+ * @own_lent: what it lends as a waiter while @prio: what its own would,
+ *	not the boost (gil_boosted_lock; -1: not boosted)
  */
 struct gil_boosted {
 	struct list_head node;
@@ -81,11 +94,18 @@ struct gil_boosted {
 	struct sched_attr own;
 	unsigned int prio;
 	struct list_head lenders;
+	int own_lent;
 };
 
-/* Every boost's changes, and gil_boosted_tasks. */
+/*
+ * Every boost's changes, and gil_boosted_tasks.  One lock for all GILs: a
+ * thread may hold several; its holds are short (a sched_setattr_nocheck()
+ * each), and only GILs with the option on take it.
+ */
 static DEFINE_RT_MUTEX(gil_pi_lock);
 static LIST_HEAD(gil_boosted_tasks);
+/* gil_boosted_tasks and own_lent, for waiters under gil->lock too. */
+static DEFINE_SPINLOCK(gil_boosted_lock);
 
 void gil_pi_init(struct gil *gil)
 {
@@ -104,6 +124,20 @@ unsigned int gil_pi_lent(int prio)
 	if (rt_prio(prio))
 		return MAX_RT_PRIO - 1 - prio;
 	return 0;
+}
+
+/* What parameters @own lend as a waiter's; 0: nothing. */
+static unsigned int gil_pi_own_lent(const struct sched_attr *own)
+{
+	switch (own->sched_policy) {
+	case SCHED_DEADLINE:
+		return MAX_RT_PRIO - 1;
+	case SCHED_FIFO:
+	case SCHED_RR:
+		return own->sched_priority;
+	default:
+		return 0;
+	}
 }
 
 /* A thread with parameters @own needs no boost to @prio. */
@@ -129,6 +163,19 @@ void gil_pi_waiter_lends(struct gil *gil, struct gil_thread *t)
 	__must_hold(&gil->lock)
 {
 	unsigned int lent = gil_pi_lent(current->prio);
+	struct gil_boosted *rec;
+
+	/*
+	 * Boosted by a GIL it holds, it lends its own priority, not the
+	 * boost: a cycle of GILs waiting on one another (a deadlock a user
+	 * can build) would otherwise keep a boost alive after the real-time
+	 * waiter that began it has gone.  Chains of GILs are not followed.
+	 */
+	spin_lock(&gil_boosted_lock);
+	list_for_each_entry(rec, &gil_boosted_tasks, node)
+		if (rec->task == current && rec->own_lent >= 0)
+			lent = rec->own_lent;
+	spin_unlock(&gil_boosted_lock);
 
 	gil->pi_lenders += !!lent - !!t->lent;
 	t->lent = lent;
@@ -156,8 +203,9 @@ static unsigned int gil_pi_wanted(struct gil *gil)
 	if (!(READ_ONCE(gil->options) & GIL_OPT_PRIO_INHERIT) ||
 	    !gil->locked || !gil->pi_lenders)
 		return 0;
+	/* A new owner handed the GIL is still queued: it lends to no one. */
 	list_for_each_entry(w, &gil->waiters, wait_node)
-		if (!w->away && !w->gone)
+		if (!w->away && !w->gone && w != gil->holder)
 			prio = max(prio, w->lent);
 	return prio;
 }
@@ -174,7 +222,12 @@ bool gil_pi_stale(struct gil *gil)
 	return prio != gil->pi_prio || (prio && gil->pi_holder != gil->holder);
 }
 
-static void gil_pi_capture(struct task_struct *task, struct sched_attr *own)
+/*
+ * @task's parameters, read without its runqueue's lock: false if torn (a
+ * real-time policy without a real-time priority, or the other way round,
+ * halfway through a change).
+ */
+static bool gil_pi_capture(struct task_struct *task, struct sched_attr *own)
 {
 	*own = (struct sched_attr){
 		.size = sizeof(*own),
@@ -184,6 +237,8 @@ static void gil_pi_capture(struct task_struct *task, struct sched_attr *own)
 			       SCHED_FLAG_RESET_ON_FORK : 0,
 		.sched_runtime = gil_task_fair_slice(task),
 	};
+	return (own->sched_policy == SCHED_FIFO ||
+		own->sched_policy == SCHED_RR) == !!own->sched_priority;
 }
 
 /* Under gil_pi_lock: @rec's thread runs at the boost it was given. */
@@ -194,24 +249,52 @@ static bool gil_pi_ours(const struct gil_boosted *rec)
 }
 
 /*
- * Someone changed @rec's thread's parameters while it was boosted.  A
- * change out of the real-time classes, or above the boost, is theirs to
- * keep: their own from now on (true).  Any other real-time setting is not,
- * as the boost made it possible: the thread's own stay what they were, to
- * be set back (false).
+ * Someone changed @rec's thread's parameters while it was boosted.  What
+ * it could have set from its own is theirs to keep, their own from now on
+ * (true): a policy out of the real-time classes, but SCHED_IDLE's way out
+ * of it, which needs a privilege a boosted thread's checks skip; or above
+ * the boost, which needs the privilege.  Any other setting is not, as the
+ * boost made it possible, nor a torn read: the thread's own stay what
+ * they were, to be set back (false).  A kept change loses the
+ * SCHED_RESET_ON_FORK the boost forced on it, unless its own had it.
  */
 static bool gil_pi_keeps_change(struct gil_boosted *rec)
 {
 	struct sched_attr now;
+	bool keep;
 
-	gil_pi_capture(rec->task, &now);
-	if ((now.sched_policy != SCHED_FIFO && now.sched_policy != SCHED_RR &&
-	     now.sched_policy != SCHED_DEADLINE) ||
-	    gil_pi_outranks(&now, rec->prio + 1)) {
-		rec->own = now;
-		return true;
+	if (!gil_pi_capture(rec->task, &now))
+		return false;
+	switch (now.sched_policy) {
+	case SCHED_FIFO:
+	case SCHED_RR:
+	case SCHED_DEADLINE:
+		keep = gil_pi_outranks(&now, rec->prio + 1);
+		break;
+	case SCHED_IDLE:
+		keep = true;
+		break;
+	default:
+		keep = rec->own.sched_policy != SCHED_IDLE;
 	}
-	return false;
+	if (!keep)
+		return false;
+	now.sched_nice = task_nice(rec->task);
+	if (((now.sched_flags ^ rec->own.sched_flags) &
+	     SCHED_FLAG_RESET_ON_FORK) && now.sched_policy != SCHED_DEADLINE) {
+		now.sched_flags = rec->own.sched_flags;
+		sched_setattr_nocheck(rec->task, &now);
+	}
+	rec->own = now;
+	return true;
+}
+
+/* What @rec's thread lends as a waiter, for gil_pi_waiter_lends(). */
+static void gil_pi_publish(struct gil_boosted *rec)
+{
+	spin_lock(&gil_boosted_lock);
+	rec->own_lent = rec->prio ? gil_pi_own_lent(&rec->own) : -1;
+	spin_unlock(&gil_boosted_lock);
 }
 
 static void gil_pi_note(struct gil *gil, struct task_struct *task,
@@ -222,6 +305,34 @@ static void gil_pi_note(struct gil *gil, struct task_struct *task,
 		gil_stats_priority_boost(gil);
 	trace_gil_boost(gil, task_pid_nr(task), prio, err);
 	gil_unlock(gil);
+}
+
+/*
+ * The boost ends: @rec's thread's own parameters back, with the nice value
+ * it has now (set meanwhile, it is the thread's).  Should that fail (own
+ * parameters read torn, a class the thread may no longer enter), it runs
+ * at SCHED_NORMAL rather than stay at the boost.
+ */
+static void gil_pi_restore(struct gil *gil, struct gil_boosted *rec)
+	__must_hold(&gil_pi_lock)
+{
+	struct sched_attr attr = rec->own;
+	int err = 0;
+
+	attr.sched_nice = task_nice(rec->task);
+	if (!(rec->task->flags & PF_EXITING)) {
+		err = sched_setattr_nocheck(rec->task, &attr);
+		if (err) {
+			attr = (struct sched_attr){
+				.size = sizeof(attr),
+				.sched_policy = SCHED_NORMAL,
+				.sched_nice = task_nice(rec->task),
+			};
+			sched_setattr_nocheck(rec->task, &attr);
+		}
+	}
+	gil_pi_note(gil, rec->task, 0, err);
+	rec->prio = 0;
 }
 
 /*
@@ -248,15 +359,8 @@ static void gil_pi_apply(struct gil *gil, struct gil_boosted *rec)
 	else if (!gil_pi_ours(rec) && gil_pi_keeps_change(rec))
 		rec->prio = 0;
 	if (!want || gil_pi_outranks(&rec->own, want)) {
-		if (rec->prio) {
-			/* A nice value set meanwhile is the thread's. */
-			attr = rec->own;
-			attr.sched_nice = task_nice(rec->task);
-			err = rec->task->flags & PF_EXITING ? 0 :
-			      sched_setattr_nocheck(rec->task, &attr);
-			gil_pi_note(gil, rec->task, 0, err);
-			rec->prio = 0;
-		}
+		if (rec->prio)
+			gil_pi_restore(gil, rec);
 	} else if (want != rec->prio || !gil_pi_ours(rec)) {
 		attr = (struct sched_attr){
 			.size = sizeof(attr),
@@ -270,8 +374,11 @@ static void gil_pi_apply(struct gil *gil, struct gil_boosted *rec)
 		if (!err)
 			rec->prio = want;
 	}
+	gil_pi_publish(rec);
 	if (list_empty(&rec->lenders)) {
+		spin_lock(&gil_boosted_lock);
 		list_del(&rec->node);
+		spin_unlock(&gil_boosted_lock);
 		put_task_struct(rec->task);
 		kfree(rec);
 	}
@@ -283,6 +390,7 @@ static struct gil_boosted *gil_pi_record(struct task_struct *task)
 {
 	struct gil_boosted *rec;
 
+	/* Only this lock's holder changes the list: no other lock needed. */
 	list_for_each_entry(rec, &gil_boosted_tasks, node) {
 		if (rec->task == task) {
 			put_task_struct(task);
@@ -296,7 +404,10 @@ static struct gil_boosted *gil_pi_record(struct task_struct *task)
 	}
 	rec->task = task;
 	INIT_LIST_HEAD(&rec->lenders);
+	rec->own_lent = -1;
+	spin_lock(&gil_boosted_lock);
 	list_add(&rec->node, &gil_boosted_tasks);
+	spin_unlock(&gil_boosted_lock);
 	return rec;
 }
 

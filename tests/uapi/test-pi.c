@@ -294,6 +294,7 @@ struct change {
 	int prio;		/* or the nice value */
 	int after;		/* policy_prio() after the release */
 	int nice_after;
+	int own;		/* the holder's policy to begin with */
 };
 
 static void *changing_holder_main(void *arg)
@@ -305,6 +306,7 @@ static void *changing_holder_main(void *arg)
 	pid_t pid;
 
 	t_pin(0);
+	CHECK(sched_setscheduler(0, c->own, &(struct sched_param){ 0 }) == 0);
 	CHECK(setpriority(PRIO_PROCESS, 0, HOLDER_NICE) == 0);
 	CHECK(ioctl(r->fd, GIL_IOC_ATTACH) == 0);
 	CHECK(ioctl(r->fd, GIL_IOC_ACQUIRE) == 0);
@@ -327,6 +329,8 @@ static void *changing_holder_main(void *arg)
 	errno = 0;
 	r->nice_after = getpriority(PRIO_PROCESS, 0);
 	CHECK(errno == 0);
+	/* The flag the boost forced on a kept change goes with the boost. */
+	CHECK(!(sched_getscheduler(0) & SCHED_RESET_ON_FORK));
 	CHECK(ioctl(r->fd, GIL_IOC_DETACH) == 0);
 	return NULL;
 }
@@ -354,14 +358,26 @@ static void changed_while_boosted(const struct change *c)
 static void prio_inherit_keeps_a_change_to_batch(void)
 {
 	changed_while_boosted(&(struct change){ SCHED_BATCH, 0,
-		SCHED_BATCH * 1000, HOLDER_NICE });
+		SCHED_BATCH * 1000, HOLDER_NICE, SCHED_OTHER });
+}
+
+/*
+ * But not out of SCHED_IDLE, which needs a privilege a boosted thread's
+ * own checks skip: it is SCHED_IDLE again after.
+ */
+static void prio_inherit_undoes_a_way_out_of_idle(void)
+{
+	changed_while_boosted(&(struct change){ SCHED_OTHER, 0,
+		SCHED_IDLE * 1000, HOLDER_NICE, SCHED_IDLE });
+	changed_while_boosted(&(struct change){ SCHED_BATCH, 0,
+		SCHED_IDLE * 1000, HOLDER_NICE, SCHED_IDLE });
 }
 
 /* Above the boost, which needs the privilege: it stays. */
 static void prio_inherit_keeps_a_raise_above_the_boost(void)
 {
 	changed_while_boosted(&(struct change){ SCHED_FIFO, WAITER_PRIO + 10,
-		FIFO(WAITER_PRIO + 10), HOLDER_NICE });
+		FIFO(WAITER_PRIO + 10), HOLDER_NICE, SCHED_OTHER });
 }
 
 /*
@@ -372,16 +388,16 @@ static void prio_inherit_keeps_a_raise_above_the_boost(void)
 static void prio_inherit_undoes_a_realtime_change_below_it(void)
 {
 	changed_while_boosted(&(struct change){ SCHED_FIFO, WAITER_PRIO - 1,
-		OTHER, HOLDER_NICE });
+		OTHER, HOLDER_NICE, SCHED_OTHER });
 	changed_while_boosted(&(struct change){ SCHED_RR, WAITER_PRIO,
-		OTHER, HOLDER_NICE });
+		OTHER, HOLDER_NICE, SCHED_OTHER });
 }
 
 /* A nice value set while boosted is the holder's after. */
 static void prio_inherit_keeps_a_nice_set_while_boosted(void)
 {
 	changed_while_boosted(&(struct change){ -1, HOLDER_NICE + 2, OTHER,
-		HOLDER_NICE + 2 });
+		HOLDER_NICE + 2, SCHED_OTHER });
 }
 
 /*
@@ -449,6 +465,104 @@ static void prio_inherit_follows_a_sleeping_waiter(void)
 	close_gil(&r);
 }
 
+/* A thread's policy and real-time priority, as policy_prio() has them. */
+static int policy_prio_of(pid_t tid)
+{
+	struct sched_param sp;
+	int policy = sched_getscheduler(tid);
+
+	CHECK(policy >= 0 && sched_getparam(tid, &sp) == 0);
+	return (policy & ~SCHED_RESET_ON_FORK) * 1000 + sp.sched_priority;
+}
+
+/* Each of two threads holds one GIL and waits for the other's. */
+struct cycle {
+	int fd[2];
+	atomic_int tid[2];
+	atomic_int holding;
+};
+
+struct cycle_arg {
+	struct cycle *c;
+	int mine;
+};
+
+static void *cycle_main(void *arg)
+{
+	struct cycle_arg *a = arg;
+	struct cycle *c = a->c;
+
+	CHECK(ioctl(c->fd[0], GIL_IOC_ATTACH) == 0);
+	CHECK(ioctl(c->fd[1], GIL_IOC_ATTACH) == 0);
+	CHECK(ioctl(c->fd[a->mine], GIL_IOC_ACQUIRE) == 0);
+	atomic_store(&c->tid[a->mine], t_gettid());
+	atomic_fetch_add(&c->holding, 1);
+	WAIT_UNTIL(atomic_load(&c->holding) == 2, 5000);
+	/*
+	 * Until the case shuts both GILs down, or (its wait on the first
+	 * GIL ended, the other thread exits holding the second) ours dies.
+	 */
+	errno = 0;
+	CHECK(ioctl(c->fd[!a->mine], GIL_IOC_ACQUIRE) == -1 &&
+	      (errno == ESHUTDOWN || errno == EOWNERDEAD));
+	return NULL;
+}
+
+/* A SCHED_FIFO waiter for GIL 0, in a child process. */
+static void cycle_waiter(void *arg)
+{
+	struct cycle *c = arg;
+
+	set_fifo(WAITER_PRIO);
+	CHECK(ioctl(c->fd[0], GIL_IOC_ATTACH) == 0);
+	CHECK(ioctl(c->fd[0], GIL_IOC_ACQUIRE) == 0);
+	T_FAIL("the GIL of a deadlock was had");
+}
+
+/*
+ * Two threads in a deadlock of two GILs, and a real-time waiter for one of
+ * them: its holder is boosted, not the other (a boosted waiter lends its
+ * own priority), and when the waiter goes, nobody stays boosted.
+ */
+static void prio_inherit_not_kept_alive_by_a_cycle(void)
+{
+	__u32 pi = GIL_OPT_PRIO_INHERIT;
+	struct cycle c = { 0 };
+	struct cycle_arg args[2] = { { &c, 0 }, { &c, 1 } };
+	pthread_t t[2];
+	pid_t v;
+	int status;
+
+	t_pin(1);
+	t_open_gils(c.fd, 2);
+	for (int i = 0; i < 2; i++) {
+		CHECK(t_set_interval(c.fd[i], GIL_INTERVAL_MAX_US) == 0);
+		CHECK(ioctl(c.fd[i], GIL_IOC_SET_OPTIONS, &pi) == 0);
+	}
+	for (int i = 0; i < 2; i++)
+		t[i] = t_start_thread(cycle_main, &args[i]);
+	WAIT_UNTIL(atomic_load(&c.holding) == 2, 5000);
+	for (int i = 0; i < 2; i++)
+		CHECK(t_wait_in_ioctl(getpid(), atomic_load(&c.tid[i]),
+				      GIL_IOC_ACQUIRE, 5000) == 0);
+	v = t_fork_child(30, cycle_waiter, &c);
+	CHECK(v > 0);
+	WAIT_UNTIL(policy_prio_of(atomic_load(&c.tid[0])) == FIFO(WAITER_PRIO),
+		   5000);
+	/* Long enough for the other's look, every 10 ms, to have passed it on. */
+	t_sleep_ms(100);
+	CHECK_CMP(policy_prio_of(atomic_load(&c.tid[1])), ==, OTHER);
+	CHECK(kill(v, SIGKILL) == 0);
+	CHECK(waitpid(v, &status, 0) == v);
+	WAIT_UNTIL(policy_prio_of(atomic_load(&c.tid[0])) == OTHER, 5000);
+	CHECK_CMP(policy_prio_of(atomic_load(&c.tid[1])), ==, OTHER);
+	for (int i = 0; i < 2; i++)
+		CHECK(ioctl(c.fd[i], GIL_IOC_SHUTDOWN) == 0);
+	for (int i = 0; i < 2; i++)
+		t_join_thread(t[i]);
+	t_close_gils(c.fd, 2);
+}
+
 static atomic_int in_handler;
 
 static void slow_handler(int sig)
@@ -490,11 +604,13 @@ int main(void)
 	T_RUN(prio_inherit_only_upward);
 	T_RUN(prio_inherit_restores_a_realtime_holder);
 	T_RUN(prio_inherit_keeps_a_change_to_batch);
+	T_RUN(prio_inherit_undoes_a_way_out_of_idle);
 	T_RUN(prio_inherit_keeps_a_raise_above_the_boost);
 	T_RUN(prio_inherit_undoes_a_realtime_change_below_it);
 	T_RUN(prio_inherit_keeps_a_nice_set_while_boosted);
 	T_RUN(prio_inherit_two_gils_one_holder);
 	T_RUN(prio_inherit_follows_a_sleeping_waiter);
+	T_RUN(prio_inherit_not_kept_alive_by_a_cycle);
 	T_RUN(prio_inherit_not_while_away);
 	return t_exit_status();
 }

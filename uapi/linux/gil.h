@@ -146,20 +146,24 @@
  * for any thread with that flag, an unprivileged holder's
  * sched_setscheduler(2) while boosted fails with EPERM unless it passes
  * the flag too).  It ends as the holder releases, or its waiters leave or
- * stop being real-time; then the holder's own policy, priority, nice value
- * and time slice come back, unless it changed them meanwhile to a policy
- * that is not real-time (which anyone may) or to a priority above the
- * boost (which needs the privilege): those stay.  A real-time setting the
- * boost alone made possible does not.  A thread holding several GILs runs
- * at the highest boost of them.  A waiter's priority is read as it begins
- * to wait and at each of its wake-ups; one that lends wakes every 10 ms to
- * look, so changes reach the holder within that.  Any thread that shares
- * the GIL's file may so lift its holder, in another process too, to its
- * own real-time priority for as long as it waits, as with a PI futex.
- * Leaving SCHED_FIFO resets a timer slack set with PR_SET_TIMERSLACK.
- * SET fails with EOPNOTSUPP under CONFIG_RT_GROUP_SCHED, whose group
- * runtime limits would apply to the boost.  Turned on, it applies to the
- * waits under way at once; turned off, their boosts end at once.
+ * stop being real-time; then the holder's own policy, priority and time
+ * slice come back, with the nice value it has then.  Changes made to the
+ * holder meanwhile, by anyone, stay only if they are to a policy that is
+ * not real-time (but out of SCHED_IDLE) or to a priority above the boost;
+ * any other real-time setting made meanwhile, even one the thread was
+ * entitled to, is undone.  A thread holding several GILs runs at the
+ * highest boost of them; a waiter that is itself a boosted holder lends
+ * its own priority, not the boost (boosts do not pass along chains of
+ * GILs).  A waiter's priority is read as it begins to wait and at each of
+ * its wake-ups: one that lends wakes every 10 ms to look, one that becomes
+ * real-time while asleep lends from its next wake-up (its interval's end
+ * at the latest).  Any thread that shares the GIL's file may so lift its
+ * holder, in another process too, to its own real-time priority for as
+ * long as it waits, as with a PI futex.  Leaving SCHED_FIFO resets a timer
+ * slack set with PR_SET_TIMERSLACK.  SET fails with EOPNOTSUPP under
+ * CONFIG_RT_GROUP_SCHED, whose group runtime limits would apply to the
+ * boost.  Turned on, it applies to the waits under way, with the
+ * priorities they last read; turned off, their boosts end at once.
  */
 #define GIL_OPT_PRIO_INHERIT	0x2U
 #define GIL_OPTS_ALL		(GIL_OPT_PREEMPT_AWARE | GIL_OPT_PRIO_INHERIT)
