@@ -261,7 +261,7 @@ bool gil_holder_blocked(struct gil *gil)
 	task = pid_task(gil->holder->pid, PIDTYPE_PID);
 	blocked = task && (READ_ONCE(task->__state) &
 			   (TASK_NORMAL | __TASK_STOPPED | __TASK_TRACED |
-			    TASK_FROZEN | TASK_RTLOCK_WAIT));
+			    TASK_FROZEN));
 	rcu_read_unlock();
 	return blocked;
 }

@@ -85,8 +85,10 @@
  * @prio: the SCHED_FIFO priority it was set to, or the real-time setting
  *	only the boost let it make; 0: it runs at its own
  * @lenders: struct gil_boost.node of each GIL that lends it a priority
- * @own_lent: what it lends as a waiter while @prio: what its own would,
- *	not the boost (gil_boosted_lock; -1: not boosted)
+ * @boost: the boost it runs at, or is about to, for waiters to tell it
+ *	from its own (gil_boosted_lock; 0: none)
+ * @own_lent: what its own parameters lend as a waiter's, at @boost
+ *	(gil_boosted_lock)
  */
 struct gil_boosted {
 	struct list_head node;
@@ -94,7 +96,8 @@ struct gil_boosted {
 	struct sched_attr own;
 	unsigned int prio;
 	struct list_head lenders;
-	int own_lent;
+	unsigned int boost;
+	unsigned int own_lent;
 };
 
 /*
@@ -166,17 +169,28 @@ void gil_pi_waiter_lends(struct gil *gil, struct gil_thread *t)
 	struct gil_boosted *rec;
 
 	/*
-	 * Boosted by a GIL it holds, it lends its own priority, not the
-	 * boost: a cycle of GILs waiting on one another (a deadlock a user
-	 * can build) would otherwise keep a boost alive after the real-time
-	 * waiter that began it has gone.  Chains of GILs are not followed.
+	 * Running at a boost of a GIL it holds, it lends its own priority,
+	 * and what an rt_mutex lends it on top, not the boost: a cycle of GILs
+	 * waiting on one another (a deadlock a user can build) would otherwise
+	 * keep a boost alive after the real-time waiter that began it has
+	 * gone.  Chains of GILs are not followed.  Only a real-time thread can
+	 * be at a boost; none is with the option off.
 	 */
+	if (!lent || !(READ_ONCE(gil->options) & GIL_OPT_PRIO_INHERIT))
+		goto out;
 	spin_lock(&gil_boosted_lock);
-	list_for_each_entry(rec, &gil_boosted_tasks, node)
-		if (rec->task == current && rec->own_lent >= 0)
-			lent = rec->own_lent;
+	list_for_each_entry(rec, &gil_boosted_tasks, node) {
+		if (rec->task != current)
+			continue;
+		if (rec->boost && current->policy == SCHED_FIFO &&
+		    current->rt_priority == rec->boost)
+			lent = max(rec->own_lent,
+				   current->prio < current->normal_prio ?
+				   gil_pi_lent(current->prio) : 0);
+		break;
+	}
 	spin_unlock(&gil_boosted_lock);
-
+out:
 	gil->pi_lenders += !!lent - !!t->lent;
 	t->lent = lent;
 }
@@ -223,22 +237,24 @@ bool gil_pi_stale(struct gil *gil)
 }
 
 /*
- * @task's parameters, read without its runqueue's lock: false if torn (a
- * real-time policy without a real-time priority, or the other way round,
- * halfway through a change).
+ * @task's parameters, under its pi_lock, which __sched_setscheduler() and
+ * set_user_nice() hold as they write them: one setting, not half of two.
  */
-static bool gil_pi_capture(struct task_struct *task, struct sched_attr *own)
+static void gil_pi_capture(struct task_struct *task, struct sched_attr *own)
 {
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&task->pi_lock, flags);
 	*own = (struct sched_attr){
 		.size = sizeof(*own),
-		.sched_policy = READ_ONCE(task->policy),
-		.sched_priority = READ_ONCE(task->rt_priority),
+		.sched_policy = task->policy,
+		.sched_priority = task->rt_priority,
+		.sched_nice = task_nice(task),
 		.sched_flags = task->sched_reset_on_fork ?
 			       SCHED_FLAG_RESET_ON_FORK : 0,
 		.sched_runtime = gil_task_fair_slice(task),
 	};
-	return (own->sched_policy == SCHED_FIFO ||
-		own->sched_policy == SCHED_RR) == !!own->sched_priority;
+	raw_spin_unlock_irqrestore(&task->pi_lock, flags);
 }
 
 /* Under gil_pi_lock: @rec's thread runs at the boost it was given. */
@@ -251,49 +267,44 @@ static bool gil_pi_ours(const struct gil_boosted *rec)
 /*
  * Someone changed @rec's thread's parameters while it was boosted.  What
  * it could have set from its own is theirs to keep, their own from now on
- * (true): a policy out of the real-time classes, but SCHED_IDLE's way out
- * of it, which needs a privilege a boosted thread's checks skip; or above
- * the boost, which needs the privilege.  Any other setting is not, as the
- * boost made it possible, nor a torn read: the thread's own stay what
- * they were, to be set back (false).  A kept change loses the
- * SCHED_RESET_ON_FORK the boost forced on it, unless its own had it.
+ * (true): a policy out of the real-time classes, or above the boost, which
+ * needs the privilege; from SCHED_IDLE, only SCHED_IDLE (its way out needs
+ * a privilege the checks skip for a thread at the boost).  Any other
+ * setting is not, as the boost made it possible: the thread's own stay
+ * what they were, to be set back (false).
  */
 static bool gil_pi_keeps_change(struct gil_boosted *rec)
 {
 	struct sched_attr now;
 	bool keep;
 
-	if (!gil_pi_capture(rec->task, &now))
-		return false;
-	switch (now.sched_policy) {
-	case SCHED_FIFO:
-	case SCHED_RR:
-	case SCHED_DEADLINE:
+	gil_pi_capture(rec->task, &now);
+	if (rec->own.sched_policy == SCHED_IDLE)
+		keep = now.sched_policy == SCHED_IDLE;
+	else if (now.sched_policy == SCHED_FIFO ||
+		 now.sched_policy == SCHED_RR ||
+		 now.sched_policy == SCHED_DEADLINE)
 		keep = gil_pi_outranks(&now, rec->prio + 1);
-		break;
-	case SCHED_IDLE:
+	else
 		keep = true;
-		break;
-	default:
-		keep = rec->own.sched_policy != SCHED_IDLE;
-	}
 	if (!keep)
 		return false;
-	now.sched_nice = task_nice(rec->task);
-	if (((now.sched_flags ^ rec->own.sched_flags) &
-	     SCHED_FLAG_RESET_ON_FORK) && now.sched_policy != SCHED_DEADLINE) {
-		now.sched_flags = rec->own.sched_flags;
-		sched_setattr_nocheck(rec->task, &now);
-	}
+	/* Forced on by the boost: not the change's, unless its own had it. */
+	now.sched_flags = (now.sched_flags & ~SCHED_FLAG_RESET_ON_FORK) |
+			  (rec->own.sched_flags & SCHED_FLAG_RESET_ON_FORK);
 	rec->own = now;
 	return true;
 }
 
-/* What @rec's thread lends as a waiter, for gil_pi_waiter_lends(). */
-static void gil_pi_publish(struct gil_boosted *rec)
+/*
+ * Tell waiters @rec's thread is at boost @boost (0: none), before it is:
+ * as a waiter it lends its own, not the boost.
+ */
+static void gil_pi_publish(struct gil_boosted *rec, unsigned int boost)
 {
 	spin_lock(&gil_boosted_lock);
-	rec->own_lent = rec->prio ? gil_pi_own_lent(&rec->own) : -1;
+	rec->boost = boost;
+	rec->own_lent = gil_pi_own_lent(&rec->own);
 	spin_unlock(&gil_boosted_lock);
 }
 
@@ -328,11 +339,31 @@ static void gil_pi_restore(struct gil *gil, struct gil_boosted *rec)
 				.sched_policy = SCHED_NORMAL,
 				.sched_nice = task_nice(rec->task),
 			};
-			sched_setattr_nocheck(rec->task, &attr);
+			err = sched_setattr_nocheck(rec->task, &attr);
 		}
 	}
 	gil_pi_note(gil, rec->task, 0, err);
 	rec->prio = 0;
+}
+
+/*
+ * A change kept while boosted, and no boost after it: only the
+ * SCHED_RESET_ON_FORK the boost forced on it is undone.  Not for
+ * SCHED_DEADLINE, set only with the privilege, by whoever chose the flag
+ * (and whose parameters gil_pi_capture() does not read).
+ */
+static void gil_pi_unforce_reset_on_fork(struct gil_boosted *rec)
+	__must_hold(&gil_pi_lock)
+{
+	struct sched_attr attr;
+
+	gil_pi_capture(rec->task, &attr);
+	if (attr.sched_policy == SCHED_DEADLINE ||
+	    attr.sched_flags == rec->own.sched_flags ||
+	    (rec->task->flags & PF_EXITING))
+		return;
+	attr.sched_flags = rec->own.sched_flags;
+	sched_setattr_nocheck(rec->task, &attr);
 }
 
 /*
@@ -347,6 +378,7 @@ static void gil_pi_apply(struct gil *gil, struct gil_boosted *rec)
 	struct gil_boost *b;
 	unsigned int want = 0;
 	int err;
+	bool kept = false;
 
 	list_for_each_entry(b, &rec->lenders, node)
 		want = max(want, b->prio);
@@ -354,13 +386,17 @@ static void gil_pi_apply(struct gil *gil, struct gil_boosted *rec)
 	 * rec->prio: the thread runs at the boost, or at what only the boost
 	 * let it set; else at its own.
 	 */
-	if (!rec->prio)
+	if (!rec->prio) {
 		gil_pi_capture(rec->task, &rec->own);
-	else if (!gil_pi_ours(rec) && gil_pi_keeps_change(rec))
+	} else if (!gil_pi_ours(rec) && gil_pi_keeps_change(rec)) {
+		kept = true;
 		rec->prio = 0;
+	}
 	if (!want || gil_pi_outranks(&rec->own, want)) {
 		if (rec->prio)
 			gil_pi_restore(gil, rec);
+		else if (kept)
+			gil_pi_unforce_reset_on_fork(rec);
 	} else if (want != rec->prio || !gil_pi_ours(rec)) {
 		attr = (struct sched_attr){
 			.size = sizeof(attr),
@@ -369,12 +405,13 @@ static void gil_pi_apply(struct gil *gil, struct gil_boosted *rec)
 			/* The holder's boost, not its children's. */
 			.sched_flags = SCHED_FLAG_RESET_ON_FORK,
 		};
+		gil_pi_publish(rec, want);
 		err = sched_setattr_nocheck(rec->task, &attr);
 		gil_pi_note(gil, rec->task, want, err);
 		if (!err)
 			rec->prio = want;
 	}
-	gil_pi_publish(rec);
+	gil_pi_publish(rec, rec->prio);
 	if (list_empty(&rec->lenders)) {
 		spin_lock(&gil_boosted_lock);
 		list_del(&rec->node);
@@ -390,7 +427,8 @@ static struct gil_boosted *gil_pi_record(struct task_struct *task)
 {
 	struct gil_boosted *rec;
 
-	/* Only this lock's holder changes the list: no other lock needed. */
+	/* Only gil_pi_lock's holder changes the list: no other lock needed. */
+	lockdep_assert_held(&gil_pi_lock);
 	list_for_each_entry(rec, &gil_boosted_tasks, node) {
 		if (rec->task == task) {
 			put_task_struct(task);
@@ -404,7 +442,6 @@ static struct gil_boosted *gil_pi_record(struct task_struct *task)
 	}
 	rec->task = task;
 	INIT_LIST_HEAD(&rec->lenders);
-	rec->own_lent = -1;
 	spin_lock(&gil_boosted_lock);
 	list_add(&rec->node, &gil_boosted_tasks);
 	spin_unlock(&gil_boosted_lock);

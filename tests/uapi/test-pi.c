@@ -363,13 +363,16 @@ static void prio_inherit_keeps_a_change_to_batch(void)
 
 /*
  * But not out of SCHED_IDLE, which needs a privilege a boosted thread's
- * own checks skip: it is SCHED_IDLE again after.
+ * own checks skip: it is SCHED_IDLE again after, whatever it set.
  */
 static void prio_inherit_undoes_a_way_out_of_idle(void)
 {
 	changed_while_boosted(&(struct change){ SCHED_OTHER, 0,
 		SCHED_IDLE * 1000, HOLDER_NICE, SCHED_IDLE });
 	changed_while_boosted(&(struct change){ SCHED_BATCH, 0,
+		SCHED_IDLE * 1000, HOLDER_NICE, SCHED_IDLE });
+	/* Nor through the real-time classes, even above the boost. */
+	changed_while_boosted(&(struct change){ SCHED_FIFO, WAITER_PRIO + 10,
 		SCHED_IDLE * 1000, HOLDER_NICE, SCHED_IDLE });
 }
 
