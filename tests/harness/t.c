@@ -4,6 +4,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -380,6 +381,48 @@ pthread_t t_start_thread(void *(*fn)(void *), void *arg)
 void t_join_thread(pthread_t thread)
 {
 	CHECK_OK(-pthread_join(thread, NULL));
+}
+
+static void *t_hog_main(void *arg)
+{
+	struct sched_param sp;
+	struct t_hog *h = arg;
+	int64_t start;
+	char c;
+
+	t_pin(h->cpu);
+	sp.sched_priority = h->prio;
+	if (sched_setscheduler(0, SCHED_FIFO, &sp))
+		T_FAIL("SCHED_FIFO %d: %s (the tests run as root)", h->prio,
+		       strerror(errno));
+	/* Asleep until told: spinning, it would be the hog already. */
+	CHECK(read(h->go[0], &c, 1) == 1);
+	atomic_store(&h->hogging, 1);
+	start = t_now_ns();
+	while (t_now_ns() - start < h->ms * T_NSEC_PER_MSEC)
+		;
+	h->end = t_now_ns();
+	return NULL;
+}
+
+void t_hog_start(struct t_hog *h)
+{
+	CHECK(pipe(h->go) == 0);
+	atomic_store(&h->hogging, 0);
+	h->thread = t_start_thread(t_hog_main, h);
+}
+
+void t_hog_go(struct t_hog *h)
+{
+	CHECK(write(h->go[1], "", 1) == 1);
+	WAIT_UNTIL(atomic_load(&h->hogging), 5000);
+}
+
+void t_hog_join(struct t_hog *h)
+{
+	t_join_thread(h->thread);
+	close(h->go[0]);
+	close(h->go[1]);
 }
 
 int t_join_within(pthread_t th, long timeout_ms)

@@ -209,6 +209,26 @@ void t_join_thread(pthread_t thread);
 /* pthread_join with a bound; -1 (errno ETIMEDOUT) if it did not end. */
 int t_join_within(pthread_t th, long timeout_ms);
 
+/*
+ * A hog: a SCHED_FIFO thread that takes CPU @cpu for @ms once told, the
+ * CPU's other threads (of lower priority) waiting the while.  Started
+ * parked, asleep until t_hog_go(), which returns once it spins; the tests
+ * run as root.
+ */
+struct t_hog {
+	int cpu, prio;
+	int64_t ms;
+	/* the hog's own */
+	int go[2];
+	_Atomic int hogging;
+	int64_t end;		/* when it stopped, CLOCK_MONOTONIC */
+	pthread_t thread;
+};
+
+void t_hog_start(struct t_hog *h);
+void t_hog_go(struct t_hog *h);
+void t_hog_join(struct t_hog *h);
+
 /* ---- files --------------------------------------------------------------- */
 
 /* All that can be read from @fd, NUL-terminated, from malloc(); or NULL. */

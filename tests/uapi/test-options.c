@@ -19,6 +19,7 @@
  * CONFIG_SCHEDSTATS), so the option is asserted, not skipped.
  */
 #include <pthread.h>
+#include <stdbool.h>
 
 #include "uapi.h"
 
@@ -121,9 +122,7 @@ struct run {
 	int fd;
 	const struct gil_page *pg;
 	atomic_int holding;
-	int hog_go[2];		/* a pipe: the hog starts when it reads */
-	atomic_int hogging;
-	int64_t hog_end;	/* CLOCK_MONOTONIC */
+	struct t_hog hog;	/* real-time on CPU 0 for HOG_MS */
 	int64_t wait_began;	/* the waiter's ACQUIRE, about */
 	atomic_int waiter_tid;
 	int64_t holder_woke;	/* HOLDER_SLEEPS: its sleep's end */
@@ -177,55 +176,33 @@ static void *waiter_main(void *arg)
 	return NULL;
 }
 
-/* Real-time on CPU 0 for HOG_MS: the holder waits for a CPU the while. */
-static void *hog_main(void *arg)
-{
-	struct sched_param sp = { .sched_priority = 1 };
-	struct run *r = arg;
-	int64_t start;
-	char c;
-
-	t_pin(0);
-	if (sched_setscheduler(0, SCHED_FIFO, &sp))
-		T_FAIL("SCHED_FIFO: %s (the tests run as root)", strerror(errno));
-	/* Asleep until told: a real-time thread spinning here would be the hog. */
-	CHECK(read(r->hog_go[0], &c, 1) == 1);
-	atomic_store(&r->hogging, 1);
-	start = t_now_ns();
-	while (t_now_ns() - start < HOG_MS * T_NSEC_PER_MSEC)
-		;
-	r->hog_end = t_now_ns();
-	return NULL;
-}
-
 /*
  * Run @r's scenario: the holder's CPU time from the start of the wait to
  * the drop request, and the GIL's statistics in r->st.
  */
 static int64_t holder_ran_before_request(struct run *r)
 {
-	pthread_t waiter, hog = 0;
+	bool hog = r->scenario != HOLDER_SLEEPS;
 	clockid_t holder_clock;
 	int64_t cpu_at_wait;
+	pthread_t waiter;
 
 	t_pin(1);		/* CPU 0 is the hog's: the case goes on meanwhile */
-	CHECK(pipe(r->hog_go) == 0);
+	r->hog = (struct t_hog){ .cpu = 0, .prio = 1, .ms = HOG_MS };
 	t_open_mapped(&r->fd, &r->pg);
 	CHECK(t_set_interval(r->fd, r->interval_us) == 0);
 	if (r->scenario != HOG_BEFORE_WAIT)
 		CHECK(set_options(r->fd, r->options) == 0);
 	/* The hog first, parked: started later it could land after the wait. */
-	if (r->scenario != HOLDER_SLEEPS)
-		hog = t_start_thread(hog_main, r);
+	if (hog)
+		t_hog_start(&r->hog);
 	r->holder_thread = t_start_thread(holder_main, r);
 	WAIT_UNTIL(atomic_load(&r->holding), 5000);
-	if (hog) {
-		CHECK(write(r->hog_go[1], "", 1) == 1);
-		WAIT_UNTIL(atomic_load(&r->hogging), 5000);
-	}
+	if (hog)
+		t_hog_go(&r->hog);
 	/* The holder has waited for a CPU a whole HOG_MS: its run delay. */
 	if (r->scenario == HOG_BEFORE_WAIT)
-		t_join_thread(hog);
+		t_hog_join(&r->hog);
 	CHECK(pthread_getcpuclockid(r->holder_thread, &holder_clock) == 0);
 	cpu_at_wait = cpu_ns(holder_clock);
 	waiter = t_start_thread(waiter_main, r);
@@ -237,7 +214,7 @@ static int64_t holder_ran_before_request(struct run *r)
 		CHECK(set_options(r->fd, r->options) == 0);
 		CHECK(!t_drop_requested(r->pg));
 	} else if (hog) {
-		t_join_thread(hog);
+		t_hog_join(&r->hog);
 	}
 	t_join_thread(r->holder_thread);
 	t_join_thread(waiter);
@@ -245,14 +222,12 @@ static int64_t holder_ran_before_request(struct run *r)
 	CHECK_CMP(t_fdinfo_value(r->fd, "preempt_extensions"), ==,
 		  r->st.preempt_extensions);
 	t_close_gil(r->fd, r->pg);
-	close(r->hog_go[0]);
-	close(r->hog_go[1]);
 	t_diag("scenario %d, options %#x: the holder ran %.2f ms before the "
 	       "request; %llu drop requests, %llu extensions", r->scenario,
 	       r->options, (r->cpu_at_request - cpu_at_wait) / 1e6,
 	       (unsigned long long)r->st.drop_requests,
 	       (unsigned long long)r->st.preempt_extensions);
-	if ((r->scenario == HOG_DURING_WAIT && r->wait_began >= r->hog_end) ||
+	if ((r->scenario == HOG_DURING_WAIT && r->wait_began >= r->hog.end) ||
 	    (r->scenario == HOLDER_SLEEPS && r->wait_began >= r->holder_woke))
 		T_FAIL("the wait began too late: the machine is too slow");
 	CHECK_CMP(r->st.forced_switches, ==, 1);

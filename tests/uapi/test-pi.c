@@ -65,9 +65,6 @@ struct run {
 	const struct gil_page *pg;
 	atomic_int holding;
 	atomic_int release;	/* the case lets the holder release */
-	int hog_go[2];
-	atomic_int hogging;
-	int64_t hog_end;
 	int64_t waited_ns;
 	atomic_int seen;	/* the holder's policy_prio(), as it changes */
 	int at_request;		/* its policy_prio() when asked */
@@ -126,24 +123,6 @@ static void *waiter_main(void *arg)
 	return NULL;
 }
 
-/* Real-time on CPU 0 for HOG_MS, below the waiter, above the holder. */
-static void *hog_main(void *arg)
-{
-	struct run *r = arg;
-	int64_t start;
-	char c;
-
-	t_pin(0);
-	set_fifo(HOG_PRIO);
-	CHECK(read(r->hog_go[0], &c, 1) == 1);
-	atomic_store(&r->hogging, 1);
-	start = t_now_ns();
-	while (t_now_ns() - start < HOG_MS * T_NSEC_PER_MSEC)
-		;
-	r->hog_end = t_now_ns();
-	return NULL;
-}
-
 static void open_gil(struct run *r)
 {
 	t_open_mapped(&r->fd, &r->pg);
@@ -162,24 +141,22 @@ static void close_gil(struct run *r)
 /* Run the inversion with @r's options. */
 static void inversion(struct run *r)
 {
+	/* Real-time on CPU 0 for HOG_MS, below the waiter, above the holder. */
+	struct t_hog hog = { .cpu = 0, .prio = HOG_PRIO, .ms = HOG_MS };
 	struct waiter w = { .r = r, .prio = WAITER_PRIO };
-	pthread_t hog, holder, waiter;
+	pthread_t holder, waiter;
 
 	r->interval_us = INTERVAL_US;
 	t_pin(1);
-	CHECK(pipe(r->hog_go) == 0);
 	open_gil(r);
-	hog = t_start_thread(hog_main, r);
+	t_hog_start(&hog);
 	holder = t_start_thread(holder_main, r);
 	WAIT_UNTIL(atomic_load(&r->holding), 5000);
-	CHECK(write(r->hog_go[1], "", 1) == 1);
-	WAIT_UNTIL(atomic_load(&r->hogging), 5000);
+	t_hog_go(&hog);
 	waiter = t_start_thread(waiter_main, &w);
 	t_join_thread(waiter);
 	t_join_thread(holder);
-	t_join_thread(hog);
-	close(r->hog_go[0]);
-	close(r->hog_go[1]);
+	t_hog_join(&hog);
 	close_gil(r);
 	r->waited_ns = w.waited_ns;
 	t_diag("options %#x: the SCHED_FIFO %d waiter waited %.2f ms; the "
