@@ -1,12 +1,14 @@
 #!/bin/bash
 # make stress: the stress programs (tests/stress/: ABI fuzzer, kill chaos,
-# 64-thread load) and insmod/rmmod cycles in a guest, under the debug
-# kernel (KASAN, lockdep, kmemleak, DEBUG_OBJECTS) and then the KCSAN
-# kernel; ends with one summary of the counts and findings.
+# 64-thread load, the load again under CPU hotplug) and insmod/rmmod
+# cycles in a guest, under the debug kernel (KASAN, lockdep, kmemleak,
+# DEBUG_OBJECTS) and then the KCSAN kernel; ends with one summary of the
+# counts and findings.
 #
 # usage: stress.sh [SECONDS]
 #   SECONDS  how long each part runs on each kernel (default 60)
-# Environment: GIL_STRESS_KERNELS (default "debug kcsan").
+# Environment: GIL_STRESS_KERNELS (default "debug kcsan"); GIL_VM_SMP
+# (vCPUs, default 2) reaches tests/vm/run.sh.
 #
 # A finding is a failed check in the guest, a kernel report on its
 # console that touches gil.ko, or a part that did not report.  Exits 1 on
@@ -19,7 +21,7 @@ cd "$GIL_ROOT"
 
 secs=${1:-60}
 kernels=${GIL_STRESS_KERNELS:-debug kcsan}
-parts="fuzz chaos load cycles"
+parts="fuzz chaos load hotplug cycles"
 [[ $secs =~ ^[0-9]+$ && $secs -gt 0 ]] || die "usage: stress.sh [SECONDS]"
 
 make -s BUILD="$GIL_BUILD" guest >/dev/null || die "the guest programs do not build"
@@ -34,9 +36,9 @@ for k in $kernels; do
 		continue
 	fi
 	rm -f "$GIL_RESULTS/stress-$k.tap"
-	# Four parts, a boot, and a kmemleak scan after each unload.
+	# Five parts, a boot, and a kmemleak scan after each unload.
 	GIL_VM_KMOD=stress-$k GIL_VM_ENV="GIL_STRESS_SECONDS=$secs" \
-		GIL_VM_TIMEOUT=$((4 * secs * 2 + 600)) GIL_VM_MEM=2048 \
+		GIL_VM_TIMEOUT=$((5 * secs * 2 + 600)) GIL_VM_MEM=2048 \
 		tests/vm/run.sh "$k" stress "stress-$k"
 	ran+=" $k"
 	out=$GIL_BUILD/vm/stress-$k/output.txt

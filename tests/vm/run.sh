@@ -10,6 +10,7 @@
 # Environment:
 #   GIL_VM_TIMEOUT  seconds before the guest is killed (default 900)
 #   GIL_VM_MEM      guest memory in MiB (default 1024; 2048 with CPython)
+#   GIL_VM_SMP      vCPUs (default 2; the debug and KCSAN kernels take 8)
 #   GIL_VM_KMOD     which build/kmod/NAME/gil.ko to load (default KERNEL)
 #   GIL_VM_ENV      NAME=VALUE words for the plan's environment
 #   GIL_VM_QEMU_ARGS  more QEMU arguments, e.g. "-monitor unix:m.sock,server,nowait"
@@ -95,7 +96,7 @@ cmdline+=" softlockup_panic=1 softlockup_all_cpu_backtrace=1"
 # tsc=unstable is the kernel's own advice and what 6.1 decides by itself.
 [[ " ${GIL_VM_CMDLINE:-} " == *" tsc="* ]] || cmdline+=" tsc=unstable"
 qemu_rc=0
-timeout "$timeout_s" qemu-system-x86_64 -accel tcg -smp 2 -m "$mem" \
+timeout "$timeout_s" qemu-system-x86_64 -accel tcg -smp "${GIL_VM_SMP:-2}" -m "$mem" \
 	-nodefaults -display none -no-reboot \
 	-kernel "$image" -initrd "$work/initramfs.cpio" \
 	-append "$cmdline ${GIL_VM_CMDLINE:-} ${GIL_VM_ENV:-}" \
