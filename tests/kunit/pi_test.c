@@ -67,6 +67,14 @@ static void gil_test_pi_outranks(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gil_pi_outranks(&own, c->lent), c->want);
 }
 
+static u64 gil_lt_boosts(struct gil *gil)
+{
+	struct gil_stats st;
+
+	gil_lt_read_stats(gil, &st);
+	return st.priority_boosts;
+}
+
 static bool gil_lt_runs_at(struct gil_lt_agent *a, u32 policy, u32 prio)
 {
 	return READ_ONCE(a->task->policy) == policy &&
@@ -103,6 +111,8 @@ static void gil_test_pi_boosts_the_holder(struct kunit *test)
 	gil_lt_pi_pair(test, true, &a, &b);
 	KUNIT_ASSERT_TRUE(test, gil_lt_poll(gil_lt_runs_at(a, SCHED_FIFO, 20),
 					    10000));
+	/* Counted once the boost is set: a moment after, seen from here. */
+	KUNIT_ASSERT_TRUE(test, gil_lt_poll(gil_lt_boosts(gil) >= 1, 10000));
 	gil_lt_read_stats(gil, &st);
 	KUNIT_EXPECT_EQ(test, st.priority_boosts, 1);
 	/* Released, it is itself again; the waiter, now holder, lends none. */
