@@ -412,13 +412,33 @@ static void expect_voluntary_handoff(struct trace *t, pid_t me, pid_t waiter,
 	expect_counts(t, id, st);
 }
 
+/* How the waiter gets the GIL from us in trace_handoff(). */
+enum handoff {
+	FORCED,		/* a 2 ms interval: the waiter's drop request */
+	VOLUNTARY,	/* a long interval: we release while it sleeps */
+	ASLEEP,		/* a 2 ms interval, and we sleep 50 ms holding it */
+};
+
+/* Its requests found us blocked, and say so after the request, each. */
+static void expect_holder_blocked(struct trace *t, pid_t me, pid_t waiter,
+				  long long id, const struct gil_stats *st)
+{
+	int req, blk;
+
+	CHECK_CMP(st->blocked_requests, >=, 1);
+	expect_counts(t, id, st);
+	blk = find_event(t, 0, id, "gil_holder_blocked: requester=%d holder=%d",
+			 (int)waiter, (int)me);
+	req = find_event(t, 0, id, "gil_drop_request: requester=%d holder=%d",
+			 (int)waiter, (int)me);
+	CHECK(req >= 0 && blk > req);
+}
+
 /*
- * We take the GIL and a waiter thread gets it from us: by a forced switch
- * (a 2 ms interval; the waiter's drop request) or voluntarily (a long
- * interval; the waiter sleeps in ACQUIRE until we release); then the
- * trace, which names the GIL as fdinfo does.
+ * We take the GIL and a waiter thread gets it from us, as @how says; then
+ * the trace, which names the GIL as fdinfo does.
  */
-static void trace_handoff(int forced)
+static void trace_handoff(enum handoff how)
 {
 	struct trace *t = calloc(1, sizeof(*t));
 	const struct gil_page *pg;
@@ -435,12 +455,14 @@ static void trace_handoff(int forced)
 	t_open_mapped(&fd, &pg);
 	fd_id = t_gil_id(fd);
 	CHECK(fd_id > 0);
-	CHECK(t_set_interval(fd, forced ? 2000 : 10000000) == 0);
+	CHECK(t_set_interval(fd, how == VOLUNTARY ? 10000000 : 2000) == 0);
 	t_attach_acquire(fd);
-	if (forced)
+	if (how == FORCED)
 		t_waiter_start_requesting(&w, fd, pg, 0);
 	else
 		t_waiter_start_blocked(&w, fd, pg, 0);
+	if (how == ASLEEP)
+		t_sleep_ms(50);
 	t_release_to_waiter(fd, &w);
 	CHECK(t_gil_stats(fd, &st) == 0);
 	t_detach_close_gil(fd, pg);
@@ -451,63 +473,29 @@ static void trace_handoff(int forced)
 	       (int)me, (int)w.tid);
 	t_on_fail(print_trace, t);
 	CHECK(id >= 0);
-	if (forced)
+	if (how == FORCED)
 		expect_forced_switch(t, me, w.tid, id, &st);
-	else
+	else if (how == VOLUNTARY)
 		expect_voluntary_handoff(t, me, w.tid, id, &st);
+	else
+		expect_holder_blocked(t, me, w.tid, id, &st);
 	free(t);
 }
 
 static void trace_forced_switch(void)
 {
-	trace_handoff(1);
+	trace_handoff(FORCED);
 }
 
 static void trace_voluntary_handoff(void)
 {
-	trace_handoff(0);
+	trace_handoff(VOLUNTARY);
 }
 
-/*
- * We sleep holding the GIL while a waiter asks (a 2 ms interval): its
- * requests find us blocked, and say so after the request, each.
- */
+/* We sleep holding the GIL while a waiter asks. */
 static void trace_holder_blocked(void)
 {
-	struct trace *t = calloc(1, sizeof(*t));
-	const struct gil_page *pg;
-	struct gil_stats st;
-	struct t_waiter w;
-	long long fd_id, id;
-	pid_t me = t_gettid();
-	int fd, req, blk;
-
-	if (!tracefs_mounted())
-		SKIP(NO_TRACEFS);
-	CHECK(t);
-	trace_begin();
-	t_open_mapped(&fd, &pg);
-	fd_id = t_gil_id(fd);
-	CHECK(t_set_interval(fd, 2000) == 0);
-	t_attach_acquire(fd);
-	t_waiter_start_blocked(&w, fd, pg, 0);
-	t_sleep_ms(50);
-	t_release_to_waiter(fd, &w);
-	CHECK(t_gil_stats(fd, &st) == 0);
-	t_detach_close_gil(fd, pg);
-	trace_end(t);
-
-	id = trace_gil_id(t, me, fd_id);
-	t_on_fail(print_trace, t);
-	CHECK(id >= 0);
-	CHECK_CMP(st.blocked_requests, >=, 1);
-	expect_counts(t, id, &st);
-	blk = find_event(t, 0, id, "gil_holder_blocked: requester=%d holder=%d",
-			 (int)w.tid, (int)me);
-	req = find_event(t, 0, id, "gil_drop_request: requester=%d holder=%d",
-			 (int)w.tid, (int)me);
-	CHECK(req >= 0 && blk > req);
-	free(t);
+	trace_handoff(ASLEEP);
 }
 
 /*
