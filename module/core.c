@@ -326,6 +326,17 @@ int gil_attach(struct gil *gil)
 	struct gil_thread *t, *old;
 	int ret = 0;
 
+	/*
+	 * An attached thread hears EEXIST whatever memory there is: asked
+	 * before allocating.  Only the thread attaches itself, so the answer
+	 * holds until the check under the lock (a SHUTDOWN that ends the
+	 * record meanwhile makes either answer right).
+	 */
+	old = gil_thread_get(gil);
+	if (old) {
+		gil_thread_put(old);
+		return -EEXIST;
+	}
 	t = gil_thread_alloc(gil);
 	if (!t)
 		return -ENOMEM;

@@ -386,8 +386,8 @@ struct gil_stats {
  * Every call below but GET_VERSION, GET/SET_INTERVAL, GET_STATS,
  * GET/SET_POLICY, SHUTDOWN and GET/SET_OPTIONS needs it.  A thread attaches
  * once per GIL.
- * Errors: EEXIST (already attached), ENOMEM, ENOSPC (the GIL has
- * max_threads records of live threads: ABI 2.0).
+ * Errors: EEXIST (already attached; never ENOMEM then), ENOMEM, ENOSPC
+ * (the GIL has max_threads records of live threads: ABI 2.0).
  */
 #define GIL_IOC_ATTACH		_IO(GIL_IOC_MAGIC, 0x01)
 
