@@ -504,3 +504,116 @@ int t_write_text(const char *path, const char *s)
 	close(fd);
 	return ret;
 }
+
+int t_fail_nth_setup(void)
+{
+	static const char *const knobs[][2] = {
+		{ "/sys/kernel/debug/failslab/ignore-gfp-wait", "N" },
+		{ "/sys/kernel/debug/failslab/verbose", "0" },
+		{ "/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait", "N" },
+		{ "/sys/kernel/debug/fail_page_alloc/min-order", "0" },
+		{ "/sys/kernel/debug/fail_page_alloc/verbose", "0" },
+	};
+
+	for (size_t i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++)
+		if (t_write_text(knobs[i][0], knobs[i][1]))
+			return -1;
+	return 0;
+}
+
+int t_fail_nth_open(void)
+{
+	return open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
+}
+
+void t_fail_nth_arm(int fd, unsigned int n)
+{
+	char buf[16];
+	int len = snprintf(buf, sizeof(buf), "%u", n);
+
+	if (pwrite(fd, buf, len, 0) != len)
+		t_fail(__FILE__, __LINE__, "arm fail-nth: %s", strerror(errno));
+}
+
+int t_fail_nth_fired(int fd)
+{
+	char buf[16] = "";
+
+	if (pread(fd, buf, sizeof(buf) - 1, 0) <= 0)
+		t_fail(__FILE__, __LINE__, "read fail-nth: %s", strerror(errno));
+	if (atoi(buf) == 0)
+		return 1;
+	t_fail_nth_arm(fd, 0);
+	return 0;
+}
+
+#define FAILSLAB	"/sys/kernel/debug/failslab/"
+#define FAIL_PAGE	"/sys/kernel/debug/fail_page_alloc/"
+#define FAIL_TIMES	1000000000L	/* counted down by each failure */
+
+/* failslab's and fail_page_alloc's knob @name: @slab, @page. */
+static void fail_knobs(const char *name, long slab, long page)
+{
+	char path[128], val[24];
+
+	snprintf(path, sizeof(path), FAILSLAB "%s", name);
+	snprintf(val, sizeof(val), "%ld", slab);
+	if (t_write_text(path, val))
+		t_fail(__FILE__, __LINE__, "%s: %s", path, strerror(errno));
+	snprintf(path, sizeof(path), FAIL_PAGE "%s", name);
+	snprintf(val, sizeof(val), "%ld", page);
+	if (t_write_text(path, val))
+		t_fail(__FILE__, __LINE__, "%s: %s", path, strerror(errno));
+}
+
+static long fail_knob(const char *path)
+{
+	char *text = t_read_file(path);
+	long v = text ? atol(text) : -1;
+
+	free(text);
+	return v;
+}
+
+/* The thread's make-it-fail: written while armed, so opened before. */
+static void make_it_fail(struct t_fail_from *ff, int on)
+{
+	if (write(ff->make_it_fail, on ? "1" : "0", 1) != 1)
+		t_fail(__FILE__, __LINE__, "make-it-fail: %s", strerror(errno));
+}
+
+int t_fail_from_open(struct t_fail_from *ff)
+{
+	if (t_fail_nth_setup())
+		return -1;
+	ff->make_it_fail = open("/proc/thread-self/make-it-fail",
+				O_WRONLY | O_CLOEXEC);
+	if (ff->make_it_fail < 0)
+		return -1;
+	fail_knobs("task-filter", 1, 1);
+	fail_knobs("probability", 100, 100);
+	return 0;
+}
+
+void t_fail_from_arm(struct t_fail_from *ff, long slab, long page)
+{
+	fail_knobs("times", FAIL_TIMES, FAIL_TIMES);
+	fail_knobs("space", slab, page);
+	make_it_fail(ff, 1);
+}
+
+int t_fail_from_fired(struct t_fail_from *ff)
+{
+	make_it_fail(ff, 0);
+	return fail_knob(FAILSLAB "times") != FAIL_TIMES ||
+	       fail_knob(FAIL_PAGE "times") != FAIL_TIMES;
+}
+
+void t_fail_from_close(struct t_fail_from *ff)
+{
+	fail_knobs("probability", 0, 0);
+	fail_knobs("task-filter", 0, 0);
+	fail_knobs("times", 1, 1);
+	fail_knobs("space", 0, 0);
+	close(ff->make_it_fail);
+}

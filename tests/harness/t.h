@@ -238,4 +238,43 @@ char *t_read_file(const char *path);
 /* Write @s to the file at @path (sysfs, tracefs style); 0 or -1. */
 int t_write_text(const char *path, const char *s);
 
+/* ---- failing allocations ------------------------------------------------ */
+
+/*
+ * The kernel's fault injection (CONFIG_FAULT_INJECTION, FAILSLAB,
+ * FAIL_PAGE_ALLOC: the debug and KCSAN test kernels), one thread at a time:
+ * armed with N, the thread's Nth allocation from then on fails, in the slab
+ * or the page allocator, as syzkaller fails them.  Nothing else fails.
+ *
+ * t_fail_nth_setup() lets the injection reach allocations that may sleep
+ * (GFP_KERNEL; by default only atomic ones fail) and single pages (by
+ * default only larger ones fail), and keeps the kernel log quiet about it; -1 with errno set where the kernel has no fault
+ * injection or no debugfs.  t_fail_nth_open() opens the calling thread's
+ * control file (/proc/thread-self/fail-nth), which keeps naming that
+ * thread whoever uses it; -1 where there is none.
+ */
+int t_fail_nth_setup(void);
+int t_fail_nth_open(void);
+void t_fail_nth_arm(int fd, unsigned int n);
+/* After the call armed for: 1 if its allocation failed; else 0, disarmed. */
+int t_fail_nth_fired(int fd);
+
+/*
+ * Or a shortage that lasts, as when memory is really short and a retry
+ * fails too: every allocation of the calling thread fails once it made
+ * @slab bytes of slab allocations (or @page bytes of pages) while armed.
+ * t_fail_from_open() sets failslab and fail_page_alloc up for it (only
+ * threads armed are touched) and t_fail_from_close() back; -1 without
+ * fault injection.  t_fail_from_fired() disarms, and says whether any
+ * allocation failed.
+ */
+struct t_fail_from {
+	int make_it_fail;	/* /proc/thread-self/make-it-fail */
+};
+
+int t_fail_from_open(struct t_fail_from *ff);
+void t_fail_from_arm(struct t_fail_from *ff, long slab, long page);
+int t_fail_from_fired(struct t_fail_from *ff);
+void t_fail_from_close(struct t_fail_from *ff);
+
 #endif /* KGIL_TEST_T_H */
