@@ -63,7 +63,8 @@
  *     recoverable), releases, detaches and ends; every worker exits 0.  A
  *     last process then takes each GIL once: the module's counts are final.
  * Any result the ABI does not document (here: anything but 0, and
- * EOWNERDEAD from ACQUIRE and YIELD) is a finding.  The program leaves
+ * EOWNERDEAD from ACQUIRE and YIELD; with -f, ENOMEM from an ATTACH whose
+ * allocation was made to fail) is a finding.  The program leaves
  * nothing behind: every child reaped, every descriptor closed, so that
  * rmmod and kmemleak can follow.
  */
@@ -159,6 +160,8 @@ struct shared {
 	atomic_int exclusion, unreported, spurious, bad_results, stalls,
 		unfinished;
 	atomic_int printed;
+	/* -f: ATTACHes and ACQUIREs whose allocation failed; ENOMEMs */
+	atomic_long faults, enomem;
 	struct cgil gil[MAX_GILS];
 	struct wslot slot[WORKERS + 1];
 };
@@ -169,6 +172,7 @@ static struct shared *sh;
 static struct progress *prog;	/* [slot * nthreads + thread], shared */
 static int ngils, nthreads;
 static uint64_t seed;
+static int faults;		/* -f */
 static int gfd[MAX_GILS];
 static const struct gil_page *gpage[MAX_GILS];
 static struct policy_book pbook[MAX_GILS];	/* the parent's alone */
@@ -248,6 +252,7 @@ struct wthread {
 	struct trec *rec;
 	struct progress *progress;	/* NULL for the sweep */
 	unsigned char uses[MAX_GILS], attached[MAX_GILS];
+	int fail_fd;		/* -f, during the chaos: fail-nth; else -1 */
 	pthread_t th;
 };
 
@@ -255,6 +260,29 @@ static void set_phase(struct wthread *w, enum phase p, int g)
 {
 	atomic_store(&w->rec->since, t_now_ns());
 	atomic_store(&w->rec->phase, PHASE(p, g));
+}
+
+/*
+ * -f: during the chaos, a third of the ATTACH and ACQUIRE calls are armed
+ * to fail their first or second allocation.  ATTACH may answer ENOMEM (and
+ * leaves the thread unattached); ACQUIRE allocates nothing the caller can
+ * see fail.
+ */
+static int fault_arm(struct wthread *w)
+{
+	if (w->fail_fd < 0 || atomic_load(&sh->stop) ||
+	    !rng_chance(&w->rng, 33))
+		return 0;
+	t_fail_nth_arm(w->fail_fd, 1 + rng_below(&w->rng, 2));
+	return 1;
+}
+
+static int fault_fired(struct wthread *w, int armed)
+{
+	if (!armed || !t_fail_nth_fired(w->fail_fd))
+		return 0;
+	atomic_fetch_add(&sh->faults, 1);
+	return 1;
 }
 
 static void bad_result(struct wthread *w, const char *call, int g, int r,
@@ -288,12 +316,14 @@ static int take(struct wthread *w, int g, unsigned long cmd)
 	uint64_t prev, sn, before;
 	struct tenure *te;
 	char who[160];
-	int r, e;
+	int r, e, armed;
 
 	set_phase(w, cmd == GIL_IOC_YIELD ? PH_YIELD : PH_ACQUIRE, g);
+	armed = fault_arm(w);
 	errno = 0;
 	r = ioctl(gfd[g], cmd);
 	e = errno;
+	fault_fired(w, armed);
 	if (r && !(r == -1 && e == EOWNERDEAD)) {
 		bad_result(w, call, g, r, e);
 		set_phase(w, PH_IDLE, 0);
@@ -407,13 +437,18 @@ static int critical(struct wthread *w, int g)
 
 static int attach(struct wthread *w, int g)
 {
-	int r;
+	int r, e, fired, armed;
 
 	set_phase(w, PH_ATTACH, g);
+	armed = fault_arm(w);
 	errno = 0;
 	r = ioctl(gfd[g], GIL_IOC_ATTACH);
-	if (r)
-		bad_result(w, "ATTACH", g, r, errno);
+	e = errno;
+	fired = fault_fired(w, armed);
+	if (r && fired && e == ENOMEM)
+		atomic_fetch_add(&sh->enomem, 1);
+	else if (r)
+		bad_result(w, "ATTACH", g, r, e);
 	else
 		w->attached[g] = 1;
 	set_phase(w, PH_IDLE, 0);
@@ -468,6 +503,9 @@ static void *thread_main(void *arg)
 	struct wthread *w = arg;
 	int g;
 
+	if (faults)
+		w->fail_fd = t_fail_nth_open();	/* this thread's */
+
 	atomic_store(&w->rec->tid, t_gettid());
 	progress_stamp(w->progress);
 	w->uses[rng_below(&w->rng, ngils)] = 1;
@@ -517,6 +555,7 @@ static void __attribute__((noreturn)) worker_run(int s, uint32_t gen)
 		w->rng = rng_seed(seed, (uint64_t)gen * MAX_THREADS + i + 1);
 		w->rec = &sh->slot[s].t[i];
 		w->progress = &prog[s * nthreads + i];
+		w->fail_fd = -1;
 		if (pthread_create(&w->th, NULL, thread_main, w)) {
 			finding(&sh->unfinished, "worker %d: cannot start "
 				"thread %d", s, i);
@@ -535,6 +574,7 @@ static void __attribute__((noreturn)) sweep_run(uint32_t gen)
 		.slot = SWEEP_SLOT,
 		.id = MAKE_ID(SWEEP_SLOT, gen, 0),
 		.rec = &sh->slot[SWEEP_SLOT].t[0],
+		.fail_fd = -1,
 	};
 
 	atomic_store(&w.rec->tid, t_gettid());
@@ -906,6 +946,9 @@ int main(int argc, char **argv)
 	ngils = o.gils;
 	nthreads = o.threads;
 	seed = o.seed;
+	faults = o.faults;
+	if (faults)
+		stress_faults_setup(argv[0]);
 	rng = rng_seed(seed, 0);
 	nprog = WORKERS * nthreads;
 	child_timeout_s = (unsigned int)o.seconds + STALL_BOUND_S +
@@ -943,7 +986,8 @@ int main(int argc, char **argv)
 	for (int s = 0; s < WORKERS; s++)
 		spawn(s);
 	deadline = stress_deadline(&o);
-	while (t_now_ns() < deadline && !hung) {
+	while (t_now_ns() < deadline && !hung &&
+	       !(o.count && kills >= o.count)) {
 		int s, holder, stalled;
 
 		t_sleep_us(1000 + rng_below(&rng, (KILL_GAP_MS - 1) * 1000));
@@ -1157,16 +1201,24 @@ int main(int argc, char **argv)
 	       stalls ? "not ok" : "ok");
 	printf("%s - stress-chaos: every worker finished after the chaos\n",
 	       unfinished ? "not ok" : "ok");
+	if (faults)
+		printf("%s - stress-chaos: allocations failed under the calls "
+		       "(%ld, %ld ATTACHes answered ENOMEM)\n",
+		       atomic_load(&sh->faults) ? "ok" : "not ok",
+		       atomic_load(&sh->faults), atomic_load(&sh->enomem));
 	findings = exclusion + unreported + spurious + bad + stalls +
-		   unfinished;
+		   unfinished + (faults && !atomic_load(&sh->faults));
 	policy_changes = policy_mix(pbook, ngils, mix, sizeof(mix));
 	printf("# stress-chaos: seconds=%g gils=%d workers=%d threads=%d "
 	       "acquisitions=%ld kills=%ld holder_kills=%ld owner_deaths=%ld "
 	       "policies=%s policy_changes=%ld direct_handoffs=%ld "
-	       "io_preemptions=%ld findings=%d\n",
+	       "io_preemptions=%ld ",
 	       (double)((t_now_ns() - start) / 100000000) / 10, ngils, WORKERS,
 	       nthreads, acquisitions, kills, holder_kills, owner_deaths, mix,
-	       policy_changes, handoffs, io_preemptions, findings);
+	       policy_changes, handoffs, io_preemptions);
+	if (faults)
+		printf("failed_allocations=%ld ", atomic_load(&sh->faults));
+	printf("findings=%d\n", findings);
 	fflush(stdout);
 	return findings ? 1 : 0;
 }

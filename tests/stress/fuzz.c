@@ -59,9 +59,21 @@
  * may have left the slot with a forgotten holder).  A thread that makes
  * no progress for STALL_BOUND_S, or does not end, is a finding: a thread
  * that waits forever.
+ *
+ * With -f a quarter of the ioctls, mmaps, opens and fdinfo reads are
+ * armed to fail one of their first three allocations (the kernel's fault
+ * injection, fail-nth): ENOMEM where the ABI documents it (ATTACH, open,
+ * mmap), EFAULT where a user page the call touches needed memory to fault
+ * in, and otherwise the very result the call would have had; the thread's
+ * book of its attachments must stay true (a failed ATTACH attached
+ * nothing).  At least one allocation must have failed.
+ *
+ * The run ends with a table of what each operation cost, in the threads'
+ * CPU time and in wall time: where a slow kernel's time goes.
  */
 #include <stdarg.h>
 #include <stddef.h>
+#include <sys/resource.h>
 #include <sys/statvfs.h>
 #include <linux/fiemap.h>
 #include <linux/fs.h>
@@ -148,6 +160,23 @@ static const unsigned int real_cmds[NR_REAL] = {
 	GIL_IOC_SET_OPTIONS,
 };
 
+enum op {
+	OP_REAL, OP_BAD, OP_MUTATED, OP_RANDOM, OP_EXTREME, OP_MMAP,
+	OP_MPROTECT, OP_MUNMAP, OP_MREMAP, OP_READ, OP_POLICY, OP_OPTIONS,
+	OP_DUP, OP_REPLACE, OP_FORK, OP_HELPER, NR_OPS
+};
+
+static const char *const op_name[NR_OPS] = {
+	[OP_REAL] = "good calls", [OP_BAD] = "bad arguments",
+	[OP_MUTATED] = "mutated numbers", [OP_RANDOM] = "random numbers",
+	[OP_EXTREME] = "extreme values", [OP_MMAP] = "mmap",
+	[OP_MPROTECT] = "mprotect", [OP_MUNMAP] = "munmap",
+	[OP_MREMAP] = "mremap", [OP_READ] = "page reads",
+	[OP_POLICY] = "policies", [OP_OPTIONS] = "options", [OP_DUP] = "dup",
+	[OP_REPLACE] = "replacements", [OP_FORK] = "forks",
+	[OP_HELPER] = "helper threads",
+};
+
 #define NERR 160	/* errno tallies; the last one counts anything else */
 
 /* In shared memory: forked children count and report there too. */
@@ -171,6 +200,10 @@ struct shared {
 	atomic_long forks_begun, forks_reaped;
 	atomic_int bad_results, bad_invariants, child_problems, stuck;
 	atomic_int printed;
+	/* -f: the calls whose allocation failed, by class; opens, fdinfo. */
+	atomic_long faults[NCLS], faults_open, faults_fdinfo;
+	/* Where the run's time goes: per operation, its steps and costs. */
+	atomic_long op_steps[NR_OPS], op_cpu_us[NR_OPS], op_wall_us[NR_OPS];
 };
 
 static struct shared *sh;
@@ -196,6 +229,7 @@ static int dev_noexec;		/* /dev is mounted noexec: no PROT_EXEC */
 /* GIL_OPT_* this kernel provides (GIL_OPT_PREEMPT_AWARE may be missing). */
 static __u32 opts_have;
 static int in_child;
+static int faults;		/* -f */
 
 enum tri { NO, YES, UNK };
 
@@ -222,6 +256,7 @@ struct worker {
 	struct mapping maps[MAX_MAPS];
 	int nmaps;
 	int hold_left;		/* steps before releasing what it holds */
+	int fail_fd;		/* -f: the thread's fail-nth; else -1 */
 	struct progress *progress;
 	pthread_t th;
 };
@@ -1109,6 +1144,51 @@ static void check_stats(const struct arg *a)
 }
 
 /*
+ * -f: a call in four is armed to fail its first, second or third
+ * allocation (t_fail_nth_arm()); fault_fired() says whether it did, and
+ * counts it in @count.  A call whose allocation failed must still return
+ * what the ABI documents for it: ENOMEM where it says so, and elsewhere
+ * the result it would have had.
+ */
+static int fault_arm(struct worker *w)
+{
+	if (w->fail_fd < 0 || !rng_chance(&w->rng, 25))
+		return 0;
+	t_fail_nth_arm(w->fail_fd, 1 + rng_below(&w->rng, 3));
+	return 1;
+}
+
+static int fault_fired(struct worker *w, int armed, atomic_long *count)
+{
+	if (!armed || !t_fail_nth_fired(w->fail_fd))
+		return 0;
+	atomic_fetch_add_explicit(count, 1, memory_order_relaxed);
+	return 1;
+}
+
+/*
+ * The calling thread's fail-nth, with -f (a forked child's is its own).
+ * Opened under fd_lock, as every descriptor is (a replacement's reopen
+ * counts on the slot's number being the lowest free); a child is alone.
+ */
+static void fault_thread_init(struct worker *w)
+{
+	w->fail_fd = -1;
+	if (!faults)
+		return;
+	if (!in_child)
+		pthread_mutex_lock(&fd_lock);
+	w->fail_fd = t_fail_nth_open();
+	if (!in_child)
+		pthread_mutex_unlock(&fd_lock);
+	if (w->fail_fd < 0) {
+		fprintf(stderr, "stress-fuzz: /proc/thread-self/fail-nth: %s\n",
+			strerror(errno));
+		_exit(1);
+	}
+}
+
+/*
  * One checked ioctl.  The call must keep the no-deadlock rule, or it
  * becomes a RELEASE (a GET_VERSION on a duplicate).
  */
@@ -1119,7 +1199,7 @@ static long do_ioctl(struct worker *w, const struct target *t,
 	int cls = classify(cmd), err, same, ok;
 	long ret, pol_begun = 0, pol_ended = 0, forks = 0, reaped = 0;
 	long opt_begun = 0, opt_ended = 0;
-	int setpol, setopt;
+	int setpol, setopt, armed, fired;
 	struct tstate *st, snap;
 	struct eset want;
 	char what[128], ctx[96];
@@ -1155,9 +1235,11 @@ static long do_ioctl(struct worker *w, const struct target *t,
 	g1 = gen_load(t->s);
 	st = fresh(w, t->s, g1);
 	snap = *st;
+	armed = fault_arm(w);
 	errno = 0;
 	ret = syscall(SYS_ioctl, t->fd, cmd64, a->val);
 	err = errno;
+	fired = fault_fired(w, armed, &sh->faults[cls]);
 	g2 = gen_load(t->s);
 	if (setpol)
 		atomic_fetch_add(&sh->pol_ended[t->s], 1);
@@ -1172,6 +1254,13 @@ static long do_ioctl(struct worker *w, const struct target *t,
 	if (!same)
 		snap.attached = snap.holding = UNK;
 	want = expected(cls, &snap, a);
+	/*
+	 * The user page a call reads or writes may need memory to fault in
+	 * (a page table, an anon_vma): that allocation failed is EFAULT, as
+	 * for any system call.
+	 */
+	if (fired && _IOC_DIR(cmd) != _IOC_NONE)
+		es_add(&want, EFAULT);
 	if (!same && !t->dup) {
 		es_add(&want, EBADF);	/* closed under us, or the new GIL's */
 		es_add(&want, ESHUTDOWN);	/* the old GIL, shut down */
@@ -1396,6 +1485,7 @@ static void options_agree(struct worker *w, int s, unsigned int g, long begun,
 	struct target t;
 	struct arg a;
 	__u32 got;
+	int armed;
 
 	/* A child's fd_lock stays locked: op_fork() forks holding it. */
 	if (!w->arena || in_child)
@@ -1413,7 +1503,12 @@ static void options_agree(struct worker *w, int s, unsigned int g, long begun,
 	 * close the slot's.
 	 */
 	pthread_mutex_lock(&fd_lock);
+	armed = fault_arm(w);
 	text = t_fdinfo_text(getpid(), t.fd);
+	if (fault_fired(w, armed, &sh->faults_fdinfo) && !text) {
+		pthread_mutex_unlock(&fd_lock);
+		return;		/* the read ran out of memory: no answer */
+	}
 	pthread_mutex_unlock(&fd_lock);
 	line = text ? strstr(text, "\noptions:\t") : NULL;
 	if (line)
@@ -1732,7 +1827,7 @@ static void op_mmap(struct worker *w, const struct target *t)
 				     MAP_PRIVATE, MAP_SHARED_VALIDATE, 0 };
 	unsigned long len;
 	long off;
-	int prot, flags, err, e, same;
+	int prot, flags, err, e, same, armed;
 	unsigned int g1, g2;
 	struct eset want = { { 0 } };
 	char what[160];
@@ -1759,9 +1854,11 @@ static void op_mmap(struct worker *w, const struct target *t)
 	}
 	atomic_fetch_add_explicit(&sh->mmaps, 1, memory_order_relaxed);
 	g1 = gen_load(t->s);
+	armed = fault_arm(w);
 	errno = 0;
 	p = mmap(NULL, len, prot, flags, t->fd, off);
 	err = errno;
+	fault_fired(w, armed, &sh->faults[C_MMAP]);
 	g2 = gen_load(t->s);
 	same = g1 == g2 && !(g1 & 1) && (!t->dup || g1 == t->gen);
 	e = mmap_errno(len, off, prot, flags);
@@ -1874,12 +1971,14 @@ static void op_read_pages(struct worker *w)
 
 /* ---- descriptors: dup, close and reopen -------------------------------- */
 
-static int open_retry(void)
+static int open_retry(struct worker *w)
 {
-	int fd, i;
+	int fd, i, armed;
 
 	for (i = 0; i < 100; i++) {
+		armed = fault_arm(w);
 		fd = t_open_dev();
+		fault_fired(w, armed, &sh->faults_open);
 		if (fd >= 0)
 			return fd;
 		/* ENOMEM is documented; EMFILE would be a leak of ours. */
@@ -1910,14 +2009,14 @@ static void op_replace(struct worker *w, int s)
 	atomic_fetch_add(&sl->gen, 1);
 	old = dup(sl->fd);
 	if (rng_chance(&w->rng, 50)) {
-		nfd = open_retry();
+		nfd = open_retry(w);
 		dup2(nfd, sl->fd);
 		close(nfd);
 	} else {
 		close(sl->fd);
 		for (i = rng_below(&w->rng, 20); i > 0; i--)
 			sched_yield();
-		nfd = open_retry();
+		nfd = open_retry(w);
 		if (nfd != sl->fd) {
 			dup2(nfd, sl->fd);
 			close(nfd);
@@ -1998,6 +2097,7 @@ static void child_main(struct worker *w, int quick)
 
 	in_child = 1;
 	w->rng = rng_seed(w->rng, (uint64_t)getpid());
+	fault_thread_init(w);
 	/* A new thread: attached nowhere. */
 	for (int s = 0; s < nslots; s++)
 		w->st[s] = (struct tstate){ gen_load(s), NO, NO };
@@ -2069,7 +2169,8 @@ static void *helper_main(void *arg)
 {
 	struct helper *h = arg;
 	struct tstate st[MAX_GILS];
-	struct worker hw = { .id = -1, .rng = h->rng, .st = st };
+	struct worker hw = { .id = -1, .rng = h->rng, .st = st,
+			     .fail_fd = -1 };
 	struct target t;
 
 	memset(st, 0, sizeof(st));
@@ -2104,12 +2205,6 @@ static void op_helper(struct worker *w, int s)
 
 /* ---- the loop ---------------------------------------------------------- */
 
-enum op {
-	OP_REAL, OP_BAD, OP_MUTATED, OP_RANDOM, OP_EXTREME, OP_MMAP,
-	OP_MPROTECT, OP_MUNMAP, OP_MREMAP, OP_READ, OP_POLICY, OP_OPTIONS,
-	OP_DUP, OP_REPLACE, OP_FORK, OP_HELPER, NR_OPS
-};
-
 /* Per mille. */
 static const unsigned int op_weight[NR_OPS] = {
 	[OP_REAL] = 568, [OP_BAD] = 120, [OP_MUTATED] = 80, [OP_RANDOM] = 40,
@@ -2137,9 +2232,9 @@ static enum op pick_op(struct worker *w, int limited)
 }
 
 /* One operation on @t (a slot, or a duplicate from op_dup). */
-static void step_on(struct worker *w, const struct target *t)
+static void run_op(struct worker *w, const struct target *t, enum op op)
 {
-	switch (pick_op(w, t->dup || in_child)) {
+	switch (op) {
 	case OP_REAL:
 		op_real(w, t, 0);
 		break;
@@ -2193,6 +2288,36 @@ static void step_on(struct worker *w, const struct target *t)
 	}
 }
 
+static int64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/*
+ * run_op(), with its cost booked: the calling thread's CPU time (its
+ * system calls' too) and the wall time, which adds the waits.  A fork's
+ * child, a helper thread and the kernel's deferred work (RCU callbacks,
+ * workers) run on other clocks: compare the table's CPU total with the
+ * run's.
+ */
+static void step_on(struct worker *w, const struct target *t)
+{
+	enum op op = pick_op(w, t->dup || in_child);
+	int64_t cpu = thread_cpu_ns(), wall = t_now_ns();
+
+	run_op(w, t, op);
+	atomic_fetch_add_explicit(&sh->op_steps[op], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&sh->op_cpu_us[op],
+				  (thread_cpu_ns() - cpu) / 1000,
+				  memory_order_relaxed);
+	atomic_fetch_add_explicit(&sh->op_wall_us[op],
+				  (t_now_ns() - wall) / 1000,
+				  memory_order_relaxed);
+}
+
 /*
  * One step: a holder releases once its steps are up, and answers a drop
  * request it sees in the page with YIELD; otherwise a random operation.
@@ -2234,6 +2359,7 @@ static void *worker_main(void *arg)
 	struct worker *w = arg;
 	struct target t;
 
+	fault_thread_init(w);
 	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
 		step(w);
 		progress_stamp(w->progress);
@@ -2257,7 +2383,8 @@ static void *worker_main(void *arg)
 static void *sweep_main(void *arg)
 {
 	struct tstate st[MAX_GILS];
-	struct worker sw = { .id = -2, .rng = *(uint64_t *)arg, .st = st };
+	struct worker sw = { .id = -2, .rng = *(uint64_t *)arg, .st = st,
+			     .fail_fd = -1 };
 	struct target t;
 
 	memset(st, 0, sizeof(st));
@@ -2379,6 +2506,61 @@ static void print_table(void)
 	}
 }
 
+/* -f: where allocations failed; how many in all. */
+static long print_faults(void)
+{
+	char line[512];
+	size_t len = 0;
+	long n, all = 0;
+
+	line[0] = 0;
+	for (int c = 0; c < NCLS; c++) {
+		n = atomic_load(&sh->faults[c]);
+		all += n;
+		if (n)
+			len += snprintf(line + len, sizeof(line) - len,
+					" %s:%ld", cls_names[c], n);
+	}
+	n = atomic_load(&sh->faults_open);
+	all += n;
+	len += snprintf(line + len, sizeof(line) - len, " open:%ld", n);
+	n = atomic_load(&sh->faults_fdinfo);
+	all += n;
+	snprintf(line + len, sizeof(line) - len, " fdinfo:%ld", n);
+	printf("#   calls whose allocation failed:%s\n", line);
+	return all;
+}
+
+/*
+ * Where the time went, per operation, and the whole process's CPU time
+ * beside it (children reaped included): what the run pays for its calls.
+ */
+static void print_costs(void)
+{
+	struct rusage self, kids;
+
+	printf("#   %-16s %8s %10s %10s %9s\n", "operation", "steps",
+	       "cpu ms", "wall ms", "cpu us/1");
+	for (int op = 0; op < NR_OPS; op++) {
+		long n = atomic_load(&sh->op_steps[op]);
+		long cpu = atomic_load(&sh->op_cpu_us[op]);
+
+		if (n)
+			printf("#   %-16s %8ld %10ld %10ld %9ld\n", op_name[op],
+			       n, cpu / 1000,
+			       atomic_load(&sh->op_wall_us[op]) / 1000,
+			       cpu / n);
+	}
+	getrusage(RUSAGE_SELF, &self);
+	getrusage(RUSAGE_CHILDREN, &kids);
+	printf("#   process cpu ms: user %ld system %ld; children's: user %ld "
+	       "system %ld\n",
+	       self.ru_utime.tv_sec * 1000 + self.ru_utime.tv_usec / 1000,
+	       self.ru_stime.tv_sec * 1000 + self.ru_stime.tv_usec / 1000,
+	       kids.ru_utime.tv_sec * 1000 + kids.ru_utime.tv_usec / 1000,
+	       kids.ru_stime.tv_sec * 1000 + kids.ru_stime.tv_usec / 1000);
+}
+
 /*
  * The options this kernel provides (opts_have): each SET_OPTIONS takes, or
  * fails with EOPNOTSUPP (GIL_OPT_PREEMPT_AWARE without CONFIG_SCHED_INFO).
@@ -2409,12 +2591,16 @@ int main(int argc, char **argv)
 	struct statvfs sv;
 	int64_t start = t_now_ns(), join_deadline;
 	int stalled = -1, unjoined = 0, after = 0, findings, i;
+	long injected = 0;
 	uint64_t sweep_seed;
 	pthread_t sweep;
 	long longest;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	stress_parse(argc, argv, &o);
+	faults = o.faults;
+	if (faults)
+		stress_faults_setup(argv[0]);
 	if (o.gils > MAX_GILS)
 		stress_usage(argv[0], &o);
 	ps = t_page_size();
@@ -2462,7 +2648,8 @@ int main(int argc, char **argv)
 	}
 
 	stalled = progress_watch(stress_deadline(&o), progress, o.threads,
-				 STALL_BOUND_S * 1000000000LL);
+				 STALL_BOUND_S * 1000000000LL, &sh->calls,
+				 o.count);
 	atomic_store(&stop, 1);
 	if (stalled >= 0 && show_finding())
 		printf("    finding: thread %d made no progress for %d s\n",
@@ -2490,6 +2677,9 @@ int main(int argc, char **argv)
 			close(slots[i].fd);
 
 	print_table();
+	if (faults)
+		injected = print_faults();
+	print_costs();
 	printf("#   /dev/gil is on a mount %s\n", dev_noexec ?
 	       "with noexec: PROT_EXEC fails" : "that allows PROT_EXEC");
 	printf("#   mmaps %ld (%ld mapped), closes %ld, dups %ld, forks %ld, "
@@ -2524,6 +2714,9 @@ int main(int argc, char **argv)
 	       unjoined || atomic_load(&sh->stuck) ? "not ok" : "ok");
 	printf("%s - stress-fuzz: every child ended as it should\n",
 	       atomic_load(&sh->child_problems) ? "not ok" : "ok");
+	if (faults)
+		printf("%s - stress-fuzz: allocations failed under the calls "
+		       "(%ld)\n", injected ? "ok" : "not ok", injected);
 	if (unjoined)
 		printf("ok - stress-fuzz: a new GIL works after the run # SKIP "
 		       "threads still inside\n");
@@ -2534,18 +2727,21 @@ int main(int argc, char **argv)
 	findings = atomic_load(&sh->bad_results) +
 		   atomic_load(&sh->bad_invariants) +
 		   atomic_load(&sh->child_problems) + atomic_load(&sh->stuck) +
-		   (stalled >= 0) + unjoined + (!unjoined && after);
+		   (stalled >= 0) + unjoined + (!unjoined && after) +
+		   (faults && !injected);
 	printf("# stress-fuzz: seconds=%g threads=%d gils=%d calls=%ld "
 	       "mmaps=%ld closes=%ld forks=%ld kills=%ld policy_sets=%ld "
-	       "policy_checks=%ld options_sets=%ld options_checks=%ld "
-	       "findings=%d\n",
+	       "policy_checks=%ld options_sets=%ld options_checks=%ld ",
 	       (double)((t_now_ns() - start) / 100000000) / 10, o.threads,
 	       o.gils, atomic_load(&sh->calls), atomic_load(&sh->mmaps),
 	       atomic_load(&sh->closes), atomic_load(&sh->forks),
 	       atomic_load(&sh->kills), atomic_load(&sh->policy_sets),
 	       atomic_load(&sh->policy_checks),
 	       atomic_load(&sh->options_sets),
-	       atomic_load(&sh->options_checks), findings);
+	       atomic_load(&sh->options_checks));
+	if (faults)
+		printf("failed_allocations=%ld ", injected);
+	printf("findings=%d\n", findings);
 	fflush(stdout);
 	/* Threads may still sit in the kernel: exit() ends them. */
 	return findings ? 1 : 0;

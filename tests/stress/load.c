@@ -286,6 +286,9 @@ int main(int argc, char **argv)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	stress_parse(argc, argv, &o);
+	/* Its checks count on every ATTACH working; it runs for -d. */
+	if (o.faults || o.count)
+		stress_usage(argv[0], &o);
 	gils = calloc(o.gils, sizeof(*gils));
 	threads = calloc(o.threads, sizeof(*threads));
 	progress = calloc(o.threads, sizeof(*progress));
@@ -337,7 +340,7 @@ int main(int argc, char **argv)
 	if (!policy_started)
 		atomic_fetch_add(&policy_failures, 1);
 	stalled = progress_watch(stress_deadline(&o), progress, o.threads,
-				 STALL_BOUND_S * 1000000000LL);
+				 STALL_BOUND_S * 1000000000LL, NULL, 0);
 	atomic_store(&stop, 1);
 	if (policy_started)
 		pthread_join(policy_th, NULL);

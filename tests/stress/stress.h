@@ -26,13 +26,20 @@ struct stress_opts {
 	int threads;		/* -t: threads (per process where it applies) */
 	int gils;		/* -g: GILs */
 	uint64_t seed;		/* -s: first seed; each thread derives its own */
+	int faults;		/* -f: calls fail their allocations at random */
+	long count;		/* -n: end once this many (0: at -d only) */
 };
 
 static inline void stress_usage(const char *name, const struct stress_opts *o)
 {
 	fprintf(stderr,
-		"usage: %s [-d seconds] [-t threads] [-g gils] [-s seed]\n"
-		"defaults: -d %g -t %d -g %d, seed from the clock\n",
+		"usage: %s [-d seconds] [-t threads] [-g gils] [-s seed] [-f]"
+		" [-n count]\n"
+		"defaults: -d %g -t %d -g %d, seed from the clock\n"
+		"-f: calls fail their allocations at random (the kernel's\n"
+		"    fault injection, /proc/thread-self/fail-nth)\n"
+		"-n: end at -d or once the run made this many of what it\n"
+		"    counts first (calls, kills), whichever comes first\n",
 		name, o->seconds, o->threads, o->gils);
 	exit(2);
 }
@@ -43,7 +50,7 @@ static inline void stress_parse(int argc, char **argv, struct stress_opts *o)
 	int c;
 
 	o->seed = (uint64_t)t_now_ns();
-	while ((c = getopt(argc, argv, "d:t:g:s:h")) != -1) {
+	while ((c = getopt(argc, argv, "d:t:g:s:fn:h")) != -1) {
 		switch (c) {
 		case 'd':
 			o->seconds = atof(optarg);
@@ -57,15 +64,32 @@ static inline void stress_parse(int argc, char **argv, struct stress_opts *o)
 		case 's':
 			o->seed = strtoull(optarg, NULL, 0);
 			break;
+		case 'f':
+			o->faults = 1;
+			break;
+		case 'n':
+			o->count = atol(optarg);
+			break;
 		default:
 			stress_usage(argv[0], o);
 		}
 	}
-	if (o->seconds <= 0 || o->threads < 1 || o->gils < 1)
+	if (o->seconds <= 0 || o->threads < 1 || o->gils < 1 || o->count < 0)
 		stress_usage(argv[0], o);
 	/* The seed comes first, so that a failing run can be repeated. */
 	printf("# %s: seed %" PRIu64 "\n", argv[0], o->seed);
 	fflush(stdout);
+}
+
+/* -f: let allocations fail (t_fail_nth_setup()), or end the program. */
+static inline void stress_faults_setup(const char *name)
+{
+	if (t_fail_nth_setup() == 0)
+		return;
+	printf("not ok - %s: fault injection set up (%s: -f needs a kernel "
+	       "with CONFIG_FAULT_INJECTION, and debugfs)\n", name,
+	       strerror(errno));
+	exit(1);
 }
 
 static inline int64_t stress_deadline(const struct stress_opts *o)
@@ -176,16 +200,18 @@ static inline int progress_stalled(struct progress *p, int n, int64_t bound_ns)
 }
 
 /*
- * Watch @n slots until @deadline, every 100 ms: the index of the first
- * slot stuck for longer than @bound_ns (the watch ends there), or -1 when
- * the run reached its deadline with every thread making progress.
+ * Watch @n slots until @deadline, or until *@count reaches @enough when
+ * that is not 0, every 100 ms: the index of the first slot stuck for
+ * longer than @bound_ns (the watch ends there), or -1 when the run reached
+ * its end with every thread making progress.
  */
 static inline int progress_watch(int64_t deadline, struct progress *p, int n,
-				 int64_t bound_ns)
+				 int64_t bound_ns, atomic_long *count, long enough)
 {
 	int stalled;
 
-	while (t_now_ns() < deadline) {
+	while (t_now_ns() < deadline &&
+	       !(enough && atomic_load(count) >= enough)) {
 		t_sleep_ms(100);
 		stalled = progress_stalled(p, n, bound_ns);
 		if (stalled >= 0)
