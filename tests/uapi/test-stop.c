@@ -3,7 +3,8 @@
  * Threads that wait for the GIL can be stopped, traced and frozen, as
  * threads in pthread_cond_wait() can: job control (SIGSTOP/SIGCONT),
  * ptrace (PTRACE_SEIZE + PTRACE_INTERRUPT, what gdb -p and strace -p do),
- * the cgroup v2 freezer, and signal handlers that run during the wait.
+ * the cgroup v2 freezer, the system's freezer at suspend, and signal
+ * handlers that run during the wait.
  * The wait sleeps interruptibly (state S, not D, so it does not count in
  * the load average) and is restarted after each of these: it keeps its
  * deadline, so a signal storm does not delay its drop request, and it
@@ -337,19 +338,67 @@ static void *freeze_child_thread(void *arg)
 	return NULL;
 }
 
-/* docker pause, systemd freeze: the cgroup v2 freezer. */
-static void cgroup_freezer_freezes_waiters(void)
+/* A thread's context switches, voluntary and not, from /proc. */
+static long task_switches(pid_t pid, pid_t tid)
 {
-	const struct gil_page *pg;
-	int fd, frozen, thawed, i;
-	char pid_s[16];
-	pid_t pid;
+	char path[64], *text, *p;
+	long n = 0;
 
-	if (access("/sys/fs/cgroup/cgroup.controllers", F_OK))
-		SKIP("no cgroup2 at /sys/fs/cgroup");
-	rmdir(CG_DIR);
-	CHECK(mkdir(CG_DIR, 0755) == 0);
-	t_open_mapped(&fd, &pg);
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)pid,
+		 (int)tid);
+	text = t_read_file(path);
+	for (p = text; p && (p = strstr(p, "ctxt_switches:")); p++)
+		n += atol(p + strlen("ctxt_switches:"));
+	free(text);
+	return n;
+}
+
+/* Up to three threads of a process: their tids and context switches. */
+struct sleepers {
+	int n;
+	pid_t tid[3];
+	long switches[3];
+};
+
+/* How many of @pid's threads wait in ACQUIRE; @sl: the first three. */
+static int threads_in_acquire(pid_t pid, struct sleepers *sl)
+{
+	struct sleepers none;
+	struct dirent *de;
+	char path[64];
+	DIR *d;
+
+	if (!sl)
+		sl = &none;
+	sl->n = 0;
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	while (d && (de = readdir(d)) && sl->n < 3) {
+		pid_t tid = atoi(de->d_name);
+
+		if (de->d_name[0] == '.' ||
+		    !t_task_in_ioctl(pid, tid, GIL_IOC_ACQUIRE))
+			continue;
+		sl->tid[sl->n] = tid;
+		sl->switches[sl->n++] = task_switches(pid, tid);
+	}
+	if (d)
+		closedir(d);
+	return sl->n;
+}
+
+/*
+ * We hold @fd's GIL, at an interval of an hour: a child process (in
+ * @cgroup, when there is one) whose three threads wait for it, asleep.
+ */
+static pid_t start_sleeping_waiters(int fd, const char *cgroup)
+{
+	__u64 hour = GIL_INTERVAL_MAX_US;
+	char procs[128], pid_s[16];
+	pid_t pid;
+	int i;
+
+	CHECK(ioctl(fd, GIL_IOC_SET_INTERVAL, &hour) == 0);
 	t_attach_acquire(fd);
 	pid = t_fork(60);
 	CHECK(pid >= 0);
@@ -357,9 +406,13 @@ static void cgroup_freezer_freezes_waiters(void)
 		struct freeze_child fc = { .fd = fd };
 		pthread_t th[3];
 
-		snprintf(pid_s, sizeof(pid_s), "%d", (int)getpid());
-		if (t_write_text(CG_DIR "/cgroup.procs", pid_s))
-			_exit(2);
+		if (cgroup) {
+			snprintf(procs, sizeof(procs), "%s/cgroup.procs",
+				 cgroup);
+			snprintf(pid_s, sizeof(pid_s), "%d", (int)getpid());
+			if (t_write_text(procs, pid_s))
+				_exit(2);
+		}
 		for (i = 0; i < 3; i++)
 			if (pthread_create(&th[i], NULL, freeze_child_thread, &fc))
 				_exit(3);
@@ -367,36 +420,108 @@ static void cgroup_freezer_freezes_waiters(void)
 			pthread_join(th[i], NULL);
 		_exit(atomic_load(&fc.failed) ? 4 : 0);
 	}
-	/* Three threads of the child wait in ACQUIRE. */
-	for (i = 0; i < 500; i++) {
-		char path[64];
-		DIR *d;
-		struct dirent *de;
-		int n = 0;
-
-		snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-		d = opendir(path);
-		while (d && (de = readdir(d)))
-			if (de->d_name[0] != '.' &&
-			    t_task_in_ioctl(pid, atoi(de->d_name), GIL_IOC_ACQUIRE))
-				n++;
-		if (d)
-			closedir(d);
-		if (n == 3)
-			break;
+	for (i = 0; i < 500 && threads_in_acquire(pid, NULL) < 3; i++)
 		t_sleep_ms(10);
-	}
 	CHECK_CMP(i, <, 500);
+	return pid;
+}
+
+/*
+ * The waiters, thawed, sleep on in ACQUIRE (a frozen wait is no wake-up,
+ * and their hour is not up), and each takes the GIL once we let go.
+ * Each was woken to be frozen: each switched since @before.  (Asleep for
+ * the hour, only the first in line, which looks at the holder now and
+ * then, would have switched at all.)
+ */
+static void finish_sleeping_waiters(int fd, pid_t pid,
+				    const struct sleepers *before)
+{
+	struct gil_stats st;
+	int i, switched = 0;
+
+	for (i = 0; i < 500 && threads_in_acquire(pid, NULL) < 3; i++)
+		t_sleep_ms(10);
+	CHECK_CMP(i, <, 500);
+	for (i = 0; i < before->n; i++)
+		switched += task_switches(pid, before->tid[i]) >
+			    before->switches[i];
+	/* Nobody asked us to let go: no wait timed out, none took over. */
+	CHECK(t_gil_stats(fd, &st) == 0);
+	CHECK_CMP(st.drop_requests, ==, 0);
+	CHECK_CMP(st.acquisitions, ==, 1);
+	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
+	CHECK(t_child_ok(pid, 10000));
+	CHECK_CMP(before->n, ==, 3);
+	CHECK_CMP(switched, ==, 3);
+}
+
+/* docker pause, systemd freeze: the cgroup v2 freezer. */
+static void cgroup_freezer_freezes_waiters(void)
+{
+	const struct gil_page *pg;
+	int fd, frozen, thawed, i;
+	struct sleepers before;
+	pid_t pid;
+
+	if (access("/sys/fs/cgroup/cgroup.controllers", F_OK))
+		SKIP("no cgroup2 at /sys/fs/cgroup");
+	rmdir(CG_DIR);
+	CHECK(mkdir(CG_DIR, 0755) == 0);
+	t_open_mapped(&fd, &pg);
+	pid = start_sleeping_waiters(fd, CG_DIR);
+	threads_in_acquire(pid, &before);
 	CHECK(t_write_text(CG_DIR "/cgroup.freeze", "1") == 0);
 	frozen = cgroup_frozen(1, STOP_BOUND_MS);
 	CHECK(t_write_text(CG_DIR "/cgroup.freeze", "0") == 0);
 	thawed = cgroup_frozen(0, 5000);
-	CHECK(ioctl(fd, GIL_IOC_RELEASE) == 0);
-	CHECK(t_child_ok(pid, 10000));
+	finish_sleeping_waiters(fd, pid, &before);
 	for (i = 0; i < 100 && rmdir(CG_DIR) && errno == EBUSY; i++)
 		t_sleep_ms(20);
 	CHECK_CMP(frozen, ==, 0);
 	CHECK_CMP(thawed, ==, 0);
+	t_detach_close_gil(fd, pg);
+}
+
+#define PM_TEST		"/sys/power/pm_test"
+#define PM_TEST_DELAY	"/sys/module/suspend/parameters/pm_test_delay"
+
+/*
+ * Suspend to RAM (or to idle, where the machine has no S3), stopped by
+ * /sys/power/pm_test after it froze every task, a second, and thawed
+ * them: the system-wide freezer (kernel/power/process.c) reaches a wait
+ * as a signal does.  A wait it cannot freeze fails the suspend (EBUSY).
+ */
+static void system_suspend_freezes_waiters(void)
+{
+	const struct gil_page *pg;
+	char *states, *level;
+	const char *state;
+	int fd, ret, err;
+	struct sleepers before;
+	pid_t pid;
+
+	level = t_read_file(PM_TEST);
+	states = t_read_file("/sys/power/state");
+	if (!level || !states || geteuid() != 0) {
+		free(level);
+		free(states);
+		SKIP("no " PM_TEST " (CONFIG_PM_DEBUG), or not root");
+	}
+	state = strstr(states, "mem") ? "mem" : "freeze";
+	free(states);
+	free(level);
+	t_open_mapped(&fd, &pg);
+	pid = start_sleeping_waiters(fd, NULL);
+	threads_in_acquire(pid, &before);
+	CHECK(t_write_text(PM_TEST, "freezer") == 0);
+	t_write_text(PM_TEST_DELAY, "1");
+	ret = t_write_text("/sys/power/state", state);
+	err = errno;
+	CHECK(t_write_text(PM_TEST, "none") == 0);
+	if (ret)
+		t_diag("echo %s > /sys/power/state: %s", state, strerror(err));
+	CHECK_CMP(ret, ==, 0);
+	finish_sleeping_waiters(fd, pid, &before);
 	t_detach_close_gil(fd, pg);
 }
 
@@ -561,6 +686,7 @@ int main(void)
 	T_RUN(interrupted_waiter_keeps_its_place);
 	T_RUN(waiter_that_exits_while_away_leaves_the_line);
 	T_RUN(cgroup_freezer_freezes_waiters);
+	T_RUN(system_suspend_freezes_waiters);
 	T_RUN(forced_releaser_stops);
 	T_RUN(forced_releaser_outlives_its_waiter);
 	return t_exit_status();
