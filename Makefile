@@ -7,8 +7,11 @@
 #                     (GIL_BENCH_HOST_HOGS=N: N CPU-bound processes on the host)
 #   make cpython-test CPython 3.13's thread tests on every GIL, in a VM
 #                     (KERNEL=6.1|6.12|debug)
-#   make stress       fuzzing, kill chaos, load, insmod/rmmod, debug+KCSAN
-#                     kernels (STRESS_SECONDS=60: how long each part runs)
+#   make stress       fuzzing, kill chaos, load, hotplug, failing allocations,
+#                     freezers, insmod/rmmod, debug+KCSAN kernels
+#                     (STRESS_SECONDS=60: how long each part runs)
+#   make soak         the long run on the debug kernel: 1,000,000 fuzzed
+#                     calls, 10,000 kills, 256 threads, 200 insmod cycles
 #   make setup        install the Debian packages the above need
 #   make install      libgil and gilstat: headers, libraries, pkg-config,
 #                     man pages (PREFIX=/usr/local, DESTDIR=)
@@ -50,7 +53,7 @@ GUEST32_SRCS	:= $(TEST_SRCS) tests/stress/fuzz.c
 GUEST32		:= $(patsubst tests/%.c,$(BUILD)/guest32/m32/%,$(GUEST32_SRCS))
 
 .PHONY: all module userspace libgil guest modules kunit-kernel kcsan-kernel check demo \
-	bench cpython cpython-test cpython-cost stress setup \
+	bench cpython cpython-test cpython-cost stress soak setup \
 	install-deps install modules_install dkms-source clean distclean help
 
 all: userspace
@@ -172,6 +175,9 @@ cpython-cost:
 STRESS_SECONDS ?= 60
 stress:
 	tests/stress.sh $(STRESS_SECONDS)
+
+soak:
+	tests/stress.sh --soak $(STRESS_SECONDS)
 
 setup install-deps:
 	tests/setup.sh

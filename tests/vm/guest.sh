@@ -40,7 +40,9 @@ kmemleak_clean() {
 	[ -e $f ] || return 0
 	# Objects younger than a few seconds are never reported; wait them out.
 	sleep 6
-	echo scan >$f
+	# A kmemleak that turned itself off (its own allocations failed, say)
+	# takes no scan, and would find nothing: that is a failure too.
+	echo scan >$f || { echo "# kmemleak is off"; return 1; }
 	echo scan >$f
 	awk '/^unreferenced object/ { if (rec != "" && rec !~ /comm "swapper/) { print rec; n++ } rec = "" }
 	     { rec = rec $0 "\n" }

@@ -48,6 +48,7 @@ root=$work/root
 cp /bin/busybox "$root/bin/busybox"
 install -m 0755 "$GIL_ROOT/tests/vm/init" "$root/init"
 cp "$GIL_ROOT/tests/vm/guest.sh" "$root/lib/gil/guest.sh"
+cp "$GIL_ROOT/tests/vm/stress-parts.sh" "$root/lib/gil/stress-parts.sh"
 # What a kernel bug report looks like: one list, for the console here and
 # for dmesg in the guest (guest.sh's kernel_log_clean).
 # And whose it is (attribute-reports.sh, beside the list, as here).
