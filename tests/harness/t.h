@@ -248,7 +248,8 @@ int t_write_text(const char *path, const char *s);
  *
  * t_fail_nth_setup() lets the injection reach allocations that may sleep
  * (GFP_KERNEL; by default only atomic ones fail) and single pages (by
- * default only larger ones fail), and keeps the kernel log quiet about it; -1 with errno set where the kernel has no fault
+ * default only larger ones fail), and has it print nothing of its own (a
+ * slab cache may still log that it ran out); -1 with errno set where the kernel has no fault
  * injection or no debugfs.  t_fail_nth_open() opens the calling thread's
  * control file (/proc/thread-self/fail-nth), which keeps naming that
  * thread whoever uses it; -1 where there is none.
@@ -261,8 +262,9 @@ int t_fail_nth_fired(int fd);
 
 /*
  * Or a shortage that lasts, as when memory is really short and a retry
- * fails too: every allocation of the calling thread fails once it made
- * @slab bytes of slab allocations (or @page bytes of pages) while armed.
+ * fails too: the calling thread's allocations fail once it spent a budget
+ * of @slab bytes of slab memory (or of @page pages) while armed; one
+ * smaller than what is left of the budget may still pass.
  * t_fail_from_open() sets failslab and fail_page_alloc up for it (only
  * threads armed are touched) and t_fail_from_close() back; -1 without
  * fault injection.  t_fail_from_fired() disarms, and says whether any
