@@ -486,7 +486,8 @@ static void cgroup_freezer_freezes_waiters(void)
 #define PM_TEST_DELAY	"/sys/module/suspend/parameters/pm_test_delay"
 
 /*
- * Suspend to RAM (or to idle, where the machine has no S3), stopped by
+ * A suspend (echo mem > /sys/power/state: to RAM, or to idle as
+ * /sys/power/mem_sleep says, s2idle in the test guests), stopped by
  * /sys/power/pm_test after it froze every task, a second, and thawed
  * them: the system-wide freezer (kernel/power/process.c) reaches a wait
  * as a signal does.  A wait it cannot freeze fails the suspend (EBUSY).
@@ -494,32 +495,31 @@ static void cgroup_freezer_freezes_waiters(void)
 static void system_suspend_freezes_waiters(void)
 {
 	const struct gil_page *pg;
-	char *states, *level;
-	const char *state;
+	char *level, *delay;
 	int fd, ret, err;
 	struct sleepers before;
 	pid_t pid;
 
 	level = t_read_file(PM_TEST);
-	states = t_read_file("/sys/power/state");
-	if (!level || !states || geteuid() != 0) {
+	delay = t_read_file(PM_TEST_DELAY);
+	if (!level || !delay || geteuid() != 0) {
 		free(level);
-		free(states);
+		free(delay);
 		SKIP("no " PM_TEST " (CONFIG_PM_DEBUG), or not root");
 	}
-	state = strstr(states, "mem") ? "mem" : "freeze";
-	free(states);
 	free(level);
 	t_open_mapped(&fd, &pg);
 	pid = start_sleeping_waiters(fd, NULL);
 	threads_in_acquire(pid, &before);
 	CHECK(t_write_text(PM_TEST, "freezer") == 0);
-	t_write_text(PM_TEST_DELAY, "1");
-	ret = t_write_text("/sys/power/state", state);
+	CHECK(t_write_text(PM_TEST_DELAY, "1") == 0);
+	ret = t_write_text("/sys/power/state", "mem");
 	err = errno;
 	CHECK(t_write_text(PM_TEST, "none") == 0);
+	CHECK(t_write_text(PM_TEST_DELAY, delay) == 0);
+	free(delay);
 	if (ret)
-		t_diag("echo %s > /sys/power/state: %s", state, strerror(err));
+		t_diag("echo mem > /sys/power/state: %s", strerror(err));
 	CHECK_CMP(ret, ==, 0);
 	finish_sleeping_waiters(fd, pid, &before);
 	t_detach_close_gil(fd, pg);

@@ -102,8 +102,9 @@ faults() {
 
 # Freezing under load: stress-load runs in a cgroup v2 that is frozen and
 # thawed every 100-400 ms, and the first time and every fourth after it
-# the whole system is frozen instead, by a suspend to RAM that /sys/power/pm_test ends after
-# its freezer (a second).  Waiters leave their waits to be frozen, through
+# the whole system is frozen instead, by a suspend (echo mem: s2idle in
+# the test guests) that /sys/power/pm_test ends after its freezer (a
+# second).  Waiters leave their waits to be frozen, through
 # the signal path, and go back to them thawed; a wait the freezer cannot
 # reach keeps the cgroup from freezing (a finding after 10 s) or fails
 # the suspend (EBUSY), and a wake-up lost on the way shows in the load's
@@ -111,14 +112,13 @@ faults() {
 freeze() {
 	cg=/sys/fs/cgroup/kgil-stress-freeze
 	n=0 system=0 failed=0 why=
-	state=freeze
-	grep -qw mem /sys/power/state 2>/dev/null && state=mem
 	rmdir $cg 2>/dev/null
 	if ! mkdir $cg || [ ! -w /sys/power/pm_test ]; then
 		echo "not ok - stress-freeze: a cgroup at $cg and /sys/power/pm_test"
 		echo "# stress-freeze: seconds=$secs cycles=0 findings=1"
 		return 1
 	fi
+	delay=$(cat /sys/module/suspend/parameters/pm_test_delay)
 	echo 1 >/sys/module/suspend/parameters/pm_test_delay
 	sh -c "echo \$\$ >$cg/cgroup.procs && exec stress-load -d $secs" \
 		>/tmp/freeze-load.log 2>&1 &
@@ -128,8 +128,8 @@ freeze() {
 		n=$((n + 1))
 		if [ $((n % 4)) = 1 ]; then
 			echo freezer >/sys/power/pm_test
-			echo $state >/sys/power/state ||
-				{ failed=1; why="echo $state >/sys/power/state failed"; }
+			echo mem >/sys/power/state ||
+				{ failed=1; why="echo mem >/sys/power/state failed"; }
 			echo none >/sys/power/pm_test
 			system=$((system + 1))
 		else
@@ -146,6 +146,7 @@ freeze() {
 		sleep 0.$((1 + n % 4))
 	done
 	echo 0 >$cg/cgroup.freeze
+	echo "$delay" >/sys/module/suspend/parameters/pm_test_delay
 	wait $load
 	rc=$?
 	rmdir $cg
