@@ -270,19 +270,13 @@ static void set_phase(struct wthread *w, enum phase p, int g)
  */
 static int fault_arm(struct wthread *w)
 {
-	if (w->fail_fd < 0 || atomic_load(&sh->stop) ||
-	    !rng_chance(&w->rng, 33))
-		return 0;
-	t_fail_nth_arm(w->fail_fd, 1 + rng_below(&w->rng, 2));
-	return 1;
+	return !atomic_load(&sh->stop) &&
+	       stress_fault_arm(w->fail_fd, &w->rng, 33, 2);
 }
 
 static int fault_fired(struct wthread *w, int armed)
 {
-	if (!armed || !t_fail_nth_fired(w->fail_fd))
-		return 0;
-	atomic_fetch_add(&sh->faults, 1);
-	return 1;
+	return stress_fault_fired(w->fail_fd, armed, &sh->faults);
 }
 
 static void bad_result(struct wthread *w, const char *call, int g, int r,

@@ -1145,25 +1145,19 @@ static void check_stats(const struct arg *a)
 
 /*
  * -f: a call in four is armed to fail its first, second or third
- * allocation (t_fail_nth_arm()); fault_fired() says whether it did, and
- * counts it in @count.  A call whose allocation failed must still return
- * what the ABI documents for it: ENOMEM where it says so, and elsewhere
- * the result it would have had.
+ * allocation; fault_fired() says whether it did, and counts it in @count.
+ * A call whose allocation failed must still return what the ABI documents
+ * for it: ENOMEM where it says so, and elsewhere the result it would have
+ * had.
  */
 static int fault_arm(struct worker *w)
 {
-	if (w->fail_fd < 0 || !rng_chance(&w->rng, 25))
-		return 0;
-	t_fail_nth_arm(w->fail_fd, 1 + rng_below(&w->rng, 3));
-	return 1;
+	return stress_fault_arm(w->fail_fd, &w->rng, 25, 3);
 }
 
 static int fault_fired(struct worker *w, int armed, atomic_long *count)
 {
-	if (!armed || !t_fail_nth_fired(w->fail_fd))
-		return 0;
-	atomic_fetch_add_explicit(count, 1, memory_order_relaxed);
-	return 1;
+	return stress_fault_fired(w->fail_fd, armed, count);
 }
 
 /*

@@ -148,6 +148,28 @@ static inline int rng_chance(uint64_t *s, unsigned int pct)
 }
 
 /*
+ * -f: arm the calling thread's fail-nth (@fd; -1: never) for one call in
+ * @pct percent, to fail one of its first @depth allocations; 1 if armed.
+ */
+static inline int stress_fault_arm(int fd, uint64_t *rng, unsigned int pct,
+				   unsigned int depth)
+{
+	if (fd < 0 || !rng_chance(rng, pct))
+		return 0;
+	t_fail_nth_arm(fd, 1 + rng_below(rng, depth));
+	return 1;
+}
+
+/* After a call @armed for: 1 if its allocation failed, counted in @count. */
+static inline int stress_fault_fired(int fd, int armed, atomic_long *count)
+{
+	if (!armed || !t_fail_nth_fired(fd))
+		return 0;
+	atomic_fetch_add_explicit(count, 1, memory_order_relaxed);
+	return 1;
+}
+
+/*
  * Progress stamps: a thread stamps its slot each time it gets the GIL; a
  * slot older than the bound, while the run goes on, is a thread that
  * waits forever (a lost wake-up, or a GIL never recovered).  The slots

@@ -10,6 +10,20 @@ summary_value() {
 	echo "$1" | sed -n "s/.* $2=\([^ ]*\).*/\1/p"
 }
 
+# report_as PART PROG LOG RC: stress-PROG's output in LOG, its lines
+# renamed "stress-PART: PROG: ...", its own summary line left out (the
+# part prints one); that line in $line, and in $findings its findings (1
+# if it did not report, or exited with RC not 0 without any).
+report_as() {
+	sed -e "/^# stress-$2: seconds=/d" \
+	    -e "s/^\(\(not \)\{0,1\}ok - \)stress-$2:/\1stress-$1: $2:/" \
+	    -e "s/^# stress-$2:/# stress-$1: $2:/" "$3"
+	line=$(grep "^# stress-$2: seconds=" "$3")
+	findings=$(summary_value "$line" findings)
+	[ -n "$findings" ] || findings=1	# it did not report
+	[ "$4" = 0 ] || [ "$findings" != 0 ] || findings=1
+}
+
 # load_part NAME ARGS...: stress-load with ARGS, its lines renamed
 # stress-NAME.
 load_part() {
@@ -48,15 +62,7 @@ hotplug() {
 	done
 	echo 1 >$cpu 2>/dev/null
 	wait $load
-	rc=$?
-	sed -e '/^# stress-load: seconds=/d' \
-	    -e 's/^\(\(not \)\{0,1\}ok - \)stress-load:/\1stress-hotplug: load:/' \
-	    -e 's/^# stress-load:/# stress-hotplug: load:/' \
-	    /tmp/hotplug-load.log
-	load_line=$(grep '^# stress-load: seconds=' /tmp/hotplug-load.log)
-	findings=$(echo "$load_line" | sed -n 's/.* findings=\([0-9]*\)$/\1/p')
-	[ -n "$findings" ] || findings=1	# the load did not report
-	[ $rc = 0 ] || [ "$findings" != 0 ] || findings=1
+	report_as hotplug load /tmp/hotplug-load.log $?
 	[ "$(cat $cpu)" = 1 ] || failed=1
 	[ $failed = 0 ] && [ $n -gt 0 ] || findings=$((findings + 1))
 	if [ $failed = 0 ] && [ $n -gt 0 ]; then
@@ -65,7 +71,7 @@ hotplug() {
 		echo "not ok - stress-hotplug: CPU 1 went offline and online $n times, and is online"
 	fi
 	# The load's counts after "seconds=" and up to "findings=".
-	counts=$(echo "$load_line" |
+	counts=$(echo "$line" |
 		 sed -n 's/^# stress-load: seconds=[^ ]* \(.*\) findings=[0-9]*$/\1/p')
 	echo "# stress-hotplug: seconds=$secs cycles=$n $counts findings=$findings"
 	[ "$findings" = 0 ]
@@ -79,25 +85,17 @@ hotplug() {
 # plan) must find nothing.  Their lines are renamed stress-faults.
 faults() {
 	half=$(((secs + 1) / 2))
-	findings=0 summary=
+	total=0 summary=
 	for prog in fuzz chaos; do
 		stress-$prog -f -d $half >/tmp/faults-$prog.log 2>&1
-		rc=$?
-		sed -e "/^# stress-$prog: seconds=/d" \
-		    -e "s/^\(\(not \)\{0,1\}ok - \)stress-$prog:/\1stress-faults: $prog:/" \
-		    -e "s/^# stress-$prog:/# stress-faults: $prog:/" \
-		    /tmp/faults-$prog.log
-		line=$(grep "^# stress-$prog: seconds=" /tmp/faults-$prog.log)
-		n=$(summary_value "$line" findings)
-		[ -n "$n" ] || n=1	# it did not report
-		[ $rc = 0 ] || [ "$n" != 0 ] || n=1
-		findings=$((findings + n))
+		report_as faults $prog /tmp/faults-$prog.log $?
+		total=$((total + findings))
 		[ $prog = fuzz ] && count=calls || count=kills
 		summary="$summary ${prog}_$count=$(summary_value "$line" $count)"
 		summary="$summary ${prog}_failed_allocations=$(summary_value "$line" failed_allocations)"
 	done
-	echo "# stress-faults: seconds=$secs$summary findings=$findings"
-	[ $findings = 0 ]
+	echo "# stress-faults: seconds=$secs$summary findings=$total"
+	[ $total = 0 ]
 }
 
 # Freezing under load: stress-load runs in a cgroup v2 that is frozen and
@@ -150,14 +148,7 @@ freeze() {
 	wait $load
 	rc=$?
 	rmdir $cg
-	sed -e '/^# stress-load: seconds=/d' \
-	    -e 's/^\(\(not \)\{0,1\}ok - \)stress-load:/\1stress-freeze: load:/' \
-	    -e 's/^# stress-load:/# stress-freeze: load:/' \
-	    /tmp/freeze-load.log
-	line=$(grep '^# stress-load: seconds=' /tmp/freeze-load.log)
-	findings=$(summary_value "$line" findings)
-	[ -n "$findings" ] || findings=1	# the load did not report
-	[ $rc = 0 ] || [ "$findings" != 0 ] || findings=1
+	report_as freeze load /tmp/freeze-load.log $rc
 	if [ $failed = 0 ] && [ $n -gt 0 ]; then
 		echo "ok - stress-freeze: $n freezes ($system of the whole system), each complete, each thawed"
 	else
